@@ -1,0 +1,112 @@
+"""Families, responsables and children: the records and their table items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from chalicelib import storage
+
+CIVILITIES = ("Madame", "Monsieur")
+
+
+@dataclass(frozen=True)
+class Family:
+    number: str
+    quotient_bracket: str
+    address: str = ""
+    postal_code: str = ""
+    city: str = ""
+
+
+@dataclass(frozen=True)
+class Responsable:
+    family_number: str
+    rank: int  # 1 or 2: a child may have two responsables (separated parents)
+    civility: str
+    last_name: str
+    first_name: str
+    login: str
+    email: str = ""
+    phone: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """As the guide prints it in the calendar: « ZTEST PAYS »."""
+        return f"{self.last_name} {self.first_name}"
+
+
+@dataclass(frozen=True)
+class Child:
+    family_number: str
+    child_id: str
+    last_name: str
+    first_name: str
+    sex: str  # "F" or "M", as the guide shows it
+    birth_date: date
+    services: tuple[str, ...] = ()
+
+
+def family_item(family: Family, existing: dict | None = None) -> dict:
+    """The PROFILE item; keeps what others wrote (the page key above all)."""
+    item = dict(existing or {})
+    item.update(
+        pk=storage.family_pk(family.number),
+        sk=storage.PROFILE,
+        kind="family",
+        family_number=family.number,
+        quotient_bracket=family.quotient_bracket,
+        address=family.address,
+        postal_code=family.postal_code,
+        city=family.city,
+        gsi1pk="FAMILIES",
+        gsi1sk=family.number,
+    )
+    item.setdefault("page_key", storage.new_page_key())
+    return item
+
+
+def responsable_item(responsable: Responsable, existing: dict | None = None) -> dict:
+    item = dict(existing or {})
+    item.update(
+        pk=storage.family_pk(responsable.family_number),
+        sk=storage.responsable_sk(responsable.rank),
+        kind="responsable",
+        rank=responsable.rank,
+        civility=responsable.civility,
+        last_name=responsable.last_name,
+        first_name=responsable.first_name,
+        login=storage.normalise_login(responsable.login),
+        email=responsable.email,
+        phone=responsable.phone,
+    )
+    return item
+
+
+def login_item(responsable: Responsable, existing: dict | None = None) -> dict:
+    """`LOGIN#<login>`: the one GetItem a login needs (credentials are added here later)."""
+    item = dict(existing or {})
+    item.update(
+        pk=storage.login_pk(responsable.login),
+        sk=storage.LOGIN,
+        kind="login",
+        family_number=responsable.family_number,
+        rank=responsable.rank,
+    )
+    return item
+
+
+def child_item(child: Child, existing: dict | None = None) -> dict:
+    item = dict(existing or {})
+    item.update(
+        pk=storage.family_pk(child.family_number),
+        sk=storage.child_sk(child.child_id),
+        kind="child",
+        child_id=child.child_id,
+        last_name=child.last_name,
+        first_name=child.first_name,
+        sex=child.sex,
+        birth_date=child.birth_date,
+        services=list(child.services),
+    )
+    return item

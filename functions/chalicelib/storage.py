@@ -1,0 +1,264 @@
+"""The only module that talks to DynamoDB. The table is injected (Chalice's todo sample).
+
+Single-table layout (docs/data-model.md): a family's whole state lives in one
+partition `FAMILY#<number>`, so reading it is one Query; logins, sessions, audit
+entries and counters have partitions of their own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+BATCH_WRITE_LIMIT = 25
+BATCH_GET_LIMIT = 100
+
+
+# --- keys -------------------------------------------------------------------------
+
+def family_pk(family_number: str) -> str:
+    return f"FAMILY#{family_number}"
+
+
+PROFILE = "PROFILE"
+
+
+def responsable_sk(rank: int) -> str:
+    return f"RESPONSABLE#{rank}"
+
+
+def child_sk(child_id: str) -> str:
+    return f"CHILD#{child_id}"
+
+
+def day_sk(child_id: str, day: date, service: str) -> str:
+    return f"DAY#{child_id}#{day.isoformat()}#{service}"
+
+
+def login_pk(login: str) -> str:
+    return f"LOGIN#{normalise_login(login)}"
+
+
+LOGIN = "LOGIN"
+
+
+def normalise_login(login: str) -> str:
+    return login.strip().lower()
+
+
+def audit_pk(when: datetime) -> str:
+    return f"AUDIT#{when.astimezone(UTC).date().isoformat()}"
+
+
+def new_page_key() -> str:
+    """The random 128-bit key of a family's private pages: never the family number."""
+    return secrets.token_hex(16)
+
+
+# --- (de)serialisation ------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        raise TypeError("no floats in the table: use Decimal or int")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def serialise(item: dict) -> dict:
+    return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
+
+
+def deserialise(item: dict) -> dict:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- the state of one family --------------------------------------------------------
+
+@dataclass
+class FamilyState:
+    """Everything stored under one family, sorted by kind, from one Query."""
+
+    profile: dict | None = None
+    responsables: list[dict] = field(default_factory=list)
+    children: list[dict] = field(default_factory=list)
+    days: list[dict] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)
+    invoices: list[dict] = field(default_factory=list)
+    operations: list[dict] = field(default_factory=list)
+    payments: list[dict] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)
+    other: list[dict] = field(default_factory=list)
+
+    _BY_PREFIX = {
+        "RESPONSABLE#": "responsables",
+        "CHILD#": "children",
+        "DAY#": "days",
+        "REQUEST#": "requests",
+        "INVOICE#": "invoices",
+        "OPERATION#": "operations",
+        "PAYMENT#": "payments",
+        "MESSAGE#": "messages",
+    }
+
+    @classmethod
+    def from_items(cls, items: Iterable[dict]) -> FamilyState:
+        state = cls()
+        for item in items:
+            sk = item["sk"]
+            if sk == PROFILE:
+                state.profile = item
+                continue
+            for prefix, name in cls._BY_PREFIX.items():
+                if sk.startswith(prefix):
+                    getattr(state, name).append(item)
+                    break
+            else:
+                state.other.append(item)
+        return state
+
+    @property
+    def unread_messages(self) -> int:
+        return sum(1 for m in self.messages if not m.get("read_at"))
+
+
+class Storage:
+    """Reads and writes the portal's entities; `client` is a boto3 DynamoDB client."""
+
+    def __init__(self, client, table_name: str):
+        self.client = client
+        self.table_name = table_name
+
+    # generic ------------------------------------------------------------------
+
+    def put(self, item: dict) -> None:
+        self.client.put_item(TableName=self.table_name, Item=serialise(item))
+
+    def get(self, pk: str, sk: str) -> dict | None:
+        answer = self.client.get_item(
+            TableName=self.table_name, Key=serialise({"pk": pk, "sk": sk}), ConsistentRead=True
+        )
+        return deserialise(answer["Item"]) if "Item" in answer else None
+
+    def query_partition(self, pk: str, sk_prefix: str | None = None) -> list[dict]:
+        expression = "pk = :pk"
+        values = {":pk": pk}
+        if sk_prefix:
+            expression += " AND begins_with(sk, :prefix)"
+            values[":prefix"] = sk_prefix
+        return self._query(
+            KeyConditionExpression=expression,
+            ExpressionAttributeValues=serialise(values),
+            ConsistentRead=True,
+        )
+
+    def query_index(self, gsi1pk: str, gsi1sk_prefix: str | None = None) -> list[dict]:
+        expression = "gsi1pk = :pk"
+        values = {":pk": gsi1pk}
+        if gsi1sk_prefix:
+            expression += " AND begins_with(gsi1sk, :prefix)"
+            values[":prefix"] = gsi1sk_prefix
+        return self._query(
+            IndexName="gsi1",
+            KeyConditionExpression=expression,
+            ExpressionAttributeValues=serialise(values),
+        )
+
+    def _query(self, **arguments) -> list[dict]:
+        items, start = [], None
+        while True:
+            page = self.client.query(
+                TableName=self.table_name, **arguments, **({"ExclusiveStartKey": start} if start else {})
+            )
+            items.extend(deserialise(i) for i in page["Items"])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """Many items by key, 100 per round trip; unprocessed keys are asked again."""
+        found: dict[tuple[str, str], dict] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in _chunks(unique, BATCH_GET_LIMIT):
+            request = {
+                self.table_name: {
+                    "Keys": [serialise({"pk": pk, "sk": sk}) for pk, sk in chunk],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for raw in answer["Responses"].get(self.table_name, []):
+                    item = deserialise(raw)
+                    found[(item["pk"], item["sk"])] = item
+                request = answer.get("UnprocessedKeys") or None
+        return found
+
+    def batch_write(self, puts: list[dict], deletes: Iterable[tuple[str, str]] = ()) -> None:
+        """Puts and deletes, 25 per round trip. Not atomic: callers validate everything first."""
+        requests = [{"PutRequest": {"Item": serialise(item)}} for item in puts]
+        requests += [
+            {"DeleteRequest": {"Key": serialise({"pk": pk, "sk": sk})}} for pk, sk in deletes
+        ]
+        for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
+            pending = {self.table_name: chunk}
+            while pending:
+                answer = self.client.batch_write_item(RequestItems=pending)
+                pending = answer.get("UnprocessedItems") or None
+
+    # families -------------------------------------------------------------------
+
+    def family_state(self, family_number: str) -> FamilyState:
+        """A family's whole state: one Query (paginated past 1 MB)."""
+        return FamilyState.from_items(self.query_partition(family_pk(family_number)))
+
+    def family_numbers(self) -> list[str]:
+        return [item["family_number"] for item in self.query_index("FAMILIES")]
+
+    def login(self, login: str) -> dict | None:
+        """The login item: which family and responsable a login belongs to."""
+        return self.get(login_pk(login), LOGIN)
+
+    # audit ----------------------------------------------------------------------
+
+    def audit_item(self, when: datetime, actor: str, action: str, details: dict | None = None) -> dict:
+        return {
+            "pk": audit_pk(when),
+            "sk": f"{when.astimezone(UTC).isoformat()}#{secrets.token_hex(4)}",
+            "at": when,
+            "actor": actor,
+            "action": action,
+            "details": details or {},
+        }
+
+    def audit(self, when: datetime, actor: str, action: str, details: dict | None = None) -> None:
+        self.put(self.audit_item(when, actor, action, details))
+
+    def audit_entries(self, day: date) -> list[dict]:
+        return self.query_partition(f"AUDIT#{day.isoformat()}")
+
+
+def as_money(value: Decimal | int | str) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))

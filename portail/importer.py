@@ -1,0 +1,362 @@
+"""`portail import`: families, responsables and children from the CSV files a commune's
+management software exports (columns: docs/import.md).
+
+All files are read and checked before anything is written: a file with one bad row
+imports nothing, and every bad row is reported with its line number and why.
+Importing the same files again updates the same items and never duplicates them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from chalicelib import storage as st
+from chalicelib.config import Commune
+from chalicelib.families import CIVILITIES, Child, Family, Responsable, child_item, family_item, login_item, responsable_item
+
+FAMILY_COLUMNS = ("numero_famille", "tranche_qf", "adresse", "code_postal", "ville")
+RESPONSABLE_COLUMNS = (
+    "numero_famille", "rang", "civilite", "nom", "prenom", "email", "telephone", "identifiant",
+)
+CHILD_COLUMNS = ("numero_famille", "numero_enfant", "nom", "prenom", "sexe", "date_naissance", "services")
+# Columns that may be empty; the others are required on every row.
+OPTIONAL = {"tranche_qf", "adresse", "code_postal", "ville", "email", "telephone", "services"}
+
+_FAMILY_NUMBER = re.compile(r"^\d{1,20}$")
+_CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+_POSTAL_CODE = re.compile(r"^\d{5}$")
+_CIVILITY_ALIASES = {"madame": "Madame", "mme": "Madame", "monsieur": "Monsieur", "m": "Monsieur", "m.": "Monsieur", "mr": "Monsieur"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, ligne {self.line}" if self.line else self.file
+        return f"{where} : {self.reason}"
+
+
+class ImportRejected(Exception):
+    """Nothing was written; `errors` lists every bad row."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class ImportReport:
+    families_created: int = 0
+    families_updated: int = 0
+    responsables: int = 0
+    children: int = 0
+    logins_moved: int = 0
+    items_written: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.families_created} famille(s) créée(s), {self.families_updated} mise(s) à jour, "
+            f"{self.responsables} responsable(s), {self.children} enfant(s) importé(s)."
+        )
+
+
+@dataclass
+class ParsedFiles:
+    families: list[Family] = field(default_factory=list)
+    responsables: list[Responsable] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+
+
+# --- reading ----------------------------------------------------------------------
+
+def decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252, as exports from Windows software are."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")
+
+
+def normalise_header(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name.strip().lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("n°", "numero")
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def read_rows(path: Path, columns: tuple[str, ...], errors: list[RowError]) -> list[tuple[int, dict]]:
+    """(line number, row) pairs; header problems go to `errors` and give no rows."""
+    name = path.name
+    try:
+        text = decode(path.read_bytes())
+    except OSError as error:
+        errors.append(RowError(name, 0, f"lecture impossible ({error.strerror})"))
+        return []
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        errors.append(RowError(name, 1, "fichier vide : la première ligne doit nommer les colonnes"))
+        return []
+    if ";" not in lines[0] and ("," in lines[0] or "\t" in lines[0]):
+        errors.append(RowError(name, 1, "le séparateur des colonnes doit être le point-virgule « ; »"))
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    header = [normalise_header(h) for h in next(reader)]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        errors.append(RowError(name, 1, f"colonne(s) manquante(s) : {', '.join(missing)}"))
+        return []
+    rows = []
+    line = 1
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(header):
+            errors.append(RowError(name, line, f"{len(values)} valeurs pour {len(header)} colonnes (un « ; » de trop ?)"))
+            continue
+        row = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
+        empty = [c for c in columns if c not in OPTIONAL and not row.get(c)]
+        if empty:
+            errors.append(RowError(name, line, f"valeur manquante : {', '.join(empty)}"))
+            continue
+        rows.append((line, row))
+    return rows
+
+
+# --- checking rows ----------------------------------------------------------------
+
+def _family_number(value: str) -> str:
+    if not _FAMILY_NUMBER.match(value):
+        raise ValueError(f"numéro de famille « {value} » invalide (chiffres uniquement)")
+    return value
+
+
+def _date(value: str) -> date:
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            pass
+    raise ValueError(f"date « {value} » invalide (attendu JJ/MM/AAAA)")
+
+
+def _phone(value: str) -> str:
+    digits = re.sub(r"[\s.\-]", "", value)
+    if digits.startswith("+33"):
+        digits = "0" + digits[3:]
+    if not re.fullmatch(r"0\d{9}", digits):
+        raise ValueError(f"téléphone « {value} » invalide (10 chiffres, par exemple 01 60 44 00 00)")
+    return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+
+
+def parse_family(row: dict, commune: Commune) -> Family:
+    brackets = [b.code for b in commune.quotient_brackets]
+    bracket = row.get("tranche_qf", "").upper() or brackets[-1]
+    if bracket not in brackets:
+        raise ValueError(f"tranche de quotient familial « {row['tranche_qf']} » inconnue (attendu : {', '.join(brackets)})")
+    postal_code = row.get("code_postal", "")
+    if postal_code and not _POSTAL_CODE.match(postal_code):
+        raise ValueError(f"code postal « {postal_code} » invalide (5 chiffres)")
+    return Family(
+        number=_family_number(row["numero_famille"]),
+        quotient_bracket=bracket,
+        address=row.get("adresse", ""),
+        postal_code=postal_code,
+        city=row.get("ville", ""),
+    )
+
+
+def parse_responsable(row: dict, commune: Commune) -> Responsable:
+    if row["rang"] not in ("1", "2"):
+        raise ValueError(f"rang « {row['rang']} » invalide (1 ou 2)")
+    civility = _CIVILITY_ALIASES.get(row["civilite"].lower())
+    if civility not in CIVILITIES:
+        raise ValueError(f"civilité « {row['civilite']} » inconnue (Madame ou Monsieur)")
+    login = st.normalise_login(row["identifiant"])
+    if not _LOGIN.match(login):
+        raise ValueError(
+            f"identifiant « {row['identifiant']} » invalide (3 à 64 caractères : lettres, chiffres, . _ - @)"
+        )
+    email = row.get("email", "")
+    if email and not _EMAIL.match(email):
+        raise ValueError(f"adresse électronique « {email} » invalide")
+    phone = row.get("telephone", "")
+    return Responsable(
+        family_number=_family_number(row["numero_famille"]),
+        rank=int(row["rang"]),
+        civility=civility,
+        last_name=row["nom"].upper(),
+        first_name=row["prenom"].upper(),
+        login=login,
+        email=email.lower(),
+        phone=_phone(phone) if phone else "",
+    )
+
+
+def parse_child(row: dict, commune: Commune) -> Child:
+    if not _CHILD_ID.match(row["numero_enfant"]):
+        raise ValueError(f"numéro d'enfant « {row['numero_enfant']} » invalide (lettres, chiffres, - ou _)")
+    sex = row["sexe"].upper()
+    if sex not in ("F", "M"):
+        raise ValueError(f"sexe « {row['sexe']} » invalide (F ou M)")
+    by_name = {s.code: s.code for s in commune.services}
+    by_name.update({normalise_header(s.label).upper(): s.code for s in commune.services})
+    services = []
+    for name in re.split(r"[,|]", row.get("services", "")):
+        if not name.strip():
+            continue
+        code = by_name.get(normalise_header(name).upper())
+        if code is None:
+            raise ValueError(f"service « {name.strip()} » inconnu (attendu : {', '.join(by_name)})")
+        if code not in services:
+            services.append(code)
+    birth = _date(row["date_naissance"])
+    return Child(
+        family_number=_family_number(row["numero_famille"]),
+        child_id=row["numero_enfant"],
+        last_name=row["nom"].upper(),
+        first_name=row["prenom"].upper(),
+        sex=sex,
+        birth_date=birth,
+        services=tuple(services),
+    )
+
+
+def _parse_file(path: Path | None, columns, parse: Callable, commune, errors, key: Callable) -> list:
+    if path is None:
+        return []
+    records, seen = [], {}
+    for line, row in read_rows(path, columns, errors):
+        try:
+            record = parse(row, commune)
+        except ValueError as error:
+            errors.append(RowError(path.name, line, str(error)))
+            continue
+        identity = key(record)
+        if identity in seen:
+            errors.append(RowError(path.name, line, f"doublon de la ligne {seen[identity]}"))
+            continue
+        seen[identity] = line
+        records.append((line, record))
+    return records
+
+
+def parse_files(commune: Commune, families: Path | None, responsables: Path | None, children: Path | None,
+                errors: list[RowError]) -> tuple[list, list, list]:
+    return (
+        _parse_file(families, FAMILY_COLUMNS, parse_family, commune, errors, lambda f: f.number),
+        _parse_file(responsables, RESPONSABLE_COLUMNS, parse_responsable, commune, errors,
+                    lambda r: (r.family_number, r.rank)),
+        _parse_file(children, CHILD_COLUMNS, parse_child, commune, errors,
+                    lambda c: (c.family_number, c.child_id)),
+    )
+
+
+# --- planning and writing ----------------------------------------------------------
+
+def import_files(storage: st.Storage, commune: Commune, *, families: Path | None = None,
+                 responsables: Path | None = None, children: Path | None = None,
+                 dry_run: bool = False, transform: Callable[[ParsedFiles], ParsedFiles] | None = None
+                 ) -> ImportReport:
+    """Checks every row of every file, then writes; raises ImportRejected with nothing written."""
+    if not (families or responsables or children):
+        raise ImportRejected([RowError("import", 0, "aucun fichier à importer")])
+    errors: list[RowError] = []
+    family_rows, responsable_rows, child_rows = parse_files(commune, families, responsables, children, errors)
+    if errors:
+        raise ImportRejected(errors)
+
+    # One round of BatchGetItem for everything the files touch: existing items are
+    # merged (page keys, credentials survive) and references and logins checked.
+    keys = [(st.family_pk(f.number), st.PROFILE) for _, f in family_rows]
+    keys += [(st.family_pk(r.family_number), st.PROFILE) for _, r in responsable_rows]
+    keys += [(st.family_pk(c.family_number), st.PROFILE) for _, c in child_rows]
+    keys += [(st.family_pk(r.family_number), st.responsable_sk(r.rank)) for _, r in responsable_rows]
+    keys += [(st.login_pk(r.login), st.LOGIN) for _, r in responsable_rows]
+    keys += [(st.family_pk(c.family_number), st.child_sk(c.child_id)) for _, c in child_rows]
+    existing = storage.batch_get(keys)
+
+    # Logins of existing responsables who are re-imported with another login are
+    # looked up too, so that their old login item can be moved, not left behind.
+    old_logins = []
+    for _, r in responsable_rows:
+        before = existing.get((st.family_pk(r.family_number), st.responsable_sk(r.rank)))
+        if before and before.get("login") and before["login"] != r.login:
+            old_logins.append((st.login_pk(before["login"]), st.LOGIN))
+    existing.update(storage.batch_get(old_logins) if old_logins else {})
+
+    known_families = {f.number for _, f in family_rows}
+    known_families |= {k[0].removeprefix("FAMILY#") for k in existing if k[1] == st.PROFILE}
+    logins_in_file: dict[str, tuple[str, int]] = {}
+    for line, r in responsable_rows:
+        if r.family_number not in known_families:
+            errors.append(RowError(responsables.name, line, f"famille {r.family_number} inconnue (ni dans le fichier des familles, ni déjà importée)"))
+        owner = logins_in_file.setdefault(r.login, (r.family_number, r.rank))
+        if owner != (r.family_number, r.rank):
+            errors.append(RowError(responsables.name, line, f"identifiant « {r.login} » déjà donné à un autre responsable dans ce fichier"))
+            continue
+        taken = existing.get((st.login_pk(r.login), st.LOGIN))
+        if taken and (taken["family_number"], int(taken["rank"])) != (r.family_number, r.rank):
+            errors.append(RowError(responsables.name, line, f"identifiant « {r.login} » déjà utilisé par la famille {taken['family_number']}"))
+    for line, c in child_rows:
+        if c.family_number not in known_families:
+            errors.append(RowError(children.name, line, f"famille {c.family_number} inconnue (ni dans le fichier des familles, ni déjà importée)"))
+    if errors:
+        raise ImportRejected(errors)
+
+    parsed = ParsedFiles([f for _, f in family_rows], [r for _, r in responsable_rows], [c for _, c in child_rows])
+    if transform:
+        parsed = transform(parsed)
+
+    report = ImportReport()
+    puts, deletes = [], []
+    for f in parsed.families:
+        before = existing.get((st.family_pk(f.number), st.PROFILE))
+        puts.append(family_item(f, before))
+        if before:
+            report.families_updated += 1
+        else:
+            report.families_created += 1
+    for r in parsed.responsables:
+        before = existing.get((st.family_pk(r.family_number), st.responsable_sk(r.rank)))
+        login_before = existing.get((st.login_pk(r.login), st.LOGIN))
+        if before and before.get("login") and before["login"] != r.login:
+            old = existing.get((st.login_pk(before["login"]), st.LOGIN))
+            if old:
+                # Keep what belongs to the person (credentials) under the new login.
+                login_before = {k: v for k, v in old.items() if k not in ("pk", "sk")}
+                deletes.append((old["pk"], old["sk"]))
+                report.logins_moved += 1
+        puts.append(responsable_item(r, before))
+        puts.append(login_item(r, login_before))
+        report.responsables += 1
+    for c in parsed.children:
+        puts.append(child_item(c, existing.get((st.family_pk(c.family_number), st.child_sk(c.child_id)))))
+        report.children += 1
+    report.items_written = len(puts) + len(deletes)
+    if not dry_run:
+        storage.batch_write(puts, deletes)
+    return report
+
+
+def import_directory(storage: st.Storage, commune: Commune, directory: Path, **options) -> ImportReport:
+    """The three files under their documented names in one folder (the demo's layout)."""
+    return import_files(
+        storage, commune,
+        families=directory / "familles.csv",
+        responsables=directory / "responsables.csv",
+        children=directory / "enfants.csv",
+        **options,
+    )
