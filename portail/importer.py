@@ -19,7 +19,16 @@ from pathlib import Path
 
 from chalicelib import storage as st
 from chalicelib.config import Commune
-from chalicelib.families import CIVILITIES, Child, Family, Responsable, child_item, family_item, login_item, responsable_item
+from chalicelib.families import (
+    CIVILITIES,
+    Child,
+    Family,
+    Responsable,
+    child_item,
+    family_item,
+    login_item,
+    responsable_item,
+)
 
 FAMILY_COLUMNS = ("numero_famille", "tranche_qf", "adresse", "code_postal", "ville")
 RESPONSABLE_COLUMNS = (

@@ -1,0 +1,35 @@
+# Portail Famille: every target installs what it needs on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 8000
+NOW    ?=
+
+.PHONY: run test lint bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[tools,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: the whole portal on http://127.0.0.1:$(PORT)/ with the demo families
+run: $(STAMP)
+	$(BIN)/portail serve --demo --port $(PORT) $(if $(NOW),--now $(NOW))
+
+## make test: every test, as CI runs them
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check functions portail tests bench site
+
+## make bench: benchmarks; each prints its ratio last
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf output .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The operator's and staff's tooling around the Portail Famille function."""

@@ -1,0 +1,44 @@
+"""boto3 clients for the tooling: the embedded AWS (AWS_ENDPOINT_URL) or real AWS."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
+from chalicelib import table
+from chalicelib.storage import Storage
+
+
+class AWSUnavailable(Exception):
+    """No AWS to talk to: the message says what to start or configure."""
+
+
+def client(service: str, endpoint_url: str | None = None):
+    endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    try:
+        return boto3.client(
+            service,
+            endpoint_url=endpoint_url,
+            region_name=os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"),
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
+    except (NoRegionError, NoCredentialsError) as error:
+        raise AWSUnavailable(f"AWS n'est pas configuré : {error}") from None
+
+
+def storage(endpoint_url: str | None = None) -> Storage:
+    dynamodb = client("dynamodb", endpoint_url)
+    try:
+        dynamodb.describe_table(TableName=table.table_name())
+    except EndpointConnectionError:
+        raise AWSUnavailable(
+            f"Impossible de joindre AWS à {dynamodb.meta.endpoint_url} : lancez « make run » "
+            "(AWS embarqué) ou donnez --endpoint-url."
+        ) from None
+    except NoCredentialsError:
+        raise AWSUnavailable("Aucun identifiant AWS : configurez AWS_PROFILE ou AWS_ACCESS_KEY_ID.") from None
+    except dynamodb.exceptions.ResourceNotFoundException:
+        raise AWSUnavailable(f"La table {table.table_name()} n'existe pas à {dynamodb.meta.endpoint_url}.") from None
+    return Storage(dynamodb, table.table_name())

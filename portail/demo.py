@@ -1,0 +1,372 @@
+"""The demo data of `portail serve --demo`, dated around the portal's clock.
+
+At the guide's dates (`--now 2014-11-28T12:00:00+01:00`) the demo family is exactly the
+municipal guide's: Madame PAYS ZTEST, N° famille 381623867924, CONNIE, CRICHI and
+PRINCESSE, a balance of 0,00 €, no unpaid invoice, no new message, and in December 2014
+the ✓ of the guide's calendar. On other dates every birth date moves by whole years,
+so the children keep the guide's ages, and the activity moves with the clock.
+
+The families, responsables and children come from the demo CSV files in data/demo/,
+through the same import as a commune's files; `write_demo_files` regenerates them.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import secrets
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from chalicelib import storage as st
+from chalicelib.calendar_rules import CommuneCalendar
+from chalicelib.config import Commune
+
+from portail.importer import ParsedFiles, import_directory
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+DEMO_PASSWORD = "portail-demo-2014"
+GUIDE_YEAR = 2014  # the school year (2014-2015) of the guide's screenshots
+GUIDE_FAMILY = "381623867924"
+GENERATED_FAMILIES = 50
+
+_LAST_NAMES = [
+    "MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS", "MOREAU",
+    "LAURENT", "SIMON", "MICHEL", "LEFEBVRE", "LEROY", "ROUX", "DAVID", "BERTRAND", "MOREL",
+    "FOURNIER", "GIRARD", "BONNET", "DUPONT", "LAMBERT", "FONTAINE", "ROUSSEAU", "VINCENT",
+    "MULLER", "LEFEVRE", "FAURE", "ANDRE", "MERCIER", "BLANC", "GUERIN", "BOYER", "GARNIER",
+    "CHEVALIER", "FRANCOIS", "LEGRAND", "GAUTHIER", "GARCIA", "PERRIN", "ROBIN", "CLEMENT",
+    "MORIN", "NICOLAS", "HENRY", "ROUSSEL", "MATHIEU", "GAUTIER", "MASSON",
+]
+_MOTHERS = ["NATHALIE", "ISABELLE", "SANDRINE", "CELINE", "AURELIE", "STEPHANIE", "SOPHIE", "JULIE", "EMILIE", "CAROLINE"]
+_FATHERS = ["STEPHANE", "SEBASTIEN", "NICOLAS", "JULIEN", "DAVID", "CHRISTOPHE", "FREDERIC", "OLIVIER", "LAURENT", "THOMAS"]
+_GIRLS = ["LEA", "MANON", "CHLOE", "EMMA", "CAMILLE", "INES", "SARAH", "JADE", "LOLA", "ZOE", "LOUISE", "CLARA"]
+_BOYS = ["LUCAS", "HUGO", "THEO", "NATHAN", "ENZO", "LOUIS", "MATHIS", "TOM", "GABRIEL", "JULES", "ARTHUR", "RAPHAEL"]
+_STREETS = ["rue de la Mairie", "rue des Écoles", "allée des Tilleuls", "rue du Moulin", "avenue de Meaux", "rue Jean Jaurès"]
+SERVICES = ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]
+
+
+# --- the demo CSV files -------------------------------------------------------------
+
+def demo_rows() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """Rows of familles.csv, responsables.csv and enfants.csv, dated for 2014-2015."""
+    families = [[GUIDE_FAMILY, "C", "12 rue de la Mairie", "77124", "Crégy-lès-Meaux"]]
+    responsables = [[GUIDE_FAMILY, "1", "Madame", "ZTEST", "PAYS", "pays.ztest@example.org", "01 60 44 12 34", "ztest"]]
+    children = [
+        [GUIDE_FAMILY, "1", "ZTEST", "CONNIE", "F", "01/01/2006", ", ".join(SERVICES)],
+        [GUIDE_FAMILY, "2", "ZTEST", "CRICHI", "M", "01/01/2012", ""],
+        [GUIDE_FAMILY, "3", "ZTEST", "PRINCESSE", "F", "01/01/2014", ""],
+    ]
+    rng = random.Random(381623867924)
+    for index in range(1, GENERATED_FAMILIES + 1):
+        number = f"3816{index:08d}"
+        last = _LAST_NAMES[index - 1]
+        families.append([number, rng.choice("ABCDE"), f"{rng.randint(1, 80)} {rng.choice(_STREETS)}", "77124", "Crégy-lès-Meaux"])
+        mother, father = rng.choice(_MOTHERS), rng.choice(_FATHERS)
+        responsables.append([number, "1", "Madame", last, mother, f"famille{index:02d}@example.org",
+                             f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                             f"famille{index:02d}"])
+        if index % 5 == 0:  # separated parents: a second responsable, billed for their own bookings
+            responsables.append([number, "2", "Monsieur", last, father, f"famille{index:02d}-2@example.org", "",
+                                 f"famille{index:02d}-2"])
+        for child in range(1, rng.randint(1, 3) + 1):
+            girl = rng.random() < 0.5
+            born = date(rng.randint(2004, 2011), rng.randint(1, 12), rng.randint(1, 28))
+            services = sorted(rng.sample(SERVICES, rng.randint(1, 4)), key=SERVICES.index)
+            if index <= 15 and child == 1 and "GARDERIE_MIDI" not in services:
+                services.append("GARDERIE_MIDI")  # enough children for the waiting list to show
+            children.append([number, str(child), last, rng.choice(_GIRLS if girl else _BOYS), "F" if girl else "M",
+                             born.strftime("%d/%m/%Y"), ", ".join(sorted(services, key=SERVICES.index))])
+    return families, responsables, children
+
+
+def write_demo_files(directory: Path = DEMO_DIR) -> None:
+    from portail.importer import CHILD_COLUMNS, FAMILY_COLUMNS, RESPONSABLE_COLUMNS
+
+    directory.mkdir(parents=True, exist_ok=True)
+    families, responsables, children = demo_rows()
+    for name, header, rows in (
+        ("familles.csv", FAMILY_COLUMNS, families),
+        ("responsables.csv", RESPONSABLE_COLUMNS, responsables),
+        ("enfants.csv", CHILD_COLUMNS, children),
+    ):
+        with open(directory / name, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, delimiter=";", lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+
+
+# --- dating the demo around the clock ------------------------------------------------
+
+def year_shift(commune: Commune, today: date) -> int:
+    """Whole years between the guide's school year and the clock's."""
+    return commune.school_year_of(today) - GUIDE_YEAR
+
+
+def _shift_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _month_start(day: date, months: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_end(first: date) -> date:
+    return _month_start(first, 1) - timedelta(days=1)
+
+
+def _nth_open_weekday(calendar: CommuneCalendar, service, first: date, weekday: int, n: int) -> date | None:
+    found = [d for d in calendar.opening_days(service, first, _month_end(first)) if d.weekday() == weekday]
+    return found[n - 1] if len(found) >= n else (found[-1] if found else None)
+
+
+class DemoWriter:
+    """Builds the demo's activity items; nothing here decides a rule for real use."""
+
+    def __init__(self, commune: Commune, now: datetime):
+        self.commune = commune
+        self.calendar = CommuneCalendar(commune)
+        self.now = now
+        self.today = now.astimezone(commune.tz).date()
+        self.items: list[dict] = []
+        self.invoice_counter = 1000
+        self.operation_counter = 21000
+
+    def at(self, day: date, hour: int = 9) -> datetime:
+        return datetime.combine(day, time(hour), self.commune.tz)
+
+    def day(self, family: str, child: str, day: date, service: str, status: str, *, rank: int = 1,
+            reason: str = "", message: str = "", channel: str = "online", certificate: bool = False) -> dict:
+        item = {
+            "pk": st.family_pk(family), "sk": st.day_sk(child, day, service), "kind": "day",
+            "child_id": child, "date": day, "service": service, "status": status,
+            "reason": reason, "message": message, "responsable_rank": rank, "channel": channel,
+            "certificate": certificate or None,
+            "updated_at": self.at(min(day, self.today) - timedelta(days=8)),
+            "gsi1pk": f"SERVICEDAY#{service}#{day.isoformat()}", "gsi1sk": f"{family}#{child}",
+        }
+        self.items.append(item)
+        return item
+
+    def request(self, family: str, child: str, submitted: datetime, outcomes: list[dict], rank: int = 1) -> None:
+        request_id = secrets.token_hex(8)
+        self.items.append({
+            "pk": st.family_pk(family), "sk": f"REQUEST#{submitted.astimezone(UTC).isoformat()}#{request_id}",
+            "kind": "request", "request_id": request_id, "submitted_at": submitted, "child_id": child,
+            "responsable_rank": rank, "channel": "online",
+            "items": [{k: o[k] for k in ("date", "service", "status", "reason", "message")} | {"action": o.get("action", "reserve")} for o in outcomes],
+        })
+
+    def invoice(self, family: str, rank: int, bracket: str, month: date, days: list[dict],
+                children: dict[str, str], paid: bool) -> Decimal:
+        """An invoice from the month's billable days (validated, and absences' first day)."""
+        counts: dict[tuple[str, str], int] = {}
+        for d in days:
+            if d["responsable_rank"] == rank and _month_start(d["date"]) == month and d["status"] in ("validated", "absent") and not d.get("not_billed"):
+                counts[(d["child_id"], d["service"])] = counts.get((d["child_id"], d["service"]), 0) + 1
+        if not counts:
+            return Decimal("0")
+        lines = []
+        for (child, code), quantity in sorted(counts.items()):
+            price = self.commune.service(code).tariffs[bracket]
+            lines.append({"child_id": child, "child_name": children[child], "service": code,
+                          "label": self.commune.service(code).label, "quantity": quantity,
+                          "unit_price": price, "amount": price * quantity})
+        total = sum((line["amount"] for line in lines), Decimal("0"))
+        self.invoice_counter += 1
+        number = f"{self.commune.invoicing.number_prefix}-{month.year}-{self.invoice_counter:06d}"
+        issued = _month_start(month, 1).replace(day=self.commune.invoicing.invoice_day)
+        due = issued + timedelta(days=self.commune.invoicing.due_days)
+        period = f"{month:%d/%m/%Y} - {_month_end(month):%d/%m/%Y}"
+        self.items.append({
+            "pk": st.family_pk(family), "sk": f"INVOICE#{number}", "kind": "invoice", "number": number,
+            "responsable_rank": rank, "regie": self.commune.commune.regie,
+            "period_start": month, "period_end": _month_end(month), "period_label": period,
+            "invoice_date": issued, "due_date": due, "lines": lines, "deductions": [],
+            "total": total, "paid_amount": total if paid else Decimal("0"),
+        })
+        self.operation(family, issued, f"Facture : {period}", debit=total, invoice_number=number)
+        if paid:
+            paid_on = min(issued + timedelta(days=10), self.today)
+            operation = self.operation(family, paid_on, f"Règlement facture {number}", credit=total, invoice_number=number)
+            payment = {
+                "pk": st.family_pk(family), "sk": f"PAYMENT#{paid_on.isoformat()}#{number}", "kind": "payment",
+                "date": paid_on, "amount": total, "mode": "carte", "invoice_numbers": [number],
+                "responsable_rank": rank,
+            }
+            operation["payment"] = payment
+            self.items.append(payment)
+        return total
+
+    def operation(self, family: str, day: date, description: str, *, debit=Decimal("0"), credit=Decimal("0"),
+                  invoice_number: str | None = None) -> dict:
+        item = {
+            "pk": st.family_pk(family), "kind": "operation", "date": day, "description": description,
+            "regie": self.commune.commune.regie, "debit": debit, "credit": credit,
+            "invoice_number": invoice_number, "school_year": self.commune.school_year_of(day),
+        }
+        self.items.append(item)
+        return item
+
+    def number_operations(self) -> None:
+        """Operation numbers follow the dates across the régie, as its ledger does."""
+        operations = sorted((i for i in self.items if i["kind"] == "operation"),
+                            key=lambda i: (i["date"], i["credit"] > 0, i["pk"]))
+        for operation in operations:
+            self.operation_counter += 1
+            operation["number"] = self.operation_counter
+            operation["sk"] = f"OPERATION#{self.operation_counter:09d}"
+            if "payment" in operation:
+                operation.pop("payment")["operation_number"] = self.operation_counter
+
+    def message(self, family: str, sent: datetime, subject: str, body: str, read: bool) -> None:
+        message_id = secrets.token_hex(8)
+        self.items.append({
+            "pk": st.family_pk(family), "sk": f"MESSAGE#{sent.astimezone(UTC).isoformat()}#{message_id}",
+            "kind": "message", "message_id": message_id, "sent_at": sent, "subject": subject,
+            "body_markdown": body, "sender": "Service enfance", "read_at": sent + timedelta(days=1) if read else None,
+        })
+
+
+def seed_demo(storage: st.Storage, commune: Commune, now: datetime) -> str:
+    """Imports the demo families dated around `now` and writes their activity."""
+    shift = year_shift(commune, now.astimezone(commune.tz).date())
+
+    imported: list[ParsedFiles] = []
+
+    def dated(parsed: ParsedFiles) -> ParsedFiles:
+        parsed.children = [replace(c, birth_date=_shift_years(c.birth_date, shift)) for c in parsed.children]
+        imported.append(parsed)
+        return parsed
+
+    import_directory(storage, commune, DEMO_DIR, transform=dated)
+    writer = DemoWriter(commune, now)
+    _write_activity(writer, imported[0], commune)
+    storage.batch_write(writer.items)
+    storage.batch_write([
+        {"pk": "COUNTER#INVOICE", "sk": "COUNTER", "value": writer.invoice_counter},
+        {"pk": "COUNTER#OPERATION", "sk": "COUNTER", "value": writer.operation_counter},
+    ] + _capacity_counters(writer.items))
+    return (
+        "Démonstration : famille du guide (Madame PAYS ZTEST, N° famille 381623867924), "
+        f"identifiant « ztest », mot de passe « {DEMO_PASSWORD} » ; "
+        f"{GENERATED_FAMILIES} autres familles : « famille01 » … « famille{GENERATED_FAMILIES:02d} », même mot de passe."
+    )
+
+
+def _capacity_counters(items: list[dict]) -> list[dict]:
+    """Validated children per service and day, for the services that have a capacity."""
+    counts: dict[str, int] = {}
+    for item in items:
+        if item.get("kind") == "day" and item["status"] == "validated":
+            counts[item["gsi1pk"]] = counts.get(item["gsi1pk"], 0) + 1
+    return [{"pk": key, "sk": "COUNTER", "validated": n} for key, n in sorted(counts.items())]
+
+
+def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> None:
+    today = w.today
+    next_month = _month_start(today, 1)
+    this_month = _month_start(today)
+    # Months already invoiced: the previous one once the invoice day has come.
+    last_invoiced = _month_start(today, -1 if today.day >= commune.invoicing.invoice_day else -2)
+    invoiced_months = [_month_start(last_invoiced, -1), last_invoiced]
+    service = commune.service
+    midi = service("GARDERIE_MIDI")
+    busy_day = _nth_open_weekday(w.calendar, midi, next_month, 3, 2)  # the guide's Je 11
+
+    family_days: dict[str, tuple] = {}
+    for family in sorted(records.families, key=lambda f: f.number):
+        number = family.number
+        guide = number == GUIDE_FAMILY
+        bracket = family.quotient_bracket
+        children = [c for c in records.children if c.family_number == number]
+        names = {c.child_id: c.first_name for c in children}
+        ranks = sorted(r.rank for r in records.responsables if r.family_number == number)
+        days: list[dict] = []
+        for child in children:
+            enrolled = child.services
+            if not enrolled:
+                continue
+            cid = child.child_id
+            rank = ranks[-1] if len(ranks) > 1 and cid != "1" else 1
+            # Past months: the canteen on its open days, validated (the invoices' basis).
+            for month in [*invoiced_months, this_month]:
+                for code in enrolled:
+                    if code == "GARDERIE_MIDI":
+                        continue
+                    every = 1 if code == "RESTAURATION" else 2
+                    for i, day in enumerate(w.calendar.opening_days(service(code), month, min(_month_end(month), today))):
+                        if i % every == 0:
+                            days.append(w.day(number, cid, day, code, "validated", rank=rank))
+            if guide:
+                _guide_family_month(w, number, cid, next_month, days)
+        if not guide and busy_day and int(number[-2:]) <= 15:
+            # Fifteen families ask for the small room on the same day: the first ones
+            # fill it, the others wait in arrival order (the guide's family last).
+            for child in children:
+                if "GARDERIE_MIDI" in child.services and child.child_id == "1":
+                    key = f"SERVICEDAY#GARDERIE_MIDI#{busy_day}"
+                    validated = sum(1 for i in w.items if i.get("gsi1pk") == key and i["status"] == "validated")
+                    if validated < (midi.capacity or 10**6):
+                        w.day(number, "1", busy_day, "GARDERIE_MIDI", "validated")
+                    else:
+                        w.day(number, "1", busy_day, "GARDERIE_MIDI", "pending", reason="waiting_list",
+                              message="Service complet : demande en liste d'attente.")
+        family_days[number] = (bracket, names, ranks, days)
+        # Messages: the guide's family has read its messages (« 0 Nouveaux Messages »).
+        w.message(number, w.at(this_month), "Bienvenue sur le Portail Famille",
+                  "Vous pouvez désormais **réserver** la cantine et la garderie en ligne.\n\n"
+                  "Rappel : les réservations se font au plus tard **5 jours (hors week-end)** avant la date souhaitée, à 23 h 59.",
+                  read=guide or int(number[-2:]) % 3 == 0)
+        if not guide:
+            w.message(number, w.at(max(this_month, today - timedelta(days=2))), "Menus du mois",
+                      "Les menus du restaurant scolaire du mois prochain sont affichés à l'école et en mairie.",
+                      read=False)
+    _write_invoices(w, family_days, invoiced_months, last_invoiced)
+    w.number_operations()
+
+
+def _write_invoices(w: DemoWriter, family_days: dict, invoiced_months: list[date], last_invoiced: date) -> None:
+    """Invoices month by month, so that their numbers follow the calendar."""
+    for month in invoiced_months:
+        for number, (bracket, names, ranks, days) in sorted(family_days.items()):
+            for rank in ranks:
+                # Most families have paid; a few have their last invoice still due.
+                paid = number == GUIDE_FAMILY or month != last_invoiced or int(number[-2:]) % 4 != 0
+                w.invoice(number, rank, bracket, month, days, names, paid)
+
+
+def _guide_family_month(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:
+    """The guide's December 2014 for the eldest: every state of a booked day."""
+    c = w.commune
+    cal = w.calendar
+    matin, midi, soir, resto = (c.service(s) for s in SERVICES)
+    picks = [
+        # (service, day, status, reason, message)
+        (matin, _nth_open_weekday(cal, matin, month, 4, 1), "validated", "", ""),  # guide: Ve 05 ✓
+        (midi, _nth_open_weekday(cal, midi, month, 1, 2), "validated", "", ""),  # guide: Ma 09 ✓
+        (midi, _nth_open_weekday(cal, midi, month, 3, 2), "pending", "waiting_list",
+         "Service complet : demande en liste d'attente."),
+        (soir, _nth_open_weekday(cal, soir, month, 4, 2), "refused", "staff_refused",
+         "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là."),
+        (resto, _nth_open_weekday(cal, resto, month, 0, 1), "cancelled", "cancelled_in_time",
+         "Annulation enregistrée avant la date limite : ce jour n'est pas facturé."),
+    ]
+    outcomes = []
+    for service, day, status, reason, message in picks:
+        if day is None:
+            continue
+        outcomes.append(w.day(number, child, day, service.code, status, reason=reason, message=message) | {"action": "cancel" if status == "cancelled" else "reserve"})
+    # An absence in the current month, declared after the deadline: the first day is billed.
+    past = [d for d in days if d["service"] == "RESTAURATION" and d["date"] < w.today]
+    if past:
+        past[-1]["status"] = "absent"
+        past[-1]["reason"] = "absence_first_day_billed"
+        past[-1]["message"] = "Absence enregistrée : le premier jour d'absence est facturé."
+    w.request(number, child, w.at(w.today - timedelta(days=2), 20), outcomes)

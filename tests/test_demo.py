@@ -1,0 +1,93 @@
+"""The demo of `portail serve --demo`: the guide's family at the guide's dates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from portail.demo import GUIDE_FAMILY
+from tests.conftest import family_states
+
+
+@pytest.fixture(scope="module")
+def guide_family(demo_storage):
+    return demo_storage.family_state(GUIDE_FAMILY)
+
+
+@pytest.fixture(scope="module")
+def demo_states(demo_storage):
+    return family_states(demo_storage)
+
+
+def booked(state, status=None):
+    return {(d["date"], d["service"]): d["status"] for d in state.days if status in (None, d["status"])}
+
+
+def test_it_is_the_guides_family(guide_family):
+    (responsable,) = guide_family.responsables
+    assert (responsable["civility"], responsable["last_name"], responsable["first_name"]) == ("Madame", "ZTEST", "PAYS")
+    assert guide_family.profile["family_number"] == "381623867924"
+    assert [(c["last_name"], c["first_name"], c["sex"], c["birth_date"]) for c in guide_family.children] == [
+        ("ZTEST", "CONNIE", "F", "2006-01-01"),
+        ("ZTEST", "CRICHI", "M", "2012-01-01"),
+        ("ZTEST", "PRINCESSE", "F", "2014-01-01"),
+    ]
+    assert guide_family.children[0]["services"] == ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]
+
+
+def test_balance_zero_no_unpaid_invoice_no_new_message(guide_family):
+    # The guide's dashboard: « solde de 0.00 € », no unpaid invoice, « 0 Nouveaux Messages ».
+    debit = sum(o["debit"] for o in guide_family.operations)
+    credit = sum(o["credit"] for o in guide_family.operations)
+    assert debit > 0 and debit - credit == Decimal("0")
+    assert all(i["paid_amount"] == i["total"] for i in guide_family.invoices)
+    assert len(guide_family.messages) >= 1 and guide_family.unread_messages == 0
+    assert all(o["description"].startswith(("Facture : 01/", "Règlement facture")) for o in guide_family.operations)
+
+
+def test_december_2014_shows_the_guides_ticks_and_every_state(guide_family):
+    december = {k: v for k, v in booked(guide_family).items() if k[0].startswith("2014-12")}
+    assert december[("2014-12-05", "GARDERIE_MATIN")] == "validated"  # Ve 05 ✓
+    assert december[("2014-12-09", "GARDERIE_MIDI")] == "validated"  # Ma 09 ✓
+    states = {d["status"] for d in guide_family.days}
+    assert states == {"validated", "pending", "refused", "cancelled", "absent"}
+    refused = [d for d in guide_family.days if d["status"] == "refused"]
+    assert refused[0]["message"].startswith("Refusée par le service enfance")
+    assert len(guide_family.requests) == 1
+
+
+def test_the_small_room_is_full_and_has_a_waiting_list(demo_storage, commune, guide_family):
+    (pending,) = [d for d in guide_family.days if d["status"] == "pending"]
+    rows = demo_storage.query_index(f"SERVICEDAY#{pending['service']}#{pending['date']}")
+    validated = [r for r in rows if r["status"] == "validated"]
+    waiting = [r for r in rows if r["status"] == "pending"]
+    assert len(validated) == commune.service(pending["service"]).capacity
+    assert len(waiting) >= 2
+    counter = demo_storage.get(f"SERVICEDAY#{pending['service']}#{pending['date']}", "COUNTER")
+    assert counter["validated"] == len(validated)
+
+
+def test_fifty_generated_families_with_their_logins(demo_storage):
+    assert len(demo_storage.family_numbers()) == 51
+    for index in (1, 25, 50):
+        login = demo_storage.login(f"famille{index:02d}")
+        assert login["rank"] == 1
+        assert demo_storage.family_state(login["family_number"]).children
+    assert demo_storage.login("famille51") is None
+    assert demo_storage.login("ztest")["family_number"] == GUIDE_FAMILY
+
+
+def test_some_generated_families_have_an_unpaid_invoice_and_new_messages(demo_states):
+    states = [s for n, s in demo_states.items() if n != GUIDE_FAMILY]
+    assert any(i["paid_amount"] < i["total"] for s in states for i in s.invoices)
+    assert any(s.unread_messages for s in states)
+
+
+def test_invoice_and_operation_numbers_have_no_gap(demo_storage, demo_states):
+    states = demo_states.values()
+    invoices = sorted(int(i["number"].rsplit("-", 1)[1]) for s in states for i in s.invoices)
+    operations = sorted(int(o["number"]) for s in states for o in s.operations)
+    assert invoices == list(range(invoices[0], invoices[0] + len(invoices)))
+    assert operations == list(range(operations[0], operations[0] + len(operations)))
+    assert demo_storage.get("COUNTER#INVOICE", "COUNTER")["value"] == invoices[-1]
