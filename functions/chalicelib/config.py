@@ -43,7 +43,7 @@ class _Strict(BaseModel):
 class DeadlineRule(_Strict):
     """Bookings for day D close at `time` on the `weekdays`-th weekday before D."""
 
-    weekdays: int = Field(ge=0, le=30)
+    weekdays: int = Field(ge=1, le=30)
     time: time
 
 
@@ -121,7 +121,7 @@ class Invoicing(_Strict):
 
 
 class Booking(_Strict):
-    deadline_weekdays: int = Field(ge=0, le=30)
+    deadline_weekdays: int = Field(ge=1, le=30)
     deadline_time: time
 
 

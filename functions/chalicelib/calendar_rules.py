@@ -1,0 +1,281 @@
+"""Booking deadlines and the commune's calendar (public holidays, school holidays, closures).
+
+Pure rules: the clock is always an argument, never read here.
+
+Sources of the calendar, checked against each other (see `_vsf_zone_days`):
+
+- public holidays of France: the `holidays` package, any year, names in French;
+- school holidays of the commune's zone: the `holidays` package from the 2017 rentrée
+  (it has nothing before the 2017-2018 school year, and extrapolates its rules after
+  the last published arrêté), otherwise `vacances-scolaires-france` (1990 to the
+  summer of 2028);
+- `commune.toml` adds public holidays, closed days and school holiday periods, and
+  turns official holiday days back into school days.
+
+Both packages are imported lazily: this module is on the function's import path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:  # pragma: no cover - typing only, keeps pydantic off this import
+    from chalicelib.config import Commune, DeadlineRule, Service
+
+WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_ONE_DAY = timedelta(days=1)
+
+# Days the `holidays` package answers for school holidays: from the rentrée of the first
+# school year it knows (2017-2018; on 1-3 September 2017 it would wrongly say "school")
+# to the end of the Christmas break of 2030-2031 (only Christmas falls in January).
+HOLIDAYS_PACKAGE_FIRST_DAY = date(2017, 9, 4)
+HOLIDAYS_PACKAGE_LAST_DAY = date(2031, 1, 31)
+
+PUBLIC_HOLIDAY_LABEL = "Jour férié"
+SCHOOL_HOLIDAY_LABEL = "Vacances scolaires"
+_ASCENSION_BRIDGE = "Pont de l'Ascension"
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def weekday_before(day: date, count: int) -> date:
+    """The `count`-th weekday (Monday–Friday) strictly before `day`; 0 counts as 1."""
+    remaining = max(count, 1)
+    current = day
+    while True:
+        current -= _ONE_DAY
+        if current.weekday() < 5:
+            remaining -= 1
+            if remaining == 0:
+                return current
+
+
+def booking_deadline(day: date, rule: DeadlineRule, tz: ZoneInfo) -> datetime:
+    """Last moment (local wall time `rule.time`) to reserve or cancel `day`.
+
+    Only weekends are skipped: public and school holidays count as weekdays, as the
+    municipal guide says (for Monday 8 December 2014: Monday 1 December 2014, 23:59).
+    """
+    deadline_day = weekday_before(day, rule.weekdays)
+    local = datetime.combine(deadline_day, rule.time, tzinfo=tz)
+    # A wall time inside a spring-forward gap does not exist: normalise it to the real
+    # instant (23:59 is never in the gap in Europe/Paris, so nothing moves in practice).
+    return local.astimezone(UTC).astimezone(tz)
+
+
+def is_before_deadline(now: datetime, day: date, rule: DeadlineRule, tz: ZoneInfo) -> bool:
+    """True while a request for `day` is on time: the deadline's whole minute counts."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("`now` doit porter son fuseau horaire (datetime « aware »)")
+    deadline = booking_deadline(day, rule, tz).replace(second=0, microsecond=0)
+    # Compare instants in UTC: two datetimes sharing one tzinfo compare by wall time.
+    limit = deadline.astimezone(UTC) + timedelta(minutes=1)
+    return now.astimezone(UTC) < limit
+
+
+# --------------------------------------------------------------------- official sources
+
+
+def _clean_name(name: str) -> str:
+    """« Vacances de Noël »: single spaces, capital first letter, ASCII apostrophe."""
+    text = " ".join(str(name).replace("\u2019", "'").split())
+    return text[:1].upper() + text[1:] if text else SCHOOL_HOLIDAY_LABEL
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(year: int) -> dict[date, str]:
+    import holidays
+
+    # language must be explicit: left out, names follow the process locale (English
+    # under LANG=C.UTF-8 or en_US, as on Lambda).
+    return dict(holidays.France(years=year, language="fr"))
+
+
+@lru_cache(maxsize=64)
+def _holidays_package_school_days(zone: str, year: int) -> dict[date, str]:
+    """Zone's school holiday days in `year` from `holidays`, within its trusted range."""
+    if not HOLIDAYS_PACKAGE_FIRST_DAY.year <= year <= HOLIDAYS_PACKAGE_LAST_DAY.year:
+        return {}
+    import holidays
+
+    try:
+        found = holidays.France(
+            years=year, categories=("school",), subdiv=f"Zone {zone}", language="fr"
+        )
+    except (NotImplementedError, KeyError, ValueError):  # older releases lack the category
+        return {}
+    return {
+        day: _clean_name(name)
+        for day, name in found.items()
+        if HOLIDAYS_PACKAGE_FIRST_DAY <= day <= HOLIDAYS_PACKAGE_LAST_DAY
+    }
+
+
+@lru_cache(maxsize=1)
+def _vsf_dates():
+    from vacances_scolaires_france import SchoolHolidayDates
+
+    return SchoolHolidayDates()  # reads its CSV once (about 60 ms)
+
+
+@lru_cache(maxsize=3)
+def _vsf_zone_days(zone: str) -> dict[int, dict[date, str]]:
+    """`vacances-scolaires-france` days for `zone`, by year, in the `holidays` convention.
+
+    Both sources end a period on the day before classes resume (Christmas 2014:
+    Sunday 4 January 2015; 2018-2019: Sunday 6 January 2019) and start it on the
+    Saturday when classes end on a Friday or Saturday. But when classes end on a
+    weekday (« le départ en vacances a lieu après la classe »), vacances-scolaires-france
+    counts that last day of classes as a holiday (summer 2016 from Tuesday 5 July, summer
+    2021 from Tuesday 6 July, Toussaint 2016 from Wednesday 19 October), and some of its
+    dates are a day early (zone C winter 2015 from Friday 13 February instead of Saturday
+    14). `holidays` starts on the first day without classes. So a period that starts on
+    a weekday which is not a public holiday loses that first day; except the Ascension
+    bridge, which vacances-scolaires-france already starts on its first day off.
+    """
+    source = _vsf_dates()
+    key = source.zone_key(zone)
+    days = sorted(day for day, row in source.data.items() if row[key])
+    by_year: dict[int, dict[date, str]] = {}
+    previous: date | None = None
+    previous_name = None
+    for day in days:
+        name = _clean_name(source.data[day]["nom_vacances"])
+        starts_period = previous is None or day - previous != _ONE_DAY or name != previous_name
+        previous, previous_name = day, name
+        if (
+            starts_period
+            and day.weekday() < 5
+            and name != _ASCENSION_BRIDGE
+            and day not in _public_holidays(day.year)
+        ):
+            continue
+        by_year.setdefault(day.year, {})[day] = name
+    return by_year
+
+
+def _vsf_last_day() -> date:
+    return max(_vsf_dates().data)
+
+
+def official_school_holiday(zone: str, day: date) -> str | None:
+    """Name of the official school holiday period holding `day` in `zone`, if any."""
+    if HOLIDAYS_PACKAGE_FIRST_DAY <= day <= HOLIDAYS_PACKAGE_LAST_DAY:
+        return _holidays_package_school_days(zone, day.year).get(day)
+    return _vsf_zone_days(zone).get(day.year, {}).get(day)
+
+
+def official_school_calendar_known(day: date) -> bool:
+    """Whether an official source knows the school holidays around `day`."""
+    if HOLIDAYS_PACKAGE_FIRST_DAY <= day <= HOLIDAYS_PACKAGE_LAST_DAY:
+        return True
+    return date(_vsf_dates().min_year, 1, 1) <= day <= _vsf_last_day()
+
+
+# ----------------------------------------------------------------------------- closures
+
+ClosureKind = Literal[
+    "weekend",
+    "public_holiday",
+    "school_holiday",
+    "closed_day",
+    "closed_weekday",
+    "not_holiday_period",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """Why a service is closed on a day; `label` is shown to parents as is."""
+
+    kind: ClosureKind
+    label: str
+
+
+def _labelled(prefix: str, name: str) -> str:
+    if name.casefold().startswith(prefix.casefold()):
+        return name
+    return f"{prefix} : {name}"
+
+
+class CommuneCalendar:
+    """The commune's calendar: official sources plus `commune.toml` (cached per year)."""
+
+    def __init__(self, commune: Commune):
+        self.commune = commune
+        self.zone = commune.commune.school_zone
+        overrides = commune.calendar
+        self._extra_public = frozenset(overrides.extra_public_holidays)
+        self._closed_days = frozenset(overrides.closed_days)
+        self._school_days = frozenset(overrides.school_days)
+        self._periods = tuple(overrides.school_holidays)
+        self._school_by_year: dict[int, dict[date, str]] = {}
+
+    def public_holiday(self, day: date) -> str | None:
+        """French name of the public holiday on `day` (« Noël »), or None."""
+        name = _public_holidays(day.year).get(day)
+        if name is not None:
+            return name
+        return PUBLIC_HOLIDAY_LABEL if day in self._extra_public else None
+
+    def _school_year_days(self, year: int) -> dict[date, str]:
+        cached = self._school_by_year.get(year)
+        if cached is not None:
+            return cached
+        days: dict[date, str] = {}
+        current = date(year, 1, 1)
+        while current.year == year:
+            name = official_school_holiday(self.zone, current)
+            if name is not None:
+                days[current] = name
+            current += _ONE_DAY
+        # The commune's own periods win over the official ones on the days they cover.
+        for period in self._periods:
+            current = max(period.start, date(year, 1, 1))
+            while current <= period.end and current.year == year:
+                days[current] = _clean_name(period.name)
+                current += _ONE_DAY
+        for day in self._school_days:
+            days.pop(day, None)
+        self._school_by_year[year] = days
+        return days
+
+    def school_holiday(self, day: date) -> str | None:
+        """Name of the school holiday period holding `day` (« Vacances de Noël »), or None."""
+        return self._school_year_days(day.year).get(day)
+
+    def closure(self, day: date, service: Service) -> Closure | None:
+        """Why `service` is closed on `day`, or None when it is open."""
+        holiday = self.public_holiday(day)
+        if holiday is not None:
+            return Closure("public_holiday", _labelled(PUBLIC_HOLIDAY_LABEL, holiday))
+        if day in self._closed_days:
+            return Closure("closed_day", "Fermeture exceptionnelle")
+        school_holiday = self.school_holiday(day)
+        if service.period == "school" and school_holiday is not None:
+            return Closure("school_holiday", _labelled(SCHOOL_HOLIDAY_LABEL, school_holiday))
+        if service.period == "holidays" and school_holiday is None:
+            return Closure("not_holiday_period", "Service ouvert pendant les vacances scolaires")
+        if day.weekday() not in service.weekdays:
+            if day.weekday() >= 5:
+                return Closure("weekend", "Week-end")
+            return Closure("closed_weekday", f"Service fermé le {WEEKDAY_NAMES[day.weekday()]}")
+        return None
+
+    def is_open(self, day: date, service: Service) -> bool:
+        return self.closure(day, service) is None
+
+    def opening_days(self, service: Service, start: date, end: date) -> list[date]:
+        """The days from `start` to `end` (both included) when `service` is open."""
+        days = []
+        current = start
+        while current <= end:
+            if self.closure(current, service) is None:
+                days.append(current)
+            current += _ONE_DAY
+        return days
