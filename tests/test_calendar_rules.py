@@ -158,7 +158,7 @@ def test_another_deadline_setting_is_honoured():
 dates = st.dates(min_value=date(2014, 1, 1), max_value=date(2030, 12, 31))
 rules = st.builds(
     DeadlineRule,
-    weekdays=st.integers(min_value=0, max_value=10),
+    weekdays=st.integers(min_value=1, max_value=10),
     time=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
 )
 

@@ -44,8 +44,10 @@ _ASCENSION_BRIDGE = "Pont de l'Ascension"
 
 
 def weekday_before(day: date, count: int) -> date:
-    """The `count`-th weekday (Monday–Friday) strictly before `day`; 0 counts as 1."""
-    remaining = max(count, 1)
+    """The `count`-th weekday (Monday–Friday) strictly before `day` (count ≥ 1, config checks it)."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    remaining = count
     current = day
     while True:
         current -= _ONE_DAY
