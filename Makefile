@@ -10,7 +10,7 @@ NOW    ?=
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet 'pip>=24,<26.3'  # chalice's packager needs pip < 26.3
 	$(BIN)/pip install --quiet -e '.[tools,test]'
 	touch $(STAMP)
 

@@ -1,0 +1,298 @@
+"""The local server of `portail serve`: what the browser sees on its one port.
+
+It plays CloudFront's part (DESIGN §1):
+  /api/...      the Chalice app, in this process (chalice.local's LocalGateway)
+  /famille/...  the private family pages, behind the signed-cookie gate
+  everything    the static public site built by Pelican
+The same security headers as production are added to every answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+import threading
+from collections.abc import Iterable
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+from werkzeug.security import safe_join
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from portail import ports
+from portail.ports import PortInUse
+
+__all__ = ["DevServer", "PortInUse", "make_devserver", "private_pages_allowed", "run_devserver"]
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
+
+# What CloudFront's response headers policy sends in production (the deployment's
+# template must keep the same values): no inline script or style anywhere.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'self'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".ico": "image/x-icon",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+    ".woff2": "font/woff2",
+}
+
+API_PREFIX = "/api"
+PRIVATE_PREFIX = "/famille"
+
+
+def _page(title: str, message: str, link: str = "/", link_label: str = "Revenir à l'accueil") -> bytes:
+    """A short French HTML page (the server's own answers when the site has none)."""
+    return (
+        "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{escape(title)} – Portail Famille</title>\n"
+        "<link rel=\"stylesheet\" href=\"/theme/css/portail.css\">\n</head>\n<body>\n"
+        "<main id=\"contenu\" class=\"conteneur\">\n"
+        f"<h1>{escape(title)}</h1>\n<p>{escape(message)}</p>\n"
+        f"<p><a href=\"{escape(link)}\">{escape(link_label)}</a></p>\n"
+        "</main>\n</body>\n</html>\n"
+    ).encode()
+
+
+FORBIDDEN_PAGE = _page(
+    "Accès réservé",
+    "Cette page est réservée à une famille connectée au Portail Famille.",
+)
+NOT_FOUND_PAGE = _page("Page introuvable", "La page demandée n'existe pas ou a changé d'adresse.")
+METHOD_PAGE = _page("Action impossible", "Cette adresse ne peut qu'être consultée.")
+
+
+def private_pages_allowed(environ: dict) -> bool:
+    """Whether this request may read the family page it asks for under /famille/<key>/.
+
+    Today always False: no login exists yet, so nobody holds access to a family's pages.
+    The accounts issue replaces this with the verification of the CloudFront signed
+    cookies (policy, signature, expiry, path `/famille/<key>/*`), the same check
+    CloudFront does in production.
+    """
+    return False
+
+
+def _is_under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+class ChaliceDispatcher:
+    """Hands a WSGI request to the Chalice app as API Gateway would, in this process."""
+
+    def __init__(self, chalice_app, project_dir: Path = FUNCTIONS_DIR, stage: str = "dev") -> None:
+        from chalice.local import LocalChalice, LocalGateway
+
+        self.app = chalice_app
+        config = self._config(project_dir, stage)
+        self._apply_stage_environment(config, stage)
+        # Chalice keeps `app.current_request` on the app object; with several requests
+        # at once (a threaded server) it must be per thread, as `chalice local` does.
+        if not isinstance(chalice_app, LocalChalice):
+            from chalice.local import CustomLocalChalice
+
+            CustomLocalChalice.__bases__ = (LocalChalice, chalice_app.__class__)
+            chalice_app.__class__ = CustomLocalChalice
+        self.gateway = LocalGateway(chalice_app, config)
+
+    @staticmethod
+    def _config(project_dir: Path, stage: str):
+        from chalice.cli.factory import CLIFactory
+        from chalice.config import Config
+
+        try:
+            return CLIFactory(str(project_dir)).create_config_obj(chalice_stage_name=stage)
+        except RuntimeError:
+            return Config.create(chalice_stage=stage)
+
+    @staticmethod
+    def _apply_stage_environment(config, stage: str) -> None:
+        # The stage's variables (table and bucket names), as Lambda would set them;
+        # whatever the operator exported wins.
+        for name, value in config.scope(stage, "api_handler").environment_variables.items():
+            os.environ.setdefault(name, value)
+
+    def __call__(self, request: Request) -> Response:
+        from chalice.local import LocalGatewayException
+
+        headers = {name: value for name, value in request.headers.items()}
+        body = request.get_data() or None
+        raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+        if not raw_path:
+            raw_path = quote(request.path)
+            if request.query_string:
+                raw_path += "?" + request.query_string.decode("latin-1")
+        try:
+            answer = self.gateway.handle_request(
+                method=request.method, path=raw_path, headers=headers, body=body
+            )
+        except LocalGatewayException as error:
+            return Response(
+                error.body or b"", status=error.CODE,
+                headers=[(k, v) for k, v in error.headers.items()],
+                content_type="application/json",
+            )
+        response_headers: list[tuple[str, str]] = []
+        for name, value in (answer.get("headers") or {}).items():
+            response_headers.append((name, value))
+        for name, values in (answer.get("multiValueHeaders") or {}).items():
+            for value in values:  # several Set-Cookie headers stay separate
+                response_headers.append((name, value))
+        if not any(name.lower() == "content-type" for name, _ in response_headers):
+            response_headers.append(("Content-Type", "application/json"))
+        payload = answer.get("body")
+        if payload is None:
+            data = b""
+        elif answer.get("isBase64Encoded"):
+            data = base64.b64decode(payload)
+        elif isinstance(payload, bytes):
+            data = payload
+        else:
+            data = payload.encode("utf-8")
+        return Response(data, status=answer["statusCode"], headers=response_headers)
+
+
+class DevServer:
+    """The WSGI application of the browser's port (see the module's docstring)."""
+
+    def __init__(self, static_dir: Path, chalice_app=None) -> None:
+        self.static_dir = Path(static_dir).resolve()
+        if chalice_app is None:
+            from app import app as chalice_app
+        self.api = ChaliceDispatcher(chalice_app)
+
+    def __call__(self, environ, start_response) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.dispatch(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        path = request.path
+        if _is_under(path, API_PREFIX):
+            return self.api(request)
+        if _is_under(path, PRIVATE_PREFIX):
+            if not private_pages_allowed(request.environ):
+                return self._site_page("403.html", FORBIDDEN_PAGE, 403)
+            return self._not_found()  # the gate opens with the accounts issue
+        return self.static(request)
+
+    # --- the public site -------------------------------------------------------------
+
+    def static(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            response = self._html(METHOD_PAGE, 405)
+            response.headers["Allow"] = "GET, HEAD"
+            return response
+        relative = request.path.lstrip("/")
+        if "\x00" in relative or "\\" in relative:
+            return self._not_found()
+        # safe_join refuses "..", absolute paths and other escapes from static_dir.
+        target = safe_join(str(self.static_dir), relative) if relative else str(self.static_dir)
+        if target is None:
+            return self._not_found()
+        file = Path(target)
+        if file.is_dir():
+            if not request.path.endswith("/"):
+                location = quote(request.path) + "/"
+                if request.query_string:
+                    location += "?" + request.query_string.decode("latin-1")
+                return Response(status=301, headers={"Location": location})
+            file = file / "index.html"
+        if not file.is_file() or file.name.startswith("."):
+            return self._not_found()
+        # A symbolic link inside the output must not lead outside it.
+        try:
+            file.resolve().relative_to(self.static_dir)
+        except ValueError:
+            return self._not_found()
+        content_type = CONTENT_TYPES.get(file.suffix.lower())
+        if content_type is None:
+            content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        response = Response(file.read_bytes(), content_type=content_type)
+        response.headers["Cache-Control"] = "no-cache"
+        response.add_etag()
+        return response.make_conditional(request)
+
+    def _not_found(self) -> Response:
+        return self._site_page("404.html", NOT_FOUND_PAGE, 404)
+
+    def _site_page(self, name: str, fallback: bytes, status: int) -> Response:
+        """The site's own error page (content/pages/), or the server's when not built."""
+        page = self.static_dir / name
+        return self._html(page.read_bytes() if page.is_file() else fallback, status)
+
+    @staticmethod
+    def _html(body: bytes, status: int) -> Response:
+        response = Response(body, status=status, content_type="text/html; charset=utf-8")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's handler; one log line per request stays (the operator's view)."""
+
+
+def make_devserver(
+    app, host: str = "127.0.0.1", port: int = 8000, sock=None
+) -> BaseWSGIServer:
+    """A threaded werkzeug server for `app` on host:port (0: a free port), not yet serving.
+
+    `sock`: a socket already bound by portail.ports.bind (serve() binds first, to fail
+    fast), handed over to the server; otherwise the port is bound here. A busy port
+    raises PortInUse.
+    """
+    if sock is None:
+        sock = ports.bind(host, port)
+    try:
+        return make_server(
+            host, ports.port_of(sock), app, threaded=True,
+            request_handler=_RequestHandler, fd=sock.fileno(),
+        )
+    finally:
+        sock.close()  # the server holds its own duplicate
+
+
+def run_devserver(app, host: str = "127.0.0.1", port: int = 8000, sock=None) -> None:
+    """Serves `app` until Ctrl-C (returns then). A busy port raises PortInUse."""
+    server = make_devserver(app, host, port, sock=sock)
+    try:
+        server.serve_forever()  # werkzeug stops quietly on KeyboardInterrupt
+    finally:
+        server.server_close()
+
+
+def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, threading.Thread]:
+    """For tests: the server running in a daemon thread; stop with server.shutdown()."""
+    server = make_devserver(app, host, port)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="devserver", daemon=True
+    )
+    thread.start()
+    return server, thread

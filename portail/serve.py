@@ -1,0 +1,133 @@
+"""`portail serve`: the whole portal on this machine, the browser seeing one port.
+
+The embedded AWS (moto, DESIGN §7) on a loopback port of its own, the public site built
+by Pelican, the Chalice app and the private-page gate behind portail.devserver.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from portail import ports
+
+HOST = "127.0.0.1"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
+
+
+def _check_now(now: str) -> None:
+    from chalicelib.clock import parse_instant
+
+    try:
+        parse_instant(now)
+    except ValueError as error:
+        detail = str(error) if "«" in str(error) else (
+            f"« {now} » n'est pas une date ISO-8601, par exemple 2014-11-28T12:00:00+01:00"
+        )
+        raise SystemExit(f"--now : {detail}") from None
+
+
+def _start_aws(aws_port: int | None, browser_port: int):
+    from portail.embedded_aws import EmbeddedAWS
+
+    if aws_port is not None:
+        try:
+            return EmbeddedAWS(port=aws_port, host=HOST).start()
+        except ports.PortInUse as error:
+            raise SystemExit(f"AWS embarqué : {error}") from None
+    # Default: the browser's port + 1, or any free port when that one is taken.
+    if browser_port:
+        try:
+            return EmbeddedAWS(port=browser_port + 1, host=HOST).start()
+        except (ports.PortInUse, OSError):
+            pass
+    return EmbeddedAWS(port=0, host=HOST).start()
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def serve(
+    port: int = 8000,
+    aws_port: int | None = None,
+    now: str | None = None,
+    seed: Callable[[], str] | None = None,
+    output_dir: Path = Path("output"),
+    *,
+    on_ready: Callable[[object], None] | None = None,
+) -> None:
+    """Runs the portal on http://127.0.0.1:`port`/ until Ctrl-C (then returns).
+
+    now: ISO-8601 instant with its offset; freezes the portal's clock (PORTAIL_NOW).
+    seed: called once the embedded AWS is ready (AWS_ENDPOINT_URL set); returns the
+      French text telling how to log in, printed as is.
+    aws_port: the embedded AWS's port; default the browser's port + 1 (or a free one).
+    on_ready: for tests, receives the werkzeug server once it listens
+      (`server.shutdown()` from another thread stops serve()).
+    A busy port or a bad `now` raises SystemExit with a French message (status 1),
+    before anything starts.
+    """
+    if str(FUNCTIONS_DIR) not in sys.path:
+        sys.path.append(str(FUNCTIONS_DIR))  # `app`, as on Lambda
+    if now is not None:
+        _check_now(now)
+    try:
+        browser = ports.bind(HOST, port)  # fail fast: before moto and the build
+    except ports.PortInUse as error:
+        raise SystemExit(str(error)) from None
+
+    saved_environment = dict(os.environ)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+    aws = server = None
+    try:
+        if now is not None:
+            from chalicelib.clock import FROZEN_ENV
+
+            os.environ[FROZEN_ENV] = now
+        aws = _start_aws(aws_port, ports.port_of(browser))
+        aws.configure_environment()
+        aws.create_resources()
+        if seed is not None:
+            print(seed(), flush=True)
+
+        from portail.build import BuildError, build_site
+
+        url = f"http://{HOST}:{ports.port_of(browser)}"
+        try:
+            pages = build_site(Path(output_dir), site_url=url)
+        except BuildError as error:
+            raise SystemExit(str(error)) from None
+
+        from portail.devserver import DevServer, make_devserver
+
+        server = make_devserver(DevServer(Path(output_dir)), HOST, sock=browser)
+        browser = None  # handed over to the server
+        print(f"Site public : {pages} page(s) construites dans {output_dir}/", flush=True)
+        print(f"AWS embarqué (DynamoDB, S3, SES) : {aws.endpoint_url}", flush=True)
+        if now is not None:
+            print(f"Horloge du portail figée au {now}", flush=True)
+        print(f"Portail Famille : {url}/", flush=True)
+        print("Ctrl-C pour arrêter.", flush=True)
+        if on_ready is not None:
+            on_ready(server)
+        server.serve_forever()  # returns on Ctrl-C (werkzeug catches it) or shutdown()
+        print("\nPortail Famille arrêté.", flush=True)
+    except KeyboardInterrupt:
+        print("\nPortail Famille arrêté.", flush=True)
+    finally:
+        if server is not None:
+            server.server_close()
+        if browser is not None:
+            browser.close()
+        if aws is not None:
+            aws.stop()
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+        os.environ.clear()
+        os.environ.update(saved_environment)
