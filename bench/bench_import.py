@@ -15,10 +15,11 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "functions"), str(Path(__file__).resolve().parents[1])]
 
-from bench.round_trips import RoundTrips  # noqa: E402
 from chalicelib import table  # noqa: E402
 from chalicelib.config import get_commune  # noqa: E402
 from chalicelib.storage import Storage  # noqa: E402
+
+from bench.round_trips import RoundTrips  # noqa: E402
 from portail.embedded_aws import EmbeddedAWS  # noqa: E402
 from portail.importer import CHILD_COLUMNS, FAMILY_COLUMNS, RESPONSABLE_COLUMNS, import_directory  # noqa: E402
 

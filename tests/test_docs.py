@@ -6,6 +6,7 @@ import argparse
 import re
 
 from chalicelib.config import Commune
+
 from portail.cli import parser
 from tests.conftest import ROOT
 
