@@ -116,3 +116,24 @@ def family_states(storage) -> dict:
         if item["pk"].startswith("FAMILY#"):
             by_family.setdefault(item["pk"].removeprefix("FAMILY#"), []).append(item)
     return {number: FamilyState.from_items(sorted(items, key=lambda i: i["sk"])) for number, items in by_family.items()}
+
+
+@pytest.fixture(scope="module")
+def embedded_aws():
+    """moto's server behind its lock, on a free loopback port: for race tests."""
+    from portail.embedded_aws import EmbeddedAWS
+
+    with EmbeddedAWS() as server:
+        yield server
+
+
+@pytest.fixture
+def embedded_resources(embedded_aws, monkeypatch):
+    """The table, buckets and SES sender on the embedded AWS, empty; boto3 points at it."""
+    embedded_aws.reset()
+    environment = {}
+    embedded_aws.configure_environment(environment)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    return embedded_aws.create_resources()

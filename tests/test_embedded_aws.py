@@ -24,23 +24,6 @@ CAPACITY = 10
 RACE_SWITCH_INTERVAL = 1e-6
 
 
-@pytest.fixture(scope="module")
-def embedded():
-    with EmbeddedAWS() as aws:
-        yield aws
-
-
-@pytest.fixture
-def resources(embedded, monkeypatch):
-    embedded.reset()
-    environment = {}
-    embedded.configure_environment(environment)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    return embedded.create_resources()
-
-
 def _client(service: str, aws: EmbeddedAWS):
     # A connection pool large enough for every thread, no retry hiding a failure.
     return boto3.client(
@@ -103,9 +86,9 @@ def _race(client, name: str, day: str) -> list[str]:
     return outcomes
 
 
-def test_conditional_transactions_never_exceed_the_capacity(embedded, resources):
+def test_conditional_transactions_never_exceed_the_capacity(embedded_aws, embedded_resources):
     name = table.table_name()
-    client = _client("dynamodb", embedded)  # boto3 clients are thread-safe
+    client = _client("dynamodb", embedded_aws)  # boto3 clients are thread-safe
     # Several rounds: without the lock one round passes by luck about half the time.
     for day in ("2014-12-08", "2014-12-09", "2014-12-11"):
         outcomes = _race(client, name, day)
@@ -124,10 +107,10 @@ def test_conditional_transactions_never_exceed_the_capacity(embedded, resources)
         assert len(bookings) == CAPACITY
 
 
-def test_create_resources_makes_the_table_the_buckets_and_the_sender(embedded, resources, commune):
+def test_create_resources_makes_the_table_the_buckets_and_the_sender(embedded_aws, embedded_resources, commune):
     # Plain clients: configure_environment pointed the process at the embedded AWS.
     dynamodb = boto3.client("dynamodb")
-    assert dynamodb.meta.endpoint_url == embedded.endpoint_url
+    assert dynamodb.meta.endpoint_url == embedded_aws.endpoint_url
     described = dynamodb.describe_table(TableName=table.table_name())["Table"]
     assert described["TableStatus"] == "ACTIVE"
     assert [index["IndexName"] for index in described["GlobalSecondaryIndexes"]] == [table.GSI1]
@@ -144,25 +127,25 @@ def test_create_resources_makes_the_table_the_buckets_and_the_sender(embedded, r
     assert commune.commune.contact_email in ses.list_identities()["Identities"]
 
     # Twice is harmless (a restart over a kept state).
-    assert embedded.create_resources() == resources
+    assert embedded_aws.create_resources() == embedded_resources
 
 
-def test_reset_forgets_everything(embedded, resources):
-    embedded.reset()
+def test_reset_forgets_everything(embedded_aws, embedded_resources):
+    embedded_aws.reset()
     assert boto3.client("dynamodb").list_tables()["TableNames"] == []
 
 
-def test_configure_environment_removes_what_would_win_over_the_endpoint(embedded):
+def test_configure_environment_removes_what_would_win_over_the_endpoint(embedded_aws):
     environment = {
         "AWS_PROFILE": "production",
         "AWS_SESSION_TOKEN": "real",
         "AWS_ENDPOINT_URL_S3": "https://s3.eu-west-3.amazonaws.com",
         "HOME": "/home/agent",
     }
-    embedded.configure_environment(environment)
+    embedded_aws.configure_environment(environment)
     assert environment == {
         "HOME": "/home/agent",
-        "AWS_ENDPOINT_URL": embedded.endpoint_url,
+        "AWS_ENDPOINT_URL": embedded_aws.endpoint_url,
         "AWS_DEFAULT_REGION": "eu-west-3",
         "AWS_REGION": "eu-west-3",
         "AWS_ACCESS_KEY_ID": "embedded",
@@ -170,9 +153,9 @@ def test_configure_environment_removes_what_would_win_over_the_endpoint(embedded
     }
 
 
-def test_a_busy_port_is_refused_clearly(embedded):
-    with pytest.raises(PortInUse, match=str(embedded.port)):
-        EmbeddedAWS(port=embedded.port).start()
+def test_a_busy_port_is_refused_clearly(embedded_aws):
+    with pytest.raises(PortInUse, match=str(embedded_aws.port)):
+        EmbeddedAWS(port=embedded_aws.port).start()
 
 
 def test_the_lock_holds_until_the_body_is_produced():

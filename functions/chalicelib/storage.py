@@ -55,6 +55,22 @@ def normalise_login(login: str) -> str:
     return login.strip().lower()
 
 
+def session_pk(token_hash: str) -> str:
+    """Sessions are found by the hash of their token, never by the token itself."""
+    return f"SESSION#{token_hash}"
+
+
+def reset_token_pk(token_hash: str) -> str:
+    return f"RESET#{token_hash}"
+
+
+def counter_pk(name: str) -> str:
+    return f"COUNTER#{name}"
+
+
+COUNTER = "COUNTER"
+
+
 def audit_pk(when: datetime) -> str:
     return f"AUDIT#{when.astimezone(UTC).date().isoformat()}"
 

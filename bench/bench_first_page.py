@@ -1,0 +1,84 @@
+"""`make run` on a fresh clone: seconds to the first page, then again with the venv made.
+
+Clones the committed HEAD into a temporary folder, runs `make run` there (venv, pip
+install, embedded AWS, demo seed, site build) and polls until `/` answers 200 and
+`/api/me` answers. Prints both times and, last, the ratio fresh / warm.
+pip's download cache is the machine's own: a machine that never installed these
+packages also downloads them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 900
+
+
+def free_port() -> int:
+    # Two consecutive free ports: the browser's and the embedded AWS's (port + 1).
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+
+
+def status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def time_to_first_page(clone: Path) -> float:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PORTAIL_", "VIRTUAL_ENV"))}
+    start = time.perf_counter()
+    process = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=clone, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while time.perf_counter() - start < TIMEOUT:
+            if process.poll() is not None:
+                raise SystemExit(f"make run stopped with status {process.returncode}")
+            if status(f"http://127.0.0.1:{port}/") == 200 and status(f"http://127.0.0.1:{port}/api/me") == 401:
+                return time.perf_counter() - start
+            time.sleep(0.2)
+        raise SystemExit("no first page within the time limit")
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        clone = Path(tmp) / "portail"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        fresh = time_to_first_page(clone)
+        warm = time_to_first_page(clone)
+    print(f"make run on a fresh clone to the first page: {fresh:.1f} s (venv and install included)")
+    print(f"make run again, venv already made:          {warm:.1f} s")
+    print(f"ratio fresh / warm: {fresh / warm:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The function deploys alone and stays light: what it imports is what it lists."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+FUNCTIONS = ROOT / "functions"
+# In the Lambda runtime or packaged by Chalice itself.
+PROVIDED = {"boto3", "botocore", "chalice"}
+MODULE_OF = {"vacances-scolaires-france": "vacances_scolaires_france"}
+
+
+def _third_party_imports() -> set[str]:
+    names = set()
+    for path in [FUNCTIONS / "app.py", *(FUNCTIONS / "chalicelib").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("chalicelib", "app", "__future__")}
+
+
+def _requirements() -> set[str]:
+    lines = (FUNCTIONS / "requirements.txt").read_text().splitlines()
+    names = {line.split(">")[0].split("=")[0].split("<")[0].strip() for line in lines if line.strip() and not line.startswith("#")}
+    return {MODULE_OF.get(n, n) for n in names}
+
+
+def test_requirements_list_exactly_what_the_function_imports():
+    assert _third_party_imports() - PROVIDED == _requirements()
+
+
+def test_function_import_path_has_no_tooling():
+    code = (
+        "import json, sys, app, chalicelib.calendar_rules, chalicelib.config, chalicelib.storage, "
+        "chalicelib.families, chalicelib.layout;"
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
+    loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code], cwd=FUNCTIONS)))
+    assert not loaded & {"pelican", "moto", "werkzeug", "flask", "playwright", "markdown", "portail"}
