@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-
-from bench.round_trips import RoundTrips
 from chalicelib import storage as st
 from chalicelib import table
+
+from bench.round_trips import RoundTrips
 
 
 def test_the_table_definition_is_one_for_aws_tests_and_cloudformation():

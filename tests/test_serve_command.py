@@ -1,0 +1,92 @@
+"""`portail serve --demo` as an operator runs it: a real process, stopped with Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+from chalicelib import table
+from chalicelib.storage import Storage
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def portal(tmp_path):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portail.cli", "serve", "--demo", "--port", str(port), "--aws-port", "0",
+         "--now", "2014-11-28T12:00:00+01:00", "--output", str(tmp_path / "output")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Ctrl-C"):
+            break
+    yield process, port, "".join(lines)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_demo_portal_serves_says_how_to_log_in_and_stops_cleanly(portal):
+    process, port, printed = portal
+    assert f"Portail Famille : http://127.0.0.1:{port}/" in printed, printed
+    assert "identifiant « ztest », mot de passe « portail-demo-2014 »" in printed
+    assert "« famille01 » … « famille50 »" in printed
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
+        assert response.status == 200
+        assert "Crégy-lès-Meaux" in response.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/me")
+    assert refused.value.code == 401
+
+    # The demo is in the embedded AWS whose address was printed: the guide's family.
+    endpoint = re.search(r"AWS embarqué \(DynamoDB, S3, SES\) : (\S+)", printed).group(1)
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-3",
+                          aws_access_key_id="embedded", aws_secret_access_key="embedded")
+    storage = Storage(client, table.table_name())
+    assert storage.login("ztest")["family_number"] == "381623867924"
+    children = storage.family_state("381623867924").children
+    assert [c["first_name"] for c in children] == ["CONNIE", "CRICHI", "PRINCESSE"]
+
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Portail Famille arrêté." in out
+    assert "Traceback" not in err
+
+
+def test_a_busy_port_is_one_clear_sentence(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "portail.cli", "serve", "--port", str(port), "--output", str(tmp_path / "o")],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"Le port {port} est déjà utilisé" in result.stderr
+    assert "Traceback" not in result.stderr
