@@ -68,7 +68,7 @@ def main() -> None:
         again_trips = trips.total
 
         # The same items written bare, without reading, checking or merging.
-        items = _all_items(storage)
+        items = storage.all_items()
         client.delete_table(TableName=table.table_name())
         table.create_table(client, table.table_name())
         trips.reset()
@@ -83,18 +83,6 @@ def main() -> None:
     print(f"  re-import    : {FAMILIES / again:,.0f} families/s, {again_trips / FAMILIES:.3f} round trips per family")
     print(f"  bare BatchWriteItem of the same {len(items)} items: {trips.total} round trips")
     print(f"ratio import / bare batch write: {first / bare:.2f}")
-
-
-def _all_items(storage: Storage) -> list[dict]:
-    from chalicelib.storage import deserialise
-
-    items, start = [], None
-    while True:
-        page = storage.client.scan(TableName=storage.table_name, **({"ExclusiveStartKey": start} if start else {}))
-        items += [deserialise(i) for i in page["Items"]]
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return items
 
 
 if __name__ == "__main__":

@@ -96,15 +96,7 @@ def client(storage):
 
 def all_items(storage) -> list[dict]:
     """Every item of the table (one Scan; moto's Query is slow on big tables)."""
-    from chalicelib.storage import deserialise
-
-    items, start = [], None
-    while True:
-        page = storage.client.scan(TableName=storage.table_name, **({"ExclusiveStartKey": start} if start else {}))
-        items += [deserialise(i) for i in page["Items"]]
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return items
+    return storage.all_items()
 
 
 def family_states(storage) -> dict:

@@ -213,6 +213,16 @@ class Storage:
             if not start:
                 return items
 
+    def all_items(self) -> list[dict]:
+        """Every item of the table, by Scan: for tooling and tests, never on a request path."""
+        items, start = [], None
+        while True:
+            page = self.client.scan(TableName=self.table_name, **({"ExclusiveStartKey": start} if start else {}))
+            items.extend(deserialise(i) for i in page["Items"])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
     def batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
         """Many items by key, 100 per round trip; unprocessed keys are asked again."""
         found: dict[tuple[str, str], dict] = {}
