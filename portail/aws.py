@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -17,12 +18,18 @@ class AWSUnavailable(Exception):
 
 def client(service: str, endpoint_url: str | None = None):
     endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    credentials = {}
+    if endpoint_url and urlsplit(endpoint_url).hostname in ("127.0.0.1", "localhost", "::1"):
+        # The embedded AWS of `portail serve` accepts any credentials; never send real ones.
+        credentials = {"aws_access_key_id": "embedded", "aws_secret_access_key": "embedded",
+                       "aws_session_token": None}
     try:
         return boto3.client(
             service,
             endpoint_url=endpoint_url,
             region_name=os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"),
             config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            **credentials,
         )
     except (NoRegionError, NoCredentialsError) as error:
         raise AWSUnavailable(f"AWS n'est pas configuré : {error}") from None

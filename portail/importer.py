@@ -284,8 +284,8 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
         raise ImportRejected([RowError("import", 0, "aucun fichier à importer")])
     errors: list[RowError] = []
     family_rows, responsable_rows, child_rows = parse_files(commune, families, responsables, children, errors)
-    if errors:
-        raise ImportRejected(errors)
+    # Rows that parsed are checked against the table too, so that every bad row of
+    # every file is reported in one run (reading writes nothing).
 
     # One round of BatchGetItem for everything the files touch: existing items are
     # merged (page keys, credentials survive) and references and logins checked.
@@ -323,7 +323,8 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
         if c.family_number not in known_families:
             errors.append(RowError(children.name, line, f"famille {c.family_number} inconnue (ni dans le fichier des familles, ni déjà importée)"))
     if errors:
-        raise ImportRejected(errors)
+        order = [p.name for p in (families, responsables, children) if p]
+        raise ImportRejected(sorted(errors, key=lambda e: (order.index(e.file) if e.file in order else 0, e.line)))
 
     parsed = ParsedFiles([f for _, f in family_rows], [r for _, r in responsable_rows], [c for _, c in child_rows])
     if transform:

@@ -180,3 +180,15 @@ def test_cli_unknown_option_is_refused(capsys):
         cli.main(["import", "--famillles", "x.csv"])
     assert exit_.value.code == 2
     assert "unrecognized arguments: --famillles" in capsys.readouterr().err
+
+
+def test_format_errors_and_unknown_families_are_reported_together(storage, commune, files):
+    write(files["responsables"], RESPONSABLES
+          + "100200;1;Madame;DURAND;HÉLÈNE;;;hdurand\n"
+          + "100200;2;Madame;DURAND;ANNE;;;x\n"
+          + "777;1;Madame;ROBIN;ANNE;;;arobin\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_files(storage, commune, **files)
+    assert [(e.file, e.line) for e in rejected.value.errors] == [("responsables.csv", 3), ("responsables.csv", 4)]
+    assert "famille 777 inconnue" in rejected.value.errors[1].reason
+    assert all_items(storage) == []
