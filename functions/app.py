@@ -1,24 +1,345 @@
 """Routes of the Portail Famille function: parse, authorise, call the domain, answer.
 
-The rules live in chalicelib; this module stays thin (DESIGN §2).
+The rules live in chalicelib; this module stays thin (DESIGN §2). Every call that
+changes state passes the same-origin check of the middleware; forms also carry a
+token. A form post answers 303 to a page; a JSON call gets JSON (DESIGN §4).
 """
 
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import parse_qs, urlsplit
+
 from chalice import Chalice, Response
+from chalicelib import clock, sessions
+from chalicelib.http_headers import API_HEADERS
 
 app = Chalice(app_name="portail-famille")
 app.api.binary_types.append("application/pdf")
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+BODY_TYPES = [JSON, FORM]
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+LOGIN_PAGE = "/connexion/"
+
+# Built on first use, then kept for the life of the Lambda container (cold start).
+_dependencies: dict = {}
+
+
+def reset_dependencies() -> None:
+    """Forgets the clients (tests switch AWS between cases)."""
+    _dependencies.clear()
+
+
+def commune():
+    from chalicelib.config import get_commune
+
+    return get_commune()
+
+
+def storage():
+    if "storage" not in _dependencies:
+        import boto3
+        from chalicelib import table
+        from chalicelib.storage import Storage
+
+        _dependencies["storage"] = Storage(boto3.client("dynamodb"), table.table_name())
+    return _dependencies["storage"]
+
+
+def accounts():
+    if "accounts" not in _dependencies:
+        import boto3
+        from chalicelib.accounts import Accounts
+        from chalicelib.mail import Mailer
+
+        info = commune().commune
+        _dependencies["accounts"] = Accounts(
+            storage(), Mailer(boto3.client("ses"), info.contact_email),
+            site_url=site_url(), demo_mode=os.environ.get("PORTAIL_DEMO") == "1", commune_name=info.name,
+        )
+    return _dependencies["accounts"]
+
+
+def family_pages():
+    if "pages" not in _dependencies:
+        import boto3
+        from chalicelib import table
+        from chalicelib.pages import FamilyPages
+
+        _dependencies["pages"] = FamilyPages(boto3.client("s3"), table.bucket_name("pages"), commune(), secret())
+    return _dependencies["pages"]
+
+
+def secret() -> str:
+    return os.environ["PORTAIL_SECRET"]
+
+
+def site_url() -> str:
+    """The address parents use: the stage's (PORTAIL_SITE_URL), else commune.toml's."""
+    return (os.environ.get("PORTAIL_SITE_URL") or commune().commune.site_url).rstrip("/")
+
+
+# --- requests and answers ---------------------------------------------------------------
 
 def error_response(status: int, code: str, message: str, headers: dict | None = None) -> Response:
     """The error shape of the HTTP contract (DESIGN §4)."""
-    return Response(
-        body={"error": {"code": code, "message": message}},
-        status_code=status,
-        headers={"Cache-Control": "no-store", **(headers or {})},
-    )
+    return Response(body={"error": {"code": code, "message": message}}, status_code=status, headers=headers or {})
+
+
+def is_form(request) -> bool:
+    return (request.headers.get("content-type") or "").split(";")[0].strip().lower() == FORM
+
+
+def body(request) -> dict:
+    """The fields of a form post or a JSON object; ValueError when unreadable."""
+    raw = request.raw_body or b""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="strict")
+    if is_form(request):
+        return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+    data = json.loads(raw or "{}")
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
+
+
+def field(data: dict, name: str) -> str:
+    value = data.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def redirect(location: str, cookies: list[str] | None = None) -> Response:
+    headers = {"Location": location}
+    if cookies:
+        headers["Set-Cookie"] = cookies
+    return Response(body="", status_code=303, headers=headers)
+
+
+def anchor(code: str) -> str:
+    # Static pages show the message whose id is the URL's fragment (CSS :target), no script.
+    return "#erreur-" + code.replace("_", "-")
+
+
+def source_address(request) -> str:
+    viewer = request.headers.get("cloudfront-viewer-address")  # ip:port, set by CloudFront
+    if viewer:
+        return viewer.rsplit(":", 1)[0].strip("[]")
+    return ((request.context.get("identity") or {}).get("sourceIp")) or "unknown"
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    for part in (header or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def same_origin(request) -> bool:
+    """A state-changing call must come from the portal's own pages (OWASP CSRF)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    allowed = {urlsplit(site_url()).netloc, request.headers.get("host", "")}
+    return urlsplit(origin).netloc in allowed
+
+
+def signed_cookies(session) -> list[str]:
+    from chalicelib import signed_cookies as cf
+
+    key_pair_id, private_key = cf.signing_config_from_environment()
+    return cf.set_cookie_headers(session.page_key, session.expires_at, key_pair_id, private_key, site_url=site_url())
+
+
+def cleared_cookies(page_key: str | None) -> list[str]:
+    from chalicelib import signed_cookies as cf
+
+    return [sessions.clear_cookie_header(), *(cf.clear_cookie_headers(page_key) if page_key else [])]
+
+
+def context(request) -> dict:
+    return request.context.setdefault("portail", {})
+
+
+@app.middleware("http")
+def guard(event, get_response):
+    """Same-origin check, session reading and the headers of every answer."""
+    now = clock.now()
+    state = context(event)
+    state["now"] = now
+    if event.method in UNSAFE_METHODS and not same_origin(event):
+        response = error_response(403, "cross_site_request",
+                                  "Requête refusée : elle ne provient pas d'une page du Portail Famille.")
+    else:
+        token = cookie_value(event.headers.get("cookie"), sessions.COOKIE_NAME)
+        session = accounts().current_session(token, now) if token else None
+        state["session"] = session
+        response = get_response(event)
+        if session and state.get("refresh_cookies", True) and session.last_seen_at == now.astimezone(session.last_seen_at.tzinfo):
+            # The session moved on: the page cookies follow its new end.
+            existing = response.headers.get("Set-Cookie") or []
+            response.headers["Set-Cookie"] = [*([existing] if isinstance(existing, str) else existing),
+                                              *signed_cookies(session)]
+    for name, value in API_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def current_session():
+    return context(app.current_request).get("session")
+
+
+def require_session(request, data: dict | None = None):
+    """The session, or an AccountError-like answer; forms must carry the family's token."""
+    session = current_session()
+    if session is None:
+        return None, error_response(401, "not_authenticated", "Vous devez vous connecter pour accéder à cette page.")
+    if data is not None and is_form(request) and not sessions.csrf_token_valid(
+            secret(), session.page_key, field(data, "csrf_token")):
+        return None, error_response(403, "invalid_form", "Ce formulaire a expiré : rechargez la page et recommencez.")
+    return session, None
+
+
+def read_body(request):
+    try:
+        return body(request), None
+    except (ValueError, UnicodeDecodeError):
+        return None, error_response(400, "invalid_request", "La demande est illisible : données JSON ou formulaire attendues.")
+
+
+def account_error(error, request, form_page: str) -> Response:
+    if is_form(request):
+        return redirect(form_page + anchor(error.code))
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return error_response(error.status, error.code, error.message, headers)
+
+
+# --- routes --------------------------------------------------------------------------
+
+@app.route("/api/login", methods=["POST"], content_types=BODY_TYPES)
+def login():
+    from chalicelib.accounts import AccountError
+
+    request = app.current_request
+    data, problem = read_body(request)
+    if problem:
+        return problem
+    try:
+        token, session = accounts().login(field(data, "login"), field(data, "password"),
+                                          source_address(request), context(request)["now"])
+    except AccountError as error:
+        return account_error(error, request, LOGIN_PAGE)
+    context(request)["refresh_cookies"] = False
+    cookies = [sessions.cookie_header(token), *signed_cookies(session)]
+    if is_form(request):
+        return redirect(session.home, cookies)
+    return Response(body={"home": session.home}, status_code=200, headers={"Set-Cookie": cookies})
+
+
+@app.route("/api/logout", methods=["POST"], content_types=BODY_TYPES)
+def logout():
+    request = app.current_request
+    data, problem = read_body(request)
+    if problem:
+        return problem
+    session = current_session()
+    if session is not None:
+        session, problem = require_session(request, data)
+        if problem:
+            return problem
+        accounts().logout(session, source_address(request), context(request)["now"])
+    context(request)["refresh_cookies"] = False
+    cookies = cleared_cookies(session.page_key if session else None)
+    if is_form(request):
+        return redirect(LOGIN_PAGE + "#deconnexion", cookies)
+    return Response(body="", status_code=204, headers={"Set-Cookie": cookies})
 
 
 @app.route("/api/me", methods=["GET"])
 def me():
-    # No session exists until the accounts issue adds login: nobody is logged in.
-    return error_response(401, "not_authenticated", "Vous devez vous connecter pour accéder à cette page.")
+    session, problem = require_session(app.current_request)
+    if problem:
+        return problem
+    return accounts().me(session)
+
+
+@app.route("/api/account", methods=["POST"], content_types=BODY_TYPES)
+def account():
+    from chalicelib.accounts import AccountError
+
+    request = app.current_request
+    data, problem = read_body(request)
+    if problem:
+        return problem
+    session, problem = require_session(request, data)
+    if problem:
+        return problem
+    try:
+        contact = accounts().update_contact(session, field(data, "email"), field(data, "phone"),
+                                            source_address(request), context(request)["now"])
+    except AccountError as error:
+        return account_error(error, request, session.home + "compte/")
+    # The account page shows the details: re-rendered before answering (DESIGN §1).
+    family_pages().export(storage(), session.family_number, context(request)["now"], only=["compte"])
+    if is_form(request):
+        return redirect(session.home + "compte/#coordonnees-enregistrees")
+    return contact
+
+
+@app.route("/api/password/change", methods=["POST"], content_types=BODY_TYPES)
+def change_password():
+    from chalicelib.accounts import AccountError
+
+    request = app.current_request
+    data, problem = read_body(request)
+    if problem:
+        return problem
+    session, problem = require_session(request, data)
+    if problem:
+        return problem
+    try:
+        accounts().change_password(session, field(data, "current_password"), field(data, "new_password"),
+                                   source_address(request), context(request)["now"])
+    except AccountError as error:
+        return account_error(error, request, session.home + "compte/")
+    if is_form(request):
+        return redirect(session.home + "compte/#mot-de-passe-change")
+    return Response(body="", status_code=204)
+
+
+@app.route("/api/password/forgot", methods=["POST"], content_types=BODY_TYPES)
+def forgot_password():
+    request = app.current_request
+    data, problem = read_body(request)
+    if problem:
+        return problem
+    accounts().forgot_password(field(data, "login"), source_address(request), context(request)["now"])
+    if is_form(request):
+        return redirect("/mot-de-passe/oublie/#demande-envoyee")
+    return Response(body={"message": "Si cet identifiant existe et qu'une adresse électronique lui est associée, "
+                                     "un lien pour choisir un nouveau mot de passe vient d'y être envoyé."},
+                    status_code=202)
+
+
+@app.route("/api/password/reset", methods=["POST"], content_types=BODY_TYPES)
+def reset_password():
+    from chalicelib.accounts import AccountError
+
+    request = app.current_request
+    data, problem = read_body(request)
+    if problem:
+        return problem
+    try:
+        accounts().reset_password(field(data, "token"), field(data, "password"),
+                                  source_address(request), context(request)["now"])
+    except AccountError as error:
+        return account_error(error, request, "/mot-de-passe/nouveau/")
+    if is_form(request):
+        return redirect(LOGIN_PAGE + "#mot-de-passe-change")
+    return Response(body="", status_code=204)

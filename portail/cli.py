@@ -13,7 +13,15 @@ def _serve(args) -> int:
     from chalicelib.config import get_commune
 
     get_commune()  # a broken commune.toml stops here, before anything starts
+    import os
+    import secrets
+
     from portail.serve import serve
+
+    # The stage's secret (form tokens): a new one per run of the local portal.
+    os.environ.setdefault("PORTAIL_SECRET", secrets.token_hex(32))
+    if args.demo:
+        os.environ["PORTAIL_DEMO"] = "1"  # the demo password is accepted in demo mode only
 
     seed = None
     if args.demo:
@@ -21,8 +29,12 @@ def _serve(args) -> int:
             from chalicelib.clock import now
 
             from portail.demo import seed_demo
+            from portail.family_export import export_all
 
-            return seed_demo(aws.storage(), get_commune(), now())
+            storage, commune, instant = aws.storage(), get_commune(), now()
+            text = seed_demo(storage, commune, instant)
+            export_all(storage, aws.client("s3"), commune, instant)
+            return text
     serve(port=args.port, aws_port=args.aws_port, now=args.now, seed=seed, output_dir=Path(args.output))
     return 0
 

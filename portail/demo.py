@@ -246,6 +246,7 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime) -> str:
         return parsed
 
     import_directory(storage, commune, DEMO_DIR, transform=dated)
+    _set_demo_passwords(storage, [r.login for r in imported[0].responsables])
     writer = DemoWriter(commune, now)
     _write_activity(writer, imported[0], commune)
     storage.batch_write(writer.items)
@@ -258,6 +259,15 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime) -> str:
         f"identifiant « ztest », mot de passe « {DEMO_PASSWORD} » ; "
         f"{GENERATED_FAMILIES} autres familles : « famille01 » … « famille{GENERATED_FAMILIES:02d} », même mot de passe."
     )
+
+
+def _set_demo_passwords(storage: st.Storage, logins: list[str]) -> None:
+    """Every demo login gets the demo password, accepted in demo mode only (one hash for all)."""
+    from chalicelib.passwords import hash_password
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    found = storage.batch_get([(st.login_pk(login), st.LOGIN) for login in logins])
+    storage.batch_write([{**item, "password_hash": password_hash, "demo_only": True} for item in found.values()])
 
 
 def _capacity_counters(items: list[dict]) -> list[dict]:

@@ -2,9 +2,18 @@
 
 It plays CloudFront's part (DESIGN §1):
   /api/...      the Chalice app, in this process (chalice.local's LocalGateway)
-  /famille/...  the private family pages, behind the signed-cookie gate
+  /famille/...  the private family pages, behind the signed-cookie gate: the
+                CloudFront signed cookies login sets are verified with the public key
+                (portail.cloudfront_gate, as CloudFront does), then the page is read
+                from the private pages bucket (S3, `bucket_name("pages")`), the bucket
+                CloudFront serves in production; 403 without valid cookies
   everything    the static public site built by Pelican
 The same security headers as production are added to every answer.
+
+Family pages take GET and HEAD only, no query string (a query could match another
+family's wildcard policy, see portail.cloudfront_gate) and no `.`, `..` or empty path
+segment; `/famille/<key>/` serves `famille/<key>/index.html`. They are never cached
+(`Cache-Control: no-store`).
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import base64
 import mimetypes
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -23,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from portail import ports
+from portail.cloudfront_gate import parse_cookie_header, request_url, verify_signed_cookies
 from portail.ports import PortInUse
 
 __all__ = ["DevServer", "PortInUse", "make_devserver", "private_pages_allowed", "run_devserver"]
@@ -87,19 +97,55 @@ NOT_FOUND_PAGE = _page("Page introuvable", "La page demandée n'existe pas ou a 
 METHOD_PAGE = _page("Action impossible", "Cette adresse ne peut qu'être consultée.")
 
 
-def private_pages_allowed(environ: dict) -> bool:
+def private_pages_allowed(
+    environ: Mapping, public_keys: Mapping[str, str] | None = None
+) -> bool:
     """Whether this request may read the family page it asks for under /famille/<key>/.
 
-    Today always False: no login exists yet, so nobody holds access to a family's pages.
-    The accounts issue replaces this with the verification of the CloudFront signed
-    cookies (policy, signature, expiry, path `/famille/<key>/*`), the same check
-    CloudFront does in production.
+    CloudFront's check of the signed cookies (portail.cloudfront_gate): policy signed
+    by one of `public_keys` ({key pair id: public key PEM}; none: nobody gets in), its
+    Resource matching the request's URL (`http://<Host><path>?<query>` as received),
+    not expired at the portal's clock (chalicelib.clock.now, frozen by `--now`). And,
+    beyond CloudFront, no query string: `?x=/famille/<key>/` would satisfy the wildcard
+    policy of `<key>` on another family's page.
     """
-    return False
+    if not public_keys:
+        return False
+    if environ.get("QUERY_STRING"):
+        return False
+    url = request_url(environ)
+    if url is None or "?" in url:
+        return False
+    from chalicelib.clock import now
+
+    cookies = parse_cookie_header(environ.get("HTTP_COOKIE"))
+    return verify_signed_cookies(
+        cookies, url, now(), public_keys, client_address=environ.get("REMOTE_ADDR")
+    )
 
 
 def _is_under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
+
+
+def private_object_key(path: str) -> str | None:
+    """The pages bucket's object key for a family page path, or None when unservable.
+
+    `/famille/<key>/mois.html` → `famille/<key>/mois.html`; a path ending with `/`
+    serves its `index.html`. No `.`, `..` or empty segment, backslash or control
+    character: the key names exactly the page asked for.
+    """
+    if not path.startswith(PRIVATE_PREFIX + "/"):
+        return None
+    if any(ord(char) < 0x20 or char in "\\\x7f" for char in path):
+        return None
+    relative = path[1:]
+    if relative.endswith("/"):
+        relative += "index.html"
+    segments = relative.split("/")
+    if len(segments) < 3 or any(segment in ("", ".", "..") for segment in segments):
+        return None
+    return relative
 
 
 class ChaliceDispatcher:
@@ -180,11 +226,18 @@ class ChaliceDispatcher:
 class DevServer:
     """The WSGI application of the browser's port (see the module's docstring)."""
 
-    def __init__(self, static_dir: Path, chalice_app=None) -> None:
+    def __init__(
+        self, static_dir: Path, chalice_app=None, public_keys: Mapping[str, str] | None = None
+    ) -> None:
+        """public_keys: {key pair id: public key PEM} the signed cookies may be signed
+        with (portail.local_keys); none: every family page is refused (403)."""
         self.static_dir = Path(static_dir).resolve()
+        self.public_keys = dict(public_keys or {})
         if chalice_app is None:
             from app import app as chalice_app
         self.api = ChaliceDispatcher(chalice_app)
+        self._s3 = None
+        self._s3_lock = threading.Lock()
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
         request = Request(environ)
@@ -198,10 +251,47 @@ class DevServer:
         if _is_under(path, API_PREFIX):
             return self.api(request)
         if _is_under(path, PRIVATE_PREFIX):
-            if not private_pages_allowed(request.environ):
+            if not private_pages_allowed(request.environ, self.public_keys):
                 return self._site_page("403.html", FORBIDDEN_PAGE, 403)
-            return self._not_found()  # the gate opens with the accounts issue
+            return self.private_page(request)
         return self.static(request)
+
+    # --- the private family pages --------------------------------------------------
+
+    def private_page(self, request: Request) -> Response:
+        """The family page from the private pages bucket; only once the gate has passed."""
+        if request.method not in ("GET", "HEAD"):
+            response = self._html(METHOD_PAGE, 405)
+            response.headers["Allow"] = "GET, HEAD"
+            return response
+        key = private_object_key(request.path)
+        if key is None:
+            return self._not_found()
+        from botocore.exceptions import ClientError
+        from chalicelib.table import bucket_name
+
+        try:
+            answer = self._s3_client().get_object(Bucket=bucket_name("pages"), Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return self._not_found()
+            raise
+        with answer["Body"] as body:
+            data = body.read()
+        content_type = answer.get("ContentType") or "application/octet-stream"
+        response = Response(data, content_type=content_type)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _s3_client(self):
+        # Created at the first family page, after serve() has pointed boto3 at the
+        # embedded AWS (AWS_ENDPOINT_URL).
+        with self._s3_lock:
+            if self._s3 is None:
+                import boto3
+
+                self._s3 = boto3.client("s3")
+            return self._s3
 
     # --- the public site -------------------------------------------------------------
 

@@ -24,6 +24,8 @@ from chalicelib.families import (
     Child,
     Family,
     Responsable,
+    checked_email,
+    checked_phone,
     child_item,
     family_item,
     login_item,
@@ -41,7 +43,6 @@ OPTIONAL = {"tranche_qf", "adresse", "code_postal", "ville", "email", "telephone
 _FAMILY_NUMBER = re.compile(r"^\d{1,20}$")
 _CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
-_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 _CIVILITY_ALIASES = {"madame": "Madame", "mme": "Madame", "monsieur": "Monsieur", "m": "Monsieur", "m.": "Monsieur", "mr": "Monsieur"}
 
@@ -161,15 +162,6 @@ def _date(value: str) -> date:
     raise ValueError(f"date « {value} » invalide (attendu JJ/MM/AAAA)")
 
 
-def _phone(value: str) -> str:
-    digits = re.sub(r"[\s.\-]", "", value)
-    if digits.startswith("+33"):
-        digits = "0" + digits[3:]
-    if not re.fullmatch(r"0\d{9}", digits):
-        raise ValueError(f"téléphone « {value} » invalide (10 chiffres, par exemple 01 60 44 00 00)")
-    return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
-
-
 def parse_family(row: dict, commune: Commune) -> Family:
     brackets = [b.code for b in commune.quotient_brackets]
     bracket = row.get("tranche_qf", "").upper() or brackets[-1]
@@ -198,9 +190,7 @@ def parse_responsable(row: dict, commune: Commune) -> Responsable:
         raise ValueError(
             f"identifiant « {row['identifiant']} » invalide (3 à 64 caractères : lettres, chiffres, . _ - @)"
         )
-    email = row.get("email", "")
-    if email and not _EMAIL.match(email):
-        raise ValueError(f"adresse électronique « {email} » invalide")
+    email = checked_email(row["email"]) if row.get("email") else ""
     phone = row.get("telephone", "")
     return Responsable(
         family_number=_family_number(row["numero_famille"]),
@@ -209,8 +199,8 @@ def parse_responsable(row: dict, commune: Commune) -> Responsable:
         last_name=row["nom"].upper(),
         first_name=row["prenom"].upper(),
         login=login,
-        email=email.lower(),
-        phone=_phone(phone) if phone else "",
+        email=email,
+        phone=checked_phone(phone) if phone else "",
     )
 
 
@@ -332,9 +322,11 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
 
     report = ImportReport()
     puts, deletes = [], []
+    page_keys = {k[0].removeprefix("FAMILY#"): item["page_key"] for k, item in existing.items() if k[1] == st.PROFILE}
     for f in parsed.families:
         before = existing.get((st.family_pk(f.number), st.PROFILE))
         puts.append(family_item(f, before))
+        page_keys[f.number] = puts[-1]["page_key"]
         if before:
             report.families_updated += 1
         else:
@@ -350,7 +342,7 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
                 deletes.append((old["pk"], old["sk"]))
                 report.logins_moved += 1
         puts.append(responsable_item(r, before))
-        puts.append(login_item(r, login_before))
+        puts.append(login_item(r, page_keys[r.family_number], login_before))
         report.responsables += 1
     for c in parsed.children:
         puts.append(child_item(c, existing.get((st.family_pk(c.family_number), st.child_sk(c.child_id)))))

@@ -2,6 +2,15 @@
 
 The embedded AWS (moto, DESIGN §7) on a loopback port of its own, the public site built
 by Pelican, the Chalice app and the private-page gate behind portail.devserver.
+
+Each run makes a fresh signed-cookie key pair (portail.local_keys): the private key goes
+into this process's environment (PORTAIL_CLOUDFRONT_KEY_PAIR_ID,
+PORTAIL_CLOUDFRONT_PRIVATE_KEY), where the function signs the CloudFront cookies at
+login, and the public key to the dev server, which verifies them as CloudFront does.
+Cookies from an earlier run open nothing. PORTAIL_SITE_URL is set to the browser's
+address, `http://127.0.0.1:<port>`: the cookies' policy names that exact scheme and host
+(chalicelib.signed_cookies), so the family pages open at that address only (not at
+`localhost:<port>`). The environment is restored on exit.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from pathlib import Path
 from portail import ports
 
 HOST = "127.0.0.1"
+SITE_URL_ENV = "PORTAIL_SITE_URL"  # the portal's public address, read by the function
 FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 
 
@@ -90,6 +100,12 @@ def serve(
             from chalicelib.clock import FROZEN_ENV
 
             os.environ[FROZEN_ENV] = now
+        from portail.local_keys import export_to_environment, generate_signing_keys
+
+        signing_keys = generate_signing_keys()
+        export_to_environment(signing_keys)  # the function signs with it, in this process
+        url = f"http://{HOST}:{ports.port_of(browser)}"
+        os.environ[SITE_URL_ENV] = url  # the cookies' policy names this exact address
         aws = _start_aws(aws_port, ports.port_of(browser))
         aws.configure_environment()
         aws.create_resources()
@@ -98,7 +114,6 @@ def serve(
 
         from portail.build import BuildError, build_site
 
-        url = f"http://{HOST}:{ports.port_of(browser)}"
         try:
             pages = build_site(Path(output_dir), site_url=url)
         except BuildError as error:
@@ -106,7 +121,8 @@ def serve(
 
         from portail.devserver import DevServer, make_devserver
 
-        server = make_devserver(DevServer(Path(output_dir)), HOST, sock=browser)
+        devserver = DevServer(Path(output_dir), public_keys=signing_keys.public_keys())
+        server = make_devserver(devserver, HOST, sock=browser)
         browser = None  # handed over to the server
         print(f"Site public : {pages} page(s) construites dans {output_dir}/", flush=True)
         print(f"AWS embarqué (DynamoDB, S3, SES) : {aws.endpoint_url}", flush=True)

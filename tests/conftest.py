@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -84,14 +84,89 @@ def demo_storage():
         yield storage
 
 
+@pytest.fixture(scope="session")
+def signing_keys():
+    """The stage's CloudFront key pair, made once for the test run."""
+    from portail.local_keys import generate_signing_keys
+
+    return generate_signing_keys()
+
+
 @pytest.fixture
-def client(storage):
-    """Chalice's test client for the function, over the empty table."""
-    from app import app
+def client(storage, signing_keys, monkeypatch, commune):
+    """Chalice's test client for the function, over the empty table, SES ready."""
+    import boto3
+    from app import app, reset_dependencies
     from chalice.test import Client
 
+    from portail.local_keys import export_to_environment
+
+    environment = {}
+    export_to_environment(signing_keys, environment)
+    for name, value in {**environment, "PORTAIL_SECRET": "secret-de-test"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PORTAIL_DEMO", raising=False)
+    boto3.client("ses", region_name="eu-west-3").verify_email_identity(EmailAddress=commune.commune.contact_email)
+    from chalicelib.table import bucket_name
+
+    boto3.client("s3", region_name="eu-west-3").create_bucket(
+        Bucket=bucket_name("pages"), CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    reset_dependencies()
     with Client(app, project_dir=str(ROOT / "functions")) as test_client:
         yield test_client
+    reset_dependencies()
+
+
+@pytest.fixture
+def mails():
+    """The mails sent through SES so far: [{To, Subject, Body}] (moto's record)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    def sent() -> list[dict]:
+        return [{"To": m.destinations["ToAddresses"][0], "Subject": m.subject, "Body": m.body}
+                for m in ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-3"].sent_messages]
+
+    return sent
+
+
+def add_family(storage, number: str, login: str, password: str | None, *, last_name: str, child: str,
+               email: str) -> dict:
+    """One family with one responsable who can log in, and one child."""
+    from chalicelib import passwords
+    from chalicelib.families import (
+        Child,
+        Family,
+        Responsable,
+        child_item,
+        family_item,
+        login_item,
+        responsable_item,
+    )
+
+    profile = family_item(Family(number=number, quotient_bracket="B"))
+    responsable = Responsable(family_number=number, rank=1, civility="Madame", last_name=last_name,
+                              first_name="ANNE", login=login, email=email)
+    credentials = {"password_hash": passwords.hash_password(password)} if password else {}
+    storage.batch_write([
+        profile,
+        responsable_item(responsable),
+        login_item(responsable, profile["page_key"], credentials),
+        child_item(Child(family_number=number, child_id="1", last_name=last_name, first_name=child, sex="F",
+                         birth_date=date(2010, 3, 14), services=("RESTAURATION",))),
+    ])
+    return profile
+
+
+@pytest.fixture
+def families(storage):
+    """Family A (login alice) and family B (login bob), each with a password."""
+    return {
+        "A": add_family(storage, "100", "alice", "une phrase de passe tres longue", last_name="ALPHA",
+                        child="ANNA", email="alice@example.org"),
+        "B": add_family(storage, "200", "bob", "un autre secret pour la famille B", last_name="BRAVO",
+                        child="BRUNO", email="bob@example.org"),
+    }
 
 
 def all_items(storage) -> list[dict]:

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 FUNCTIONS = ROOT / "functions"
 # In the Lambda runtime or packaged by Chalice itself.
 PROVIDED = {"boto3", "botocore", "chalice"}
-MODULE_OF = {"vacances-scolaires-france": "vacances_scolaires_france"}
+MODULE_OF = {"vacances-scolaires-france": "vacances_scolaires_france", "argon2-cffi": "argon2"}
 
 
 def _third_party_imports() -> set[str]:

@@ -192,3 +192,9 @@ def test_format_errors_and_unknown_families_are_reported_together(storage, commu
     assert [(e.file, e.line) for e in rejected.value.errors] == [("responsables.csv", 3), ("responsables.csv", 4)]
     assert "famille 777 inconnue" in rejected.value.errors[1].reason
     assert all_items(storage) == []
+
+
+def test_the_login_knows_its_familys_page_key(storage, commune, files):
+    import_files(storage, commune, **files)
+    key = storage.family_state("100200").profile["page_key"]
+    assert storage.login("hdurand")["page_key"] == storage.login("pmartin")["page_key"] == key

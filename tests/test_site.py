@@ -83,8 +83,12 @@ def test_build_writes_the_pages_and_counts_them(built):
         "informations/index.html",
         "informations/rentree-reservations-en-ligne/index.html",
         "mentions-legales/index.html",
+        "connexion/index.html",
+        "mot-de-passe/oublie/index.html",
+        "mot-de-passe/nouveau/index.html",
     }
     assert (output / "theme" / "css" / "portail.css").is_file()
+    assert (output / "theme" / "js" / "portail.js").is_file()
 
 
 def test_home_page_tells_what_the_portal_does(output, commune):
@@ -233,3 +237,25 @@ def test_french_dates_and_days():
     assert date_fr(date(2014, 12, 8), with_weekday=False) == "8 décembre 2014"
     assert weekdays_text(frozenset({0, 1, 2, 3, 4})) == "du lundi au vendredi"
     assert weekdays_text(frozenset({0, 1, 3, 4})) == "lundi, mardi, jeudi et vendredi"
+
+
+def test_the_login_page_is_the_guides_compte_famille_form(output):
+    html = (output / "connexion" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Compte famille</h1>" in html
+    assert "Afin d'accéder à notre service, veuillez vous identifier." in html
+    assert '<form class="formulaire-compte" method="post" action="/api/login" data-json>' in html
+    assert '<label for="identifiant">Identifiant</label>' in html and 'name="login"' in html
+    assert '<label for="mot-de-passe">Mot de passe</label>' in html and 'type="password"' in html
+    assert ">Connexion</button>" in html
+    assert '<a href="/mot-de-passe/oublie/">Mot de passe oublié ?</a>' in html
+    # Without script, the function redirects to #erreur-<code>: each code has its message.
+    for anchor in ("erreur-invalid-credentials", "erreur-too-many-attempts", "deconnexion", "mot-de-passe-change"):
+        assert f'id="{anchor}" class="message-cible' in html
+
+
+def test_the_reset_page_reads_its_token_from_the_fragment(output):
+    html = (output / "mot-de-passe" / "nouveau" / "index.html").read_text(encoding="utf-8")
+    assert 'action="/api/password/reset"' in html and 'name="token"' in html and "data-from-fragment" in html
+    assert 'id="erreur-invalid-token"' in html and 'id="erreur-weak-password"' in html
+    forgot = (output / "mot-de-passe" / "oublie" / "index.html").read_text(encoding="utf-8")
+    assert 'action="/api/password/forgot"' in forgot and 'id="demande-envoyee"' in forgot

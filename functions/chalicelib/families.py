@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
 from chalicelib import storage
 
 CIVILITIES = ("Madame", "Monsieur")
+
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+
+
+def checked_email(value: str) -> str:
+    """A plausible address, lower-cased; ValueError with a French reason otherwise."""
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError(f"adresse électronique « {value} » invalide")
+    return value.lower()
+
+
+def checked_phone(value: str) -> str:
+    """A French number written « 01 60 44 00 00 »; ValueError with a French reason otherwise."""
+    digits = re.sub(r"[\s.\-]", "", value)
+    if digits.startswith("+33"):
+        digits = "0" + digits[3:]
+    if not re.fullmatch(r"0\d{9}", digits):
+        raise ValueError(f"téléphone « {value} » invalide (10 chiffres, par exemple 01 60 44 00 00)")
+    return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
 
 
 @dataclass(frozen=True)
@@ -83,8 +104,9 @@ def responsable_item(responsable: Responsable, existing: dict | None = None) -> 
     return item
 
 
-def login_item(responsable: Responsable, existing: dict | None = None) -> dict:
-    """`LOGIN#<login>`: the one GetItem a login needs (credentials are added here later)."""
+def login_item(responsable: Responsable, page_key: str, existing: dict | None = None) -> dict:
+    """`LOGIN#<login>`: all a login needs in one read: who, the family's page key, and
+    the credentials and session list the accounts module keeps here."""
     item = dict(existing or {})
     item.update(
         pk=storage.login_pk(responsable.login),
@@ -92,6 +114,7 @@ def login_item(responsable: Responsable, existing: dict | None = None) -> dict:
         kind="login",
         family_number=responsable.family_number,
         rank=responsable.rank,
+        page_key=page_key,
     )
     return item
 

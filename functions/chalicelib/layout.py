@@ -25,6 +25,7 @@ PUBLIC_MENU = (
     ("/", "Accueil", "accueil"),
     ("/guide/", "Guide des familles", "guide"),
     ("/informations/", "Informations", "informations"),
+    ("/connexion/", "Se connecter", "connexion"),
 )
 LEGAL_NOTICE_URL = "/mentions-legales/"
 STYLESHEET_URL = "/theme/css/portail.css"

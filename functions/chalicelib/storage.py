@@ -64,6 +64,15 @@ def reset_token_pk(token_hash: str) -> str:
     return f"RESET#{token_hash}"
 
 
+def source_pk(source: str) -> str:
+    return f"SOURCE#{source}"
+
+
+SESSION = "SESSION"
+RESET = "RESET"
+THROTTLE = "THROTTLE"
+
+
 def counter_pk(name: str) -> str:
     return f"COUNTER#{name}"
 
@@ -266,6 +275,83 @@ class Storage:
     def login(self, login: str) -> dict | None:
         """The login item: which family and responsable a login belongs to."""
         return self.get(login_pk(login), LOGIN)
+
+    # accounts and sessions ---------------------------------------------------------
+
+    def login_records(self, login: str, source: str) -> tuple[dict | None, dict | None, dict | None]:
+        """The login item, its throttle and the source address's throttle: one round trip."""
+        keys = [(login_pk(login), LOGIN), (login_pk(login), THROTTLE), (source_pk(source), THROTTLE)]
+        found = self.batch_get(keys)
+        return tuple(found.get(key) for key in keys)
+
+    def add_session(self, login: str, session_hash: str) -> None:
+        """Remembers a login's sessions, so that a password change can revoke them all."""
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=serialise({"pk": login_pk(login), "sk": LOGIN}),
+            UpdateExpression="ADD sessions :hash",
+            ExpressionAttributeValues={":hash": {"SS": [session_hash]}},
+        )
+
+    def session(self, session_hash: str) -> dict | None:
+        return self.get(session_pk(session_hash), SESSION)
+
+    def revoke_sessions(self, login: str, keep: str | None = None, extra: list[dict] = ()) -> int:
+        """Deletes every session of a login but `keep`; `extra` items are written alongside."""
+        item = self.login(login) or {}
+        revoked = [h for h in item.get("sessions", set()) if h != keep]
+        self.batch_write(list(extra), [(session_pk(h), SESSION) for h in revoked])
+        if revoked:
+            if keep:
+                expression, values = "DELETE sessions :gone", {":gone": {"SS": revoked}}
+            else:
+                expression, values = "REMOVE sessions", None
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=serialise({"pk": login_pk(login), "sk": LOGIN}),
+                UpdateExpression=expression,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        return len(revoked)
+
+    def end_session(self, login: str, session_hash: str, extra: list[dict] = ()) -> None:
+        self.batch_write(list(extra), [(session_pk(session_hash), SESSION)])
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=serialise({"pk": login_pk(login), "sk": LOGIN}),
+            UpdateExpression="DELETE sessions :gone",
+            ExpressionAttributeValues={":gone": {"SS": [session_hash]}},
+        )
+
+    def update_attributes(self, pk: str, sk: str, attributes: dict, *, must_exist: bool = True) -> None:
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        values = {f":v{i}": value for i, value in enumerate(attributes.values())}
+        arguments = {}
+        if must_exist:
+            arguments["ConditionExpression"] = "attribute_exists(pk)"
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=serialise({"pk": pk, "sk": sk}),
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(attributes))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialise(values),
+            **arguments,
+        )
+
+    def take_reset_token(self, token_hash: str, now_epoch: int) -> dict | None:
+        """Deletes a reset token that exists and has not expired, and returns it: used once,
+        even when requests race (the condition and the delete are one atomic write)."""
+        try:
+            answer = self.client.delete_item(
+                TableName=self.table_name,
+                Key=serialise({"pk": reset_token_pk(token_hash), "sk": RESET}),
+                ConditionExpression="attribute_exists(pk) AND expires_at > :now",
+                ExpressionAttributeValues=serialise({":now": now_epoch}),
+                ReturnValues="ALL_OLD",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return deserialise(answer["Attributes"])
 
     # audit ----------------------------------------------------------------------
 
