@@ -124,8 +124,14 @@ def anchor(code: str) -> str:
 
 
 def source_address(request) -> str:
-    viewer = request.headers.get("cloudfront-viewer-address")  # ip:port, set by CloudFront
-    if viewer:
+    """The parent's address. Behind CloudFront, API Gateway sees CloudFront's: the viewer's
+    is then in CloudFront-Viewer-Address, trusted only with the secret header CloudFront
+    adds to its origin requests (anyone can send the header to API Gateway directly)."""
+    import hmac
+
+    origin_secret = os.environ.get("PORTAIL_ORIGIN_SECRET")
+    viewer = request.headers.get("cloudfront-viewer-address")  # ip:port
+    if viewer and origin_secret and hmac.compare_digest(request.headers.get("x-portail-origin", ""), origin_secret):
         return viewer.rsplit(":", 1)[0].strip("[]")
     return ((request.context.get("identity") or {}).get("sourceIp")) or "unknown"
 

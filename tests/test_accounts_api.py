@@ -370,3 +370,17 @@ def test_audit_records_logins_resets_and_changes_without_secrets(client, familie
     everything = json.dumps(all_items(storage), default=str) + caplog.text
     for secret in (PASSWORD_A, new, newest, token, cookie.split("=", 1)[1]):
         assert secret not in everything
+
+
+def test_one_source_address_is_limited_across_accounts(client, families, login, monkeypatch):
+    monkeypatch.setenv("PORTAIL_ORIGIN_SECRET", "de-cloudfront")
+    here = {"CloudFront-Viewer-Address": "203.0.113.7:50000", "X-Portail-Origin": "de-cloudfront"}
+    for n in range(50):
+        assert login(f"inconnu{n:02d}", "faux", headers=here).status_code == 401
+    refused = login(headers=here)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    # Another address is not concerned.
+    assert login(headers={**here, "CloudFront-Viewer-Address": "198.51.100.9:40000"}).status_code == 200
+    # Without CloudFront's secret, the header is ignored: the request's own address counts.
+    forged = login(headers={"CloudFront-Viewer-Address": "203.0.113.7:50000"})
+    assert forged.status_code == 200
