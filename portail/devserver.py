@@ -10,9 +10,8 @@ It plays CloudFront's part (DESIGN §1):
   everything    the static public site built by Pelican
 The same security headers as production are added to every answer.
 
-Family pages take GET and HEAD only, no query string (a query could match another
-family's wildcard policy, see portail.cloudfront_gate) and no `.`, `..` or empty path
-segment; `/famille/<key>/` serves `famille/<key>/index.html`. They are never cached
+Family pages take GET and HEAD only, no query string (they take none; defence in
+depth beside the policy's exact host) and no `.`, `..` or empty path segment; `/famille/<key>/` serves `famille/<key>/index.html`. They are never cached
 (`Cache-Control: no-store`).
 """
 
@@ -106,8 +105,8 @@ def private_pages_allowed(
     by one of `public_keys` ({key pair id: public key PEM}; none: nobody gets in), its
     Resource matching the request's URL (`http://<Host><path>?<query>` as received),
     not expired at the portal's clock (chalicelib.clock.now, frozen by `--now`). And,
-    beyond CloudFront, no query string: `?x=/famille/<key>/` would satisfy the wildcard
-    policy of `<key>` on another family's page.
+    beyond CloudFront, no query string (family pages take none): defence in depth
+    beside the policy's exact host.
     """
     if not public_keys:
         return False

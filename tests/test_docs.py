@@ -57,3 +57,16 @@ def test_readme_starts_with_the_two_commands():
     head = "\n".join(lines[:8])
     assert "make run" in head and "make test" in head
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_environment_variable_is_in_docs_environment():
+    import re as regex
+
+    text = (DOCS / "environment.md").read_text(encoding="utf-8")
+    used = set()
+    for folder in ("functions", "portail"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used |= set(regex.findall(r"PORTAIL_[A-Z_]+", path.read_text(encoding="utf-8")))
+    assert used
+    for name in sorted(used):
+        assert f"`{name}`" in text, f"{name} is not documented"
