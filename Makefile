@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 NOW    ?=
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +17,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright
+# (`playwright install` cannot download here): installed once, as root, when missing.
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "Chromium est absent ($(CHROMIUM)) : les tests navigateur en ont besoin. Installez-le en root : « make browser » ou « apt-get update && apt-get install -y chromium »." >&2; \
+	  exit 1; \
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+browser: $(CHROMIUM)
+
 ## make run: the whole portal on http://127.0.0.1:$(PORT)/ with the demo families
 run: $(STAMP)
 	$(BIN)/portail serve --demo --port $(PORT) $(if $(NOW),--now $(NOW))
 
 ## make test: every test, as CI runs them
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

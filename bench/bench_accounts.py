@@ -33,11 +33,16 @@ def main() -> None:
         aws.create_resources()
         export_to_environment(generate_signing_keys())
         os.environ["PORTAIL_SECRET"] = "bench"
-        from chalice.test import Client
-
         import app as function
+        from chalice.test import Client
         from chalicelib import clock, passwords
-        from chalicelib.families import Family, Responsable, family_item, login_item, responsable_item
+        from chalicelib.families import (
+            Family,
+            Responsable,
+            family_item,
+            login_item,
+            responsable_item,
+        )
 
         storage = function.storage()
         profile = family_item(Family(number="100", quotient_bracket="B"))

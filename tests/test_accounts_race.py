@@ -7,10 +7,10 @@ import threading
 import boto3
 import pytest
 from botocore.config import Config
-
 from chalicelib import passwords, table
 from chalicelib.accounts import AccountError, Accounts
 from chalicelib.storage import Storage
+
 from tests.conftest import GUIDE_NOW, add_family
 
 pytestmark = pytest.mark.server

@@ -42,7 +42,7 @@ import base64
 import ipaddress
 import os
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
 KEY_PAIR_ID_ENV = "PORTAIL_CLOUDFRONT_KEY_PAIR_ID"
@@ -239,22 +239,6 @@ def signed_cookie_values(
     }
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def http_date(moment: datetime) -> str:
-    """`Fri, 28 Nov 2014 11:00:00 GMT` (RFC 9110's IMF-fixdate), whole seconds.
-
-    English names whatever the locale (strftime's `%a` follows it).
-    """
-    utc = datetime.fromtimestamp(_epoch_seconds(moment), UTC)
-    return (
-        f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year:04d} "
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} GMT"
-    )
-
-
 def set_cookie_headers(
     page_key: str,
     expires_at: datetime,
@@ -265,16 +249,18 @@ def set_cookie_headers(
 ) -> list[str]:
     """Three `Set-Cookie` values, in the order CloudFront-Policy, -Signature, -Key-Pair-Id:
 
-    `<name>=<value>; Path=/famille/<page_key>/; Expires=<expires_at, HTTP date>; Secure;
-    HttpOnly; SameSite=Lax`. No Domain: the cookies belong to the host that answered
-    (the portal's domain, or 127.0.0.1 locally), which must be `site_url`'s: the policy
-    names that exact scheme and host (signed_cookie_values). The browser sends them only
-    under the family's path; they expire with the session and with the policy.
+    `<name>=<value>; Path=/famille/<page_key>/; Secure; HttpOnly; SameSite=Lax`. No
+    Domain: the cookies belong to the host that answered (the portal's domain, or
+    127.0.0.1 locally), which must be `site_url`'s: the policy names that exact scheme
+    and host (signed_cookie_values). The browser sends them only under the family's
+    path. No Expires (as AWS advises): the policy's DateLessThan ends them with the
+    session, by the portal's clock; an Expires date would be read by the browser's own
+    clock, and a portal running at a frozen date (`--now`) would see them dropped.
     """
     values = signed_cookie_values(
         page_key, expires_at, key_pair_id, private_key_pem, site_url=site_url
     )
-    attributes = f"Path={family_path(page_key)}; Expires={http_date(expires_at)}; {COOKIE_ATTRIBUTES}"
+    attributes = f"Path={family_path(page_key)}; {COOKIE_ATTRIBUTES}"
     return [f"{name}={values[name]}; {attributes}" for name in COOKIE_NAMES]
 
 

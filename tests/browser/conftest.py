@@ -1,0 +1,155 @@
+"""Browser tests: one demo portal per module, driven by Debian's headless Chromium.
+
+Chromium comes from Debian's `chromium` package (`make test` installs it when
+/usr/bin/chromium is missing), Playwright from PyPI: `playwright install` cannot
+download here, so Playwright launches that binary. A missing Chromium is a failure,
+never a skip: CI must run these tests.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The background-networking flags matter: this machine's network refuses connections,
+# and Chromium would otherwise keep trying to reach Google's services.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+GUIDE_NOW = "2014-11-28T12:00:00+01:00"
+STARTUP_SECONDS = 90
+
+# CSP violations are console errors in Chromium already ("Refused to …"); this init
+# script (injected by the DevTools protocol, so not itself subject to the CSP) names
+# each violation once more, with its directive, through the same console.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`securitypolicyviolation: ${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """`portail serve --demo` at the guide's date on a free port: its base URL.
+
+    The server's output goes to a file, not a pipe nobody reads (its request log would
+    fill a pipe and block it); the file is shown when the portal does not start.
+    """
+    workdir = tmp_path_factory.mktemp("portail")
+    log_path = workdir / "serve.log"
+    port = _free_port()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portail.cli", "serve", "--demo", "--port", str(port),
+             "--aws-port", "0", "--now", GUIDE_NOW, "--output", str(workdir / "output")],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while "Ctrl-C pour arrêter." not in log_path.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            pytest.fail(f"portail serve --demo n'a pas démarré :\n{log_path.read_text()}")
+        time.sleep(0.1)
+    assert f"Portail Famille : http://127.0.0.1:{port}/" in log_path.read_text()
+    yield f"http://127.0.0.1:{port}"
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """Playwright's sync API; fails (never skips) when Debian's Chromium is missing."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium est absent ({CHROMIUM}) : `make test` l'installe (en root), "
+            "ou `apt-get update && apt-get install -y chromium`."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, as CI runs it."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    """One Chromium for the module; each test makes its own contexts (`new_context`)."""
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def fresh_browser(playwright):
+    """A Chromium of its own, for a test that must see a first visit's every request
+    (Chromium asks for /favicon.ico once per browser, not per context)."""
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
+
+
+def context_factory(browser, portal):
+    """`make(javascript=True)`: a new context on the portal; `close()` closes them all."""
+    contexts = []
+
+    def make(*, javascript: bool = True):
+        context = browser.new_context(java_script_enabled=javascript, base_url=portal)
+        context.set_default_timeout(10_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        contexts.append(context)
+        return context
+
+    def close():
+        for context in contexts:
+            context.close()
+
+    return make, close
+
+
+@pytest.fixture
+def new_context(browser, portal):
+    """Makes browser contexts (JavaScript on by default) on the portal; closes them after."""
+    make, close = context_factory(browser, portal)
+    yield make
+    close()
+
+
+@pytest.fixture
+def fresh_context(fresh_browser, portal):
+    """As `new_context`, in a Chromium that has visited nothing yet."""
+    make, close = context_factory(fresh_browser, portal)
+    yield make
+    close()
