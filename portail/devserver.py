@@ -26,6 +26,9 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+# The very headers the function sends and CloudFront's response-headers policy will:
+# one definition.
+from chalicelib.http_headers import SECURITY_HEADERS
 from werkzeug.security import safe_join
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -40,17 +43,6 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 
 # What CloudFront's response headers policy sends in production (the deployment's
 # template must keep the same values): no inline script or style anywhere.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-        "base-uri 'self'; object-src 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -222,6 +214,26 @@ class ChaliceDispatcher:
         return Response(data, status=answer["statusCode"], headers=response_headers)
 
 
+LOCAL_MAILS = "/_local/courriels/"
+
+
+def local_mails() -> Response:
+    """The mails the embedded SES has sent, newest first: the local portal sends no real
+    mail, so this page is where « Mot de passe oublié ? » links arrive (local server only)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-3")
+    messages = list(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages)
+    parts = [f"Courriels envoyés par le portail local ({len(messages)}), du plus récent au plus ancien.\n"]
+    for message in reversed(messages):
+        to = ", ".join(message.destinations.get("ToAddresses", []))
+        parts.append(f"\n{'=' * 72}\nÀ : {to}\nObjet : {message.subject}\n\n{message.body}")
+    response = Response("".join(parts), status=200, content_type="text/plain; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 class DevServer:
     """The WSGI application of the browser's port (see the module's docstring)."""
 
@@ -247,6 +259,8 @@ class DevServer:
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
+        if path == LOCAL_MAILS:
+            return local_mails()
         if _is_under(path, API_PREFIX):
             return self.api(request)
         if _is_under(path, PRIVATE_PREFIX):

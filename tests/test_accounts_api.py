@@ -384,3 +384,15 @@ def test_one_source_address_is_limited_across_accounts(client, families, login, 
     # Without CloudFront's secret, the header is ignored: the request's own address counts.
     forged = login(headers={"CloudFront-Viewer-Address": "203.0.113.7:50000"})
     assert forged.status_code == 200
+
+
+def test_every_api_answer_has_the_security_headers_and_no_store(client, families, login):
+    from chalicelib.http_headers import SECURITY_HEADERS
+
+    for response in (login(), login(password="faux"), get(client, "/api/me"),
+                     post(client, "/api/password/forgot", {"login": "x"}, headers={"Origin": "https://evil.example"})):
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value
+        assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["Cache-Control"] == "no-store"

@@ -71,6 +71,18 @@ def test_demo_portal_serves_says_how_to_log_in_and_stops_cleanly(portal):
     children = storage.family_state("381623867924").children
     assert [c["first_name"] for c in children] == ["CONNIE", "CRICHI", "PRINCESSE"]
 
+    # « Mot de passe oublié ? » through the real server: the mail lands on the local mail page,
+    # its link built from the address the browser uses.
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/password/forgot", data=b'{"login": "ztest"}', method="POST",
+        headers={"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 202
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_local/courriels/") as response:
+        mails = response.read().decode()
+    assert "À : pays.ztest@example.org" in mails
+    assert f"http://127.0.0.1:{port}/mot-de-passe/nouveau/#" in mails
+
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0
