@@ -63,6 +63,22 @@ def accounts():
     return _dependencies["accounts"]
 
 
+def bookings():
+    if "bookings" not in _dependencies:
+        from chalicelib.bookings import Bookings
+
+        _dependencies["bookings"] = Bookings(storage(), commune())
+    return _dependencies["bookings"]
+
+
+def messages():
+    if "messages" not in _dependencies:
+        from chalicelib.messages import Messages
+
+        _dependencies["messages"] = Messages(storage(), accounts().mailer, site_url(), commune().commune.name)
+    return _dependencies["messages"]
+
+
 def family_pages():
     if "pages" not in _dependencies:
         import boto3
@@ -104,6 +120,12 @@ def body(request) -> dict:
     if not isinstance(data, dict):
         raise ValueError("not an object")
     return data
+
+
+def form_lists(request) -> dict[str, list[str]]:
+    """A form's fields with every value (check boxes repeat their name)."""
+    raw = request.raw_body or b""
+    return parse_qs(raw.decode("utf-8") if isinstance(raw, bytes) else raw, keep_blank_values=True)
 
 
 def field(data: dict, name: str) -> str:
@@ -349,3 +371,119 @@ def reset_password():
     if is_form(request):
         return redirect(LOGIN_PAGE + "#mot-de-passe-change")
     return Response(body="", status_code=204)
+
+
+def documents():
+    if "documents" not in _dependencies:
+        import boto3
+        from chalicelib import table
+        from chalicelib.documents import Documents
+
+        _dependencies["documents"] = Documents(boto3.client("s3"), table.bucket_name("documents"))
+    return _dependencies["documents"]
+
+
+@app.route("/api/absences/certificate", methods=["POST"], content_types=[JSON])
+def absence_certificate():
+    """A presigned S3 POST for one medical certificate (PDF, JPEG or PNG, ≤ 5 MB); the
+    certificate, the family's request line and the audit entry are one batch write."""
+    from chalicelib.documents import DocumentError, certificate_request_item, parse_dates
+
+    request = app.current_request
+    data, problem = read_body(request)
+    if problem:
+        return problem
+    session, problem = require_session(request, data)
+    if problem:
+        return problem
+    now = context(request)["now"]
+    child_id = field(data, "child_id")
+    state = storage().family_state(session.family_number)
+    if not child_id or not any(child.get("child_id") == child_id for child in state.children):
+        return error_response(404, "not_found", "Enfant inconnu.")
+    try:
+        dates = parse_dates(data.get("dates"))
+        upload = documents().certificate_upload(session.family_number, child_id, dates,
+                                                data.get("content_type"), data.get("size"), now)
+    except DocumentError as error:
+        return error_response(error.status, error.code, error.message)
+    certificate = documents().record_certificate_item(session.family_number, child_id, dates, upload["key"],
+                                                      "parent", now, upload["fields"]["Content-Type"])
+    storage().batch_write([
+        certificate,
+        certificate_request_item(session.family_number, child_id, dates, session.rank, now),
+        storage().audit_item(now, session.login, "certificate_upload", {
+            "source": source_address(request), "child_id": child_id,
+            "dates": certificate["dates"], "document_key": upload["key"]}),
+    ])
+    return {"upload": upload,
+            "message": "Envoyez maintenant le fichier du certificat médical : ce formulaire d'envoi "
+                       "reste valable 5 minutes."}
+
+
+# --- bookings ----------------------------------------------------------------------------
+
+def _booking_request(request, data: dict) -> tuple[list | None, dict | None]:
+    """(items, pattern) from JSON, or from a form: `item` = « AAAA-MM-JJ|SERVICE|action »
+    repeated, or the week pattern's fields."""
+    if not is_form(request):
+        return data.get("items"), data.get("pattern")
+    lists = form_lists(request)
+    if lists.get("pattern_from"):
+        return None, {"weekdays": [int(v) if v.isdigit() else v for v in lists.get("pattern_weekdays", [])],
+                      "services": lists.get("pattern_services", []),
+                      "from": lists["pattern_from"][0], "to": (lists.get("pattern_to") or [""])[0]}
+    items = []
+    for value in lists.get("item", []):
+        day, _, rest = value.partition("|")
+        service, _, action = rest.partition("|")
+        items.append({"date": day, "service": service, "action": action or field(data, "action")})
+    return items, None
+
+
+@app.route("/api/bookings", methods=["POST"], content_types=BODY_TYPES)
+def book():
+    from chalicelib.bookings import BookingRequestError, expand_pattern, parse_items
+
+    request = app.current_request
+    data, problem = read_body(request)
+    if problem:
+        return problem
+    session, problem = require_session(request, data)
+    if problem:
+        return problem
+    now = context(request)["now"]
+    back = field(data, "back") if field(data, "back").startswith(session.home) else session.home
+    try:
+        raw_items, pattern = _booking_request(request, data)
+        if pattern is not None and raw_items is None:
+            items = expand_pattern(pattern, commune(), bookings().calendar)
+        else:
+            items = parse_items(raw_items, commune())
+        key = data.get("idempotency_key")
+        results, freed = bookings().submit(session.family_number, field(data, "child_id"), session.rank, items, now,
+                                           idempotency_key=key if key is not None else None)
+    except BookingRequestError as error:
+        if is_form(request):
+            return redirect(back + anchor(error.code))
+        return error_response(error.status, error.code, error.message)
+    promote_waiting(freed, now)
+    # The family's pages show its days: re-rendered before answering (DESIGN §1).
+    family_pages().export(storage(), session.family_number, now)
+    if is_form(request):
+        return redirect(back + "#resultat")
+    return {"results": results}
+
+
+def promote_waiting(freed: list, now) -> None:
+    """Freed seats go to the oldest waiting requests; those families are told."""
+    from chalicelib.bookings import french_day
+
+    for service, day in freed:
+        for promoted in bookings().promote(service, day, now):
+            label = commune().service(service).label
+            messages().send(
+                promoted["family_number"], f"Réservation validée : {label}, {french_day(day)}",
+                f"Une place s'est libérée : la réservation de **{label}** du **{french_day(day)}** "
+                "pour votre enfant, qui était en liste d'attente, est validée.", now)
+            family_pages().export(storage(), promoted["family_number"], now)

@@ -338,6 +338,21 @@ class Storage:
             **arguments,
         )
 
+    def transact(self, actions: list[dict]) -> list[int]:
+        """One TransactWriteItems (all or nothing). Returns the positions of the actions
+        whose condition failed (nothing was written then), or [] when all were written."""
+        if not actions:
+            return []
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except self.client.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons") or []
+            failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+            if not failed:
+                raise
+            return failed
+        return []
+
     def take_reset_token(self, token_hash: str, now_epoch: int) -> dict | None:
         """Deletes a reset token that exists and has not expired, and returns it: used once,
         even when requests race (the condition and the delete are one atomic write)."""

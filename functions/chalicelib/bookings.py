@@ -1,0 +1,458 @@
+"""Bookings: reservations, cancellations and absences of a child's days (DESIGN §3).
+
+`decide` is pure: for one requested day it gives the final refusal, or the write to
+try. `Bookings.submit` reads the family's state (one Query), decides every item, then
+writes them in DynamoDB transactions of at most 100 actions, where conditions hold the
+capacity and forbid duplicates whatever the concurrency. An item whose condition fails
+is decided again (a full day goes to the waiting list) and the rest retried: one
+refused day never blocks the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from chalicelib import storage as st
+from chalicelib.calendar_rules import CommuneCalendar, booking_deadline, is_before_deadline
+from chalicelib.config import Commune, Service
+from chalicelib.table import TTL_ATTRIBUTE
+
+MAX_ITEMS = 100
+MAX_TRANSACTION = 100  # DynamoDB's limit of actions in one TransactWriteItems
+ACTIONS = ("reserve", "cancel", "absence")
+STATUSES = ("validated", "pending", "refused", "cancelled", "absent")
+# Day items that hold a place (or a place in the queue): a new reservation is a duplicate.
+HELD = ("validated", "pending", "absent")
+IDEMPOTENCY_TTL = timedelta(days=2)
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+           "octobre", "novembre", "décembre")
+
+
+def french_day(day: date) -> str:
+    """« lundi 8 décembre 2014 » (« 1er » for the first of the month)."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{_WEEKDAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def french_deadline(deadline: datetime) -> str:
+    return f"{french_day(deadline.date())} à {deadline:%H} h {deadline:%M}"
+
+
+class BookingRequestError(Exception):
+    """The whole submission is refused; nothing is written."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class Item:
+    day: date
+    service: str
+    action: str
+
+
+@dataclass
+class Outcome:
+    item: Item
+    status: str
+    reason: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"date": self.item.day.isoformat(), "service": self.item.service, "action": self.item.action,
+                "status": self.status, "reason": self.reason, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A write to try: the day's new status, and from which state."""
+
+    item: Item
+    status: str  # validated (or pending when full), cancelled, absent
+    reason: str
+    message: str
+    previous: dict | None  # the day item as read (None: a new day)
+    capacity: int | None
+
+
+def refused(item: Item, reason: str, message: str) -> Outcome:
+    return Outcome(item, "refused", reason, message)
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+def parse_items(raw_items, commune: Commune) -> list[Item]:
+    """Items from the request body; BookingRequestError (400) when anything is malformed."""
+    if not isinstance(raw_items, list) or not raw_items:
+        raise BookingRequestError(400, "invalid_request", "Indiquez au moins un jour à réserver, annuler ou déclarer absent.")
+    if len(raw_items) > MAX_ITEMS:
+        raise BookingRequestError(400, "too_many_items",
+                                  f"Une demande compte au plus {MAX_ITEMS} jours : envoyez-la en plusieurs fois.")
+    codes = {s.code for s in commune.services}
+    items = []
+    for number, raw in enumerate(raw_items, start=1):
+        if not isinstance(raw, dict):
+            raise BookingRequestError(400, "invalid_request", f"Jour n° {number} : format illisible.")
+        try:
+            day = date.fromisoformat(str(raw.get("date", "")))
+        except ValueError:
+            raise BookingRequestError(400, "invalid_request",
+                                      f"Jour n° {number} : date « {raw.get('date')} » invalide (AAAA-MM-JJ).") from None
+        service, action = raw.get("service"), raw.get("action")
+        if service not in codes:
+            raise BookingRequestError(400, "invalid_request", f"Jour n° {number} : service « {service} » inconnu.")
+        if action not in ACTIONS:
+            raise BookingRequestError(400, "invalid_request",
+                                      f"Jour n° {number} : action « {action} » inconnue (reserve, cancel ou absence).")
+        items.append(Item(day, service, action))
+    return items
+
+
+def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar) -> list[Item]:
+    """A week pattern (« semaine type ») as reservation items, day by day.
+
+    `pattern`: {weekdays: [0..4 or French names], services: [codes], from, to}; the range
+    lies within one school period (no school holiday between its ends)."""
+    if not isinstance(pattern, dict):
+        raise BookingRequestError(400, "invalid_request", "Semaine type illisible.")
+    try:
+        start = date.fromisoformat(str(pattern.get("from", "")))
+        end = date.fromisoformat(str(pattern.get("to", "")))
+    except ValueError:
+        raise BookingRequestError(400, "invalid_request", "Semaine type : dates de début et de fin attendues (AAAA-MM-JJ).") from None
+    weekdays = set()
+    for value in pattern.get("weekdays") or []:
+        if isinstance(value, int) and 0 <= value <= 6:
+            weekdays.add(value)
+        elif isinstance(value, str) and value.lower() in _WEEKDAYS:
+            weekdays.add(_WEEKDAYS.index(value.lower()))
+        else:
+            raise BookingRequestError(400, "invalid_request", f"Semaine type : jour « {value} » inconnu.")
+    services = pattern.get("services") or []
+    codes = {s.code for s in commune.services}
+    if not weekdays or not services or any(s not in codes for s in services):
+        raise BookingRequestError(400, "invalid_request", "Semaine type : choisissez au moins un jour et un service connu.")
+    if end < start or (end - start).days > 120:
+        raise BookingRequestError(400, "invalid_request", "Semaine type : la fin doit suivre le début, dans la même période scolaire.")
+    day = start
+    while day <= end:
+        if day.weekday() < 5 and calendar.school_holiday(day) and start < day < end:
+            raise BookingRequestError(400, "invalid_request",
+                                      "Semaine type : la période choisie doit se tenir entre deux vacances scolaires.")
+        day += timedelta(days=1)
+    items = []
+    day = start
+    while day <= end:
+        if day.weekday() in weekdays:
+            items.extend(Item(day, service, "reserve") for service in services)
+        day += timedelta(days=1)
+    if len(items) > MAX_ITEMS:
+        raise BookingRequestError(400, "too_many_items",
+                                  f"Cette semaine type donne {len(items)} jours : au plus {MAX_ITEMS} par demande, raccourcissez la période.")
+    if not items:
+        raise BookingRequestError(400, "invalid_request", "Semaine type : aucun jour dans la période choisie.")
+    return items
+
+
+# --- the rules (pure) ---------------------------------------------------------------------------
+
+def bookable_years(commune: Commune, today: date) -> tuple[date, date]:
+    """The open school year: the current one; the next one too from July."""
+    year = commune.school_year_of(today)
+    last_year = year + 1 if today.month in (7, 8) else year
+    return commune.school_year_start_date(year), commune.school_year_start_date(last_year + 1) - timedelta(days=1)
+
+
+def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: Service, commune: Commune,
+           calendar: CommuneCalendar, now: datetime, previous_open_day_absent: bool = False) -> Outcome | Plan:
+    """The outcome of one requested day, or the write to try (pure: clock as argument)."""
+    tz = commune.tz
+    today = now.astimezone(tz).date()
+    rule = commune.deadline_rule(service)
+    deadline = booking_deadline(item.day, rule, tz)
+    on_time = is_before_deadline(now, item.day, rule, tz)
+    status = (day_item or {}).get("status")
+
+    if item.action == "reserve":
+        first, last = bookable_years(commune, today)
+        if not first <= item.day <= last:
+            return refused(item, "outside_school_year", "Ce jour est en dehors de l'année scolaire ouverte aux réservations.")
+        closure = calendar.closure(item.day, service)
+        if closure is not None:
+            reason = {"public_holiday": "public_holiday", "school_holiday": "school_holiday"}.get(closure.kind, "service_closed")
+            return refused(item, reason, f"{closure.label} : le service {service.label} est fermé ce jour-là.")
+        if service.code not in enrolled:
+            return refused(item, "not_enrolled", f"Votre enfant n'est pas inscrit au service {service.label}.")
+        if not on_time:
+            return refused(item, "deadline_passed",
+                           f"Trop tard : la date limite pour ce jour était le {french_deadline(deadline)}.")
+        if status in HELD:
+            return refused(item, "already_booked", "Ce jour est déjà réservé : la demande n'est pas enregistrée deux fois.")
+        return Plan(item, "validated", "", "Réservation validée.", day_item, service.capacity)
+
+    if item.action == "cancel":
+        if status not in ("validated", "pending"):
+            return refused(item, "not_booked", "Ce jour n'est pas réservé : il n'y a rien à annuler.")
+        if not on_time:
+            return refused(item, "deadline_passed",
+                           f"La date limite d'annulation était le {french_deadline(deadline)} : déclarez plutôt une absence.")
+        return Plan(item, "cancelled", "cancelled_in_time",
+                    "Réservation annulée avant la date limite : ce jour n'est pas facturé.", day_item, service.capacity)
+
+    # absence
+    if status == "absent":
+        return refused(item, "already_absent", "L'absence de ce jour est déjà enregistrée.")
+    if status != "validated":
+        return refused(item, "not_booked", "Ce jour n'est pas réservé : il n'y a pas d'absence à déclarer.")
+    if on_time:
+        return Plan(item, "cancelled", "cancelled_in_time",
+                    "La date limite n'est pas passée : la réservation est annulée sans frais.", day_item, service.capacity)
+    if previous_open_day_absent:
+        return Plan(item, "absent", "absence_following_day",
+                    "Absence enregistrée : ce jour n'est pas facturé sur présentation d'un certificat médical.",
+                    day_item, service.capacity)
+    return Plan(item, "absent", "absence_first_day", "Absence enregistrée : le premier jour d'absence est facturé.",
+                day_item, service.capacity)
+
+
+def payload_hash(child_id: str, items: list[Item]) -> str:
+    text = json.dumps([child_id, [(i.day.isoformat(), i.service, i.action) for i in items]])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- items of the table -------------------------------------------------------------------------
+
+def counter_pk(service: str, day: date) -> str:
+    return f"SERVICEDAY#{service}#{day.isoformat()}"
+
+
+def wait_sk(when: datetime, family: str, child: str) -> str:
+    return f"WAIT#{when.astimezone(UTC).isoformat()}#{family}#{child}"
+
+
+class Bookings:
+    def __init__(self, storage: st.Storage, commune: Commune, calendar: CommuneCalendar | None = None):
+        self.storage = storage
+        self.commune = commune
+        self.calendar = calendar or CommuneCalendar(commune)
+
+    def submit(self, family_number: str, child_id: str, rank: int, items: list[Item], now: datetime, *,
+               idempotency_key: str | None = None, channel: str = "online") -> tuple[list[dict], list[tuple[str, date]]]:
+        """Decides and writes; returns (results, the (service, day) seats freed)."""
+        state = self.storage.family_state(family_number)
+        child = next((c for c in state.children if c["child_id"] == child_id), None)
+        if child is None:
+            raise BookingRequestError(404, "not_found", "Enfant inconnu.")
+        fingerprint = payload_hash(child_id, items)
+        if idempotency_key is not None:
+            if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 100:
+                raise BookingRequestError(400, "invalid_request", "Clé d'idempotence invalide.")
+            known = next((i for i in state.other if i["sk"] == f"IDEMPOTENCY#{idempotency_key}"), None)
+            if known is not None:
+                if known["payload_hash"] != fingerprint:
+                    raise BookingRequestError(422, "idempotency_key_reused",
+                                              "Cette clé a déjà servi pour une autre demande.")
+                return known["results"], []
+
+        days = {d["sk"]: d for d in state.days}
+        outcomes: list[Outcome | Plan] = []
+        seen: set[tuple[date, str]] = set()
+        for item in items:
+            if (item.day, item.service) in seen:
+                outcomes.append(refused(item, "duplicate_in_request", "Ce jour figure deux fois dans la demande."))
+                continue
+            seen.add((item.day, item.service))
+            service = self.commune.service(item.service)
+            previous_absent = self._previous_open_day_absent(days, child_id, item, service)
+            key = st.day_sk(child_id, item.day, item.service)
+            decision = decide(item, enrolled=list(child.get("services", [])), day_item=days.get(key),
+                              service=service, commune=self.commune, calendar=self.calendar, now=now,
+                              previous_open_day_absent=previous_absent)
+            if isinstance(decision, Plan) and decision.status == "absent":
+                # The next day of the same request follows this absence.
+                days[key] = {**(decision.previous or {}), "status": "absent"}
+            outcomes.append(decision)
+        results, freed = self._write(family_number, child_id, rank, outcomes, now, channel)
+        answer = [r.to_dict() for r in results]
+        request_id = secrets.token_hex(8)
+        extra = [{
+            "pk": st.family_pk(family_number), "sk": f"REQUEST#{now.astimezone(UTC).isoformat()}#{request_id}",
+            "kind": "request", "request_id": request_id, "submitted_at": now, "child_id": child_id,
+            "responsable_rank": rank, "channel": channel, "type": "booking", "items": answer,
+        }]
+        if idempotency_key is not None:
+            extra.append({"pk": st.family_pk(family_number), "sk": f"IDEMPOTENCY#{idempotency_key}",
+                          "kind": "idempotency", "payload_hash": fingerprint, "results": answer,
+                          TTL_ATTRIBUTE: int((now + IDEMPOTENCY_TTL).timestamp())})
+        self.storage.batch_write(extra)
+        return answer, freed
+
+    def _previous_open_day_absent(self, days: dict, child_id: str, item: Item, service: Service) -> bool:
+        day = item.day - timedelta(days=1)
+        for _ in range(31):
+            if self.calendar.is_open(day, service):
+                previous = days.get(st.day_sk(child_id, day, service.code))
+                return bool(previous and previous.get("status") == "absent")
+            day -= timedelta(days=1)
+        return False
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def _write(self, family: str, child: str, rank: int, decisions: list, now: datetime, channel: str):
+        """Writes the plans in transactions of at most 100 actions (each plan whole in one);
+        a failed condition re-decides its item, and the chunk's other plans are retried."""
+        results: dict[int, Outcome] = {i: d for i, d in enumerate(decisions) if isinstance(d, Outcome)}
+        plans = {i: d for i, d in enumerate(decisions) if isinstance(d, Plan)}
+        freed: list[tuple[str, date]] = []
+        full: set[int] = set()
+        for _attempt in range(2 * len(plans) + 2):
+            if not plans:
+                break
+            chunks, chunk, size = [], [], 0
+            for index in plans:
+                actions = self._actions(family, child, rank, plans[index], now, channel, full=index in full)
+                if chunk and size + len(actions) > MAX_TRANSACTION:
+                    chunks.append(chunk)
+                    chunk, size = [], 0
+                chunk.append((index, actions))
+                size += len(actions)
+            chunks.append(chunk)
+            for chunk in chunks:
+                actions = [a for _, plan_actions in chunk for a in plan_actions]
+                owners = [index for index, plan_actions in chunk for _ in plan_actions]
+                failed = self.storage.transact(actions)
+                if not failed:
+                    for index, _ in chunk:
+                        results[index], seat = self._written(plans.pop(index), index in full)
+                        if seat:
+                            freed.append(seat)
+                    continue
+                for position in failed:
+                    index = owners[position]
+                    plan = plans.get(index)
+                    if plan is None:
+                        continue
+                    is_counter = actions[position].get("Update", {}).get("Key", {}).get("sk", {}).get("S") == "COUNTER"
+                    if is_counter and plan.item.action == "reserve" and index not in full:
+                        full.add(index)  # the day is full: the request waits in line
+                    else:
+                        results[index] = self._refusal_after_race(plan)
+                        del plans[index]
+        return [results[i] for i in sorted(results)], freed
+
+    def _written(self, plan: Plan, waiting: bool) -> tuple[Outcome, tuple[str, date] | None]:
+        if waiting:
+            return Outcome(plan.item, "pending", "waiting_list",
+                           "Service complet ce jour-là : demande mise en liste d'attente."), None
+        seat = None
+        if plan.status == "cancelled" and (plan.previous or {}).get("status") == "validated" and plan.capacity:
+            seat = (plan.item.service, plan.item.day)
+        return Outcome(plan.item, plan.status, plan.reason, plan.message), seat
+
+    def _refusal_after_race(self, plan: Plan) -> Outcome:
+        if plan.item.action == "reserve":
+            return refused(plan.item, "already_booked", "Ce jour est déjà réservé : la demande n'est pas enregistrée deux fois.")
+        return refused(plan.item, "changed_meanwhile",
+                       "Ce jour a changé pendant votre demande : rechargez la page et vérifiez-le.")
+
+    def _actions(self, family: str, child: str, rank: int, plan: Plan, now: datetime, channel: str,
+                 full: bool) -> list[dict]:
+        item = plan.item
+        key = {"pk": st.family_pk(family), "sk": st.day_sk(child, item.day, item.service)}
+        counter = {"pk": counter_pk(item.service, item.day), "sk": "COUNTER"}
+        previous_status = (plan.previous or {}).get("status")
+        table = self.storage.table_name
+        ser = st.serialise
+        if item.action == "reserve":
+            status = "pending" if full else "validated"
+            day = {
+                **key, "kind": "day", "child_id": child, "date": item.day, "service": item.service,
+                "status": status, "reason": "waiting_list" if full else "", "responsable_rank": rank,
+                "channel": channel, "requested_at": now, "updated_at": now,
+                "gsi1pk": counter_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
+            }
+            put = {"Put": {"TableName": table, "Item": ser(day),
+                           "ConditionExpression": "attribute_not_exists(pk) OR NOT #s IN (:v, :p, :a)",
+                           "ExpressionAttributeNames": {"#s": "status"},
+                           "ExpressionAttributeValues": ser({":v": "validated", ":p": "pending", ":a": "absent"})}}
+            if full:
+                wait = {"pk": counter["pk"], "sk": wait_sk(now, family, child), "kind": "wait",
+                        "family_number": family, "child_id": child, "responsable_rank": rank, "requested_at": now}
+                return [put, {"Put": {"TableName": table, "Item": ser(wait)}}]
+            if plan.capacity:
+                return [self._counter_update(counter, +1, plan.capacity), put]
+            return [put]
+        # cancel / absence: an update from the state read, which must not have changed
+        update = {"Update": {
+            "TableName": table, "Key": ser(key),
+            "UpdateExpression": "SET #s = :new, #r = :reason, #m = :message, updated_at = :now, responsable_rank = :rank",
+            "ConditionExpression": "#s = :old",
+            "ExpressionAttributeNames": {"#s": "status", "#r": "reason", "#m": "message"},
+            "ExpressionAttributeValues": ser({":new": plan.status, ":reason": plan.reason, ":message": plan.message,
+                                              ":now": now, ":old": previous_status, ":rank": rank}),
+        }}
+        actions = [update]
+        if plan.status == "cancelled" and previous_status == "validated" and plan.capacity:
+            actions.append(self._counter_update(counter, -1, plan.capacity))
+        if plan.status == "cancelled" and previous_status == "pending":
+            wait = self.storage.query_partition(counter["pk"], "WAIT#")
+            mine = [w for w in wait if w["family_number"] == family and w["child_id"] == child]
+            actions += [{"Delete": {"TableName": table, "Key": ser({"pk": w["pk"], "sk": w["sk"]})}} for w in mine]
+        return actions
+
+    def _counter_update(self, counter: dict, delta: int, capacity: int) -> dict:
+        if delta > 0:
+            return {"Update": {
+                "TableName": self.storage.table_name, "Key": st.serialise(counter),
+                "UpdateExpression": "SET validated = if_not_exists(validated, :zero) + :one",
+                "ConditionExpression": "attribute_not_exists(validated) OR validated < :capacity",
+                "ExpressionAttributeValues": st.serialise({":zero": 0, ":one": 1, ":capacity": capacity}),
+            }}
+        return {"Update": {
+            "TableName": self.storage.table_name, "Key": st.serialise(counter),
+            "UpdateExpression": "SET validated = validated - :one",
+            "ConditionExpression": "validated > :zero",
+            "ExpressionAttributeValues": st.serialise({":zero": 0, ":one": 1}),
+        }}
+
+    # --- the waiting list -------------------------------------------------------------------------
+
+    def promote(self, service_code: str, day: date, now: datetime) -> list[dict]:
+        """Gives freed seats to the oldest waiting requests; returns the promoted ones."""
+        service = self.commune.service(service_code)
+        if not service.capacity:
+            return []
+        promoted = []
+        pk = counter_pk(service_code, day)
+        for wait in self.storage.query_partition(pk, "WAIT#"):
+            family, child = wait["family_number"], wait["child_id"]
+            message = "Une place s'est libérée : réservation validée (liste d'attente)."
+            failed = self.storage.transact([
+                self._counter_update({"pk": pk, "sk": "COUNTER"}, +1, service.capacity),
+                {"Update": {
+                    "TableName": self.storage.table_name,
+                    "Key": st.serialise({"pk": st.family_pk(family), "sk": st.day_sk(child, day, service_code)}),
+                    "UpdateExpression": "SET #s = :v, #r = :reason, #m = :message, updated_at = :now",
+                    "ConditionExpression": "#s = :p",
+                    "ExpressionAttributeNames": {"#s": "status", "#r": "reason", "#m": "message"},
+                    "ExpressionAttributeValues": st.serialise({":v": "validated", ":p": "pending", ":now": now,
+                                                               ":reason": "promoted_from_waiting_list",
+                                                               ":message": message}),
+                }},
+                {"Delete": {"TableName": self.storage.table_name, "Key": st.serialise({"pk": wait["pk"], "sk": wait["sk"]})}},
+            ])
+            if not failed:
+                promoted.append({**wait, "service": service_code, "date": day})
+                continue
+            if 0 in failed:
+                break  # full again: the others keep waiting
+            # The day item no longer waits (cancelled meanwhile): drop the stale entry.
+            self.storage.batch_write([], [(wait["pk"], wait["sk"])])
+        return promoted
