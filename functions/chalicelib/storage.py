@@ -135,6 +135,7 @@ class FamilyState:
     operations: list[dict] = field(default_factory=list)
     payments: list[dict] = field(default_factory=list)
     messages: list[dict] = field(default_factory=list)
+    certificates: list[dict] = field(default_factory=list)
     other: list[dict] = field(default_factory=list)
 
     _BY_PREFIX = {
@@ -146,6 +147,7 @@ class FamilyState:
         "OPERATION#": "operations",
         "PAYMENT#": "payments",
         "MESSAGE#": "messages",
+        "CERTIFICATE#": "certificates",
     }
 
     @classmethod

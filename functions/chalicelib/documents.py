@@ -1,0 +1,169 @@
+"""Documents in S3: medical certificates (and, later, invoice PDFs).
+
+The only module that talks to S3 for documents (DESIGN §2). It stays light: no import
+beyond the standard library at module level, the S3 client is injected.
+
+A parent never sends a file through the function: `POST /api/absences/certificate`
+answers a presigned S3 POST whose policy fixes the object key, the content type and the
+size (1 byte to 5 MB), so S3 itself refuses any other file. The key is
+`certificats/<N° famille>/<child id>/<128 random bits, hex>.<ext>`: never guessable, and
+under the family's own prefix. The certificate is recorded in the family's partition
+(`CERTIFICATE#<child id>#<first date>#<random>`); billing reads it to leave the covered
+absent days after the first one unbilled (DESIGN §3, Absences).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, date, datetime
+
+# Content type → file extension of the stored object.
+CONTENT_TYPES = {
+    "application/pdf": "pdf",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+}
+MAX_SIZE = 5 * 1024 * 1024  # 5 Mo
+MAX_DATES = 31
+UPLOAD_EXPIRES_IN = 300  # seconds: the form is used right away
+KEY_PREFIX = "certificats"
+SOURCES = ("parent", "staff")
+
+BAD_FILE_MESSAGE = "Le certificat doit être un fichier PDF, JPEG ou PNG de 5 Mo au plus."
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DocumentError(ValueError):
+    """A refusal with the HTTP contract's status, code and French message."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+# --- validation ------------------------------------------------------------------------
+
+def parse_dates(values) -> list[date]:
+    """The days a certificate covers: 1 to 31 ISO dates (AAAA-MM-JJ), sorted, once each."""
+    if not isinstance(values, list) or not 1 <= len(values) <= MAX_DATES:
+        raise DocumentError(400, "invalid_request",
+                            f"Indiquez de 1 à {MAX_DATES} dates couvertes par le certificat (format AAAA-MM-JJ).")
+    days = set()
+    for value in values:
+        try:
+            if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+                raise ValueError(value)
+            days.add(date.fromisoformat(value))
+        except ValueError:
+            shown = value if isinstance(value, str) else str(value)
+            raise DocumentError(400, "invalid_request",
+                                f"La date « {shown[:20]} » n'est pas valide : format attendu AAAA-MM-JJ.") from None
+    return sorted(days)
+
+
+def check_file(content_type, size) -> str:
+    """The canonical content type of an acceptable certificate file; DocumentError otherwise."""
+    canonical = content_type.strip().lower() if isinstance(content_type, str) else ""
+    if canonical not in CONTENT_TYPES or isinstance(size, bool) or not isinstance(size, int) \
+            or not 0 < size <= MAX_SIZE:
+        raise DocumentError(400, "bad_file", BAD_FILE_MESSAGE)
+    return canonical
+
+
+def certificate_key(family_number: str, child_id: str, content_type: str) -> str:
+    return f"{KEY_PREFIX}/{family_number}/{child_id}/{secrets.token_hex(16)}.{CONTENT_TYPES[content_type]}"
+
+
+# --- items -----------------------------------------------------------------------------
+
+def _iso_dates(dates) -> list[str]:
+    return [d.isoformat() if isinstance(d, date) else str(d) for d in dates]
+
+
+def certificate_item(family_number: str, child_id: str, dates, key: str, source: str, now: datetime,
+                     content_type: str | None = None) -> dict:
+    """The CERTIFICATE item of a family's partition (docs/data-model.md)."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}")
+    days = _iso_dates(dates)
+    item = {
+        "pk": f"FAMILY#{family_number}",
+        "sk": f"CERTIFICATE#{child_id}#{days[0]}#{secrets.token_hex(8)}",
+        "kind": "certificate",
+        "child_id": child_id,
+        "dates": days,
+        "document_key": key or None,
+        "content_type": content_type,
+        "recorded_at": now.astimezone(UTC).isoformat(),
+        "recorded_by": source,
+    }
+    return {name: value for name, value in item.items() if value is not None}
+
+
+def certificate_request_item(family_number: str, child_id: str, dates, responsable_rank: int,
+                             now: datetime) -> dict:
+    """The submission as the « liste des demandes » shows it: one line per covered day."""
+    request_id = secrets.token_hex(8)
+    instant = now.astimezone(UTC).isoformat()
+    return {
+        "pk": f"FAMILY#{family_number}",
+        "sk": f"REQUEST#{instant}#{request_id}",
+        "kind": "request",
+        "request_id": request_id,
+        "submitted_at": instant,
+        "child_id": child_id,
+        "responsable_rank": responsable_rank,
+        "channel": "online",
+        "type": "certificate",
+        "items": [{"date": day, "action": "certificate", "status": "received",
+                   "message": "Certificat médical reçu."} for day in _iso_dates(dates)],
+    }
+
+
+# --- S3 --------------------------------------------------------------------------------
+
+class Documents:
+    """Presigned uploads of the documents bucket; `s3_client` is a boto3 S3 client."""
+
+    def __init__(self, s3_client, bucket: str):
+        self.s3 = s3_client
+        self.bucket = bucket
+
+    def certificate_upload(self, family_number: str, child_id: str, dates, content_type, size,
+                           now: datetime) -> dict:
+        """A presigned POST for one certificate file. S3 enforces the policy: this key only,
+        this content type only, 1 byte to 5 MB, for 5 minutes."""
+        canonical = check_file(content_type, size)
+        key = certificate_key(family_number, child_id, canonical)
+        # botocore adds the bucket and key conditions itself (its documentation asks not
+        # to repeat them), and the key field.
+        post = self.s3.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": canonical},
+            Conditions=[{"Content-Type": canonical}, ["content-length-range", 1, MAX_SIZE]],
+            ExpiresIn=UPLOAD_EXPIRES_IN,
+        )
+        return {"url": post["url"], "fields": post["fields"], "key": key, "expires_in": UPLOAD_EXPIRES_IN}
+
+    def record_certificate_item(self, family_number: str, child_id: str, dates, key: str, source: str,
+                                now: datetime, content_type: str | None = None) -> dict:
+        return certificate_item(family_number, child_id, dates, key, source, now, content_type)
+
+
+def record_staff_certificate(storage, family_number: str, child_id: str, dates, now: datetime,
+                             document_key: str = "", actor: str = "staff") -> dict:
+    """Staff record a certificate they received (paper, mail): the CERTIFICATE item with
+    `recorded_by="staff"` and an audit entry, in one write. `dates` are ISO strings or
+    dates (1 to 31); the child must belong to the family. Returns the item."""
+    days = parse_dates(_iso_dates(dates))
+    if storage.get(f"FAMILY#{family_number}", f"CHILD#{child_id}") is None:
+        raise DocumentError(404, "not_found", "Enfant inconnu.")
+    item = certificate_item(family_number, child_id, days, document_key, "staff", now)
+    storage.batch_write([item, storage.audit_item(now, actor, "certificate_recorded", {
+        "family_number": family_number, "child_id": child_id, "dates": item["dates"],
+        "document_key": document_key or None})])
+    return item
