@@ -195,6 +195,37 @@ def context(request) -> dict:
     return request.context.setdefault("portail", {})
 
 
+def unavailable_on_aws_error(function):
+    """An AWS failure (throttling, an outage) answers 503 in French rather than a stack
+    trace. Writes are transactions: nothing is half-done."""
+    import functools
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return function(*args, **kwargs)
+        except (ClientError, BotoCoreError):
+            import logging
+
+            logging.getLogger("portail").exception("AWS call failed in %s", function.__name__)
+            return error_response(503, "service_unavailable",
+                                  "Le service est momentanément indisponible : réessayez dans un instant.",
+                                  {"Retry-After": "5"})
+
+    return guarded
+
+
+def route(path: str, **options):
+    """app.route with unavailable_on_aws_error: Chalice turns a view's exception into a
+    bare 500 before any middleware sees it."""
+    def decorate(view):
+        return app.route(path, **options)(unavailable_on_aws_error(view))
+
+    return decorate
+
+
 @app.middleware("http")
 def guard(event, get_response):
     """Same-origin check, session reading and the headers of every answer."""
@@ -206,14 +237,20 @@ def guard(event, get_response):
                                   "Requête refusée : elle ne provient pas d'une page du Portail Famille.")
     else:
         token = cookie_value(event.headers.get("cookie"), sessions.COOKIE_NAME)
-        session = accounts().current_session(token, now) if token else None
+        session = unavailable_on_aws_error(accounts().current_session)(token, now) if token else None
         state["session"] = session
+        if isinstance(session, Response):  # AWS failed while reading the session: 503
+            return with_headers(session)
         response = get_response(event)
         if session and state.get("refresh_cookies", True) and session.last_seen_at == now.astimezone(session.last_seen_at.tzinfo):
             # The session moved on: the page cookies follow its new end.
             existing = response.headers.get("Set-Cookie") or []
             response.headers["Set-Cookie"] = [*([existing] if isinstance(existing, str) else existing),
                                               *signed_cookies(session)]
+    return with_headers(response)
+
+
+def with_headers(response: Response) -> Response:
     for name, value in API_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
@@ -250,7 +287,7 @@ def account_error(error, request, form_page: str) -> Response:
 
 # --- routes --------------------------------------------------------------------------
 
-@app.route("/api/login", methods=["POST"], content_types=BODY_TYPES)
+@route("/api/login", methods=["POST"], content_types=BODY_TYPES)
 def login():
     from chalicelib.accounts import AccountError
 
@@ -270,7 +307,7 @@ def login():
     return Response(body={"home": session.home}, status_code=200, headers={"Set-Cookie": cookies})
 
 
-@app.route("/api/logout", methods=["POST"], content_types=BODY_TYPES)
+@route("/api/logout", methods=["POST"], content_types=BODY_TYPES)
 def logout():
     request = app.current_request
     data, problem = read_body(request)
@@ -289,7 +326,7 @@ def logout():
     return Response(body="", status_code=204, headers={"Set-Cookie": cookies})
 
 
-@app.route("/api/me", methods=["GET"])
+@route("/api/me", methods=["GET"])
 def me():
     session, problem = require_session(app.current_request)
     if problem:
@@ -297,7 +334,7 @@ def me():
     return accounts().me(session)
 
 
-@app.route("/api/account", methods=["POST"], content_types=BODY_TYPES)
+@route("/api/account", methods=["POST"], content_types=BODY_TYPES)
 def account():
     from chalicelib.accounts import AccountError
 
@@ -320,7 +357,7 @@ def account():
     return contact
 
 
-@app.route("/api/password/change", methods=["POST"], content_types=BODY_TYPES)
+@route("/api/password/change", methods=["POST"], content_types=BODY_TYPES)
 def change_password():
     from chalicelib.accounts import AccountError
 
@@ -341,7 +378,7 @@ def change_password():
     return Response(body="", status_code=204)
 
 
-@app.route("/api/password/forgot", methods=["POST"], content_types=BODY_TYPES)
+@route("/api/password/forgot", methods=["POST"], content_types=BODY_TYPES)
 def forgot_password():
     request = app.current_request
     data, problem = read_body(request)
@@ -355,7 +392,7 @@ def forgot_password():
                     status_code=202)
 
 
-@app.route("/api/password/reset", methods=["POST"], content_types=BODY_TYPES)
+@route("/api/password/reset", methods=["POST"], content_types=BODY_TYPES)
 def reset_password():
     from chalicelib.accounts import AccountError
 
@@ -383,7 +420,7 @@ def documents():
     return _dependencies["documents"]
 
 
-@app.route("/api/absences/certificate", methods=["POST"], content_types=[JSON])
+@route("/api/absences/certificate", methods=["POST"], content_types=[JSON])
 def absence_certificate():
     """A presigned S3 POST for one medical certificate (PDF, JPEG or PNG, ≤ 5 MB); the
     certificate, the family's request line and the audit entry are one batch write."""
@@ -441,7 +478,7 @@ def _booking_request(request, data: dict) -> tuple[list | None, dict | None]:
     return items, None
 
 
-@app.route("/api/bookings", methods=["POST"], content_types=BODY_TYPES)
+@route("/api/bookings", methods=["POST"], content_types=BODY_TYPES)
 def book():
     from chalicelib.bookings import BookingRequestError, expand_pattern, parse_items
 

@@ -171,8 +171,12 @@ def bookable_years(commune: Commune, today: date) -> tuple[date, date]:
 
 
 def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: Service, commune: Commune,
-           calendar: CommuneCalendar, now: datetime, previous_open_day_absent: bool = False) -> Outcome | Plan:
-    """The outcome of one requested day, or the write to try (pure: clock as argument)."""
+           calendar: CommuneCalendar, now: datetime, previous_open_day_absent: bool = False,
+           apply_deadline: bool = True) -> Outcome | Plan:
+    """The outcome of one requested day, or the write to try (pure: clock as argument).
+
+    `apply_deadline=False` (paper plannings, whose own rule is the 20th of the month
+    before) skips the online deadline of reservations and cancellations."""
     tz = commune.tz
     today = now.astimezone(tz).date()
     rule = commune.deadline_rule(service)
@@ -190,7 +194,7 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
             return refused(item, reason, f"{closure.label} : le service {service.label} est fermé ce jour-là.")
         if service.code not in enrolled:
             return refused(item, "not_enrolled", f"Votre enfant n'est pas inscrit au service {service.label}.")
-        if not on_time:
+        if apply_deadline and not on_time:
             return refused(item, "deadline_passed",
                            f"Trop tard : la date limite pour ce jour était le {french_deadline(deadline)}.")
         if status in HELD:
@@ -200,7 +204,7 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
     if item.action == "cancel":
         if status not in ("validated", "pending"):
             return refused(item, "not_booked", "Ce jour n'est pas réservé : il n'y a rien à annuler.")
-        if not on_time:
+        if apply_deadline and not on_time:
             return refused(item, "deadline_passed",
                            f"La date limite d'annulation était le {french_deadline(deadline)} : déclarez plutôt une absence.")
         return Plan(item, "cancelled", "cancelled_in_time",
@@ -244,7 +248,8 @@ class Bookings:
         self.calendar = calendar or CommuneCalendar(commune)
 
     def submit(self, family_number: str, child_id: str, rank: int, items: list[Item], now: datetime, *,
-               idempotency_key: str | None = None, channel: str = "online") -> tuple[list[dict], list[tuple[str, date]]]:
+               idempotency_key: str | None = None, channel: str = "online",
+               apply_deadline: bool = True) -> tuple[list[dict], list[tuple[str, date]]]:
         """Decides and writes; returns (results, the (service, day) seats freed)."""
         state = self.storage.family_state(family_number)
         child = next((c for c in state.children if c["child_id"] == child_id), None)
@@ -274,7 +279,7 @@ class Bookings:
             key = st.day_sk(child_id, item.day, item.service)
             decision = decide(item, enrolled=list(child.get("services", [])), day_item=days.get(key),
                               service=service, commune=self.commune, calendar=self.calendar, now=now,
-                              previous_open_day_absent=previous_absent)
+                              previous_open_day_absent=previous_absent, apply_deadline=apply_deadline)
             if isinstance(decision, Plan) and decision.status == "absent":
                 # The next day of the same request follows this absence.
                 days[key] = {**(decision.previous or {}), "status": "absent"}
@@ -456,3 +461,157 @@ class Bookings:
             # The day item no longer waits (cancelled meanwhile): drop the stale entry.
             self.storage.batch_write([], [(wait["pk"], wait["sk"])])
         return promoted
+
+    # --- staff: the waiting list and its decisions (issue 4) -------------------------------------
+
+    def pending(self, service: str | None = None, day: date | None = None) -> list[dict]:
+        """The waiting requests: days still `pending`, by day, service, then arrival order.
+
+        From the WAIT items of `SERVICEDAY#<service>#<date>` (one Query per service when a
+        day is given, else one Scan: a staff tool, never a request path); entries whose day
+        is no longer pending (cancelled meanwhile) are left out. Each: family, child,
+        service, date, requested_at, position (1 = next in line), responsable_rank."""
+        if day is not None:
+            codes = [service] if service else [s.code for s in self.commune.services]
+            waits = [w for code in codes for w in self.storage.query_partition(counter_pk(code, day), "WAIT#")]
+        else:
+            waits = self._scan_waits()
+        entries = []
+        for wait in waits:
+            _, code, iso = wait["pk"].split("#", 2)
+            if service and code != service:
+                continue
+            entries.append((code, date.fromisoformat(iso), wait))
+        keys = [(st.family_pk(w["family_number"]), st.day_sk(w["child_id"], d, code)) for code, d, w in entries]
+        days = self.storage.batch_get(keys) if keys else {}
+        waiting, positions = [], {}
+        for (code, d, wait), key in sorted(zip(entries, keys, strict=True), key=lambda e: (e[0][1], e[0][0], e[0][2]["sk"])):
+            if (days.get(key) or {}).get("status") != "pending":
+                continue
+            positions[(code, d)] = positions.get((code, d), 0) + 1
+            waiting.append({
+                "family": wait["family_number"], "child": wait["child_id"], "service": code, "date": d,
+                "requested_at": wait["requested_at"], "position": positions[(code, d)],
+                "responsable_rank": int(wait.get("responsable_rank") or 1),
+            })
+        return waiting
+
+    def _scan_waits(self) -> list[dict]:
+        items, start = [], None
+        while True:
+            page = self.storage.client.scan(
+                TableName=self.storage.table_name,
+                FilterExpression="begins_with(pk, :pk) AND begins_with(sk, :sk)",
+                ExpressionAttributeValues=st.serialise({":pk": "SERVICEDAY#", ":sk": "WAIT#"}),
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            items.extend(st.deserialise(i) for i in page["Items"])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def staff_decide(self, family: str, child: str, service_code: str, day: date, accept: bool, reason: str,
+                     now: datetime) -> dict:
+        """The service enfance accepts or refuses a pending day; returns the updated day.
+
+        Accept: validated within the capacity, in one transaction as `promote` (counter +1
+        under the capacity condition, day pending → validated, its WAIT item deleted).
+        Refuse (a reason is required): refused, reason `staff_refused`, WAIT item deleted.
+        BookingRequestError when the day is not pending, or full."""
+        try:
+            service = self.commune.service(service_code)
+        except KeyError:
+            raise BookingRequestError(400, "invalid_request", f"Service « {service_code} » inconnu.") from None
+        reason = (reason or "").strip()
+        if not accept and not reason:
+            raise BookingRequestError(400, "reason_required", "Indiquez le motif du refus : il est transmis à la famille.")
+        key = {"pk": st.family_pk(family), "sk": st.day_sk(child, day, service_code)}
+        current = self.storage.get(key["pk"], key["sk"])
+        where = f"l'enfant {child} de la famille {family}, {service.label}, {french_day(day)}"
+        if current is None:
+            raise BookingRequestError(404, "not_found", f"Aucune demande pour {where}.")
+        if current.get("status") != "pending":
+            raise BookingRequestError(409, "not_pending", f"La demande pour {where} n'est pas en attente "
+                                      f"(état : {STATUS_LABELS.get(current.get('status'), current.get('status'))}) : "
+                                      "il n'y a rien à décider.")
+        if accept:
+            status, code, message = "validated", "staff_accepted", "Acceptée par le service enfance."
+        else:
+            status, code, message = "refused", "staff_refused", f"Refusée par le service enfance : {reason}"
+        pk = counter_pk(service_code, day)
+        table = self.storage.table_name
+        actions = []
+        if accept and service.capacity:
+            actions.append(self._counter_update({"pk": pk, "sk": "COUNTER"}, +1, service.capacity))
+        update_at = len(actions)
+        actions.append({"Update": {
+            "TableName": table, "Key": st.serialise(key),
+            "UpdateExpression": "SET #s = :new, #r = :reason, #m = :message, updated_at = :now, decided_by = :staff",
+            "ConditionExpression": "#s = :p",
+            "ExpressionAttributeNames": {"#s": "status", "#r": "reason", "#m": "message"},
+            "ExpressionAttributeValues": st.serialise({":new": status, ":reason": code, ":message": message,
+                                                       ":now": now, ":p": "pending", ":staff": "staff"}),
+        }})
+        for wait in self.storage.query_partition(pk, "WAIT#"):
+            if wait["family_number"] == family and wait["child_id"] == child:
+                actions.append({"Delete": {"TableName": table, "Key": st.serialise({"pk": wait["pk"], "sk": wait["sk"]})}})
+        failed = self.storage.transact(actions)
+        if update_at in failed:
+            raise BookingRequestError(409, "changed_meanwhile",
+                                      f"La demande pour {where} a changé pendant la décision : relisez la liste.")
+        if failed:
+            raise BookingRequestError(409, "full", STAFF_FULL_MESSAGE)
+        return {**current, "status": status, "reason": code, "message": message,
+                "updated_at": now.astimezone(UTC).isoformat(), "decided_by": "staff"}
+
+    def service_day(self, service_code: str, day: date) -> dict:
+        """One service on one day, for the kitchen: the validated children (expected), the
+        absent ones (billed, not expected) and the waiting list in order (gsi1)."""
+        items = [i for i in self.storage.query_index(counter_pk(service_code, day)) if i["sk"].startswith("DAY#")]
+
+        def entry(item: dict) -> dict:
+            return {"family": item["pk"].removeprefix("FAMILY#"), "child": item["child_id"],
+                    "responsable_rank": int(item.get("responsable_rank") or 1), "channel": item.get("channel", "")}
+
+        ordered = sorted(items, key=lambda i: i["gsi1sk"])
+        return {
+            "service": service_code, "date": day, "capacity": self.commune.service(service_code).capacity,
+            "expected": [entry(i) for i in ordered if i.get("status") == "validated"],
+            "absent": [entry(i) for i in ordered if i.get("status") == "absent"],
+            "waiting": self.pending(service_code, day),
+        }
+
+
+# --- staff: rules (pure) ----------------------------------------------------------------------------
+
+STAFF_FULL_MESSAGE = "Service complet ce jour-là : libérez une place ou augmentez la capacité."
+STATUS_LABELS = {"validated": "validée", "pending": "en attente", "refused": "refusée", "cancelled": "annulée",
+                 "absent": "absent"}
+
+
+def next_month(today: date) -> date:
+    """The first day of the month after `today`'s."""
+    return date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+
+
+def month_end(first: date) -> date:
+    return next_month(first) - timedelta(days=1)
+
+
+def french_month(day: date) -> str:
+    """« janvier 2015 »."""
+    return f"{_MONTHS[day.month - 1]} {day.year}"
+
+
+def plannings_deadline(today: date, month: date | int) -> date:
+    """The last day the paper plannings of `month` are taken: the 20th of the month before.
+
+    `month` is any day of that month, or its number (1 to 12): then the first such
+    month after `today`'s month."""
+    if isinstance(month, int):
+        if not 1 <= month <= 12:
+            raise ValueError(f"month {month} is not 1 to 12")
+        first = date(today.year if month > today.month else today.year + 1, month, 1)
+    else:
+        first = month.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=20)
