@@ -77,6 +77,15 @@ def _demo_files(args) -> int:
     return 0
 
 
+def _staff(name: str):
+    """A staff command of portail/staff.py; its refusals are French sentences (status 1)."""
+    def handler(args) -> int:
+        from portail import staff
+
+        return staff.run(getattr(staff, name), args)
+    return handler
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -111,6 +120,54 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-files", help="régénère les fichiers CSV de démonstration")
     demo.add_argument("directory", nargs="?", help="dossier cible (défaut : data/demo)")
     demo.set_defaults(handler=_demo_files)
+
+    from portail.staff import parse_day
+
+    endpoint_help = "adresse de l'AWS embarqué (défaut : AWS_ENDPOINT_URL, sinon AWS)"
+    requests = commands.add_parser("requests", help="demandes en attente : liste, acceptation, refus")
+    decisions = requests.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = decisions.add_parser("list", help="les demandes en attente, par jour et service, dans l'ordre d'arrivée")
+    listing.add_argument("--service", help="un service (code ou libellé)")
+    listing.add_argument("--date", type=parse_day, metavar="DATE", help="un jour (JJ/MM/AAAA ou AAAA-MM-JJ)")
+    listing.add_argument("--endpoint-url", help=endpoint_help)
+    listing.set_defaults(handler=_staff("requests_list"))
+    for action, text in (("accept", "accepte une demande en attente (dans la capacité du service)"),
+                         ("refuse", "refuse une demande en attente, avec son motif")):
+        decision = decisions.add_parser(action, help=text)
+        decision.add_argument("--family", required=True, metavar="N", help="numéro de famille")
+        decision.add_argument("--child", required=True, metavar="ENFANT", help="numéro de l'enfant")
+        decision.add_argument("--service", required=True, help="le service (code ou libellé)")
+        decision.add_argument("--date", required=True, type=parse_day, metavar="DATE",
+                              help="le jour demandé (JJ/MM/AAAA ou AAAA-MM-JJ)")
+        if action == "refuse":
+            decision.add_argument("--reason", required=True, metavar="MOTIF", help="le motif, transmis à la famille")
+        decision.add_argument("--endpoint-url", help=endpoint_help)
+        decision.set_defaults(handler=_staff(f"requests_{action}"))
+
+    plannings = commands.add_parser("plannings", help="plannings papier du mois prochain")
+    planning_actions = plannings.add_subparsers(dest="action", required=True, metavar="ACTION")
+    planning = planning_actions.add_parser("import", help="réserve les jours d'un planning papier (CSV ; séparé par « ; »)")
+    planning.add_argument("file", metavar="FICHIER", help="numero_famille;numero_enfant;date;service;rang")
+    planning.add_argument("--late", action="store_true", help="accepte un planning arrivé après le 20 du mois")
+    planning.add_argument("--endpoint-url", help=endpoint_help)
+    planning.set_defaults(handler=_staff("plannings_import"))
+
+    count = commands.add_parser("headcount", help="les enfants attendus par service un jour donné, et la liste d'attente")
+    count.add_argument("--date", required=True, type=parse_day, metavar="DATE", help="le jour (JJ/MM/AAAA ou AAAA-MM-JJ)")
+    count.add_argument("--service", help="un seul service (code ou libellé ; défaut : ceux ouverts ce jour-là)")
+    count.add_argument("--csv", action="store_true", help="lignes CSV séparées par « ; » sur la sortie standard")
+    count.add_argument("--endpoint-url", help=endpoint_help)
+    count.set_defaults(handler=_staff("headcount"))
+
+    certificates = commands.add_parser("certificates", help="certificats médicaux reçus par le service enfance")
+    certificate_actions = certificates.add_subparsers(dest="action", required=True, metavar="ACTION")
+    record = certificate_actions.add_parser("record", help="enregistre un certificat médical reçu sur papier")
+    record.add_argument("--family", required=True, metavar="N", help="numéro de famille")
+    record.add_argument("--child", required=True, metavar="ENFANT", help="numéro de l'enfant")
+    record.add_argument("--dates", required=True, metavar="D1,D2", help="les jours couverts, séparés par des virgules")
+    record.add_argument("--file", metavar="CLÉ", help="le fichier numérisé dans le bucket des documents")
+    record.add_argument("--endpoint-url", help=endpoint_help)
+    record.set_defaults(handler=_staff("certificates_record"))
     return main
 
 

@@ -13,9 +13,17 @@ from tests.conftest import ROOT
 DOCS = ROOT / "docs"
 
 
-def _subcommands():
-    action = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return action.choices
+def _subcommands(command=None, prefix: str = "") -> dict:
+    """{name: parser} of every command; nested ones named « requests list »."""
+    command = command or parser()
+    action = next(a for a in command._actions if isinstance(a, argparse._SubParsersAction))
+    found = {}
+    for name, sub in action.choices.items():
+        if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+            found.update(_subcommands(sub, f"{prefix}{name} "))
+        else:
+            found[f"{prefix}{name}"] = sub
+    return found
 
 
 def test_every_command_and_option_is_in_docs_cli():
@@ -24,7 +32,7 @@ def test_every_command_and_option_is_in_docs_cli():
         assert f"## `portail {name}`" in text, name
         section = text.split(f"## `portail {name}`", 1)[1].split("\n## ", 1)[0]
         for action in sub._actions:
-            if isinstance(action, argparse._HelpAction):
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
                 continue
             names = action.option_strings or [action.dest]
             for option in names:

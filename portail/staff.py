@@ -1,0 +1,450 @@
+"""The service enfance's commands (docs/cli.md): the waiting list and its decisions,
+paper plannings, the kitchen's headcount, certificates received on paper.
+
+Every command reads the portal's clock (`PORTAIL_NOW` freezes it) and writes an audit
+entry. A decision is told to the family (inbox + notice mail); after a decision or an
+import the family's private pages are rendered again. The rules live in
+`chalicelib.bookings` (pure where they can be); this module reads files, prints, and
+turns refusals into one French sentence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+
+from chalicelib import storage as st
+from chalicelib.bookings import (
+    MAX_ITEMS,
+    BookingRequestError,
+    Bookings,
+    Item,
+    french_day,
+    french_month,
+    month_end,
+    next_month,
+    plannings_deadline,
+)
+from chalicelib.config import Commune
+from chalicelib.documents import DocumentError
+
+from portail import aws
+from portail.importer import ImportRejected, RowError, normalise_header, read_rows
+
+ACTOR = "staff"
+PLANNING_COLUMNS = ("numero_famille", "numero_enfant", "date", "service")  # `rang` is optional
+_FAMILY_NUMBER = re.compile(r"^\d{1,20}$")
+_CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class StaffError(Exception):
+    """A refusal of a staff command: one French sentence, nothing written."""
+
+
+# --- small parsers -------------------------------------------------------------------------
+
+def parse_day(value: str) -> date:
+    """JJ/MM/AAAA or AAAA-MM-JJ (argparse `type`: a bad date is a usage error)."""
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"date « {value} » invalide (JJ/MM/AAAA ou AAAA-MM-JJ)")
+
+
+def service_code(name: str, commune: Commune) -> str:
+    """A service from its code or its label (« GARDERIE MIDI », « garderie_midi »)."""
+    by_name = {s.code: s.code for s in commune.services}
+    by_name.update({normalise_header(s.label).upper(): s.code for s in commune.services})
+    code = by_name.get(normalise_header(name).upper())
+    if code is None:
+        raise ValueError(f"service « {name} » inconnu (attendu : {', '.join(s.code for s in commune.services)})")
+    return code
+
+
+def short_date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+# --- what every command shares -------------------------------------------------------------
+
+@dataclass
+class Staff:
+    """The table, the commune and the instant of one command, and its side effects."""
+
+    storage: st.Storage
+    commune: Commune
+    now: datetime
+    endpoint_url: str | None = None
+
+    @classmethod
+    def open(cls, endpoint_url: str | None) -> Staff:
+        from chalicelib.clock import now
+        from chalicelib.config import get_commune
+
+        commune = get_commune()
+        return cls(aws.storage(endpoint_url), commune, now(), endpoint_url)
+
+    @cached_property
+    def bookings(self) -> Bookings:
+        return Bookings(self.storage, self.commune)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.commune.tz).date()
+
+    def service(self, name: str) -> str:
+        try:
+            return service_code(name, self.commune)
+        except ValueError as error:
+            raise StaffError(str(error).capitalize() + ".") from None
+
+    def audit(self, action: str, details: dict) -> None:
+        self.storage.audit(self.now, ACTOR, action, details)
+
+    def notify(self, family: str, subject: str, body: str) -> None:
+        """Inbox message and notice mail; a mail that cannot leave is reported, not fatal."""
+        from botocore.exceptions import BotoCoreError, ClientError
+        from chalicelib.mail import Mailer
+        from chalicelib.messages import Messages
+
+        info = self.commune.commune
+        site_url = os.environ.get("PORTAIL_SITE_URL") or info.site_url
+        messages = Messages(self.storage, Mailer(aws.client("ses", self.endpoint_url), info.contact_email),
+                            site_url, info.name)
+        try:
+            messages.send(family, subject, body, self.now)
+        except (BotoCoreError, ClientError) as error:
+            print(f"Famille {family} : message déposé dans sa messagerie, courriel non envoyé : {error}",
+                  file=sys.stderr)
+
+    def export_pages(self, families) -> None:
+        """Renders the families' pages again; a failure is reported, the decision stands."""
+        secret = os.environ.get("PORTAIL_SECRET", "")
+        families = sorted(set(families))
+        if not families:
+            return
+        if not secret:
+            # Pages rendered with another secret would carry form tokens the function refuses.
+            print("Pages des familles non régénérées : PORTAIL_SECRET n'est pas défini "
+                  "(elles le seront à leur prochaine action ou au prochain export).", file=sys.stderr)
+            return
+        try:
+            from chalicelib.pages import FamilyPages
+            from chalicelib.table import bucket_name
+
+            pages = FamilyPages(aws.client("s3", self.endpoint_url), bucket_name("pages"), self.commune, secret)
+            for family in families:
+                pages.export(self.storage, family, self.now)
+        except Exception as error:  # noqa: BLE001 - the decision is written; say why the pages are not
+            print(f"Pages des familles non régénérées : {error}", file=sys.stderr)
+
+    def names(self, keys: list[tuple[str, str, int]]) -> dict:
+        """{(family, child): "NOM Prénom"} and {(family, rank): "Civilité PRÉNOM NOM"}, one batch."""
+        wanted = []
+        for family, child, rank in keys:
+            wanted += [(st.family_pk(family), st.child_sk(child)), (st.family_pk(family), st.responsable_sk(rank))]
+        found = self.storage.batch_get(wanted) if wanted else {}
+        names = {}
+        for (pk, sk), item in found.items():
+            family = pk.removeprefix("FAMILY#")
+            if sk.startswith("CHILD#"):
+                names[(family, item["child_id"])] = f"{item['last_name']} {item['first_name']}"
+            else:
+                names[(family, int(item["rank"]))] = f"{item['civility']} {item['first_name']} {item['last_name']}"
+        return names
+
+
+def run(command: Callable, args) -> int:
+    """Runs a staff command; its refusals are printed as French sentences (status 1)."""
+    try:
+        return command(args)
+    except StaffError as error:
+        print(str(error), file=sys.stderr)
+    except (BookingRequestError, DocumentError) as error:
+        print(error.message, file=sys.stderr)
+    return 1
+
+
+# --- portail requests list|accept|refuse ------------------------------------------------------
+
+def _instant(text: str, commune: Commune) -> str:
+    return datetime.fromisoformat(text).astimezone(commune.tz).strftime("%d/%m/%Y à %H:%M")
+
+
+def requests_list(args) -> int:
+    staff = Staff.open(args.endpoint_url)
+    service = staff.service(args.service) if args.service else None
+    waiting = staff.bookings.pending(service, args.date)
+    staff.audit("requests_listed", {"service": service, "date": args.date, "count": len(waiting)})
+    if not waiting:
+        print("Aucune demande en attente.")
+        return 0
+    names = staff.names([(w["family"], w["child"], w["responsable_rank"]) for w in waiting])
+    heading = None
+    for w in waiting:
+        label = staff.commune.service(w["service"]).label
+        if (w["service"], w["date"]) != heading:
+            heading = (w["service"], w["date"])
+            print(f"{label}, {french_day(w['date'])} :")
+        print(f"  {w['position']}. famille {w['family']}, enfant {w['child']} "
+              f"({names.get((w['family'], w['child']), '?')}), demandée le {_instant(w['requested_at'], staff.commune)} "
+              f"par {names.get((w['family'], w['responsable_rank']), '?')}")
+    print(f"{len(waiting)} demande(s) en attente.")
+    return 0
+
+
+def _decide(args, accept: bool) -> int:
+    staff = Staff.open(args.endpoint_url)
+    service = staff.service(args.service)
+    reason = "" if accept else args.reason
+    day = staff.bookings.staff_decide(args.family, args.child, service, args.date, accept, reason, staff.now)
+    label = staff.commune.service(service).label
+    when = french_day(args.date)
+    child_item = staff.storage.get(st.family_pk(args.family), st.child_sk(args.child)) or {}
+    child_name = child_item.get("first_name") or f"l'enfant {args.child}"
+    staff.audit("request_accepted" if accept else "request_refused", {
+        "family_number": args.family, "child_id": args.child, "service": service, "date": args.date,
+        "reason": reason or None})
+    if accept:
+        staff.notify(args.family, f"Demande acceptée : {label}, {when}",
+                     f"La demande de **{label}** du **{when}** pour {child_name}, qui était en attente, "
+                     "est acceptée par le service enfance : la réservation est validée.")
+        print(f"Demande acceptée : famille {args.family}, enfant {args.child}, {label}, {when} (réservation validée).")
+    else:
+        staff.notify(args.family, f"Demande refusée : {label}, {when}",
+                     f"La demande de **{label}** du **{when}** pour {child_name} est refusée par le service enfance.\n\n"
+                     f"Motif : {reason.strip()}")
+        print(f"Demande refusée : famille {args.family}, enfant {args.child}, {label}, {when}. {day['message']}")
+    staff.export_pages([args.family])
+    return 0
+
+
+def requests_accept(args) -> int:
+    return _decide(args, True)
+
+
+def requests_refuse(args) -> int:
+    return _decide(args, False)
+
+
+# --- portail plannings import -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanningRow:
+    line: int
+    family: str
+    child: str
+    day: date
+    service: str
+    rank: int
+
+
+@dataclass
+class PlanningLine:
+    row: PlanningRow
+    outcome: str  # booked, duplicate, waiting, refused
+    text: str
+
+
+def parse_planning(path: Path, commune: Commune, month: date, storage: st.Storage) -> list[PlanningRow]:
+    """Every row checked (format, month, known child and responsable, no repeat) before
+    anything is written; ImportRejected lists every bad row with its line."""
+    errors: list[RowError] = []
+    name = path.name
+    rows, seen = [], {}
+    last = month_end(month)
+    for line, row in read_rows(path, PLANNING_COLUMNS, errors):
+        try:
+            family, child = row["numero_famille"], row["numero_enfant"]
+            if not _FAMILY_NUMBER.match(family):
+                raise ValueError(f"numéro de famille « {family} » invalide (chiffres uniquement)")
+            if not _CHILD_ID.match(child):
+                raise ValueError(f"numéro d'enfant « {child} » invalide (lettres, chiffres, - ou _)")
+            try:
+                day = parse_day(row["date"])
+            except argparse.ArgumentTypeError as error:
+                raise ValueError(str(error)) from None
+            if not month <= day <= last:
+                raise ValueError(f"le {short_date(day)} n'est pas en {french_month(month)} : "
+                                 "seuls les jours du mois prochain sont saisis")
+            service = service_code(row["service"], commune)
+            rank_text = row.get("rang", "") or "1"
+            if rank_text not in ("1", "2"):
+                raise ValueError(f"rang « {rank_text} » invalide (1 ou 2, le responsable qui réserve)")
+        except ValueError as error:
+            errors.append(RowError(name, line, str(error)))
+            continue
+        record = PlanningRow(line, family, child, day, service, int(rank_text))
+        identity = (family, child, day, service)
+        if identity in seen:
+            errors.append(RowError(name, line, f"doublon de la ligne {seen[identity]}"))
+            continue
+        seen[identity] = line
+        rows.append(record)
+    if rows:
+        keys = [(st.family_pk(r.family), st.child_sk(r.child)) for r in rows]
+        keys += [(st.family_pk(r.family), st.responsable_sk(r.rank)) for r in rows]
+        found = storage.batch_get(keys)
+        for r in rows:
+            if (st.family_pk(r.family), st.child_sk(r.child)) not in found:
+                errors.append(RowError(name, r.line, f"enfant {r.child} inconnu dans la famille {r.family}"))
+            elif (st.family_pk(r.family), st.responsable_sk(r.rank)) not in found:
+                errors.append(RowError(name, r.line, f"la famille {r.family} n'a pas de responsable de rang {r.rank}"))
+    if not rows and not errors:
+        errors.append(RowError(name, 0, "aucune ligne à importer"))
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.line))
+    return rows
+
+
+def _outcome(result: dict, existing: dict | None) -> tuple[str, str]:
+    if result["status"] == "validated":
+        return "booked", "réservé"
+    if result["status"] == "pending":
+        return "waiting", "liste d'attente (service complet)"
+    if result["reason"] == "already_booked":
+        channel = (existing or {}).get("channel", "online")
+        where = {"paper": "sur un planning papier", "staff": "par le service enfance"}.get(channel, "en ligne")
+        return "duplicate", f"doublon : déjà réservé {where}"
+    return "refused", f"refusé : {result['message']}"
+
+
+def import_plannings(staff: Staff, path: Path, late: bool = False) -> list[PlanningLine]:
+    """Books next month's days of a paper planning (channel `paper`): the online deadline
+    does not apply, every other rule does; a day already booked is a duplicate."""
+    month = next_month(staff.today)
+    deadline = plannings_deadline(staff.today, month)
+    if staff.today > deadline and not late:
+        raise StaffError(
+            f"Les plannings papier de {french_month(month)} devaient être saisis au plus tard le "
+            f"{french_day(deadline)} : rien n'est importé. Ajoutez --late pour les saisir quand même.")
+    rows = parse_planning(path, staff.commune, month, staff.storage)
+    before = staff.storage.batch_get([(st.family_pk(r.family), st.day_sk(r.child, r.day, r.service)) for r in rows])
+    groups: dict[tuple[str, str, int], list[PlanningRow]] = {}
+    for row in rows:
+        groups.setdefault((row.family, row.child, row.rank), []).append(row)
+    lines = []
+    for (family, child, rank), group in groups.items():
+        for start in range(0, len(group), MAX_ITEMS):
+            chunk = group[start:start + MAX_ITEMS]
+            items = [Item(r.day, r.service, "reserve") for r in chunk]
+            results, _ = staff.bookings.submit(family, child, rank, items, staff.now, channel="paper",
+                                               apply_deadline=False)
+            for row, result in zip(chunk, results, strict=True):
+                existing = before.get((st.family_pk(family), st.day_sk(child, row.day, row.service)))
+                lines.append(PlanningLine(row, *_outcome(result, existing)))
+    lines.sort(key=lambda x: x.row.line)
+    counts = {kind: sum(1 for x in lines if x.outcome == kind) for kind in ("booked", "duplicate", "waiting", "refused")}
+    staff.audit("plannings_imported", {"file": path.name, "month": month, "late": late, "rows": len(rows), **counts})
+    staff.export_pages(r.family for r in rows)
+    return lines
+
+
+def plannings_import(args) -> int:
+    staff = Staff.open(args.endpoint_url)
+    lines = import_plannings(staff, Path(args.file), late=args.late)
+    for x in lines:
+        r = x.row
+        print(f"ligne {r.line} : famille {r.family}, enfant {r.child}, {r.service}, {french_day(r.day)} : {x.text}")
+    count = {kind: sum(1 for x in lines if x.outcome == kind) for kind in ("booked", "duplicate", "waiting", "refused")}
+    print(f"Plannings importés : {count['booked']} jour(s) réservé(s), {count['duplicate']} doublon(s), "
+          f"{count['waiting']} en liste d'attente, {count['refused']} refusé(s).")
+    return 0
+
+
+# --- portail headcount ----------------------------------------------------------------------------
+
+CSV_HEADER = ("service", "date", "etat", "numero_famille", "numero_enfant", "enfant", "responsable", "rang_attente")
+
+
+def headcount(args) -> int:
+    staff = Staff.open(args.endpoint_url)
+    day = args.date
+    if args.service:
+        services = [staff.commune.service(staff.service(args.service))]
+    else:
+        services = [s for s in staff.commune.services if staff.bookings.calendar.is_open(day, s)]
+    counts = [(s, staff.bookings.service_day(s.code, day)) for s in services]
+    staff.audit("headcount_viewed", {"date": day, "services": [s.code for s in services]})
+    people = [(e["family"], e["child"], e["responsable_rank"])
+              for _, c in counts for e in c["expected"] + c["absent"] + c["waiting"]]
+    names = staff.names(people)
+
+    def child(e):
+        return names.get((e["family"], e["child"]), e["child"])
+
+    def responsable(e):
+        return names.get((e["family"], e["responsable_rank"]), "")
+
+    if args.csv:
+        writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        for service, count in counts:
+            for state, entries in (("attendu", count["expected"]), ("absent", count["absent"]),
+                                   ("liste d'attente", count["waiting"])):
+                for e in sorted(entries, key=child) if state != "liste d'attente" else entries:
+                    writer.writerow((service.code, day.isoformat(), state, e["family"], e["child"], child(e),
+                                     responsable(e), e.get("position", "")))
+        return 0
+    if not services:
+        print(f"Aucun service ouvert le {french_day(day)}.")
+        return 0
+    for service, count in counts:
+        closure = staff.bookings.calendar.closure(day, service)
+        capacity = f" (capacité {service.capacity})" if service.capacity else ""
+        print(f"{service.label}, {french_day(day)} : {len(count['expected'])} enfant(s) attendu(s){capacity}")
+        if closure is not None:
+            print(f"  Service fermé ce jour-là : {closure.label}.")
+        for e in sorted(count["expected"], key=child):
+            print(f"  - famille {e['family']}, {child(e)} (réservé par {responsable(e)})")
+        if count["absent"]:
+            print(f"  Absents (facturés, non attendus) : {len(count['absent'])}")
+            for e in sorted(count["absent"], key=child):
+                print(f"  - famille {e['family']}, {child(e)} (réservé par {responsable(e)})")
+        if count["waiting"]:
+            print(f"  Liste d'attente : {len(count['waiting'])}")
+            for e in count["waiting"]:
+                print(f"  {e['position']}. famille {e['family']}, {child(e)} (demandé par {responsable(e)}, "
+                      f"le {_instant(e['requested_at'], staff.commune)})")
+        print()
+    return 0
+
+
+# --- portail certificates record ------------------------------------------------------------------
+
+def certificates_record(args) -> int:
+    from chalicelib.documents import KEY_PREFIX, record_staff_certificate
+
+    staff = Staff.open(args.endpoint_url)
+    days = []
+    for text in args.dates.split(","):
+        if not text.strip():
+            continue
+        try:
+            days.append(parse_day(text))
+        except argparse.ArgumentTypeError as error:
+            raise StaffError(f"--dates : {error}.") from None
+    if not days:
+        raise StaffError("--dates : indiquez au moins une date (JJ/MM/AAAA, séparées par des virgules).")
+    prefix = f"{KEY_PREFIX}/{args.family}/{args.child}/"
+    if args.file and not (args.file.startswith(prefix) and len(args.file) > len(prefix) and ".." not in args.file):
+        raise StaffError(f"--file : le fichier du certificat doit être rangé sous « {prefix} » dans le bucket des documents.")
+    try:
+        item = record_staff_certificate(staff.storage, args.family, args.child, days, staff.now,
+                                        document_key=args.file or "", actor=ACTOR)
+    except DocumentError as error:
+        raise StaffError(f"Famille {args.family}, enfant {args.child} : {error.message}") from None
+    shown = ", ".join(short_date(date.fromisoformat(d)) for d in item["dates"])
+    print(f"Certificat médical enregistré : famille {args.family}, enfant {args.child}, {shown}.")
+    staff.export_pages([args.family])
+    return 0
