@@ -237,13 +237,14 @@ def guard(event, get_response):
                                   "Requête refusée : elle ne provient pas d'une page du Portail Famille.")
     else:
         token = cookie_value(event.headers.get("cookie"), sessions.COOKIE_NAME)
-        session = unavailable_on_aws_error(accounts().current_session)(token, now) if token else None
+        found = unavailable_on_aws_error(accounts().current_session)(token, now) if token else (None, False)
+        if isinstance(found, Response):  # AWS failed while reading the session: 503
+            return with_headers(found)
+        session, moved_on = found
         state["session"] = session
-        if isinstance(session, Response):  # AWS failed while reading the session: 503
-            return with_headers(session)
         response = get_response(event)
-        if session and state.get("refresh_cookies", True) and session.last_seen_at == now.astimezone(session.last_seen_at.tzinfo):
-            # The session moved on: the page cookies follow its new end.
+        if session and moved_on and state.get("refresh_cookies", True):
+            # The session moved on (at most once a minute): the page cookies follow its new end.
             existing = response.headers.get("Set-Cookie") or []
             response.headers["Set-Cookie"] = [*([existing] if isinstance(existing, str) else existing),
                                               *signed_cookies(session)]
@@ -505,8 +506,11 @@ def book():
             return redirect(back + anchor(error.code))
         return error_response(error.status, error.code, error.message)
     promote_waiting(freed, now)
-    # The family's pages show its days: re-rendered before answering (DESIGN §1).
-    family_pages().export(storage(), session.family_number, now)
+    # The pages that show these days are re-rendered before answering (DESIGN §1).
+    from chalicelib.pages import pages_showing_days
+
+    family_pages().export(storage(), session.family_number, now,
+                          only=pages_showing_days(field(data, "child_id"), [i.day for i in items]))
     if is_form(request):
         return redirect(back + "#resultat")
     return {"results": results}
@@ -523,4 +527,7 @@ def promote_waiting(freed: list, now) -> None:
                 promoted["family_number"], f"Réservation validée : {label}, {french_day(day)}",
                 f"Une place s'est libérée : la réservation de **{label}** du **{french_day(day)}** "
                 "pour votre enfant, qui était en liste d'attente, est validée.", now)
-            family_pages().export(storage(), promoted["family_number"], now)
+            from chalicelib.pages import pages_showing_days
+
+            family_pages().export(storage(), promoted["family_number"], now,
+                                  only=pages_showing_days(promoted["child_id"], [day]))

@@ -104,20 +104,22 @@ class Accounts:
         self.storage.add_session(login, session.token_hash)
         return token, session
 
-    def current_session(self, token: str | None, now: datetime) -> Session | None:
-        """The valid session of a cookie, its last-seen instant moved on; None otherwise."""
+    def current_session(self, token: str | None, now: datetime) -> tuple[Session | None, bool]:
+        """(the valid session of a cookie, whether its last-seen instant moved on now);
+        (None, False) when there is none."""
         if not token or len(token) > 100:
-            return None
+            return None, False
         item = self.storage.session(sessions.token_hash(token))
         if item is None:
-            return None
+            return None, False
         session = Session.from_item(item)
         if not session.is_valid(now):
-            return None
+            return None, False
         if session.needs_touch(now):
             session = session.touched(now.astimezone(UTC))
             self.storage.put(session.to_item())
-        return session
+            return session, True
+        return session, False
 
     def logout(self, session: Session, source: str, now: datetime) -> None:
         self.storage.end_session(session.login, session.token_hash,

@@ -24,6 +24,13 @@ PAGES = {
 }
 
 
+def pages_showing_days(child_id: str, days) -> list[str]:
+    """The pages a change of these booked days makes stale. None yet: the child's month
+    pages and the list of requests arrive with the family pages issue, which adds them
+    here; the bookings route already re-renders exactly what this returns."""
+    return []
+
+
 def _french_date(iso: str) -> str:
     return date.fromisoformat(iso).strftime("%d/%m/%Y")
 
@@ -78,6 +85,8 @@ class FamilyPages:
 
     def export(self, storage: Storage, family_number: str, now: datetime, only: list[str] | None = None) -> int:
         """Re-renders a family's pages (all, or `only` those named); returns how many."""
+        if only is not None and not only:
+            return 0
         state = storage.family_state(family_number)
         if state.profile is None:
             return 0
