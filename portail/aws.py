@@ -16,10 +16,16 @@ class AWSUnavailable(Exception):
     """No AWS to talk to: the message says what to start or configure."""
 
 
+def is_local_endpoint(endpoint_url: str | None = None) -> bool:
+    """True when the AWS in use is the embedded one of `portail serve` (loopback)."""
+    endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or ""
+    return urlsplit(endpoint_url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def client(service: str, endpoint_url: str | None = None):
     endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
     credentials = {}
-    if endpoint_url and urlsplit(endpoint_url).hostname in ("127.0.0.1", "localhost", "::1"):
+    if is_local_endpoint(endpoint_url):
         # The embedded AWS of `portail serve` accepts any credentials; never send real ones.
         credentials = {"aws_access_key_id": "embedded", "aws_secret_access_key": "embedded",
                        "aws_session_token": None}

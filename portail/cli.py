@@ -14,12 +14,12 @@ def _serve(args) -> int:
 
     get_commune()  # a broken commune.toml stops here, before anything starts
     import os
-    import secrets
 
+    from portail.local_keys import local_secret
     from portail.serve import serve
 
-    # The stage's secret (form tokens): a new one per run of the local portal.
-    os.environ.setdefault("PORTAIL_SECRET", secrets.token_hex(32))
+    # The stage's secret (form tokens): the local portal's own, kept between runs.
+    os.environ.setdefault("PORTAIL_SECRET", local_secret())
     if args.demo:
         os.environ["PORTAIL_DEMO"] = "1"  # the demo password is accepted in demo mode only
 

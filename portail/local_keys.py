@@ -15,6 +15,7 @@ import secrets
 import string
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from chalicelib.signed_cookies import KEY_PAIR_ID_ENV, PRIVATE_KEY_ENV
 
@@ -63,3 +64,23 @@ def export_to_environment(
     """
     env[KEY_PAIR_ID_ENV] = keys.key_pair_id
     env[PRIVATE_KEY_ENV] = keys.private_key_pem
+
+
+LOCAL_STATE = Path(__file__).resolve().parents[1] / ".portail"
+
+
+def local_secret(directory: Path = LOCAL_STATE) -> str:
+    """The local portal's stage secret (form tokens), kept in `.portail/secret` (outside
+    git) so that staff commands run from another shell render pages whose forms the
+    running portal accepts. Production sets PORTAIL_SECRET instead."""
+    path = directory / "secret"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        import secrets
+
+        directory.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32)
+        path.touch(mode=0o600)
+        path.write_text(value, encoding="ascii")
+        return value

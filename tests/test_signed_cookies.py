@@ -538,3 +538,13 @@ def test_signing_stays_off_the_import_path():
     assert signed_cookies.__doc__ and "PORTAIL_CLOUDFRONT_PRIVATE_KEY" in signed_cookies.__doc__
 
 
+
+
+def test_the_local_secret_is_made_once_and_kept_private(tmp_path):
+    import stat
+
+    from portail.local_keys import local_secret
+
+    first = local_secret(tmp_path)
+    assert len(first) == 64 and local_secret(tmp_path) == first
+    assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
