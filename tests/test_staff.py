@@ -351,3 +351,25 @@ def test_a_certificate_for_an_unknown_child_or_file_elsewhere_is_refused(portal,
                          "--dates", "09/12/2014", "--file", "certificats/200/1/x.pdf")
     assert status == 1 and "certificats/100/1/" in err
     assert storage.family_state("100").certificates == []
+
+
+def test_staff_decisions_and_certificates_appear_in_the_list_of_requests(storage, families, frozen_clock, commune):
+    from datetime import date
+
+    from chalicelib.bookings import Bookings
+    from chalicelib.documents import record_staff_certificate
+
+    day = date(2014, 12, 11)
+    storage.update_attributes("FAMILY#100", "CHILD#1", {"services": ["GARDERIE_MIDI"]})
+    storage.put({"pk": f"SERVICEDAY#GARDERIE_MIDI#{day}", "sk": "COUNTER", "validated": 12})
+    bookings = Bookings(storage, commune)
+    from chalicelib.bookings import Item
+
+    bookings.submit("100", "1", 1, [Item(day, "GARDERIE_MIDI", "reserve")], frozen_clock())
+    bookings.staff_decide("100", "1", "GARDERIE_MIDI", day, False, "sortie scolaire", frozen_clock())
+    record_staff_certificate(storage, "100", "1", ["2014-12-08"], frozen_clock())
+    requests = storage.family_state("100").requests
+    assert sorted(r["type"] for r in requests) == ["booking", "certificate", "staff_decision"]
+    decision = next(r for r in requests if r["type"] == "staff_decision")
+    assert decision["channel"] == "staff"
+    assert decision["items"][0]["status"] == "refused" and "sortie scolaire" in decision["items"][0]["message"]

@@ -561,6 +561,15 @@ class Bookings:
                                       f"La demande pour {where} a changé pendant la décision : relisez la liste.")
         if failed:
             raise BookingRequestError(409, "full", STAFF_FULL_MESSAGE)
+        # The decision appears in the family's « liste des demandes ».
+        request_id = secrets.token_hex(8)
+        self.storage.put({
+            "pk": st.family_pk(family), "sk": f"REQUEST#{now.astimezone(UTC).isoformat()}#{request_id}",
+            "kind": "request", "request_id": request_id, "submitted_at": now, "child_id": child,
+            "responsable_rank": int(current.get("responsable_rank", 1)), "channel": "staff", "type": "staff_decision",
+            "items": [{"date": day.isoformat(), "service": service_code, "action": "accept" if accept else "refuse",
+                       "status": status, "reason": code, "message": message}],
+        })
         return {**current, "status": status, "reason": code, "message": message,
                 "updated_at": now.astimezone(UTC).isoformat(), "decided_by": "staff"}
 

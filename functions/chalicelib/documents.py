@@ -163,7 +163,9 @@ def record_staff_certificate(storage, family_number: str, child_id: str, dates, 
     if storage.get(f"FAMILY#{family_number}", f"CHILD#{child_id}") is None:
         raise DocumentError(404, "not_found", "Enfant inconnu.")
     item = certificate_item(family_number, child_id, days, document_key, "staff", now)
-    storage.batch_write([item, storage.audit_item(now, actor, "certificate_recorded", {
+    request = certificate_request_item(family_number, child_id, days, 1, now)
+    request["channel"] = "staff"  # recorded by the service, shown in the family's list of requests
+    storage.batch_write([item, request, storage.audit_item(now, actor, "certificate_recorded", {
         "family_number": family_number, "child_id": child_id, "dates": item["dates"],
         "document_key": document_key or None})])
     return item
