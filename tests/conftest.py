@@ -176,13 +176,9 @@ def all_items(storage) -> list[dict]:
 
 def family_states(storage) -> dict:
     """Every family's state, grouped from one Scan."""
-    from chalicelib.storage import FamilyState
+    from portail.family_export import family_states as grouped
 
-    by_family: dict[str, list] = {}
-    for item in all_items(storage):
-        if item["pk"].startswith("FAMILY#"):
-            by_family.setdefault(item["pk"].removeprefix("FAMILY#"), []).append(item)
-    return {number: FamilyState.from_items(sorted(items, key=lambda i: i["sk"])) for number, items in by_family.items()}
+    return grouped(storage)
 
 
 @pytest.fixture(scope="module")

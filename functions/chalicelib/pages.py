@@ -87,11 +87,14 @@ class FamilyPages:
         """Re-renders a family's pages (all, or `only` those named); returns how many."""
         if only is not None and not only:
             return 0
-        state = storage.family_state(family_number)
+        return self.export_state(storage.family_state(family_number), now, only)
+
+    def export_state(self, state: FamilyState, now: datetime, only: list[str] | None = None) -> int:
+        """Renders and writes the pages of a family state already read."""
         if state.profile is None:
             return 0
         # The pages show the first responsable; a second one (separated parents) sees the
-        # same family pages (the bookings issue shows who booked each day).
+        # same family pages (the booked days say who booked each).
         pages = self.render(state, 1, now, only)
         self.publish(state.profile["page_key"], pages)
         return len(pages)
