@@ -94,6 +94,28 @@ class BookingMachine(RuleBasedStateMachine):
     def absence(self, family, day, service):
         self.act(family, day, service, "absence")
 
+    def pending(self) -> list[dict]:
+        return [i for i in self.storage.all_items() if i.get("kind") == "day" and i["status"] == "pending"]
+
+    @precondition(lambda self: self.pending())
+    @rule(data=strats.data(), accept=strats.booleans())
+    def staff_decide(self, data, accept):
+        day = data.draw(strats.sampled_from(self.pending()))
+        family = day["pk"].removeprefix("FAMILY#")
+        before = self.snapshot()
+        self.clock += 1
+        from chalicelib.bookings import BookingRequestError
+
+        try:
+            self.bookings.staff_decide(family, day["child_id"], day["service"], date.fromisoformat(day["date"]),
+                                       accept, "décision du service", self.now.replace(microsecond=self.clock))
+        except BookingRequestError as error:
+            assert accept and error.code == "full"  # only an acceptance can fail: the day is full
+        after = self.snapshot()
+        for key in set(before) | set(after):
+            if key[0].startswith("FAMILY#") and key[0] != f"FAMILY#{family}":
+                assert before.get(key) == after.get(key), key
+
     @precondition(lambda self: self.now == BEFORE)
     @rule()
     def deadlines_pass(self):
