@@ -7,21 +7,32 @@ token. A form post answers 303 to a page; a JSON call gets JSON (DESIGN §4).
 
 from __future__ import annotations
 
-import json
 import os
-from urllib.parse import parse_qs, urlsplit
 
 from chalice import Chalice, Response
 from chalicelib import clock, sessions
-from chalicelib.http_headers import API_HEADERS
+from chalicelib.web import (
+    FORM,
+    JSON,
+    UNSAFE_METHODS,
+    anchor,
+    body,
+    booking_request,
+    cookie_value,
+    error_response,
+    field,
+    is_form,
+    redirect,
+    same_origin,
+    source_address,
+    unavailable_on_aws_error,
+    with_headers,
+)
 
 app = Chalice(app_name="portail-famille")
 app.api.binary_types.append("application/pdf")
 
-JSON = "application/json"
-FORM = "application/x-www-form-urlencoded"
 BODY_TYPES = [JSON, FORM]
-UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 LOGIN_PAGE = "/connexion/"
 
 # Built on first use, then kept for the life of the Lambda container (cold start).
@@ -100,84 +111,6 @@ def site_url() -> str:
 
 # --- requests and answers ---------------------------------------------------------------
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None) -> Response:
-    """The error shape of the HTTP contract (DESIGN §4)."""
-    return Response(body={"error": {"code": code, "message": message}}, status_code=status, headers=headers or {})
-
-
-def is_form(request) -> bool:
-    return (request.headers.get("content-type") or "").split(";")[0].strip().lower() == FORM
-
-
-def body(request) -> dict:
-    """The fields of a form post or a JSON object; ValueError when unreadable."""
-    raw = request.raw_body or b""
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="strict")
-    if is_form(request):
-        return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-    data = json.loads(raw or "{}")
-    if not isinstance(data, dict):
-        raise ValueError("not an object")
-    return data
-
-
-def form_lists(request) -> dict[str, list[str]]:
-    """A form's fields with every value (check boxes repeat their name)."""
-    raw = request.raw_body or b""
-    return parse_qs(raw.decode("utf-8") if isinstance(raw, bytes) else raw, keep_blank_values=True)
-
-
-def field(data: dict, name: str) -> str:
-    value = data.get(name, "")
-    return value if isinstance(value, str) else ""
-
-
-def redirect(location: str, cookies: list[str] | None = None) -> Response:
-    headers = {"Location": location}
-    if cookies:
-        headers["Set-Cookie"] = cookies
-    return Response(body="", status_code=303, headers=headers)
-
-
-def anchor(code: str) -> str:
-    # Static pages show the message whose id is the URL's fragment (CSS :target), no script.
-    return "#erreur-" + code.replace("_", "-")
-
-
-def source_address(request) -> str:
-    """The parent's address. Behind CloudFront, API Gateway sees CloudFront's: the viewer's
-    is then in CloudFront-Viewer-Address, trusted only with the secret header CloudFront
-    adds to its origin requests (anyone can send the header to API Gateway directly)."""
-    import hmac
-
-    origin_secret = os.environ.get("PORTAIL_ORIGIN_SECRET")
-    viewer = request.headers.get("cloudfront-viewer-address")  # ip:port
-    if viewer and origin_secret and hmac.compare_digest(request.headers.get("x-portail-origin", ""), origin_secret):
-        return viewer.rsplit(":", 1)[0].strip("[]")
-    return ((request.context.get("identity") or {}).get("sourceIp")) or "unknown"
-
-
-def cookie_value(header: str | None, name: str) -> str | None:
-    for part in (header or "").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
-
-
-def same_origin(request) -> bool:
-    """A state-changing call must come from the portal's own pages (OWASP CSRF)."""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None:
-        return fetch_site == "same-origin"
-    origin = request.headers.get("origin")
-    if not origin:
-        return False
-    allowed = {urlsplit(site_url()).netloc, request.headers.get("host", "")}
-    return urlsplit(origin).netloc in allowed
-
-
 def signed_cookies(session) -> list[str]:
     from chalicelib import signed_cookies as cf
 
@@ -195,28 +128,6 @@ def context(request) -> dict:
     return request.context.setdefault("portail", {})
 
 
-def unavailable_on_aws_error(function):
-    """An AWS failure (throttling, an outage) answers 503 in French rather than a stack
-    trace. Writes are transactions: nothing is half-done."""
-    import functools
-
-    @functools.wraps(function)
-    def guarded(*args, **kwargs):
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return function(*args, **kwargs)
-        except (ClientError, BotoCoreError):
-            import logging
-
-            logging.getLogger("portail").exception("AWS call failed in %s", function.__name__)
-            return error_response(503, "service_unavailable",
-                                  "Le service est momentanément indisponible : réessayez dans un instant.",
-                                  {"Retry-After": "5"})
-
-    return guarded
-
-
 def route(path: str, **options):
     """app.route with unavailable_on_aws_error: Chalice turns a view's exception into a
     bare 500 before any middleware sees it."""
@@ -232,7 +143,7 @@ def guard(event, get_response):
     now = clock.now()
     state = context(event)
     state["now"] = now
-    if event.method in UNSAFE_METHODS and not same_origin(event):
+    if event.method in UNSAFE_METHODS and not same_origin(event, site_url()):
         response = error_response(403, "cross_site_request",
                                   "Requête refusée : elle ne provient pas d'une page du Portail Famille.")
     else:
@@ -249,12 +160,6 @@ def guard(event, get_response):
             response.headers["Set-Cookie"] = [*([existing] if isinstance(existing, str) else existing),
                                               *signed_cookies(session)]
     return with_headers(response)
-
-
-def with_headers(response: Response) -> Response:
-    for name, value in API_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
 
 
 def current_session():
@@ -461,24 +366,6 @@ def absence_certificate():
 
 # --- bookings ----------------------------------------------------------------------------
 
-def _booking_request(request, data: dict) -> tuple[list | None, dict | None]:
-    """(items, pattern) from JSON, or from a form: `item` = « AAAA-MM-JJ|SERVICE|action »
-    repeated, or the week pattern's fields."""
-    if not is_form(request):
-        return data.get("items"), data.get("pattern")
-    lists = form_lists(request)
-    if lists.get("pattern_from"):
-        return None, {"weekdays": [int(v) if v.isdigit() else v for v in lists.get("pattern_weekdays", [])],
-                      "services": lists.get("pattern_services", []),
-                      "from": lists["pattern_from"][0], "to": (lists.get("pattern_to") or [""])[0]}
-    items = []
-    for value in lists.get("item", []):
-        day, _, rest = value.partition("|")
-        service, _, action = rest.partition("|")
-        items.append({"date": day, "service": service, "action": action or field(data, "action")})
-    return items, None
-
-
 @route("/api/bookings", methods=["POST"], content_types=BODY_TYPES)
 def book():
     from chalicelib.bookings import BookingRequestError, expand_pattern, parse_items
@@ -493,7 +380,7 @@ def book():
     now = context(request)["now"]
     back = field(data, "back") if field(data, "back").startswith(session.home) else session.home
     try:
-        raw_items, pattern = _booking_request(request, data)
+        raw_items, pattern = booking_request(request, data)
         if pattern is not None and raw_items is None:
             items = expand_pattern(pattern, commune(), bookings().calendar)
         else:
