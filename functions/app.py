@@ -184,6 +184,16 @@ def read_body(request):
         return None, error_response(400, "invalid_request", "La demande est illisible : données JSON ou formulaire attendues.")
 
 
+def read_authenticated(request):
+    """(body, session, None), or (None, None, the answer) when the body is unreadable, no
+    one is logged in, or a form lacks the family's token."""
+    data, problem = read_body(request)
+    if problem:
+        return None, None, problem
+    session, problem = require_session(request, data)
+    return (None, None, problem) if problem else (data, session, None)
+
+
 def account_error(error, request, form_page: str) -> Response:
     if is_form(request):
         return redirect(form_page + anchor(error.code))
@@ -245,10 +255,7 @@ def account():
     from chalicelib.accounts import AccountError
 
     request = app.current_request
-    data, problem = read_body(request)
-    if problem:
-        return problem
-    session, problem = require_session(request, data)
+    data, session, problem = read_authenticated(request)
     if problem:
         return problem
     try:
@@ -268,10 +275,7 @@ def change_password():
     from chalicelib.accounts import AccountError
 
     request = app.current_request
-    data, problem = read_body(request)
-    if problem:
-        return problem
-    session, problem = require_session(request, data)
+    data, session, problem = read_authenticated(request)
     if problem:
         return problem
     try:
@@ -333,10 +337,7 @@ def absence_certificate():
     from chalicelib.documents import DocumentError, certificate_request_item, parse_dates
 
     request = app.current_request
-    data, problem = read_body(request)
-    if problem:
-        return problem
-    session, problem = require_session(request, data)
+    data, session, problem = read_authenticated(request)
     if problem:
         return problem
     now = context(request)["now"]
@@ -371,10 +372,7 @@ def book():
     from chalicelib.bookings import BookingRequestError, expand_pattern, parse_items
 
     request = app.current_request
-    data, problem = read_body(request)
-    if problem:
-        return problem
-    session, problem = require_session(request, data)
+    data, session, problem = read_authenticated(request)
     if problem:
         return problem
     now = context(request)["now"]
