@@ -36,20 +36,12 @@ def main() -> None:
         import app as function
         from chalice.test import Client
         from chalicelib import clock, passwords
-        from chalicelib.families import (
-            Family,
-            Responsable,
-            family_item,
-            login_item,
-            responsable_item,
-        )
+
+        from portail.sample import add_family
 
         storage = function.storage()
-        profile = family_item(Family(number="100", quotient_bracket="B"))
-        responsable = Responsable("100", 1, "Madame", "ALPHA", "ANNE", "alice", "alice@example.org")
-        stored_hash = passwords.hash_password(PASSWORD)
-        storage.batch_write([profile, responsable_item(responsable),
-                             login_item(responsable, profile["page_key"], {"password_hash": stored_hash})])
+        add_family(storage, "100", "alice", PASSWORD, last_name="ALPHA", child="ANNA", email="alice@example.org")
+        stored_hash = storage.login("alice")["password_hash"]
         trips = RoundTrips(storage.client)
         body = json.dumps({"login": "alice", "password": PASSWORD})
         with Client(function.app, project_dir=str(ROOT / "functions")) as client:

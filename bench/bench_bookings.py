@@ -72,28 +72,13 @@ def main() -> None:
         os.environ["PORTAIL_SECRET"] = "bench"
         import app as function
         from chalice import Chalice
-        from chalicelib import passwords
-        from chalicelib.families import (
-            Child,
-            Family,
-            Responsable,
-            child_item,
-            family_item,
-            login_item,
-            responsable_item,
-        )
 
         from portail.devserver import DevServer, serve_in_thread
+        from portail.sample import add_family
 
         storage = function.storage()
-        profile = family_item(Family(number="100", quotient_bracket="B"))
-        responsable = Responsable("100", 1, "Madame", "ALPHA", "ANNE", "alice", "alice@example.org")
-        storage.batch_write([
-            profile, responsable_item(responsable),
-            login_item(responsable, profile["page_key"], {"password_hash": passwords.hash_password(PASSWORD)}),
-            child_item(Child("100", "1", "ALPHA", "ANNA", "F", date(2010, 3, 14),
-                             ("GARDERIE_MATIN", "GARDERIE_MIDI", "RESTAURATION"))),
-        ])
+        add_family(storage, "100", "alice", PASSWORD, last_name="ALPHA", child="ANNA", email="alice@example.org",
+                   services=("GARDERIE_MATIN", "GARDERIE_MIDI", "RESTAURATION"))
         server, _ = serve_in_thread(DevServer(Path(static)))
         os.environ["PORTAIL_SITE_URL"] = f"http://127.0.0.1:{server.port}"
         function.reset_dependencies()
@@ -109,6 +94,7 @@ def main() -> None:
                  for d in days for s in ("GARDERIE_MATIN", "GARDERIE_MIDI")]
         trips.reset()
         response, data = post(connection, "/api/bookings", {"child_id": "1", "items": items}, cookie)
+        assert response.status == 200, data
         statuses = {r["status"] for r in json.loads(data)["results"]}
         month_trips = dict(trips.by_operation)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -130,32 +130,7 @@ def mails():
     return sent
 
 
-def add_family(storage, number: str, login: str, password: str | None, *, last_name: str, child: str,
-               email: str) -> dict:
-    """One family with one responsable who can log in, and one child."""
-    from chalicelib import passwords
-    from chalicelib.families import (
-        Child,
-        Family,
-        Responsable,
-        child_item,
-        family_item,
-        login_item,
-        responsable_item,
-    )
-
-    profile = family_item(Family(number=number, quotient_bracket="B"))
-    responsable = Responsable(family_number=number, rank=1, civility="Madame", last_name=last_name,
-                              first_name="ANNE", login=login, email=email)
-    credentials = {"password_hash": passwords.hash_password(password)} if password else {}
-    storage.batch_write([
-        profile,
-        responsable_item(responsable),
-        login_item(responsable, profile["page_key"], credentials),
-        child_item(Child(family_number=number, child_id="1", last_name=last_name, first_name=child, sex="F",
-                         birth_date=date(2010, 3, 14), services=("RESTAURATION",))),
-    ])
-    return profile
+from portail.sample import add_family  # noqa: E402  (re-exported: tests import it from here)
 
 
 @pytest.fixture
