@@ -24,7 +24,8 @@ def page(pages, key, path):
 
 
 def test_a_familys_pages_show_its_data_and_no_other_familys(storage, families, pages):
-    assert pages.export(storage, "100", GUIDE_NOW) == 2
+    # Home, account, and the enrolled child's four month pages (October 2014 to January 2015).
+    assert pages.export(storage, "100", GUIDE_NOW) == 6
     key = families["A"]["page_key"]
     home = page(pages, key, "index.html")
     assert home["ContentType"] == "text/html; charset=utf-8"

@@ -84,6 +84,12 @@ def _french_date(iso: str) -> str:
     return date.fromisoformat(iso).strftime("%d/%m/%Y")
 
 
+def _request_instant(request: dict) -> datetime:
+    """When a request was submitted (its sort key holds the UTC instant too)."""
+    instant = datetime.fromisoformat(str(request.get("submitted_at") or request["sk"].split("#")[1]))
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -227,7 +233,7 @@ class FamilyPages:
     def month_context(self, state: FamilyState, child: dict, month: date, months: list[date], now: datetime,
                       home: str) -> dict:
         """What famille/mois.html shows of one child's month."""
-        commune, calendar = self.commune, self.calendar
+        commune = self.commune
         child_id = child["child_id"]
         key = f"{month:%Y-%m}"
         last = month_end(month)
@@ -268,7 +274,7 @@ class FamilyPages:
             "legend": LEGEND,
             "previous": self._month_link(child_id, months[position - 1], home) if position > 0 else None,
             "next": self._month_link(child_id, months[position + 1], home) if position + 1 < len(months) else None,
-            "last_request": self._last_request(state, child_id, key),
+            "last_requests": self._last_requests(state, child_id, key),
             "pattern": self._pattern_defaults(month, last, today, now, [s for s in commune.services if s.code in enrolled]),
             "pattern_services": [s for s in commune.services if s.code in enrolled],
             "deadline_weekdays": commune.booking.deadline_weekdays,
@@ -312,21 +318,23 @@ class FamilyPages:
     def _month_link(self, child_id: str, month: date, home: str) -> dict:
         return {"href": home + month_page_path(child_id, month), "label": _capitalised(french_month(month))}
 
-    def _last_request(self, state: FamilyState, child_id: str, key: str) -> dict | None:
+    def _last_requests(self, state: FamilyState, child_id: str, key: str) -> list[dict]:
         """The child's latest booking request (online or paper) with a day in this month.
 
         Only such a request: the bookings route re-renders the pages of the months its
-        days fall in, so a page never shows a stale « dernière demande »."""
+        days fall in, so a page never shows a stale « dernière demande ». Requests are
+        ordered by their instant; under a frozen clock (`portail serve --now`) several
+        share it and nothing tells which came last: they are all shown."""
         found = [r for r in state.requests
                  if r.get("child_id") == child_id and r.get("type", "booking") == "booking"
                  and any(str(i.get("date", "")).startswith(key) for i in r.get("items", []))]
         if not found:
-            return None
-        request = max(found, key=lambda r: r["sk"])
-        submitted = datetime.fromisoformat(str(request.get("submitted_at") or request["sk"].split("#")[1]))
-        if submitted.tzinfo is None:
-            submitted = submitted.replace(tzinfo=UTC)
-        local = submitted.astimezone(self.commune.tz)
+            return []
+        latest = max(_request_instant(r) for r in found)
+        return [self._request_view(r) for r in sorted(found, key=lambda r: r["sk"]) if _request_instant(r) == latest]
+
+    def _request_view(self, request: dict) -> dict:
+        local = _request_instant(request).astimezone(self.commune.tz)
         items = []
         for item in request.get("items", []):
             try:

@@ -1,0 +1,378 @@
+"""A child's month page (issues 4 and 5): the guide's December 2014 grid, its marks and
+their words, the booking form's boxes decided by the bookings rules, the last request,
+the week pattern, and the bookings route re-rendering exactly the pages it changed.
+
+The guide's clock: Friday 28 November 2014, 12:00 in Paris (`frozen_clock`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from html.parser import HTMLParser
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+from chalicelib import sessions
+from chalicelib import storage as st
+from chalicelib.bookings import Bookings, Item
+from chalicelib.pages import FamilyPages, pages_showing_days, shown_months
+
+from tests.conftest import GUIDE_NOW
+from tests.test_accounts_api import ORIGIN, PASSWORD_A, post, session_cookie
+
+ALL = ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]
+DECEMBER = "enfants/1/2014-12/index.html"
+MONTH_PATHS = {f"enfants/1/{m}/index.html" for m in ("2014-10", "2014-11", "2014-12", "2015-01")}
+
+
+@pytest.fixture
+def enrolled(storage, families, frozen_clock):
+    """Families A and B, their child enrolled in the four services; clock at the guide's."""
+    for family in ("100", "200"):
+        storage.update_attributes(st.family_pk(family), st.child_sk("1"), {"services": ALL})
+    return families
+
+
+@pytest.fixture
+def pages(storage, commune):
+    s3 = boto3.client("s3", region_name="eu-west-3")
+    s3.create_bucket(Bucket="pages", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    return FamilyPages(s3, "pages", commune, "secret-de-test")
+
+
+def submit(storage, commune, items, now=GUIDE_NOW, family="100"):
+    """Books through the real rules and writes (as the route does)."""
+    results, _ = Bookings(storage, commune).submit(
+        family, "1", 1, [Item(date.fromisoformat(d), s, a) for d, s, a in items], now)
+    return results
+
+
+def read(pages, key, path=DECEMBER) -> str:
+    return pages.s3.get_object(Bucket="pages", Key=f"famille/{key}/{path}")["Body"].read().decode()
+
+
+class Grid(HTMLParser):
+    """The month grid as data: caption, column headers, per row its headers and cells,
+    and the text of every label by its `for`."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.caption = ""
+        self.columns: list[str] = []
+        self.rows: list[dict] = []
+        self.labels: dict[str, str] = {}
+        self._in_table = False
+        self._cell: dict | None = None
+        self._text: list[str] = []
+        self._label: tuple[str, list[str]] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "label" and a.get("for"):
+            self._label = (a["for"], [])
+        if tag == "table" and "calendrier" in (a.get("class") or ""):
+            self._in_table = True
+        if not self._in_table:
+            return
+        if tag == "caption":
+            self._text = []
+        elif tag == "tr":
+            self.rows.append({"headers": [], "cells": []})
+        elif tag in ("th", "td"):
+            self._cell, self._text = {"attrs": a, "inputs": []}, []
+        elif tag == "input" and self._cell is not None:
+            self._cell["inputs"].append(a)
+
+    def handle_endtag(self, tag):
+        if tag == "label" and self._label:
+            self.labels[self._label[0]] = "".join(self._label[1]).strip()
+            self._label = None
+            return
+        if not self._in_table:
+            return
+        text = "".join(self._text).strip()
+        if tag == "table":
+            self._in_table = False
+        elif tag == "caption":
+            self.caption = text
+        elif tag in ("th", "td") and self._cell is not None:
+            self._cell["text"] = text
+            if tag == "th" and self._cell["attrs"].get("scope") == "col":
+                self.columns.append(text)
+            elif tag == "th":
+                self.rows[-1]["headers"].append(text)
+            else:
+                self.rows[-1]["cells"].append(self._cell)
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._label:
+            self._label[1].append(data)
+        else:
+            self._text.append(data)
+
+    def row(self, label: str) -> dict:
+        return next(r for r in self.rows if r["headers"] and r["headers"][0] == label)
+
+    def cell(self, label: str, day: int) -> dict:
+        return self.row(label)["cells"][day - 1]
+
+
+def boxes(cell: dict) -> list[tuple[str, str | None]]:
+    return [(i["value"], i.get("data-deadline")) for i in cell["inputs"] if i.get("name") == "item"]
+
+
+# --- the grid ---------------------------------------------------------------------------------
+
+def test_the_december_2014_grid_as_in_the_guide(storage, commune, enrolled, pages):
+    submit(storage, commune, [("2014-12-05", "GARDERIE_MATIN", "reserve"), ("2014-12-09", "GARDERIE_MIDI", "reserve")])
+    pages.export(storage, "100", GUIDE_NOW)
+    html = read(pages, enrolled["A"]["page_key"])
+    grid = Grid(html)
+    assert grid.caption == "Décembre 2014 – ANNA"
+    assert grid.columns[:2] == ["Structure", "Responsable"]
+    assert grid.columns[2:] == [f"{'LuMaMeJeVeSaDi'[2 * (d % 7):2 * (d % 7) + 2]} {d + 1:02d}" for d in range(31)]
+    assert grid.columns[2] == "Lu 01" and grid.columns[-1] == "Me 31"
+    assert [r["headers"] for r in grid.rows[1:]] == [[label, "ALPHA ANNE"] for label in
+                                                       ("GARDERIE MATIN", "GARDERIE MIDI", "GARDERIE SOIR", "RESTAURATION")]
+    for label in ("GARDERIE MATIN", "RESTAURATION"):
+        assert grid.cell(label, 25)["text"] == "Fférié"  # the sign, then its words
+        assert grid.cell(label, 22)["text"] == "Pvacances"
+        assert grid.cell(label, 6)["text"] == "–fermé"  # a Saturday
+    assert grid.cell("RESTAURATION", 10)["text"] == "–fermé"  # no canteen on Wednesdays
+    # The guide's ✓ of Friday 5 December: the sign, and words for those who do not see it.
+    validated = grid.cell("GARDERIE MATIN", 5)
+    assert re.search(r'<span class="marque" aria-hidden="true">✓</span><span class="visuellement-cache">réservé</span>', html)
+    assert validated["text"] == "✓réservé" and "jour-reserve" in validated["attrs"]["class"]
+    # Still before its deadline (Friday 28 November 23:59): it can be cancelled.
+    assert boxes(validated) == [("2014-12-05|GARDERIE_MATIN|cancel", "2014-11-28T23:59:00+01:00")]
+    assert grid.labels["j-2014-12-05-GARDERIE_MATIN"] == "Annuler GARDERIE MATIN le vendredi 5 décembre 2014"
+    # A free day before its deadline can be reserved; Monday 1 December (deadline Monday
+    # 24 November) cannot, nor a closed day.
+    assert boxes(grid.cell("RESTAURATION", 5)) == [("2014-12-05|RESTAURATION|reserve", "2014-11-28T23:59:00+01:00")]
+    assert grid.labels["j-2014-12-05-RESTAURATION"] == "Réserver RESTAURATION le vendredi 5 décembre 2014"
+    assert boxes(grid.cell("RESTAURATION", 1)) == []
+    assert boxes(grid.cell("RESTAURATION", 25)) == [] and boxes(grid.cell("RESTAURATION", 22)) == []
+    assert boxes(grid.cell("GARDERIE SOIR", 10)) == []
+    # Every box has a label that says the action, the service and the day.
+    for row in grid.rows[1:]:
+        for cell in row["cells"]:
+            for box in cell["inputs"]:
+                assert grid.labels[box["id"]].split(" ")[0] in ("Réserver", "Annuler", "Déclarer")
+
+
+def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, commune, enrolled, pages):
+    for day, status, message in [("2014-12-08", "validated", ""), ("2014-12-09", "pending", "Service complet."),
+                                 ("2014-12-11", "refused", "Refusée par le service enfance : sortie scolaire."),
+                                 ("2014-12-12", "absent", ""), ("2014-12-15", "cancelled", "")]:
+        storage.put({"pk": "FAMILY#100", "sk": f"DAY#1#{day}#RESTAURATION", "kind": "day", "child_id": "1",
+                     "date": day, "service": "RESTAURATION", "status": status, "message": message,
+                     "responsable_rank": 1})
+    pages.export(storage, "100", GUIDE_NOW)
+    html = read(pages, enrolled["A"]["page_key"])
+    grid = Grid(html)
+    texts = {day: grid.cell("RESTAURATION", day)["text"] for day in (8, 9, 11, 12, 15)}
+    assert texts == {8: "✓réservé", 9: "⧗en attente", 11: "✗refusé : Refusée par le service enfance : sortie scolaire.",
+                     12: "Aabsent", 15: "○annulé"}
+    assert grid.cell("RESTAURATION", 11)["attrs"]["title"] == "Refusé : Refusée par le service enfance : sortie scolaire."
+    # What each can become: validated and pending are cancelled on time; a refused or
+    # cancelled day can be reserved again; an absence is final.
+    assert [v for v, _ in boxes(grid.cell("RESTAURATION", 8))] == ["2014-12-08|RESTAURATION|cancel"]
+    assert [v for v, _ in boxes(grid.cell("RESTAURATION", 9))] == ["2014-12-09|RESTAURATION|cancel"]
+    assert [v for v, _ in boxes(grid.cell("RESTAURATION", 11))] == ["2014-12-11|RESTAURATION|reserve"]
+    assert boxes(grid.cell("RESTAURATION", 12)) == []
+    assert [v for v, _ in boxes(grid.cell("RESTAURATION", 15))] == ["2014-12-15|RESTAURATION|reserve"]
+    legend = html[html.index('id="titre-legende"'):html.index('id="titre-rappel"')]
+    for sign, words in [("✓", "réservé"), ("⧗", "en attente"), ("✗", "refusé"), ("A", "absent"), ("○", "annulé"),
+                        ("F", "férié"), ("P", "vacances"), ("–", "fermé")]:
+        assert re.search(rf">{sign}</span> <strong>{words}</strong> : ", legend), sign
+
+
+def test_absences_after_the_deadline_within_31_days(storage, commune, enrolled, pages):
+    # Booked in time long ago; now (28 November) their deadlines have passed.
+    submit(storage, commune, [("2014-10-16", "RESTAURATION", "reserve"), ("2014-11-03", "RESTAURATION", "reserve")],
+           now=datetime.fromisoformat("2014-10-01T10:00:00+02:00"))
+    submit(storage, commune, [("2014-12-01", "RESTAURATION", "reserve")],
+           now=datetime.fromisoformat("2014-11-20T10:00:00+01:00"))
+    pages.export(storage, "100", GUIDE_NOW)
+    key = enrolled["A"]["page_key"]
+    december = Grid(read(pages, key))
+    # Monday 1 December, validated, deadline passed: an absence, which has no deadline.
+    assert boxes(december.cell("RESTAURATION", 1)) == [("2014-12-01|RESTAURATION|absence", None)]
+    assert december.labels["j-2014-12-01-RESTAURATION"] == \
+        "Déclarer une absence : RESTAURATION le lundi 1er décembre 2014"
+    november = Grid(read(pages, key, "enfants/1/2014-11/index.html"))
+    assert [v for v, _ in boxes(november.cell("RESTAURATION", 3))] == ["2014-11-03|RESTAURATION|absence"]
+    october = Grid(read(pages, key, "enfants/1/2014-10/index.html"))
+    assert october.cell("RESTAURATION", 16)["text"] == "✓réservé"
+    assert boxes(october.cell("RESTAURATION", 16)) == []  # 43 days ago: too old for an absence
+
+
+def test_the_page_carries_the_token_the_path_back_and_no_inline_script_or_style(storage, enrolled, pages):
+    pages.export(storage, "100", GUIDE_NOW)
+    key = enrolled["A"]["page_key"]
+    html = read(pages, key)
+    forms = re.findall(r"<form ([^>]*)>(.*?)</form>", html, re.S)
+    booking = [body for attrs, body in forms if 'action="/api/bookings"' in attrs]
+    assert len(booking) == 2  # the grid and the week pattern
+    for body in booking:
+        assert f'name="csrf_token" value="{sessions.csrf_token("secret-de-test", key)}"' in body
+        assert '<input type="hidden" name="child_id" value="1">' in body
+        assert f'<input type="hidden" name="back" value="/famille/{key}/enfants/1/2014-12/">' in body
+    assert 'data-booking="jours"' in html and 'data-booking="semaine"' in html
+    # The portal's clock is frozen here (as in a demo): the page gives it to the script.
+    assert 'data-horloge="2014-11-28T12:00:00+01:00"' in html
+    assert "<script>" not in html and "<style" not in html and " style=" not in html
+    assert not re.search(r"<[^>]*\son[a-z]+=", html)  # no inline event handler
+    assert '<script type="module" src="/theme/js/portail.js"></script>' in html
+    # The guide's reminder beside the grid.
+    assert "au plus tard 5 jours (<strong>hors week-end</strong>) avant la date souhaitée, à 23 h 59" in html
+    assert "le 1<sup>er</sup> jour est facturé" in html
+    assert "déposés avant le 20 de chaque mois" in html and "au plus tard le jeudi 20 novembre 2014" in html
+
+
+def test_the_week_pattern_form(storage, enrolled, pages):
+    storage.update_attributes("FAMILY#100", "CHILD#1", {"services": ["GARDERIE_SOIR", "RESTAURATION"]})
+    pages.export(storage, "100", GUIDE_NOW)
+    html = read(pages, enrolled["A"]["page_key"])
+    pattern = html[html.index('id="titre-semaine"'):]
+    for number, name in enumerate(["lundi", "mardi", "mercredi", "jeudi", "vendredi"]):
+        assert f'name="pattern_weekdays" value="{number}"><label for="semaine-jour-{number}">{name}</label>' in pattern
+    assert re.findall(r'name="pattern_services" value="(\w+)"', pattern) == ["GARDERIE_SOIR", "RESTAURATION"]
+    # Suggested: from the first day still open to bookings to the eve of the holidays.
+    assert 'name="pattern_from" value="2014-12-05" min="2014-12-01" max="2014-12-31" required' in pattern
+    assert 'name="pattern_to" value="2014-12-19"' in pattern
+    assert ">Réserver ces jours</button>" in pattern
+
+
+def test_months_around_the_clock_links_and_the_dashboard(storage, enrolled, pages):
+    storage.put({"pk": "FAMILY#100", "sk": "CHILD#2", "kind": "child", "child_id": "2", "first_name": "ALBAN",
+                 "last_name": "ALPHA", "sex": "M", "birth_date": "2012-01-01", "services": []})
+    assert pages.export(storage, "100", GUIDE_NOW) == 2 + 4
+    key = enrolled["A"]["page_key"]
+    listed = {o["Key"].removeprefix(f"famille/{key}/") for o in pages.s3.list_objects_v2(Bucket="pages")["Contents"]}
+    assert listed == {"index.html", "compte/index.html", *MONTH_PATHS}  # none for ALBAN, enrolled nowhere
+    assert shown_months(date(2014, 11, 28)) == [date(2014, 10, 1), date(2014, 11, 1), date(2014, 12, 1), date(2015, 1, 1)]
+    home = read(pages, key, "index.html")
+    assert f'<a href="/famille/{key}/enfants/1/2014-11/">ANNA</a>' in home
+    assert ">ALBAN</th>" in home
+    assert "cliquez sur le prénom de l'enfant concerné" in home
+    october = read(pages, key, "enfants/1/2014-10/index.html")
+    december = read(pages, key)
+    january = read(pages, key, "enfants/1/2015-01/index.html")
+    assert 'rel="prev"' not in october and f'href="/famille/{key}/enfants/1/2014-11/" rel="next"' in october
+    assert f'href="/famille/{key}/enfants/1/2014-11/" rel="prev"' in december
+    assert f'href="/famille/{key}/enfants/1/2015-01/" rel="next"' in december
+    assert 'rel="next"' not in january
+    # Only the names `render` knows: a month outside the window renders nothing.
+    assert pages.export(storage, "100", GUIDE_NOW, only=["mois:1:2015-06", "mois:9:2014-12"]) == 0
+    assert pages.export(storage, "100", GUIDE_NOW, only=["mois:1:2014-12"]) == 1
+
+
+def test_pages_showing_days():
+    assert pages_showing_days("1", []) == []
+    assert pages_showing_days("1", [date(2014, 12, 11), date(2014, 12, 12), date(2015, 1, 5)]) == [
+        "mois:1:2014-12", "mois:1:2015-01"]
+    assert pages_showing_days("3", ["2015-01-05", date(2014, 11, 30)]) == ["mois:3:2014-11", "mois:3:2015-01"]
+
+
+def test_the_last_request_of_the_month(storage, commune, enrolled, pages):
+    submit(storage, commune, [("2014-12-11", "RESTAURATION", "reserve"), ("2014-12-25", "RESTAURATION", "reserve")])
+    submit(storage, commune, [("2015-01-08", "RESTAURATION", "reserve")],
+           now=datetime.fromisoformat("2014-11-28T12:30:00+01:00"))
+    pages.export(storage, "100", GUIDE_NOW)
+    key = enrolled["A"]["page_key"]
+    html = read(pages, key)
+    section = html[html.index('<section id="resultat"'):html.index("</section>", html.index('<section id="resultat"'))]
+    assert "Votre dernière demande" in section
+    assert "Envoyée le vendredi 28 novembre 2014 à 12 h 00" in section
+    assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : <strong>validée</strong>. Réservation validée." in section
+    assert ("<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : <strong>refusée</strong>. "
+            "Jour férié : Noël : le service RESTAURATION est fermé ce jour-là.") in section
+    assert "janvier" not in section  # the later request is January's
+    january = read(pages, key, "enfants/1/2015-01/index.html")
+    assert "<strong>jeudi 8 janvier 2015</strong>" in january
+    assert "Aucune demande pour ANNA en novembre 2014" in read(pages, key, "enfants/1/2014-11/index.html")
+
+
+def test_requests_sharing_the_latest_instant_are_all_shown(storage, commune, enrolled, pages):
+    # A frozen clock (demos, training) gives every request the same instant: nothing says
+    # which came last, so the page shows them all rather than one at random.
+    submit(storage, commune, [("2014-12-11", "RESTAURATION", "reserve")], now=datetime.fromisoformat("2014-11-27T09:00:00+01:00"))
+    submit(storage, commune, [("2014-12-12", "RESTAURATION", "reserve")])
+    submit(storage, commune, [("2014-12-15", "RESTAURATION", "reserve")])
+    pages.export(storage, "100", GUIDE_NOW, only=["mois:1:2014-12"])
+    html = read(pages, enrolled["A"]["page_key"])
+    section = html[html.index('<section id="resultat"'):html.index("</section>", html.index('<section id="resultat"'))]
+    assert section.count("Envoyée le vendredi 28 novembre 2014 à 12 h 00") == 2
+    assert "vendredi 12 décembre" in section and "lundi 15 décembre" in section and "jeudi 11" not in section
+
+
+# --- through the function ---------------------------------------------------------------------------
+
+@pytest.fixture
+def exported(client, enrolled, storage):
+    """Family A logged in, its pages exported by the function's own FamilyPages."""
+    from app import family_pages
+    from chalicelib.table import bucket_name
+
+    cookie = session_cookie(post(client, "/api/login", {"login": "alice", "password": PASSWORD_A}))
+    pages = family_pages()
+    pages.export(storage, "100", GUIDE_NOW)
+    return cookie, pages, bucket_name("pages"), enrolled["A"]["page_key"]
+
+
+def _objects(pages, bucket, key) -> dict[str, bytes]:
+    listed = pages.s3.list_objects_v2(Bucket=bucket, Prefix=f"famille/{key}/")["Contents"]
+    return {o["Key"].removeprefix(f"famille/{key}/"): pages.s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+            for o in listed}
+
+
+def _mark_untouched(pages, bucket, key, paths):
+    """Overwrites these pages with a sentinel: a page re-rendered loses it."""
+    for path in paths:
+        pages.s3.put_object(Bucket=bucket, Key=f"famille/{key}/{path}", Body=b"sentinel")
+
+
+def test_a_booking_re_renders_exactly_its_month_page(client, exported, storage):
+    cookie, pages, bucket, key = exported
+    before = _objects(pages, bucket, key)
+    assert set(before) == {"index.html", "compte/index.html", *MONTH_PATHS}
+    others = set(before) - {DECEMBER}
+    _mark_untouched(pages, bucket, key, others)
+    body = urlencode([("csrf_token", sessions.csrf_token("secret-de-test", key)), ("child_id", "1"),
+                      ("back", f"/famille/{key}/enfants/1/2014-12/"),
+                      ("item", "2014-12-11|RESTAURATION|reserve"), ("item", "2014-12-12|RESTAURATION|reserve"),
+                      ("item", "2014-12-25|RESTAURATION|reserve")])
+    response = client.http.post("/api/bookings", headers={
+        **ORIGIN, "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, body=body)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/famille/{key}/enfants/1/2014-12/#resultat"
+    after = _objects(pages, bucket, key)
+    assert {path for path in others if after[path] != b"sentinel"} == set()  # not re-rendered
+    assert after[DECEMBER] != before[DECEMBER]
+    grid = Grid(after[DECEMBER].decode())
+    assert grid.cell("RESTAURATION", 11)["text"] == "✓réservé"
+    assert boxes(grid.cell("RESTAURATION", 11)) == [("2014-12-11|RESTAURATION|cancel", "2014-12-04T23:59:00+01:00")]
+    html = after[DECEMBER].decode()
+    assert "<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : <strong>refusée</strong>" in html
+
+
+def test_a_week_pattern_posted_as_a_form_re_renders_the_month(client, exported, storage):
+    cookie, pages, bucket, key = exported
+    _mark_untouched(pages, bucket, key, [DECEMBER])
+    body = urlencode([("csrf_token", sessions.csrf_token("secret-de-test", key)), ("child_id", "1"),
+                      ("back", f"/famille/{key}/enfants/1/2014-12/"), ("pattern_weekdays", "0"),
+                      ("pattern_weekdays", "3"), ("pattern_services", "RESTAURATION"),
+                      ("pattern_from", "2014-12-05"), ("pattern_to", "2014-12-19")])
+    response = client.http.post("/api/bookings", headers={
+        **ORIGIN, "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, body=body)
+    assert response.status_code == 303
+    grid = Grid(read_bucket(pages, bucket, key, DECEMBER))
+    assert [d for d in range(1, 32) if grid.cell("RESTAURATION", d)["text"] == "✓réservé"] == [8, 11, 15, 18]
+
+
+def read_bucket(pages, bucket, key, path) -> str:
+    return pages.s3.get_object(Bucket=bucket, Key=f"famille/{key}/{path}")["Body"].read().decode()
