@@ -174,7 +174,7 @@ def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, com
     html = read(pages, enrolled["A"]["page_key"])
     grid = Grid(html)
     texts = {day: grid.cell("RESTAURATION", day)["text"] for day in (8, 9, 11, 12, 15)}
-    assert texts == {8: "✓réservé", 9: "⧗en attente", 11: "✗refusé : Refusée par le service enfance : sortie scolaire.",
+    assert texts == {8: "✓réservé", 9: "…en attente", 11: "✗refusé : Refusée par le service enfance : sortie scolaire.",
                      12: "Aabsent", 15: "○annulé"}
     assert grid.cell("RESTAURATION", 11)["attrs"]["title"] == "Refusé : Refusée par le service enfance : sortie scolaire."
     # What each can become: validated and pending are cancelled on time; a refused or
@@ -185,7 +185,7 @@ def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, com
     assert boxes(grid.cell("RESTAURATION", 12)) == []
     assert [v for v, _ in boxes(grid.cell("RESTAURATION", 15))] == ["2014-12-15|RESTAURATION|reserve"]
     legend = html[html.index('id="titre-legende"'):html.index('id="titre-rappel"')]
-    for sign, words in [("✓", "réservé"), ("⧗", "en attente"), ("✗", "refusé"), ("A", "absent"), ("○", "annulé"),
+    for sign, words in [("✓", "réservé"), ("…", "en attente"), ("✗", "refusé"), ("A", "absent"), ("○", "annulé"),
                         ("F", "férié"), ("P", "vacances"), ("–", "fermé")]:
         assert re.search(rf">{sign}</span> <strong>{words}</strong> : ", legend), sign
 

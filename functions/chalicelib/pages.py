@@ -106,7 +106,7 @@ _DAY_ABBREVIATIONS = ("Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di")
 # legend), the cell's class. Colour only repeats what the sign and the words say.
 STATUS_MARKS = {
     "validated": ("✓", "réservé", "jour-reserve"),
-    "pending": ("⧗", "en attente", "jour-attente"),
+    "pending": ("…", "en attente", "jour-attente"),
     "refused": ("✗", "refusé", "jour-refuse"),
     "absent": ("A", "absent", "jour-absent"),
     "cancelled": ("○", "annulé", "jour-annule"),
