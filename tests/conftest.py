@@ -156,6 +156,15 @@ def family_states(storage) -> dict:
     return grouped(storage)
 
 
+@pytest.fixture
+def enrolled(storage, families, frozen_clock):
+    """Families A and B, their child enrolled in the four services; clock at the guide's."""
+    for family in ("100", "200"):
+        storage.update_attributes(f"FAMILY#{family}", "CHILD#1",
+                                  {"services": ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]})
+    return families
+
+
 @pytest.fixture(scope="module")
 def embedded_aws():
     """moto's server behind its lock, on a free loopback port: for race tests."""

@@ -19,14 +19,6 @@ ALL = ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]
 
 
 @pytest.fixture
-def enrolled(storage, families, frozen_clock):
-    """Families A and B, their child enrolled in the four services; clock at the guide's."""
-    for family in ("100", "200"):
-        storage.update_attributes(st.family_pk(family), st.child_sk("1"), {"services": ALL})
-    return families
-
-
-@pytest.fixture
 def cookie_a(client, enrolled):
     return session_cookie(post(client, "/api/login", {"login": "alice", "password": PASSWORD_A}))
 

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from chalicelib import storage as st
 
 from tests.conftest import all_items
-from tests.test_bookings_api import book, cookie_a, enrolled  # noqa: F401  (fixtures)
+from tests.test_bookings_api import book, cookie_a  # noqa: F401  (fixtures)
 
 
 def test_a_failed_second_write_rolls_back_the_first(client, cookie_a, storage, monkeypatch):  # noqa: F811

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 from chalicelib import sessions
-from chalicelib import storage as st
 from chalicelib.bookings import Bookings, Item
 from chalicelib.pages import FamilyPages, pages_showing_days, shown_months
 
@@ -24,14 +23,6 @@ from tests.test_accounts_api import ORIGIN, PASSWORD_A, post, session_cookie
 ALL = ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]
 DECEMBER = "enfants/1/2014-12/index.html"
 MONTH_PATHS = {f"enfants/1/{m}/index.html" for m in ("2014-10", "2014-11", "2014-12", "2015-01")}
-
-
-@pytest.fixture
-def enrolled(storage, families, frozen_clock):
-    """Families A and B, their child enrolled in the four services; clock at the guide's."""
-    for family in ("100", "200"):
-        storage.update_attributes(st.family_pk(family), st.child_sk("1"), {"services": ALL})
-    return families
 
 
 @pytest.fixture
