@@ -120,7 +120,7 @@ def main() -> None:
     print(f"one month: {len(items)} items (20 days × GARDERIE MATIN and GARDERIE MIDI, capacity), outcomes {statuses}")
     print(f"  DynamoDB round trips: {sum(month_trips.values())} {month_trips}")
     print(f"POST /api/bookings through the local server: {booking_rps:.1f} requests/s "
-          "(session, family Query, transaction, request record)")
+          "(session, family Query, transaction, request record, the month page re-rendered)")
     print(f"bare Chalice route doing one PutItem, same server: {bare_rps:.1f} requests/s")
     print(f"ratio bookings / bare PutItem route: {booking_rps / bare_rps:.2f}")
 
