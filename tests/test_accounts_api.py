@@ -396,3 +396,25 @@ def test_every_api_answer_has_the_security_headers_and_no_store(client, families
         assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_ipv6_source_counts_by_its_64(client, families, login, monkeypatch):
+    monkeypatch.setenv("PORTAIL_ORIGIN_SECRET", "de-cloudfront")
+    for n in range(50):  # one home network handing out a new address each time
+        viewer = {"CloudFront-Viewer-Address": f"[2001:db8:1:2::{n + 1:x}]:443", "X-Portail-Origin": "de-cloudfront"}
+        assert login(f"inconnu{n:02d}", "faux", headers=viewer).status_code == 401
+    same_network = {"CloudFront-Viewer-Address": "[2001:db8:1:2:ffff::9]:443", "X-Portail-Origin": "de-cloudfront"}
+    assert login(headers=same_network).status_code == 429
+    other_network = {"CloudFront-Viewer-Address": "[2001:db8:1:3::9]:443", "X-Portail-Origin": "de-cloudfront"}
+    assert login(headers=other_network).status_code == 200
+
+
+def test_a_hash_made_with_weaker_parameters_is_renewed_at_login(client, families, login, storage):
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD_A)
+    storage.update_attributes(st.login_pk("alice"), st.LOGIN, {"password_hash": weak})
+    assert login().status_code == 200
+    renewed = storage.login("alice")["password_hash"]
+    assert renewed.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and renewed != weak
+    assert login().status_code == 200

@@ -13,7 +13,6 @@ from chalicelib.calendar_rules import (
     CommuneCalendar,
     booking_deadline,
     is_before_deadline,
-    official_school_calendar_known,
 )
 from chalicelib.config import DeadlineRule, load_commune, parse_commune
 from hypothesis import given, settings
@@ -444,10 +443,3 @@ def test_every_school_year_has_its_five_holiday_periods(calendar, year):
         "Vacances d'été",
     ):
         assert weekdays_off.get(name, 0) >= 9, (year, name, weekdays_off)
-
-
-def test_official_calendar_coverage():
-    assert official_school_calendar_known(date(2014, 12, 22))
-    assert official_school_calendar_known(date(2030, 12, 31))
-    assert not official_school_calendar_known(date(1989, 6, 1))
-    assert not official_school_calendar_known(date(2035, 6, 1))

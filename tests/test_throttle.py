@@ -12,8 +12,6 @@ from chalicelib.throttle import (
     SourceThrottle,
     account_retry_after,
     after_failure,
-    after_password_reset,
-    after_success,
     lock_delay,
     source_after_failure,
     source_key,
@@ -72,10 +70,10 @@ def test_the_delay_doubles_from_two_minutes_and_stops_at_a_day():
 
 
 def test_success_resets_everything():
+    # A success (or a reset) deletes the login's throttle item: it reads back as new.
     state = fail_times(AccountThrottle(), T0, 5)
     assert account_retry_after(state, T0 + seconds(10)) > 0
-    state = after_success(state)
-    assert state == AccountThrottle()
+    state = AccountThrottle.from_item(None)
     assert account_retry_after(state, T0 + seconds(10)) == 0
     # Four new failures are free again, the fifth locks for two minutes again.
     state = fail_times(state, T0 + seconds(200), 4)
@@ -91,8 +89,7 @@ def test_password_reset_unlocks_even_a_day_long_lock():
         state = after_failure(state, now)
         now += seconds(account_retry_after(state, now))
     assert account_retry_after(state, now - seconds(1)) > 0
-    state = after_password_reset(state)
-    assert state == AccountThrottle()
+    state = AccountThrottle.from_item(None)  # the reset deleted the throttle item
     assert account_retry_after(state, now - seconds(1)) == 0
 
 

@@ -72,6 +72,7 @@ class Accounts:
             raise AccountError(400, "invalid_request", "Saisissez votre identifiant et votre mot de passe.")
         if len(login) > 254 or len(password) > MAX_INPUT:
             raise invalid_credentials()
+        source = throttle.source_key(source)  # an IPv6 address counts by its /64
         login_item, throttle_item, source_item = self.storage.login_records(login, source)
         account = throttle.AccountThrottle.from_item(throttle_item)
         by_source = throttle.SourceThrottle.from_item(source_item)
@@ -101,7 +102,8 @@ class Accounts:
             [session.to_item(), self.storage.audit_item(now, login, "login", {"source": source})],
             [(st.login_pk(login), st.THROTTLE)] if throttle_item else [],
         )
-        self.storage.add_session(login, session.token_hash)
+        rehashed = passwords.hash_password(password) if passwords.needs_rehash(stored) else None
+        self.storage.add_session(login, session.token_hash, new_password_hash=rehashed)
         return token, session
 
     def current_session(self, token: str | None, now: datetime) -> tuple[Session | None, bool]:

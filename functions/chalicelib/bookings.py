@@ -24,7 +24,6 @@ from chalicelib.table import TTL_ATTRIBUTE
 MAX_ITEMS = 100
 MAX_TRANSACTION = 100  # DynamoDB's limit of actions in one TransactWriteItems
 ACTIONS = ("reserve", "cancel", "absence")
-STATUSES = ("validated", "pending", "refused", "cancelled", "absent")
 # Day items that hold a place (or a place in the queue): a new reservation is a duplicate.
 HELD = ("validated", "pending", "absent")
 IDEMPOTENCY_TTL = timedelta(days=2)
@@ -344,7 +343,7 @@ class Bookings:
                     plan = plans.get(index)
                     if plan is None:
                         continue
-                    is_counter = actions[position].get("Update", {}).get("Key", {}).get("sk", {}).get("S") == "COUNTER"
+                    is_counter = actions[position].get("Update", {}).get("Key", {}).get("sk", {}).get("S") == st.COUNTER
                     if is_counter and plan.item.action == "reserve" and index not in full:
                         full.add(index)  # the day is full: the request waits in line
                     else:
@@ -371,7 +370,7 @@ class Bookings:
                  full: bool) -> list[dict]:
         item = plan.item
         key = {"pk": st.family_pk(family), "sk": st.day_sk(child, item.day, item.service)}
-        counter = {"pk": counter_pk(item.service, item.day), "sk": "COUNTER"}
+        counter = {"pk": counter_pk(item.service, item.day), "sk": st.COUNTER}
         previous_status = (plan.previous or {}).get("status")
         table = self.storage.table_name
         ser = st.serialise
@@ -440,7 +439,7 @@ class Bookings:
             family, child = wait["family_number"], wait["child_id"]
             message = "Une place s'est libérée : réservation validée (liste d'attente)."
             failed = self.storage.transact([
-                self._counter_update({"pk": pk, "sk": "COUNTER"}, +1, service.capacity),
+                self._counter_update({"pk": pk, "sk": st.COUNTER}, +1, service.capacity),
                 {"Update": {
                     "TableName": self.storage.table_name,
                     "Key": st.serialise({"pk": st.family_pk(family), "sk": st.day_sk(child, day, service_code)}),
@@ -542,7 +541,7 @@ class Bookings:
         table = self.storage.table_name
         actions = []
         if accept and service.capacity:
-            actions.append(self._counter_update({"pk": pk, "sk": "COUNTER"}, +1, service.capacity))
+            actions.append(self._counter_update({"pk": pk, "sk": st.COUNTER}, +1, service.capacity))
         update_at = len(actions)
         actions.append({"Update": {
             "TableName": table, "Key": st.serialise(key),

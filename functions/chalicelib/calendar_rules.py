@@ -161,22 +161,11 @@ def _vsf_zone_days(zone: str) -> dict[int, dict[date, str]]:
     return by_year
 
 
-def _vsf_last_day() -> date:
-    return max(_vsf_dates().data)
-
-
 def official_school_holiday(zone: str, day: date) -> str | None:
     """Name of the official school holiday period holding `day` in `zone`, if any."""
     if HOLIDAYS_PACKAGE_FIRST_DAY <= day <= HOLIDAYS_PACKAGE_LAST_DAY:
         return _holidays_package_school_days(zone, day.year).get(day)
     return _vsf_zone_days(zone).get(day.year, {}).get(day)
-
-
-def official_school_calendar_known(day: date) -> bool:
-    """Whether an official source knows the school holidays around `day`."""
-    if HOLIDAYS_PACKAGE_FIRST_DAY <= day <= HOLIDAYS_PACKAGE_LAST_DAY:
-        return True
-    return date(_vsf_dates().min_year, 1, 1) <= day <= _vsf_last_day()
 
 
 # ----------------------------------------------------------------------------- closures

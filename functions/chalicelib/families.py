@@ -51,11 +51,6 @@ class Responsable:
     email: str = ""
     phone: str = ""
 
-    @property
-    def display_name(self) -> str:
-        """As the guide prints it in the calendar: « ZTEST PAYS »."""
-        return f"{self.last_name} {self.first_name}"
-
 
 @dataclass(frozen=True)
 class Child:

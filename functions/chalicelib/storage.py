@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -286,13 +285,19 @@ class Storage:
         found = self.batch_get(keys)
         return tuple(found.get(key) for key in keys)
 
-    def add_session(self, login: str, session_hash: str) -> None:
-        """Remembers a login's sessions, so that a password change can revoke them all."""
+    def add_session(self, login: str, session_hash: str, new_password_hash: str | None = None) -> None:
+        """Remembers a login's sessions, so that a password change can revoke them all;
+        with `new_password_hash`, stores the password hashed again with today's parameters."""
+        values = {":hash": {"SS": [session_hash]}}
+        expression = "ADD sessions :hash"
+        if new_password_hash:
+            expression += " SET password_hash = :password_hash"
+            values[":password_hash"] = {"S": new_password_hash}
         self.client.update_item(
             TableName=self.table_name,
             Key=serialise({"pk": login_pk(login), "sk": LOGIN}),
-            UpdateExpression="ADD sessions :hash",
-            ExpressionAttributeValues={":hash": {"SS": [session_hash]}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
         )
 
     def session(self, session_hash: str) -> dict | None:
@@ -387,7 +392,3 @@ class Storage:
 
     def audit_entries(self, day: date) -> list[dict]:
         return self.query_partition(f"AUDIT#{day.isoformat()}")
-
-
-def as_money(value: Decimal | int | str) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))

@@ -14,12 +14,13 @@ Per account (`AccountThrottle`):
 - 6th: 4 minutes, 7th: 8 minutes, 8th: 16 minutes ... doubling, capped at 24 hours;
 - whenever the last 24 hours hold 25 failures, locked until the oldest of them is
   24 hours old (a sliding window: never more than 25 failures in any 24 hours);
-- a successful login resets everything (the password is proven);
+- a successful login resets everything (the password is proven): the caller deletes
+  the login's throttle item, which reads back as a new AccountThrottle;
 - a completed password reset resets everything too, so a reset always unlocks the
   account; asking for a reset link changes nothing here, so it never locks anyone out.
 
 While `account_retry_after` is above zero the password is not even checked: the
-caller answers 429 `too_many_attempts` with `Retry-After` and records nothing.
+caller answers 429 `too_many_attempts` with `Retry-After` and counts no failure.
 
 Per source address (`SourceThrottle`), across accounts: at most
 `SOURCE_MAX_FAILURES_PER_HOUR` failed logins in any sliding hour; past that, the
@@ -136,16 +137,6 @@ def after_failure(state: AccountThrottle, now: datetime) -> AccountThrottle:
     if locked is not None and locked <= now:
         locked = None
     return AccountThrottle(consecutive_failures=consecutive, recent_failures=recent, locked_until=locked)
-
-
-def after_success(state: AccountThrottle) -> AccountThrottle:
-    """A right password proves the owner: every counter and lock is cleared."""
-    return AccountThrottle()
-
-
-def after_password_reset(state: AccountThrottle) -> AccountThrottle:
-    """A completed reset (a single-use link from the mailbox) unlocks the account."""
-    return AccountThrottle()
 
 
 @dataclass(frozen=True)
