@@ -27,14 +27,21 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
-browser: $(CHROMIUM)
+# axe-core (the accessibility checker the browser tests run in every page type), from
+# the npm registry at the version package-lock.json pins.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+browser: $(CHROMIUM) $(AXE)
 
 ## make run: the whole portal on http://127.0.0.1:$(PORT)/ with the demo families
 run: $(STAMP)
 	$(BIN)/portail serve --demo --port $(PORT) $(if $(NOW),--now $(NOW))
 
 ## make test: every test, as CI runs them
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(AXE)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

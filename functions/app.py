@@ -416,3 +416,12 @@ def promote_waiting(freed: list, now) -> None:
 
             family_pages().export(storage(), promoted["family_number"], now,
                                   only=pages_showing_days(promoted["child_id"], [day]))
+
+
+# --- invoices (issue 6) ------------------------------------------------------------------
+
+
+# --- messages (issue 7) ------------------------------------------------------------------
+
+
+# --- nightly re-export (issue 5) ---------------------------------------------------------

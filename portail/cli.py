@@ -168,6 +168,12 @@ def parser() -> argparse.ArgumentParser:
     record.add_argument("--file", metavar="CLÉ", help="le fichier numérisé dans le bucket des documents")
     record.add_argument("--endpoint-url", help=endpoint_help)
     record.set_defaults(handler=_staff("certificates_record"))
+
+    # Each concern registers its own commands (billing, messages and family data, deployment).
+    from portail import cli_billing, cli_deploy, cli_messages
+
+    for module in (cli_billing, cli_messages, cli_deploy):
+        module.register(commands, endpoint_help)
     return main
 
 
