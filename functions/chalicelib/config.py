@@ -145,6 +145,27 @@ class CommuneInfo(_Strict):
         return value
 
 
+class Retention(_Strict):
+    """How long personal data is kept (`portail family purge`); the page
+    content/pages/donnees-personnelles.md states the same durations (a test checks it)."""
+
+    # Booked days, requests, waiting lists: the current school year and the previous ones.
+    bookings_school_years: int = Field(default=2, ge=1, le=10)
+    # Invoices, statement operations, payments (and invoice PDFs): years after the end of
+    # the civil year (the commune's budget year) they belong to.
+    accounting_years: int = Field(default=10, ge=1, le=30)
+    # Messages: years after they were sent.
+    messages_years: int = Field(default=2, ge=1, le=10)
+    # Medical certificates (and their files): years after the end of the school year of
+    # the last day they cover.
+    certificates_years: int = Field(default=1, ge=0, le=10)
+    # Audit trail (logins, actions): months.
+    audit_months: int = Field(default=12, ge=1, le=120)
+    # A family with no activity: its identity, children and logins, years after its last
+    # activity (invoices stay for `accounting_years`).
+    inactive_family_years: int = Field(default=2, ge=1, le=10)
+
+
 class Commune(_Strict):
     commune: CommuneInfo
     quotient_brackets: list[QuotientBracket] = Field(min_length=1)
@@ -152,6 +173,7 @@ class Commune(_Strict):
     services: list[Service] = Field(min_length=1)
     invoicing: Invoicing
     calendar: CalendarOverrides = CalendarOverrides()
+    retention: Retention = Retention()
 
     @model_validator(mode="after")
     def _consistent(self):
