@@ -106,7 +106,9 @@ class Staff:
         try:
             return service_code(name, self.commune)
         except ValueError as error:
-            raise StaffError(str(error).capitalize() + ".") from None
+            text = str(error)
+            # Only the first letter: the service codes it lists stay in capitals.
+            raise StaffError(text[:1].upper() + text[1:] + ".") from None
 
     def audit(self, action: str, details: dict) -> None:
         self.storage.audit(self.now, ACTOR, action, details)

@@ -373,3 +373,9 @@ def test_staff_decisions_and_certificates_appear_in_the_list_of_requests(storage
     decision = next(r for r in requests if r["type"] == "staff_decision")
     assert decision["channel"] == "staff"
     assert decision["items"][0]["status"] == "refused" and "sortie scolaire" in decision["items"][0]["message"]
+
+
+def test_an_unknown_service_is_named_with_the_codes_staff_can_type(portal, capsys):
+    status, _, err = cli(capsys, "headcount", "--date", "11/12/2014", "--service", "piscine")
+    assert status == 1
+    assert "Service « piscine » inconnu (attendu : GARDERIE_MATIN, GARDERIE_MIDI" in err
