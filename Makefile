@@ -51,5 +51,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+## make package STAGE=prod: the stage's deployable package in build/STAGE/ (docs/deployment.md)
+STAGE ?= prod
+.PHONY: package
+package: $(STAMP)
+	$(BIN)/portail package --stage $(STAGE) --out build/$(STAGE)
+
 clean:
 	rm -rf output .pytest_cache .hypothesis
