@@ -66,13 +66,25 @@ def _prepare(output_dir: Path) -> None:
     (output_dir / MARKER).write_text("Site public du Portail Famille (portail build).\n")
 
 
-def build_site(output_dir: Path, *, site_url: str | None = None, publish: bool = False) -> int:
+def _message(record: logging.LogRecord) -> str:
+    """The record's message, and the exception's when Pelican logged one (« Could not
+    process notices/x.md » says which file, the exception says why)."""
+    text = record.getMessage()
+    if record.exc_info and record.exc_info[1] is not None:
+        text += f" : {record.exc_info[1]}"
+    return text
+
+
+def build_site(output_dir: Path, *, site_url: str | None = None, publish: bool = False,
+               content_dir: Path | None = None) -> int:
     """Builds the public site into `output_dir`; returns the number of HTML pages written.
 
     `site_url` replaces the canonical address of commune.toml (feeds, canonical links;
     the pages link root-relative). `publish` uses site/publishconf.py (adds the
-    notices' Atom feed). Pelican's own output is silenced; its warnings are logged on
-    `portail.build`, its errors raise BuildError.
+    notices' Atom feed). `content_dir` replaces content/ (a preview of other Markdown).
+    The build's clock is the portal's (PORTAIL_NOW): it decides which notices have
+    expired and dates the guide's examples. Pelican's own output is silenced; its
+    warnings are logged on `portail.build`, its errors raise BuildError.
     """
     from pelican import Pelican, signals
     from pelican.settings import read_settings
@@ -82,6 +94,8 @@ def build_site(output_dir: Path, *, site_url: str | None = None, publish: bool =
     override = {"OUTPUT_PATH": str(output_dir)}
     if site_url is not None:
         override["SITEURL"] = site_url.rstrip("/")
+    if content_dir is not None:
+        override["PATH"] = str(Path(content_dir).resolve())
 
     written: set[str] = set()
 
@@ -100,10 +114,10 @@ def build_site(output_dir: Path, *, site_url: str | None = None, publish: bool =
     errors = [record for record in records if record.levelno >= logging.ERROR]
     for record in records:
         if record.levelno < logging.ERROR:
-            log.warning("Pelican : %s", record.getMessage())
+            log.warning("Pelican : %s", _message(record))
     if errors:
         raise BuildError(
             "Construction du site impossible :\n"
-            + "\n".join(f"  {record.getMessage()}" for record in errors)
+            + "\n".join(f"  {_message(record)}" for record in errors)
         )
     return len(written)

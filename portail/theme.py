@@ -57,3 +57,22 @@ def service_row(service: Service) -> dict:
 def services(commune: Commune) -> list[dict]:
     """The services as the guide shows them (commune.toml order)."""
     return [service_row(service) for service in commune.services]
+
+
+
+def _rank(page) -> tuple[int, str]:
+    try:
+        order = int(getattr(page, "order", "") or 999)
+    except ValueError:
+        order = 999
+    return order, page.title
+
+
+def in_order(pages) -> list:
+    """Pages in reading order: their `Order` metadata (a number; none: last), then title."""
+    return sorted(pages, key=_rank)
+
+
+def guide_pages(pages) -> list:
+    """The guide's pages (content/guide/) in reading order."""
+    return in_order(page for page in pages if getattr(page, "section", "") == "guide/")

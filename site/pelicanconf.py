@@ -15,12 +15,20 @@ for _path in (_ROOT / "functions", _ROOT):
     if str(_path) not in sys.path:
         sys.path.append(str(_path))
 
+from chalicelib.clock import now as _clock_now  # noqa: E402
 from chalicelib.config import get_commune  # noqa: E402
 from chalicelib.layout import TEMPLATES_DIR, layout_globals  # noqa: E402
 
-from portail import theme  # noqa: E402
+from portail import site_content, theme  # noqa: E402
 
 _commune = get_commune()
+# The build's clock: the portal's (PORTAIL_NOW freezes it, as `portail serve --now` does).
+# Notices whose `Expires` has passed are left out; the guide's examples of deadlines are
+# dated from it. Read once per build: this file is executed afresh for each one.
+BUILD_NOW = _clock_now()
+# The figures of commune.toml that the Markdown names as {{ delai_jours }} and so on
+# (portail/site_content.py, docs/content.md).
+BUILD_TEXTS = site_content.rule_texts(_commune, BUILD_NOW)
 
 SITENAME = f"Portail Famille – {_commune.commune.name}"
 # Canonical address (feeds, absolute links); the templates link root-relative, so the
@@ -97,7 +105,12 @@ JINJA_GLOBALS = {
     "portail": layout_globals(_commune),
     "services": theme.services(_commune),
 }
-JINJA_FILTERS = {"date_fr": theme.date_fr, "join_fr": theme.join_fr}
+JINJA_FILTERS = {
+    "date_fr": theme.date_fr,
+    "join_fr": theme.join_fr,
+    "guide_pages": theme.guide_pages,
+    "in_order": theme.in_order,
+}
 # Escaped by default, as the family pages are: the shared layout behaves the same in
 # both renderers. Content already in HTML (page.content, summaries) is marked |safe.
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
@@ -115,7 +128,8 @@ MARKDOWN = {
     "output_format": "html5",
 }
 
-PLUGINS = []
+# Figures from commune.toml in the Markdown; notices with an `Expires` date.
+PLUGINS = ["portail.site_content"]
 TYPOGRIFY = False
 # portail.build empties the output itself (only a folder it built before).
 DELETE_OUTPUT_DIRECTORY = False

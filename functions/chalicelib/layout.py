@@ -28,7 +28,26 @@ PUBLIC_MENU = (
     ("/connexion/", "Se connecter", "connexion"),
 )
 LEGAL_NOTICE_URL = "/mentions-legales/"
+PRIVACY_URL = "/donnees-personnelles/"
+ACCESSIBILITY_URL = "/accessibilite/"
+SITE_MAP_URL = "/plan-du-site/"
 STYLESHEET_URL = "/theme/css/portail.css"
+PRINT_STYLESHEET_URL = "/theme/css/print.css"
+
+# The RGAA's three states are « totalement conforme », « partiellement conforme » (at least
+# half the criteria met, by an audit) and « non conforme », which the RGAA also requires
+# while no valid audit exists. No audit has been made yet: change this (and the
+# statement, content/pages/accessibilite.md) when one is.
+ACCESSIBILITY_STATUS = "non conforme"
+
+# Every page's footer (RGAA: the statement and its state are reachable from every page).
+FOOTER_LINKS = (
+    (LEGAL_NOTICE_URL, "Mentions légales"),
+    (PRIVACY_URL, "Données personnelles"),
+    (ACCESSIBILITY_URL, f"Accessibilité : {ACCESSIBILITY_STATUS}"),
+    (SITE_MAP_URL, "Plan du site"),
+    ("/guide/", "Aide : guide des familles"),
+)
 
 
 def phone_uri(phone: str) -> str:
@@ -49,5 +68,8 @@ def layout_globals(commune: Commune) -> dict:
         "contact_phone_uri": phone_uri(info.contact_phone),
         "menu": PUBLIC_MENU,
         "legal_notice_url": LEGAL_NOTICE_URL,
+        "footer_links": FOOTER_LINKS,
+        "accessibility_status": ACCESSIBILITY_STATUS,
         "stylesheet_url": STYLESHEET_URL,
+        "print_stylesheet_url": PRINT_STYLESHEET_URL,
     }
