@@ -1,7 +1,94 @@
-"""The `portail` commands of issue 6 (billing): registered by portail/cli.py."""
+"""The `portail` commands of issue 6 (billing): registered by portail/cli.py.
+
+`portail invoices run AAAA-MM [--dry-run]` and `portail payments import FICHIER
+[--dry-run]` (docs/cli.md, docs/billing.md). Refusals are French sentences on stderr,
+status 1; a progress bar goes to stderr when it is a terminal, the summary to stdout.
+"""
 
 from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
 
 
 def register(commands, endpoint_help: str) -> None:
     """Adds this module's sub-commands to `portail`'s parser."""
+    invoices = commands.add_parser("invoices", help="facturation mensuelle")
+    invoice_actions = invoices.add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = invoice_actions.add_parser("run", help="émet les factures d'un mois (une par responsable facturé)")
+    run.add_argument("month", metavar="MOIS", help="le mois facturé, AAAA-MM (par exemple 2017-06)")
+    run.add_argument("--dry-run", action="store_true", help="affiche ce qui serait facturé, sans rien écrire ni envoyer")
+    run.add_argument("--endpoint-url", help=endpoint_help)
+    run.set_defaults(handler=_guarded(invoices_run))
+
+    payments = commands.add_parser("payments", help="règlements reçus par la régie")
+    payment_actions = payments.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = payment_actions.add_parser("import", help="importe des règlements (CSV séparé par « ; »)")
+    imp.add_argument("file", metavar="FICHIER", help="date;numero_famille;numero_facture;montant;mode")
+    imp.add_argument("--dry-run", action="store_true", help="vérifie le fichier et affiche les affectations, sans rien écrire")
+    imp.add_argument("--endpoint-url", help=endpoint_help)
+    imp.set_defaults(handler=_guarded(payments_import))
+
+
+def _guarded(command):
+    """French refusals (status 1) for the errors of the billing modules."""
+    def handler(args) -> int:
+        from chalicelib.billing import BillingError
+
+        from portail.invoicing import InvoicingError
+        from portail.payments import PaymentError
+
+        try:
+            return command(args)
+        except (BillingError, InvoicingError, PaymentError) as error:
+            print(str(error), file=sys.stderr)
+            return 1
+    return handler
+
+
+def _site_url(commune) -> str:
+    return (os.environ.get("PORTAIL_SITE_URL") or commune.commune.site_url).rstrip("/")
+
+
+def invoices_run(args) -> int:
+    from chalicelib.billing import parse_month
+    from chalicelib.documents import Documents
+    from chalicelib.mail import Mailer
+    from chalicelib.table import bucket_name
+
+    from portail import aws
+    from portail.invoicing import Invoicing, planned_lines, progress_bar, summary
+    from portail.staff import Staff
+
+    month = parse_month(args.month)  # a bad month is refused before AWS is reached
+    staff = Staff.open(args.endpoint_url)
+    documents = mailer = None
+    if not args.dry_run:
+        documents = Documents(aws.client("s3", args.endpoint_url), bucket_name("documents"))
+        mailer = Mailer(aws.client("ses", args.endpoint_url), staff.commune.commune.contact_email)
+    run = Invoicing(staff.storage, staff.commune, staff.now, documents=documents, mailer=mailer,
+                    site_url=_site_url(staff.commune), progress=progress_bar())
+    report = run.run(month, dry_run=args.dry_run)
+    if args.dry_run:
+        for line in planned_lines(report):
+            print(line)
+    for line in summary(report):
+        print(line)
+    if not args.dry_run:
+        staff.export_pages(report.touched_families)
+    return 0
+
+
+def payments_import(args) -> int:
+    from portail.payments import PaymentImport, report_lines
+    from portail.staff import Staff
+
+    path = Path(args.file)
+    staff = Staff.open(args.endpoint_url)
+    results = PaymentImport(staff.storage, staff.commune, staff.now).import_file(path, dry_run=args.dry_run)
+    for line in report_lines(results, args.dry_run):
+        print(line)
+    if not args.dry_run:
+        staff.export_pages(r.row.family for r in results if r.status == "imported")
+    return 0

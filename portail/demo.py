@@ -13,6 +13,7 @@ through the same import as a commune's files; `write_demo_files` regenerates the
 from __future__ import annotations
 
 import csv
+import os
 import random
 import secrets
 from dataclasses import replace
@@ -24,6 +25,7 @@ from chalicelib import storage as st
 from chalicelib.calendar_rules import CommuneCalendar
 from chalicelib.config import Commune
 
+from portail import aws
 from portail.importer import ParsedFiles, import_directory
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -135,19 +137,16 @@ class DemoWriter:
         self.now = now
         self.today = now.astimezone(commune.tz).date()
         self.items: list[dict] = []
-        self.invoice_counter = 1000
-        self.operation_counter = 21000
 
     def at(self, day: date, hour: int = 9) -> datetime:
         return datetime.combine(day, time(hour), self.commune.tz)
 
     def day(self, family: str, child: str, day: date, service: str, status: str, *, rank: int = 1,
-            reason: str = "", message: str = "", channel: str = "online", certificate: bool = False) -> dict:
+            reason: str = "", message: str = "", channel: str = "online") -> dict:
         item = {
             "pk": st.family_pk(family), "sk": st.day_sk(child, day, service), "kind": "day",
             "child_id": child, "date": day, "service": service, "status": status,
             "reason": reason, "message": message, "responsable_rank": rank, "channel": channel,
-            "certificate": certificate or None,
             "updated_at": self.at(min(day, self.today) - timedelta(days=8)),
             "gsi1pk": f"SERVICEDAY#{service}#{day.isoformat()}", "gsi1sk": f"{family}#{child}",
         }
@@ -163,67 +162,11 @@ class DemoWriter:
             "items": [{k: o[k] for k in ("date", "service", "status", "reason", "message")} | {"action": o.get("action", "reserve")} for o in outcomes],
         })
 
-    def invoice(self, family: str, rank: int, bracket: str, month: date, days: list[dict],
-                children: dict[str, str], paid: bool) -> Decimal:
-        """An invoice from the month's billable days (validated, and absences' first day)."""
-        counts: dict[tuple[str, str], int] = {}
-        for d in days:
-            if d["responsable_rank"] == rank and _month_start(d["date"]) == month and d["status"] in ("validated", "absent") and not d.get("not_billed"):
-                counts[(d["child_id"], d["service"])] = counts.get((d["child_id"], d["service"]), 0) + 1
-        if not counts:
-            return Decimal("0")
-        lines = []
-        for (child, code), quantity in sorted(counts.items()):
-            price = self.commune.service(code).tariffs[bracket]
-            lines.append({"child_id": child, "child_name": children[child], "service": code,
-                          "label": self.commune.service(code).label, "quantity": quantity,
-                          "unit_price": price, "amount": price * quantity})
-        total = sum((line["amount"] for line in lines), Decimal("0"))
-        self.invoice_counter += 1
-        number = f"{self.commune.invoicing.number_prefix}-{month.year}-{self.invoice_counter:06d}"
-        issued = _month_start(month, 1).replace(day=self.commune.invoicing.invoice_day)
-        due = issued + timedelta(days=self.commune.invoicing.due_days)
-        period = f"{month:%d/%m/%Y} - {_month_end(month):%d/%m/%Y}"
-        self.items.append({
-            "pk": st.family_pk(family), "sk": f"INVOICE#{number}", "kind": "invoice", "number": number,
-            "responsable_rank": rank, "regie": self.commune.commune.regie,
-            "period_start": month, "period_end": _month_end(month), "period_label": period,
-            "invoice_date": issued, "due_date": due, "lines": lines, "deductions": [],
-            "total": total, "paid_amount": total if paid else Decimal("0"),
-        })
-        self.operation(family, issued, f"Facture : {period}", debit=total, invoice_number=number)
-        if paid:
-            paid_on = min(issued + timedelta(days=10), self.today)
-            operation = self.operation(family, paid_on, f"Règlement facture {number}", credit=total, invoice_number=number)
-            payment = {
-                "pk": st.family_pk(family), "sk": f"PAYMENT#{paid_on.isoformat()}#{number}", "kind": "payment",
-                "date": paid_on, "amount": total, "mode": "carte", "invoice_numbers": [number],
-                "responsable_rank": rank,
-            }
-            operation["payment"] = payment
-            self.items.append(payment)
-        return total
+    def certificate(self, family: str, child: str, days: list[date]) -> None:
+        """A medical certificate received by the service (no scanned file in the demo)."""
+        from chalicelib.documents import certificate_item
 
-    def operation(self, family: str, day: date, description: str, *, debit=Decimal("0"), credit=Decimal("0"),
-                  invoice_number: str | None = None) -> dict:
-        item = {
-            "pk": st.family_pk(family), "kind": "operation", "date": day, "description": description,
-            "regie": self.commune.commune.regie, "debit": debit, "credit": credit,
-            "invoice_number": invoice_number, "school_year": self.commune.school_year_of(day),
-        }
-        self.items.append(item)
-        return item
-
-    def number_operations(self) -> None:
-        """Operation numbers follow the dates across the régie, as its ledger does."""
-        operations = sorted((i for i in self.items if i["kind"] == "operation"),
-                            key=lambda i: (i["date"], i["credit"] > 0, i["pk"]))
-        for operation in operations:
-            self.operation_counter += 1
-            operation["number"] = self.operation_counter
-            operation["sk"] = f"OPERATION#{self.operation_counter:09d}"
-            if "payment" in operation:
-                operation.pop("payment")["operation_number"] = self.operation_counter
+        self.items.append(certificate_item(family, child, days, "", "staff", self.at(days[-1], 17)))
 
     def message(self, family: str, sent: datetime, subject: str, body: str, read: bool) -> None:
         message_id = secrets.token_hex(8)
@@ -234,8 +177,18 @@ class DemoWriter:
         })
 
 
-def seed_demo(storage: st.Storage, commune: Commune, now: datetime) -> str:
-    """Imports the demo families dated around `now` and writes their activity."""
+def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None) -> str:
+    """Imports the demo families dated around `now`, writes their activity, then invoices
+    the past months with the real run (portail.invoicing) and imports their payments
+    with the real import (portail.payments).
+
+    `documents` and `mailer` (the invoices' PDFs and announcements): by default those of
+    the embedded AWS of `portail serve`, none elsewhere (then invoices have no PDF yet)."""
+    from portail import moto_transactions
+
+    # The demo runs on moto (embedded AWS, tests): without this, every action of the
+    # invoicing and payment transactions would copy the whole table (see the module).
+    moto_transactions.install()
     shift = year_shift(commune, now.astimezone(commune.tz).date())
 
     imported: list[ParsedFiles] = []
@@ -248,17 +201,85 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime) -> str:
     import_directory(storage, commune, DEMO_DIR, transform=dated)
     _set_demo_passwords(storage, [r.login for r in imported[0].responsables])
     writer = DemoWriter(commune, now)
-    _write_activity(writer, imported[0], commune)
+    invoiced_months = _write_activity(writer, imported[0], commune)
     storage.batch_write(writer.items)
-    storage.batch_write([
-        {"pk": "COUNTER#INVOICE", "sk": "COUNTER", "value": writer.invoice_counter},
-        {"pk": "COUNTER#OPERATION", "sk": "COUNTER", "value": writer.operation_counter},
-    ] + _capacity_counters(writer.items))
+    storage.batch_write(_capacity_counters(writer.items))
+    if documents is None and mailer is None and aws.is_local_endpoint():
+        documents, mailer = _embedded_documents_and_mailer(commune)
+    _bill(storage, commune, now, invoiced_months, documents, mailer, _states(imported[0], writer.items))
     return (
         "Démonstration : famille du guide (Madame PAYS ZTEST, N° famille 381623867924), "
         f"identifiant « ztest », mot de passe « {DEMO_PASSWORD} » ; "
         f"{GENERATED_FAMILIES} autres familles : « famille01 » … « famille{GENERATED_FAMILIES:02d} », même mot de passe."
     )
+
+
+# The régie's numbering does not start at 1 in the guide (« 21662 »): nor in the demo.
+DEMO_FIRST_NUMBERS = {st.INVOICE_COUNTER: 1000, st.OPERATION_COUNTER: 21000}
+_DEMO_MODES = ("carte", "chèque", "prélèvement", "espèces", "CESU")
+
+
+def _embedded_documents_and_mailer(commune: Commune):
+    from chalicelib.documents import Documents
+    from chalicelib.mail import Mailer
+    from chalicelib.table import bucket_name
+
+    return (Documents(aws.client("s3"), bucket_name("documents")),
+            Mailer(aws.client("ses"), commune.commune.contact_email))
+
+
+def _states(records: ParsedFiles, items: list[dict]) -> dict[str, st.FamilyState]:
+    """The families as just written (a fresh table): what the invoicing run would read back."""
+    from chalicelib.families import child_item, family_item, responsable_item
+
+    by_family: dict[str, list[dict]] = {}
+    written = [*(family_item(f) for f in records.families), *(responsable_item(r) for r in records.responsables),
+               *(child_item(c) for c in records.children), *items]
+    for item in written:
+        if item.get("pk", "").startswith("FAMILY#"):
+            plain = st.deserialise(st.serialise(item))  # as the table gives it back: ISO dates, no None
+            by_family.setdefault(plain["pk"].removeprefix("FAMILY#"), []).append(plain)
+    return {number: st.FamilyState.from_items(sorted(found, key=lambda i: i["sk"]))
+            for number, found in by_family.items()}
+
+
+def _bill(storage: st.Storage, commune: Commune, now: datetime, months: list[date], documents, mailer,
+          states: dict[str, st.FamilyState]) -> None:
+    """Invoices the past months with the real run and imports their payments with the real
+    import, month by month: the guide's family has paid everything (« solde de 0.00 € »); most others too, a few owe their
+    last invoice, one has paid 5 € too much (a credit). The run is given the states the
+    demo has just written instead of reading them back (a Scan on moto takes seconds)."""
+    from portail.invoicing import Invoicing
+    from portail.payments import PaymentImport, PaymentRow
+
+    if not any(storage.counter_values(*DEMO_FIRST_NUMBERS).values()):
+        storage.batch_write([{"pk": st.counter_pk(name), "sk": st.COUNTER, "value": value}
+                             for name, value in DEMO_FIRST_NUMBERS.items()])
+    site_url = os.environ.get("PORTAIL_SITE_URL") or commune.commune.site_url
+    run = Invoicing(storage, commune, now, documents=documents, mailer=mailer, site_url=site_url)
+    payments = PaymentImport(storage, commune, now)
+    today = now.astimezone(commune.tz).date()
+    last = months[-1].strftime("%Y-%m")
+    issued_so_far: list[dict] = []
+    for month in months:  # month by month, so that the statement's numbers follow the dates
+        issued = run.run(month, states=states).invoices
+        issued_so_far += issued
+        rows = []
+        for invoice in issued:
+            family = invoice["family_number"]
+            guide = family == GUIDE_FAMILY
+            if not guide and invoice["month"] == last and int(family[-2:]) % 4 == 0:
+                continue  # still to pay
+            paid_on = min(date.fromisoformat(str(invoice["invoice_date"])) + timedelta(days=10), today)
+            extra = Decimal("5.00") if family.endswith("07") and invoice["month"] == last else 0
+            rows.append(PaymentRow(invoice["seq"], paid_on, family, invoice["number"], invoice["total"] + extra,
+                                   "carte" if guide else _DEMO_MODES[invoice["seq"] % len(_DEMO_MODES)], None,
+                                   f"DEMO-{invoice['seq']}"))
+        rows.sort(key=lambda r: (r.day, r.line))
+        accounts = {number: st.FamilyState(profile=state.profile, responsables=state.responsables,
+                                           invoices=[i for i in issued_so_far if i["family_number"] == number])
+                    for number, state in states.items()}
+        payments.import_rows(rows, source="démonstration", states=accounts)
 
 
 def _set_demo_passwords(storage: st.Storage, logins: list[str]) -> None:
@@ -279,7 +300,8 @@ def _capacity_counters(items: list[dict]) -> list[dict]:
     return [{"pk": key, "sk": "COUNTER", "validated": n} for key, n in sorted(counts.items())]
 
 
-def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> None:
+def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> list[date]:
+    """The families' days, requests and messages; returns the months to invoice."""
     today = w.today
     next_month = _month_start(today, 1)
     this_month = _month_start(today)
@@ -290,13 +312,10 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> No
     midi = service("GARDERIE_MIDI")
     busy_day = _nth_open_weekday(w.calendar, midi, next_month, 3, 2)  # the guide's Je 11
 
-    family_days: dict[str, tuple] = {}
     for family in sorted(records.families, key=lambda f: f.number):
         number = family.number
         guide = number == GUIDE_FAMILY
-        bracket = family.quotient_bracket
         children = [c for c in records.children if c.family_number == number]
-        names = {c.child_id: c.first_name for c in children}
         ranks = sorted(r.rank for r in records.responsables if r.family_number == number)
         days: list[dict] = []
         for child in children:
@@ -316,6 +335,7 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> No
                             days.append(w.day(number, cid, day, code, "validated", rank=rank))
             if guide:
                 _guide_family_month(w, number, cid, next_month, days)
+                _excused_absence(w, number, cid, last_invoiced, days)
         if not guide and busy_day and int(number[-2:]) <= 15:
             # Fifteen families ask for the small room on the same day: the first ones
             # fill it, the others wait in arrival order (the guide's family last).
@@ -328,7 +348,6 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> No
                     else:
                         w.day(number, "1", busy_day, "GARDERIE_MIDI", "pending", reason="waiting_list",
                               message="Service complet : demande en liste d'attente.")
-        family_days[number] = (bracket, names, ranks, days)
         # Messages: the guide's family has read its messages (« 0 Nouveaux Messages »).
         w.message(number, w.at(this_month), "Bienvenue sur le Portail Famille",
                   "Vous pouvez désormais **réserver** la cantine et la garderie en ligne.\n\n"
@@ -338,18 +357,22 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> No
             w.message(number, w.at(max(this_month, today - timedelta(days=2))), "Menus du mois",
                       "Les menus du restaurant scolaire du mois prochain sont affichés à l'école et en mairie.",
                       read=False)
-    _write_invoices(w, family_days, invoiced_months, last_invoiced)
-    w.number_operations()
+    return invoiced_months
 
 
-def _write_invoices(w: DemoWriter, family_days: dict, invoiced_months: list[date], last_invoiced: date) -> None:
-    """Invoices month by month, so that their numbers follow the calendar."""
-    for month in invoiced_months:
-        for number, (bracket, names, ranks, days) in sorted(family_days.items()):
-            for rank in ranks:
-                # Most families have paid; a few have their last invoice still due.
-                paid = number == GUIDE_FAMILY or month != last_invoiced or int(number[-2:]) % 4 != 0
-                w.invoice(number, rank, bracket, month, days, names, paid)
+def _excused_absence(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:
+    """Three days of canteen missed in a row, with a medical certificate: the invoice bills
+    the first and deducts the two others."""
+    canteen = [d for d in days if d["service"] == "RESTAURATION" and _month_start(d["date"]) == month]
+    run = canteen[3:6]
+    if len(run) < 3:
+        return
+    for position, day in enumerate(run):
+        day["status"] = "absent"
+        day["reason"] = "absence_first_day" if position == 0 else "absence_following_day"
+        day["message"] = ("Absence enregistrée : le premier jour d'absence est facturé." if position == 0 else
+                          "Absence enregistrée : ce jour n'est pas facturé sur présentation d'un certificat médical.")
+    w.certificate(number, child, [d["date"] for d in run])
 
 
 def _guide_family_month(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:

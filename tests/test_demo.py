@@ -43,7 +43,7 @@ def test_balance_zero_no_unpaid_invoice_no_new_message(guide_family):
     assert debit > 0 and debit - credit == Decimal("0")
     assert all(i["paid_amount"] == i["total"] for i in guide_family.invoices)
     assert len(guide_family.messages) >= 1 and guide_family.unread_messages == 0
-    assert all(o["description"].startswith(("Facture : 01/", "Règlement facture")) for o in guide_family.operations)
+    assert all(o["description"].startswith(("Facture : 01/", "Règlement : ")) for o in guide_family.operations)
 
 
 def test_december_2014_shows_the_guides_ticks_and_every_state(guide_family):

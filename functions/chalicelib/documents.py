@@ -1,4 +1,4 @@
-"""Documents in S3: medical certificates (and, later, invoice PDFs).
+"""Documents in S3: medical certificates and invoice PDFs.
 
 The only module that talks to S3 for documents (DESIGN §2). It stays light: no import
 beyond the standard library at module level, the S3 client is injected.
@@ -10,6 +10,11 @@ size (1 byte to 5 MB), so S3 itself refuses any other file. The key is
 under the family's own prefix. The certificate is recorded in the family's partition
 (`CERTIFICATE#<child id>#<first date>#<random>`); billing reads it to leave the covered
 absent days after the first one unbilled (DESIGN §3, Absences).
+
+Invoice PDFs are written by the invoicing run under `factures/<N° famille>/<number>.pdf`
+and read back only through a presigned GET valid 5 minutes at most, which makes the
+browser download `<number>.pdf` (attachment, application/pdf), after the function has
+checked that the invoice is the session family's.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ MAX_SIZE = 5 * 1024 * 1024  # 5 Mo
 MAX_DATES = 31
 UPLOAD_EXPIRES_IN = 300  # seconds: the form is used right away
 KEY_PREFIX = "certificats"
+INVOICE_PREFIX = "factures"
+DOWNLOAD_EXPIRES_IN = 300  # seconds: at most 5 minutes (the link is followed at once)
 SOURCES = ("parent", "staff")
 
 BAD_FILE_MESSAGE = "Le certificat doit être un fichier PDF, JPEG ou PNG de 5 Mo au plus."
@@ -149,9 +156,31 @@ class Documents:
         )
         return {"url": post["url"], "fields": post["fields"], "key": key, "expires_in": UPLOAD_EXPIRES_IN}
 
+    def put_invoice_pdf(self, key: str, pdf: bytes) -> None:
+        filename = key.rsplit("/", 1)[-1]
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=pdf, ContentType="application/pdf",
+                           ContentDisposition=f'attachment; filename="{filename}"')
+
+    def invoice_download_url(self, key: str) -> str:
+        """A presigned GET of an invoice PDF: valid DOWNLOAD_EXPIRES_IN seconds, and S3
+        answers it as a download of `<number>.pdf` in application/pdf."""
+        filename = key.rsplit("/", 1)[-1]
+        return self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                    "ResponseContentType": "application/pdf"},
+            ExpiresIn=DOWNLOAD_EXPIRES_IN,
+        )
+
     def record_certificate_item(self, family_number: str, child_id: str, dates, key: str, source: str,
                                 now: datetime, content_type: str | None = None) -> dict:
         return certificate_item(family_number, child_id, dates, key, source, now, content_type)
+
+
+def invoice_key(family_number: str, number: str) -> str:
+    """Where an invoice's PDF is kept in the documents bucket."""
+    return f"{INVOICE_PREFIX}/{family_number}/{number}.pdf"
 
 
 def record_staff_certificate(storage, family_number: str, child_id: str, dates, now: datetime,

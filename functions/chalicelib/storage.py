@@ -392,3 +392,113 @@ class Storage:
 
     def audit_entries(self, day: date) -> list[dict]:
         return self.query_partition(f"AUDIT#{day.isoformat()}")
+
+    # billing ----------------------------------------------------------------------
+    # Invoices, operations and payments are numbered from counters (`COUNTER#INVOICE`,
+    # `COUNTER#OPERATION`: the last number given). A run advances a counter in the same
+    # TransactWriteItems that writes the items it numbers, on the condition that the
+    # counter still holds the value read: a crash leaves neither a gap nor a duplicate,
+    # and two runs at once cannot give the same number.
+
+    def counter_values(self, *names: str) -> dict[str, int]:
+        """The counters' last numbers (0 for a counter never used): one round trip."""
+        found = self.batch_get([(counter_pk(name), COUNTER) for name in names])
+        return {name: int(found.get((counter_pk(name), COUNTER), {}).get("value", 0)) for name in names}
+
+    def counter_advance_action(self, name: str, expected: int, new: int) -> dict:
+        """A transaction action: the counter goes from `expected` to `new`, or the whole
+        transaction fails (another writer took numbers meanwhile)."""
+        return {"Update": {
+            "TableName": self.table_name,
+            "Key": serialise({"pk": counter_pk(name), "sk": COUNTER}),
+            "UpdateExpression": "SET #v = :new",
+            "ConditionExpression": "attribute_not_exists(#v) OR #v = :expected",
+            "ExpressionAttributeNames": {"#v": "value"},
+            "ExpressionAttributeValues": serialise({":new": new, ":expected": expected}),
+        }}
+
+    def put_new_action(self, item: dict) -> dict:
+        """A transaction action: puts `item`, which must not exist yet."""
+        return {"Put": {"TableName": self.table_name, "Item": serialise(item),
+                        "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    def put_action(self, item: dict) -> dict:
+        return {"Put": {"TableName": self.table_name, "Item": serialise(item)}}
+
+    def update_if_action(self, pk: str, sk: str, new: dict, expected: dict) -> dict:
+        """A transaction action: sets `new` attributes if the `expected` ones still hold
+        the values read (the item must exist)."""
+        names, values, sets, conditions = {}, {}, [], ["attribute_exists(pk)"]
+        for i, (name, value) in enumerate(new.items()):
+            names[f"#n{i}"] = name
+            values[f":n{i}"] = value
+            sets.append(f"#n{i} = :n{i}")
+        for i, (name, value) in enumerate(expected.items()):
+            names[f"#e{i}"] = name
+            values[f":e{i}"] = value
+            conditions.append(f"#e{i} = :e{i}")
+        return {"Update": {
+            "TableName": self.table_name,
+            "Key": serialise({"pk": pk, "sk": sk}),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialise(values),
+        }}
+
+    def invoice(self, family_number: str, number: str) -> dict | None:
+        """One invoice of one family: another family's number is simply not found."""
+        return self.get(family_pk(family_number), invoice_sk(number))
+
+    def billing_states(self, month: str, first_day: date, last_day: date) -> dict[str, FamilyState]:
+        """What an invoicing run of `month` (« 2017-06 ») needs of every family, from one
+        Scan (paginated) rather than a Query per family, as the nightly export does: the
+        profile, responsables, children, certificates, the month's markers and invoices,
+        the payments that left a credit, and the days from `first_day` to `last_day`
+        (the month, and the days before it that decide whether an absence continues)."""
+        expression = (
+            "begins_with(pk, :family) AND (sk = :profile OR begins_with(sk, :responsable) "
+            "OR begins_with(sk, :child) OR begins_with(sk, :certificate) OR begins_with(sk, :billed) "
+            "OR (begins_with(sk, :invoice) AND #month = :month) "
+            "OR (begins_with(sk, :payment) AND unallocated > :zero) "
+            "OR (begins_with(sk, :day) AND #date BETWEEN :first AND :last))")
+        values = {":family": "FAMILY#", ":profile": PROFILE, ":responsable": "RESPONSABLE#", ":child": "CHILD#",
+                  ":certificate": "CERTIFICATE#", ":billed": f"BILLED#{month}#", ":invoice": "INVOICE#",
+                  ":month": month, ":payment": "PAYMENT#", ":zero": 0, ":day": "DAY#",
+                  ":first": first_day.isoformat(), ":last": last_day.isoformat()}
+        return self.scan_family_states(expression, values, {"#month": "month", "#date": "date"})
+
+    def scan_family_states(self, expression: str, values: dict, names: dict | None = None) -> dict[str, FamilyState]:
+        """The family partitions' items that match a filter expression, from one Scan
+        (paginated), grouped into states; for tooling, never on a request path."""
+        by_family: dict[str, list[dict]] = {}
+        start = None
+        while True:
+            page = self.client.scan(
+                TableName=self.table_name, FilterExpression=expression, ExpressionAttributeValues=serialise(values),
+                ConsistentRead=True, **({"ExpressionAttributeNames": names} if names else {}),
+                **({"ExclusiveStartKey": start} if start else {}))
+            for raw in page["Items"]:
+                item = deserialise(raw)
+                by_family.setdefault(item["pk"].removeprefix("FAMILY#"), []).append(item)
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        return {number: FamilyState.from_items(sorted(items, key=lambda i: i["sk"]))
+                for number, items in by_family.items() if any(i["sk"] == PROFILE for i in items)}
+
+
+def invoice_sk(number: str) -> str:
+    return f"INVOICE#{number}"
+
+
+def operation_sk(number: int) -> str:
+    return f"OPERATION#{number:09d}"
+
+
+def payment_sk(day: date, reference: str) -> str:
+    return f"PAYMENT#{day.isoformat()}#{reference}"
+
+
+INVOICE_COUNTER = "INVOICE"
+OPERATION_COUNTER = "OPERATION"

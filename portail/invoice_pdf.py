@@ -1,0 +1,131 @@
+"""An invoice as a one-page A4 PDF (reportlab), from the stored INVOICE item alone.
+
+What a parent needs to check every euro: the commune and its régie, the family number,
+the responsable billed and their address, the period (« 01/06/2017 - 30/06/2017 »),
+one row per child and service (quantity × unit price = amount), the deductions, the
+total, the due date, and how to pay. Euros are written the French way (« 1 234,56 € »)
+with reportlab's core fonts, which print `€` (DESIGN §7). The output is invariant (no
+creation date, fixed document id): the same invoice always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+from chalicelib.billing import PAYMENT_MODES
+from chalicelib.config import Commune
+from chalicelib.money import euros
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import KeepTogether
+
+HEADER = ("Enfant", "Prestation", "Quantité", "Prix unitaire", "Montant")
+COLUMNS = (36 * mm, 68 * mm, 18 * mm, 24 * mm, 24 * mm)  # 170 mm: A4 less margins and frame padding
+_BODY = ParagraphStyle("body", fontName="Helvetica", fontSize=9.5, leading=12.5)
+_SMALL = ParagraphStyle("small", parent=_BODY, fontSize=8.5, leading=11)
+_STRONG = ParagraphStyle("strong", parent=_BODY, fontName="Helvetica-Bold")
+_TITLE = ParagraphStyle("title", parent=_BODY, fontName="Helvetica-Bold", fontSize=16, leading=20, alignment=TA_RIGHT)
+_RIGHT = ParagraphStyle("right", parent=_BODY, alignment=TA_RIGHT)
+_HEADING = ParagraphStyle("heading", parent=_BODY, fontName="Helvetica-Bold", fontSize=11, leading=15, spaceBefore=4)
+
+
+def _day(value) -> str:
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return f"{day:%d/%m/%Y}"
+
+
+def _text(value) -> str:
+    """Paragraph markup is XML-like: escape what a name or an address may hold."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def table_rows(invoice: dict) -> list[tuple[str, str, str, str, str]]:
+    """The rows of the invoice's table, as printed: lines, then deductions."""
+    rows = []
+    for line in [*invoice.get("lines", []), *invoice.get("deductions", [])]:
+        rows.append((line["child_name"], line["label"], str(int(line["quantity"])),
+                     euros(line["unit_price"]), euros(line["amount"])))
+    return rows
+
+
+def _how_to_pay(invoice: dict, commune: Commune, site_url: str) -> str:
+    info = commune.commune
+    modes = ", ".join(PAYMENT_MODES[:-1]) + " ou " + PAYMENT_MODES[-1]
+    contact = " ; ".join(p for p in (info.contact_email, info.contact_phone) if p)
+    text = (f"<b>Comment payer</b> : avant le {_day(invoice['due_date'])}, auprès de la {_text(invoice['regie'])}, "
+            f"en {_text(modes)} (chèque à l'ordre du Trésor public). Rappelez le numéro de facture "
+            f"{_text(invoice['number'])} et votre N° famille {_text(invoice['family_number'])}.")
+    if contact:
+        text += f" Contact : {_text(contact)}."
+    if site_url:
+        text += (f" Vos factures, vos règlements et votre relevé de compte sont sur le Portail Famille : "
+                 f"{_text(site_url.rstrip('/'))}/connexion/")
+    return text
+
+
+def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
+    """The PDF of one invoice (bytes)."""
+    info = commune.commune
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=17 * mm, rightMargin=17 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
+        title=f"Facture {invoice['number']}", author=info.name, subject=f"Période {invoice['period_label']}",
+        creator="Portail Famille", invariant=1,
+    )
+    sender = Paragraph(f"<b>Commune de {_text(info.name)}</b><br/>{_text(invoice['regie'])}<br/>Service enfance"
+                       + "".join(f"<br/>{_text(p)}" for p in (info.contact_email, info.contact_phone) if p), _BODY)
+    title = [Paragraph("FACTURE", _TITLE),
+             Paragraph(f"N° {_text(invoice['number'])}<br/>Date de facture : {_day(invoice['invoice_date'])}<br/>"
+                       f"Date d'échéance : {_day(invoice['due_date'])}", _RIGHT)]
+    top = Table([[sender, title]], colWidths=(95 * mm, 75 * mm), hAlign="LEFT")
+    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    recipient = Paragraph("<br/>".join([f"<b>{_text(invoice['responsable_name'])}</b>",
+                                        *(_text(x) for x in invoice.get("address", []))]), _BODY)
+    family = Paragraph(f"N° famille : {_text(invoice['family_number'])}<br/>"
+                       f"Période : {_text(invoice['period_label'])}", _BODY)
+    who = Table([[family, recipient]], colWidths=(95 * mm, 75 * mm), hAlign="LEFT")
+    who.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+
+    rows = table_rows(invoice)
+    total = Decimal(str(invoice["total"]))
+    paid = Decimal(str(invoice.get("paid_amount") or 0))
+    data = [list(HEADER), *[list(r) for r in rows], ["", "Total", "", "", euros(total)]]
+    if paid > 0:
+        data += [["", "Déjà réglé (avoir)", "", "", euros(-paid)], ["", "Reste à payer", "", "", euros(total - paid)]]
+    first_deduction = 1 + len(invoice.get("lines", []))
+    style = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 9.5),
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9.5),
+        ("FONT", (0, 1 + len(rows)), (-1, -1), "Helvetica-Bold", 9.5),
+        ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+        ("LINEABOVE", (0, 1 + len(rows)), (-1, 1 + len(rows)), 0.8, colors.black),
+        ("ROWBACKGROUNDS", (0, 1), (-1, len(rows)), [colors.white, colors.HexColor("#f2f2f2")]),
+        ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if invoice.get("deductions"):
+        style.append(("FONT", (0, first_deduction), (-1, len(rows)), "Helvetica-Oblique", 9.5))
+    lines = Table(data, colWidths=COLUMNS, repeatRows=1, hAlign="LEFT")
+    lines.setStyle(TableStyle(style))
+
+    story = [top, Spacer(0, 8 * mm), who, Spacer(0, 8 * mm),
+             Paragraph("Détail des prestations", _HEADING), Spacer(0, 2 * mm), lines, Spacer(0, 3 * mm)]
+    reasons = sorted({d["reason"] for d in invoice.get("deductions", []) if d.get("reason")})
+    if reasons:
+        story.append(Paragraph("Déductions : " + _text(" ; ".join(reasons)) + " (le premier jour d'absence "
+                               "reste facturé).", _SMALL))
+    story.append(Paragraph("Chaque ligne : quantité de jours × prix unitaire (tarif de la tranche de quotient "
+                           f"familial {_text(invoice.get('quotient_bracket', ''))}) = montant.", _SMALL))
+    story += [Spacer(0, 6 * mm),
+              KeepTogether([Paragraph(f"Montant à payer avant le {_day(invoice['due_date'])} : "
+                                      f"<b>{euros(total - paid)}</b>", _STRONG), Spacer(0, 3 * mm),
+                            Paragraph(_how_to_pay(invoice, commune, site_url), _BODY)])]
+    document.build(story)
+    return buffer.getvalue()
