@@ -101,6 +101,9 @@ def family_pages():
 
 
 def secret() -> str:
+    from chalicelib.secret_parameters import load_secrets
+
+    load_secrets()  # production: from SSM, once per container
     return os.environ["PORTAIL_SECRET"]
 
 
@@ -113,7 +116,9 @@ def site_url() -> str:
 
 def signed_cookies(session) -> list[str]:
     from chalicelib import signed_cookies as cf
+    from chalicelib.secret_parameters import load_secrets
 
+    load_secrets()  # production: the private key from SSM, once per container
     key_pair_id, private_key = cf.signing_config_from_environment()
     return cf.set_cookie_headers(session.page_key, session.expires_at, key_pair_id, private_key, site_url=site_url())
 
@@ -412,16 +417,71 @@ def promote_waiting(freed: list, now) -> None:
                 promoted["family_number"], f"Réservation validée : {label}, {french_day(day)}",
                 f"Une place s'est libérée : la réservation de **{label}** du **{french_day(day)}** "
                 "pour votre enfant, qui était en liste d'attente, est validée.", now)
-            from chalicelib.pages import pages_showing_days
+            from chalicelib.pages import pages_showing_days, pages_showing_messages
 
+            # The promoted day, and the message that says so (dashboard count, inbox).
             family_pages().export(storage(), promoted["family_number"], now,
-                                  only=pages_showing_days(promoted["child_id"], [day]))
+                                  only=[*pages_showing_days(promoted["child_id"], [day]), *pages_showing_messages()])
 
 
 # --- invoices (issue 6) ------------------------------------------------------------------
 
+@route("/api/invoices/{number}/pdf", methods=["GET"])
+def invoice_pdf(number):
+    """The session family's invoice PDF: a redirect to a presigned S3 URL (≤ 5 minutes,
+    downloaded as `<number>.pdf`). Any other number, another family's included, is 404."""
+    session, problem = require_session(app.current_request)
+    if problem:
+        return problem
+    plausible = 0 < len(number) <= 30 and number.isascii() and number.replace("-", "").isalnum()
+    invoice = storage().invoice(session.family_number, number) if plausible else None
+    if invoice is None or not invoice.get("pdf_key"):
+        return error_response(404, "invoice_not_found", "Cette facture est introuvable dans votre espace famille.")
+    return Response(body="", status_code=302, headers={
+        "Location": documents().invoice_download_url(invoice["pdf_key"]), "Cache-Control": "no-store"})
+
 
 # --- messages (issue 7) ------------------------------------------------------------------
 
+@route("/api/messages/{message_id}/read", methods=["POST"], content_types=BODY_TYPES)
+def read_message(message_id):
+    """Marks one of the family's messages read (204; a form post: 303 back to its page),
+    after re-rendering the pages that show it; another family's message is 404: it is
+    looked for in this family's partition only."""
+    from chalicelib.pages import message_id as id_of
+    from chalicelib.pages import pages_showing_messages
+
+    request = app.current_request
+    data, session, problem = read_authenticated(request)
+    if problem:
+        return problem
+    now = context(request)["now"]
+    state = storage().family_state(session.family_number)
+    message = next((m for m in state.messages if id_of(m) == message_id), None)
+    if message is None:
+        return error_response(404, "message_not_found", "Ce message est introuvable dans votre boîte de réception.")
+    if not message.get("read_at"):  # read again: the first instant stays, nothing to write
+        message["read_at"] = now.isoformat()
+        storage().update_attributes(message["pk"], message["sk"], {"read_at": message["read_at"]})
+        family_pages().export(storage(), session.family_number, now, only=pages_showing_messages(), state=state)
+    if is_form(request):
+        return redirect(f"{session.home}messages/{message_id}/")
+    return Response(body="", status_code=204)
+
 
 # --- nightly re-export (issue 5) ---------------------------------------------------------
+
+# Every night at 01:00 UTC (02:00 in Paris in winter, 03:00 in summer: EventBridge rules
+# know only UTC), after the deadlines of 23:59: every family's pages are rendered again,
+# so a day whose deadline has passed is no longer offered, the balance is « à la date
+# du » the new day and an expired notice is gone.
+NIGHTLY_EXPORT = "cron(0 1 * * ? *)"
+
+
+@app.schedule(NIGHTLY_EXPORT, name="nightly-export")
+def nightly_export(event):
+    report = family_pages().export_all(storage(), clock.now())
+    app.log.info("nightly export: %d families, %d pages", report.families, report.pages)
+    if report.failed:  # each one's traceback is logged by export_all
+        app.log.error("nightly export: %d families not exported: %s", len(report.failed), ", ".join(report.failed))
+    return {"families": report.families, "pages": report.pages, "failed": report.failed}

@@ -65,6 +65,14 @@ def _build(args) -> int:
 
     pages = build_site(Path(args.output), site_url=args.site_url)
     print(f"Site public construit : {pages} page(s) dans {args.output}/")
+    if args.families:
+        from portail.family_export import FamilyExportError, export_everything
+
+        try:
+            print(export_everything(args.endpoint_url))
+        except FamilyExportError as error:
+            print(str(error), file=sys.stderr)
+            return 1
     return 0
 
 
@@ -115,6 +123,10 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="construit le site public")
     build.add_argument("--output", default="output", help="dossier de sortie (défaut : output)")
     build.add_argument("--site-url", help="adresse publique du site (défaut : celle de commune.toml)")
+    build.add_argument("--families", "--familles", action="store_true",
+                       help="enregistre aussi les informations et exporte les pages de toutes les familles")
+    build.add_argument("--endpoint-url", help="avec --families : adresse de l'AWS embarqué "
+                                              "(défaut : AWS_ENDPOINT_URL, sinon AWS)")
     build.set_defaults(handler=_build)
 
     demo = commands.add_parser("demo-files", help="régénère les fichiers CSV de démonstration")

@@ -1,4 +1,9 @@
-"""Exports every family's private pages (after the demo seed, a build, the nightly run)."""
+"""Exports every family's private pages from the command line (after the demo seed, at
+`portail build`): the notices for all parents are stored first (portail/notices.py),
+then `FamilyPages.export_all` renders every family, the function's nightly run's own
+code. The families are read here from one Scan (cheaper than a Query per family when
+all of them are wanted, and moto's Query is slow on a big table); the function reads
+them one Query each, memory holding one family at a time."""
 
 from __future__ import annotations
 
@@ -7,13 +12,14 @@ from datetime import datetime
 
 from chalicelib import table
 from chalicelib.config import Commune
-from chalicelib.pages import FamilyPages
+from chalicelib.pages import ExportReport, FamilyPages
 from chalicelib.storage import FamilyState, Storage
+
+from portail.notices import store_notices
 
 
 def family_states(storage: Storage) -> dict[str, FamilyState]:
-    """Every family's state from one Scan, grouped by partition (cheaper than a Query
-    per family when all of them are wanted)."""
+    """Every family's state from one Scan, grouped by partition."""
     by_family: dict[str, list[dict]] = {}
     for item in storage.all_items():
         if item["pk"].startswith("FAMILY#"):
@@ -22,7 +28,52 @@ def family_states(storage: Storage) -> dict[str, FamilyState]:
             for number, items in by_family.items()}
 
 
-def export_all(storage: Storage, s3_client, commune: Commune, now: datetime, secret: str | None = None) -> int:
-    """Renders and writes the pages of every family; returns the number of pages."""
+def export_report(storage: Storage, s3_client, commune: Commune, now: datetime, secret: str | None = None,
+                  *, notices: bool = True) -> ExportReport:
+    """Stores the notices (unless `notices` is False), then renders and writes the pages
+    of every family."""
+    if notices:
+        store_notices(storage, commune, now)
     pages = FamilyPages(s3_client, table.bucket_name("pages"), commune, secret or os.environ["PORTAIL_SECRET"])
-    return sum(pages.export_state(state, now) for state in family_states(storage).values())
+    return pages.export_all(storage, now, family_states(storage).values())
+
+
+def export_all(storage: Storage, s3_client, commune: Commune, now: datetime, secret: str | None = None) -> int:
+    """Stores the notices, renders and writes the pages of every family; returns the
+    number of pages."""
+    return export_report(storage, s3_client, commune, now, secret).pages
+
+
+class FamilyExportError(Exception):
+    """The families' pages cannot be exported: the French message says why."""
+
+
+def export_everything(endpoint_url: str | None = None) -> str:
+    """`portail build --families`: the notices and every family's pages, against the AWS
+    of `endpoint_url` (else AWS_ENDPOINT_URL, else AWS), at the portal's clock. Returns
+    the French summary; FamilyExportError (or aws.AWSUnavailable) says what is missing."""
+    from chalicelib.clock import now
+    from chalicelib.config import get_commune
+
+    from portail import aws
+    from portail.notices import NoticeError
+
+    secret = os.environ.get("PORTAIL_SECRET", "")
+    if not secret and aws.is_local_endpoint(endpoint_url):
+        from portail.local_keys import local_secret
+
+        secret = local_secret()  # the running local portal's
+    if not secret:
+        # Pages rendered with another secret would carry form tokens the function refuses.
+        raise FamilyExportError("Pages des familles non exportées : PORTAIL_SECRET (le secret de l'étape) "
+                                "n'est pas défini.")
+    storage = aws.storage(endpoint_url)
+    try:
+        report = export_report(storage, aws.client("s3", endpoint_url), get_commune(), now(), secret)
+    except NoticeError as error:
+        raise FamilyExportError(f"Informations non enregistrées, pages des familles non exportées : {error}") from None
+    summary = f"Pages des familles exportées : {report.pages} page(s) de {report.families} famille(s)."
+    if report.failed:
+        raise FamilyExportError(f"{summary} Échec pour {len(report.failed)} famille(s) : "
+                                f"{', '.join(report.failed)} (le détail est dans le journal).")
+    return summary

@@ -23,6 +23,12 @@ from tests.test_accounts_api import ORIGIN, PASSWORD_A, post, session_cookie
 ALL = ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]
 DECEMBER = "enfants/1/2014-12/index.html"
 MONTH_PATHS = {f"enfants/1/{m}/index.html" for m in ("2014-10", "2014-11", "2014-12", "2015-01")}
+# The pages of one file each, and the statement and inbox of a family without operations
+# nor messages (chalicelib.pages).
+OTHER_PAGES = {"index.html", "compte/index.html", "enfants/index.html", "factures/index.html",
+               "reglements/index.html", "demandes/index.html", "releve/index.html", "releve/2014-2015/index.html",
+               "messages/index.html"}
+REQUESTS = "demandes/index.html"
 
 
 @pytest.fixture
@@ -241,10 +247,10 @@ def test_the_week_pattern_form(storage, enrolled, pages):
 def test_months_around_the_clock_links_and_the_dashboard(storage, enrolled, pages):
     storage.put({"pk": "FAMILY#100", "sk": "CHILD#2", "kind": "child", "child_id": "2", "first_name": "ALBAN",
                  "last_name": "ALPHA", "sex": "M", "birth_date": "2012-01-01", "services": []})
-    assert pages.export(storage, "100", GUIDE_NOW) == 2 + 4
+    assert pages.export(storage, "100", GUIDE_NOW) == len(OTHER_PAGES) + 4
     key = enrolled["A"]["page_key"]
     listed = {o["Key"].removeprefix(f"famille/{key}/") for o in pages.s3.list_objects_v2(Bucket="pages")["Contents"]}
-    assert listed == {"index.html", "compte/index.html", *MONTH_PATHS}  # none for ALBAN, enrolled nowhere
+    assert listed == {*OTHER_PAGES, *MONTH_PATHS}  # no month page for ALBAN, enrolled nowhere
     assert shown_months(date(2014, 11, 28)) == [date(2014, 10, 1), date(2014, 11, 1), date(2014, 12, 1), date(2015, 1, 1)]
     home = read(pages, key, "index.html")
     assert f'<a href="/famille/{key}/enfants/1/2014-11/">ANNA</a>' in home
@@ -263,10 +269,12 @@ def test_months_around_the_clock_links_and_the_dashboard(storage, enrolled, page
 
 
 def test_pages_showing_days():
+    # The months holding the days, and the list of requests (a submission adds one).
     assert pages_showing_days("1", []) == []
     assert pages_showing_days("1", [date(2014, 12, 11), date(2014, 12, 12), date(2015, 1, 5)]) == [
-        "mois:1:2014-12", "mois:1:2015-01"]
-    assert pages_showing_days("3", ["2015-01-05", date(2014, 11, 30)]) == ["mois:3:2014-11", "mois:3:2015-01"]
+        "mois:1:2014-12", "mois:1:2015-01", "demandes"]
+    assert pages_showing_days("3", ["2015-01-05", date(2014, 11, 30)]) == [
+        "mois:3:2014-11", "mois:3:2015-01", "demandes"]
 
 
 def test_the_last_request_of_the_month(storage, commune, enrolled, pages):
@@ -327,11 +335,12 @@ def _mark_untouched(pages, bucket, key, paths):
         pages.s3.put_object(Bucket=bucket, Key=f"famille/{key}/{path}", Body=b"sentinel")
 
 
-def test_a_booking_re_renders_exactly_its_month_page(client, exported, storage):
+def test_a_booking_re_renders_exactly_its_month_page_and_the_requests(client, exported, storage):
     cookie, pages, bucket, key = exported
     before = _objects(pages, bucket, key)
-    assert set(before) == {"index.html", "compte/index.html", *MONTH_PATHS}
-    others = set(before) - {DECEMBER}
+    assert set(before) == {*OTHER_PAGES, *MONTH_PATHS}
+    others = set(before) - {DECEMBER, REQUESTS}
+    _mark_untouched(pages, bucket, key, [REQUESTS])
     _mark_untouched(pages, bucket, key, others)
     body = urlencode([("csrf_token", sessions.csrf_token("secret-de-test", key)), ("child_id", "1"),
                       ("back", f"/famille/{key}/enfants/1/2014-12/"),
@@ -344,6 +353,7 @@ def test_a_booking_re_renders_exactly_its_month_page(client, exported, storage):
     after = _objects(pages, bucket, key)
     assert {path for path in others if after[path] != b"sentinel"} == set()  # not re-rendered
     assert after[DECEMBER] != before[DECEMBER]
+    assert "jeudi 11 décembre 2014</strong>, RESTAURATION (réservation) : <strong>validée" in after[REQUESTS].decode()
     grid = Grid(after[DECEMBER].decode())
     assert grid.cell("RESTAURATION", 11)["text"] == "✓réservé"
     assert boxes(grid.cell("RESTAURATION", 11)) == [("2014-12-11|RESTAURATION|cancel", "2014-12-04T23:59:00+01:00")]

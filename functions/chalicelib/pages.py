@@ -2,23 +2,36 @@
 Query) with the shared layout, and written to the private pages bucket under
 `famille/<page key>/`. CloudFront serves them behind the signed cookies (DESIGN §1).
 
-Besides the fixed pages (`PAGES`), each child enrolled in a service has one month page
-per month of the window around the clock (`MONTHS_SHOWN`): `enfants/<child>/<AAAA-MM>/`,
-named `mois:<child>:<AAAA-MM>` for `only`. It holds the guide's grid (one row per
-service, one column per day), the booking form around it, the week pattern form and the
-child's last request touching that month. Which action a cell offers is asked of
-`bookings.decide`, the very rule the function applies: no rule is written twice.
+Pages and the names `only` knows them by (docs/family-pages.md):
+- `accueil` (index.html, the dashboard), `compte`, `enfants`, `factures`, `reglements`,
+  `demandes`: one file each;
+- `releve`: `releve/` (the current school year) and `releve/<AAAA-AAAA>/` per school
+  year of the account; `messages`: the inbox `messages/` and `messages/<id>/` per message;
+- `mois:<child>:<AAAA-MM>`: each child enrolled in a service has one month page per
+  month of the window around the clock (`MONTHS_SHOWN`), `enfants/<child>/<AAAA-MM>/`.
+  It holds the guide's grid (one row per service, one column per day), the booking form
+  around it, the week pattern form and the child's last request touching that month.
+  Which action a cell offers is asked of `bookings.decide`, the very rule the function
+  applies: no rule is written twice.
 
-Issue 5 adds the invoices, statement, inbox and requests pages here.
+A write re-renders only the pages it makes stale: `pages_showing_days` (bookings),
+`pages_showing_messages` (a message sent or read), `pages_showing_billing` (an invoice
+run, payments). The figures of the account come from `statement.account`, one function
+for the dashboard and the statement. The notices for all parents are one item
+(`NOTICES`/`CURRENT`, written by `portail build`), read once per export run.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 
-from chalicelib import clock, sessions
+from chalicelib import clock, safe_markdown, sessions, statement
 from chalicelib.bookings import (
     STATUS_LABELS,
     Item,
@@ -32,16 +45,37 @@ from chalicelib.bookings import (
 from chalicelib.calendar_rules import CommuneCalendar, booking_deadline, is_before_deadline
 from chalicelib.config import Commune, Service
 from chalicelib.layout import TEMPLATES_DIR, layout_globals
+from chalicelib.money import euros
 from chalicelib.storage import FamilyState, Storage
+
+log = logging.getLogger("portail.pages")
 
 # Private pages: a browser may keep them for the back button, never a shared cache.
 PAGE_CACHE_CONTROL = "private, no-cache"
 
-# Page name → (template, path under the family's folder).
+# Page name → (template, path under the family's folder): the pages of one file each.
 PAGES = {
     "accueil": ("famille/accueil.html", "index.html"),
     "compte": ("famille/compte.html", "compte/index.html"),
+    "enfants": ("famille/enfants.html", "enfants/index.html"),
+    "factures": ("famille/factures.html", "factures/index.html"),
+    "reglements": ("famille/reglements.html", "reglements/index.html"),
+    "demandes": ("famille/demandes.html", "demandes/index.html"),
 }
+# Names of several files: the statement per school year, the inbox and its messages.
+STATEMENT_TEMPLATE = "famille/releve.html"
+INBOX_TEMPLATE = "famille/messages.html"
+MESSAGE_TEMPLATE = "famille/message.html"
+# The entry of the family menu each page belongs to (aria-current).
+MENU_SECTIONS = {"factures": "releve", "reglements": "releve", "mois": "enfants", "message": "messages"}
+
+# The notices for all parents (portail/notices.py writes them at `portail build`).
+NOTICES_PK, NOTICES_SK = "NOTICES", "CURRENT"
+NOTICES_SHOWN = 5  # on the dashboard, the most recent current ones
+# The « liste des demandes » shows this many requests, the most recent first.
+REQUESTS_SHOWN = 100
+# Concurrent S3 PUTs of `export_all` (boto3 clients are thread-safe).
+UPLOAD_THREADS = 8
 
 
 # The month pages exported around the clock's month: the previous one (absences of
@@ -65,13 +99,45 @@ def month_page_path(child_id: str, month: date) -> str:
 
 def pages_showing_days(child_id: str, days) -> list[str]:
     """The pages a change of these booked days makes stale: the child's month pages of
-    the months holding them (`render` skips those outside its window). The bookings route
-    re-renders exactly these, and nothing else shows a booked day."""
+    the months holding them (`render` skips those outside its window) and the « liste
+    des demandes » (a submission adds a request to it, and it says what became of a day
+    waiting for a seat). The bookings route re-renders exactly these."""
     months = set()
     for day in days:
         value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
         months.add(value.replace(day=1))
-    return [month_page_name(child_id, month) for month in sorted(months)]
+    if not months:
+        return []
+    return [*(month_page_name(child_id, month) for month in sorted(months)), "demandes"]
+
+
+def pages_showing_messages() -> list[str]:
+    """The pages a message sent or read makes stale: the dashboard (its count of unread
+    messages) and the inbox with every message's page."""
+    return ["accueil", "messages"]
+
+
+def pages_showing_billing() -> list[str]:
+    """The pages an invoice run or a payment makes stale: the dashboard (balance, unpaid
+    invoices), « Mes factures », « Mes règlements » and the statement's pages."""
+    return ["accueil", "factures", "reglements", "releve"]
+
+
+def current_notices(item: dict | None, now: datetime) -> list[dict]:
+    """The notices of the NOTICES item still current at `now`, the most recent first.
+
+    `expires` is the last instant a notice is shown (portail/notices.py: the end of its
+    `Expires` day or minute): past it, the next export leaves the notice out."""
+    shown = []
+    for notice in (item or {}).get("notices", []):
+        expires = notice.get("expires")
+        if expires:
+            moment = datetime.fromisoformat(str(expires))
+            if now > (moment if moment.tzinfo else moment.replace(tzinfo=UTC)):
+                continue
+        shown.append(notice)
+    shown.sort(key=lambda n: str(n.get("date", "")), reverse=True)
+    return shown
 
 
 def shown_months(today: date) -> list[date]:
@@ -80,8 +146,22 @@ def shown_months(today: date) -> list[date]:
     return [date((index + k) // 12, (index + k) % 12 + 1, 1) for k in MONTHS_SHOWN]
 
 
-def _french_date(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+def _french_date(value) -> str:
+    """« 03/11/2014 » from a date or an ISO string; "" when there is none."""
+    if not value:
+        return ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return day.strftime("%d/%m/%Y")
+
+
+def _page_id(value: str) -> str:
+    """A name safe in a page's path (ids are hex; anything else is dropped)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "", value)
+
+
+def message_id(message: dict) -> str:
+    """A message's id: its attribute, else the end of its sort key (MESSAGE#<instant>#<id>)."""
+    return _page_id(str(message.get("message_id") or message["sk"].rsplit("#", 1)[-1]))
 
 
 def _request_instant(request: dict) -> datetime:
@@ -191,16 +271,20 @@ class FamilyPages:
             self._environment.globals["portail"] = layout_globals(self.commune)
         return self._environment
 
-    def render(self, state: FamilyState, rank: int, now: datetime, only: list[str] | None = None) -> dict[str, str]:
-        """{path under famille/<key>/: HTML} for one responsable's view of the family."""
+    def render(self, state: FamilyState, rank: int, now: datetime, only: list[str] | None = None,
+               notices: list[dict] | None = None) -> dict[str, str]:
+        """{path under famille/<key>/: HTML} for one responsable's view of the family;
+        `notices` are the current notices for all parents (`current_notices`)."""
         page_key = state.profile["page_key"]
         home = f"/famille/{page_key}/"
         responsable = next((r for r in state.responsables if int(r["rank"]) == rank), state.responsables[0])
-        months = shown_months(now.astimezone(self.commune.tz).date())
+        today = now.astimezone(self.commune.tz).date()
+        months = shown_months(today)
+        this_month = months[MONTHS_SHOWN.index(0)]
         children = [
             {**c, "birth_date": _french_date(c["birth_date"]),
-             "month_href": home + month_page_path(c["child_id"], months[MONTHS_SHOWN.index(0)])
-             if c.get("services") else None}
+             "month_href": home + month_page_path(c["child_id"], this_month) if c.get("services") else None,
+             "months": [self._month_link(c["child_id"], m, home) for m in months] if c.get("services") else []}
             for c in state.children
         ]
         context = {
@@ -211,22 +295,177 @@ class FamilyPages:
             "children": children,
             "unread": state.unread_messages,
             "now": now,
+            "today_label": french_day(today),
         }
-        pages = {
-            path: self.environment.get_template(template).render(current=name, **context)
-            for name, (template, path) in PAGES.items()
-            if only is None or name in only
+
+        def wanted(name: str) -> bool:
+            return only is None or name in only
+
+        def page(template: str, name: str, **extra) -> str:
+            section = MENU_SECTIONS.get(name.split(":")[0], name)
+            return self.environment.get_template(template).render(current=name, section=section, **context, **extra)
+
+        account = None
+        if any(wanted(name) for name in ("accueil", "factures", "releve")):
+            account = statement.account(state.operations, state.invoices, today, self._year_start())
+        extras = {
+            "accueil": lambda: {"account": self._account_view(account), "unpaid": self._unpaid_view(account),
+                                "notices": [self._notice_view(n) for n in (notices or [])[:NOTICES_SHOWN]]},
+            "factures": lambda: {"invoices": self._invoices_view(state, account)},
+            "reglements": lambda: {"payments": self._payments_view(state)},
+            "demandes": lambda: self._requests_context(state),
         }
+        pages = {}
+        for name, (template, path) in PAGES.items():
+            if wanted(name):
+                pages[path] = page(template, name, **extras.get(name, dict)())
+        if wanted("releve"):
+            years = sorted({y.school_year for y in account.years} | {account.current_year})
+            for year in years:
+                html = page(STATEMENT_TEMPLATE, "releve", **self._statement_context(account, year, years, home))
+                pages[f"releve/{year}/index.html"] = html
+                if year == account.current_year:
+                    pages["releve/index.html"] = html
+        if wanted("messages"):
+            messages = self._messages_view(state, home)
+            pages["messages/index.html"] = page(INBOX_TEMPLATE, "messages", messages=messages)
+            for message in messages:
+                pages[f"messages/{message['id']}/index.html"] = page(MESSAGE_TEMPLATE, "message", message=message)
         for child in state.children:
             if not child.get("services"):
                 continue
             for month in months:
                 name = month_page_name(child["child_id"], month)
-                if only is None or name in only:
-                    pages[month_page_path(child["child_id"], month) + "index.html"] = (
-                        self.environment.get_template(MONTH_TEMPLATE).render(
-                            current=name, **context, **self.month_context(state, child, month, months, now, home)))
+                if wanted(name):
+                    pages[month_page_path(child["child_id"], month) + "index.html"] = page(
+                        MONTH_TEMPLATE, name, **self.month_context(state, child, month, months, now, home))
         return pages
+
+    def _year_start(self) -> tuple[int, int]:
+        month, day = (int(part) for part in self.commune.commune.school_year_start.split("-"))
+        return month, day
+
+    # --- the dashboard, invoices, payments, statement ---------------------------------------
+
+    @staticmethod
+    def _account_view(account: statement.Account) -> dict:
+        return {"balance": euros(account.balance), "owes": account.balance < 0}
+
+    @staticmethod
+    def _unpaid_view(account: statement.Account) -> dict:
+        return {
+            "invoices": [{"number": i.number, "invoice_date": _french_date(i.invoice_date),
+                          "due_date": _french_date(i.due_date), "total": euros(i.total),
+                          "left": euros(i.left_to_pay), "pdf_href": invoice_pdf_href(i.number)}
+                         for i in account.unpaid],
+            "total": euros(account.unpaid_total),
+        }
+
+    @staticmethod
+    def _notice_view(notice: dict) -> dict:
+        return {"title": notice.get("title", ""), "url": notice.get("url", ""),
+                "summary": notice.get("summary", ""), "date": _french_date(notice.get("date"))}
+
+    @staticmethod
+    def _invoices_view(state: FamilyState, account: statement.Account) -> list[dict]:
+        unpaid = {i.number for i in account.unpaid}
+        views = []
+        for item in sorted(state.invoices, key=lambda i: (str(i.get("invoice_date", "")), str(i["number"])),
+                           reverse=True):
+            left = statement.left_to_pay(item)
+            paid = item.get("paid_amount") or 0
+            views.append({
+                "number": str(item["number"]), "period": item.get("period_label", ""),
+                "responsable": item.get("responsable_name", ""),
+                "invoice_date": _french_date(item.get("invoice_date")), "due_date": _french_date(item.get("due_date")),
+                "total": euros(item.get("total") or 0), "paid": euros(paid), "left": euros(left),
+                "state": "payée" if left == 0 else ("à payer" if str(item["number"]) in unpaid else "à venir"),
+                "pdf_href": invoice_pdf_href(str(item["number"])),
+            })
+        return views
+
+    @staticmethod
+    def _payments_view(state: FamilyState) -> list[dict]:
+        views = []
+        for item in sorted(state.payments, key=lambda p: p["sk"], reverse=True):
+            allocations = item.get("allocations")
+            if allocations is None:  # before the billing contract: the invoices' numbers only
+                allocations = [{"invoice_number": n} for n in item.get("invoice_numbers", [])]
+            views.append({
+                "date": _french_date(item.get("date")), "mode": item.get("mode", ""),
+                "amount": euros(item.get("amount") or 0),
+                "invoices": [{"number": a["invoice_number"],
+                              "amount": euros(a["amount"]) if a.get("amount") is not None else ""}
+                             for a in allocations],
+                "unallocated": euros(item["unallocated"]) if item.get("unallocated") else "",
+            })
+        return views
+
+    @staticmethod
+    def _statement_context(account: statement.Account, year: str, years: list[str], home: str) -> dict:
+        shown = account.year(year)
+        return {
+            "school_year": year,
+            "years": [{"label": y, "href": f"{home}releve/{y}/", "current": y == year} for y in years],
+            "opening_balance": euros(shown.opening_balance),
+            "operations": [{"number": o.number, "date": _french_date(o.day), "description": o.description,
+                            "regie": o.regie, "debit": euros(o.debit) if o.debit else "",
+                            "credit": euros(o.credit) if o.credit else ""} for o in shown.operations],
+            "total_debit": euros(shown.total_debit),
+            "total_credit": euros(shown.total_credit),
+            "balance": euros(shown.balance),
+            "owes": shown.balance < 0,
+        }
+
+    # --- messages and requests ------------------------------------------------------------
+
+    def _local_moment(self, value) -> str:
+        instant = datetime.fromisoformat(str(value))
+        local = (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(self.commune.tz)
+        return f"{french_day(local.date())} à {_hours(local)}"
+
+    def _messages_view(self, state: FamilyState, home: str) -> list[dict]:
+        views = []
+        for item in sorted(state.messages, key=lambda m: m["sk"], reverse=True):
+            identifier = message_id(item)
+            if not identifier:
+                continue
+            sent = item.get("sent_at") or item["sk"].split("#")[1]
+            views.append({
+                "id": identifier, "href": f"{home}messages/{identifier}/",
+                "subject": item.get("subject") or "(sans objet)", "sender": item.get("sender", ""),
+                "sent": self._local_moment(sent),
+                "unread": not item.get("read_at"),
+                "read": self._local_moment(item["read_at"]) if item.get("read_at") else "",
+                # Rendered and sanitised at send time by `portail messages send`; a message
+                # the function itself wrote carries Markdown only: its safe subset here.
+                "body_html": item.get("body_html") or safe_markdown.render(item.get("body_markdown", "")),
+            })
+        return views
+
+    def _requests_context(self, state: FamilyState) -> dict:
+        names = {c["child_id"]: c["first_name"] for c in state.children}
+        days = {d["sk"]: d for d in state.days}
+        ordered = sorted(state.requests, key=lambda r: r["sk"], reverse=True)
+        return {"requests": [self._demand_view(r, names, days) for r in ordered[:REQUESTS_SHOWN]],
+                "requests_total": len(ordered), "requests_shown": REQUESTS_SHOWN}
+
+    def _demand_view(self, request: dict, names: dict, days: dict) -> dict:
+        view = self._request_view(request)
+        child_id = request.get("child_id", "")
+        view["child"] = names.get(child_id, "")
+        view["kind"] = REQUEST_KINDS.get(request.get("type", "booking"), "Demande")
+        if view["kind"] == REQUEST_KINDS["booking"] and view["channel"] == "paper":
+            view["kind"] = "Planning papier"
+        for item, raw in zip(view["items"], request.get("items", []), strict=True):
+            item["action"] = ACTION_NOUNS.get(raw.get("action", ""), "")
+            if raw.get("status") == "received":
+                item["status_label"] = "reçu"
+            # A day that waited for a seat: what became of it since.
+            current = days.get(f"DAY#{child_id}#{str(raw.get('date', ''))[:10]}#{raw.get('service', '')}")
+            if raw.get("status") == "pending" and current and current.get("status") != "pending":
+                item["now_label"] = STATUS_LABELS.get(current["status"], current["status"])
+        return view
 
     # --- the month page -----------------------------------------------------------------
 
@@ -377,23 +616,119 @@ class FamilyPages:
 
     def publish(self, page_key: str, pages: dict[str, str]) -> None:
         for path, html in pages.items():
-            self.s3.put_object(
-                Bucket=self.bucket, Key=f"famille/{page_key}/{path}", Body=html.encode("utf-8"),
-                ContentType="text/html; charset=utf-8", CacheControl=PAGE_CACHE_CONTROL,
-            )
+            self._put(page_key, path, html)
 
-    def export(self, storage: Storage, family_number: str, now: datetime, only: list[str] | None = None) -> int:
-        """Re-renders a family's pages (all, or `only` those named); returns how many."""
+    def _put(self, page_key: str, path: str, html: str) -> None:
+        self.s3.put_object(
+            Bucket=self.bucket, Key=f"famille/{page_key}/{path}", Body=html.encode("utf-8"),
+            ContentType="text/html; charset=utf-8", CacheControl=PAGE_CACHE_CONTROL,
+        )
+
+    def notices(self, storage: Storage, now: datetime) -> list[dict]:
+        """The notices for all parents current at `now`: one GetItem."""
+        return current_notices(storage.get(NOTICES_PK, NOTICES_SK), now)
+
+    def export(self, storage: Storage, family_number: str, now: datetime, only: list[str] | None = None,
+               *, state: FamilyState | None = None) -> int:
+        """Re-renders a family's pages (all, or `only` those named); returns how many.
+        `state`: the family's state when the caller has just read it (saves the Query)."""
         if only is not None and not only:
             return 0
-        return self.export_state(storage.family_state(family_number), now, only)
+        if state is None:
+            state = storage.family_state(family_number)
+        notices = self.notices(storage, now) if only is None or "accueil" in only else None
+        return self.export_state(state, now, only, notices)
 
-    def export_state(self, state: FamilyState, now: datetime, only: list[str] | None = None) -> int:
+    def export_state(self, state: FamilyState, now: datetime, only: list[str] | None = None,
+                     notices: list[dict] | None = None) -> int:
         """Renders and writes the pages of a family state already read."""
         if state.profile is None:
             return 0
         # The pages show the first responsable; a second one (separated parents) sees the
-        # same family pages (the booked days say who booked each).
-        pages = self.render(state, 1, now, only)
+        # same family pages (the booked days, invoices and payments say whose they are).
+        pages = self.render(state, 1, now, only, notices)
         self.publish(state.profile["page_key"], pages)
         return len(pages)
+
+    def export_all(self, storage: Storage, now: datetime, states: Iterable[FamilyState] | None = None) -> ExportReport:
+        """Every family's pages (the nightly run, `portail build --families`): the notices
+        are read once; the families one Query each (`storage.family_numbers()`), unless
+        `states` are given (the command line reads them all from one Scan). A family that
+        fails is logged and counted; the others are exported all the same.
+
+        S3 answers a PUT in tens of milliseconds and a family has about twenty pages: a
+        family's pages are uploaded by UPLOAD_THREADS threads while the next family is
+        read and rendered, so that thousands of families fit in one Lambda run."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        report = ExportReport()
+        notices = self.notices(storage, now)
+        if states is None:
+            states = (_LazyState(storage, number) for number in storage.family_numbers())
+
+        def failed(number) -> None:
+            log.exception("family %s: pages not exported", number)
+            report.failed.append(str(number))
+
+        def settle(number, futures) -> None:
+            try:
+                for future in futures:
+                    future.result()
+            except Exception:  # noqa: BLE001 - one family must not stop the others' export
+                failed(number)
+                return
+            report.pages += len(futures)
+            report.families += 1
+
+        pending = None
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            for state in states:
+                number = state.number if isinstance(state, _LazyState) else (state.profile or {}).get("family_number")
+                try:
+                    if isinstance(state, _LazyState):
+                        state = state.read()
+                    if state.profile is None:
+                        continue
+                    pages = self.render(state, 1, now, None, notices)
+                except Exception:  # noqa: BLE001 - one family must not stop the others' export
+                    failed(number)
+                    continue
+                key = state.profile["page_key"]
+                futures = [pool.submit(self._put, key, path, html) for path, html in pages.items()]
+                if pending:
+                    settle(*pending)
+                pending = (number, futures)
+            if pending:
+                settle(*pending)
+        return report
+
+
+@dataclass
+class ExportReport:
+    families: int = 0
+    pages: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _LazyState:
+    """A family read when its turn comes (one Query), so that a failing read is that
+    family's failure only, and memory holds one family at a time."""
+
+    storage: Storage
+    number: str
+
+    def read(self) -> FamilyState:
+        return self.storage.family_state(self.number)
+
+
+def invoice_pdf_href(number: str) -> str:
+    """The function's address of an invoice's PDF (ownership checked there)."""
+    return f"/api/invoices/{quote(number, safe='')}/pdf"
+
+
+# What the « liste des demandes » calls each kind of request and each action.
+REQUEST_KINDS = {"booking": "Réservation en ligne", "certificate": "Certificat médical",
+                 "staff_decision": "Décision du service enfance"}
+ACTION_NOUNS = {"reserve": "réservation", "cancel": "annulation", "absence": "absence",
+                "certificate": "certificat médical", "accept": "acceptation", "refuse": "refus"}

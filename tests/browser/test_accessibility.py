@@ -55,6 +55,12 @@ FAMILY_PAGES = [
     "",  # accueil
     "compte/",
     "enfants/1/2014-12/",  # CONNIE's December 2014: bookings, holidays (P) and Christmas (F)
+    "enfants/",  # Mes enfants
+    "factures/",  # Mes factures
+    "reglements/",  # Mes règlements
+    "releve/2014-2015/",  # Relevé de compte (releve/ shows the same current year)
+    "messages/",  # Boîte de réception (a message's own page: tests/browser/test_family_pages.py)
+    "demandes/",  # Liste des demandes
 ]
 
 

@@ -191,6 +191,31 @@ async function submitBooking(event) {
   }
 }
 
+// --- A message's page: opening it marks it read (the form data-lire) -----------------
+// The function answers 204 after re-rendering the inbox and the dashboard; the form
+// gives way to a sentence. Without script (or when this fails), the form's button does
+// the same: a form post, 303 back to the page re-rendered as read.
+async function markRead(form) {
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ csrf_token: new FormData(form).get("csrf_token") }),
+    });
+    if (!response.ok) return;
+    const done = document.createElement("p");
+    done.setAttribute("role", "status");
+    done.textContent = "Ce message est marqué comme lu.";
+    form.replaceWith(done);
+  } catch (error) {
+    // The button stays: the parent marks it read by hand.
+  }
+}
+
+for (const form of document.querySelectorAll("form[data-lire]")) {
+  markRead(form);
+}
 for (const form of document.querySelectorAll("form[data-json]")) {
   form.addEventListener("submit", submitJson);
 }
