@@ -184,11 +184,6 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
 
     `documents` and `mailer` (the invoices' PDFs and announcements): by default those of
     the embedded AWS of `portail serve`, none elsewhere (then invoices have no PDF yet)."""
-    from portail import moto_transactions
-
-    # The demo runs on moto (embedded AWS, tests): without this, every action of the
-    # invoicing and payment transactions would copy the whole table (see the module).
-    moto_transactions.install()
     shift = year_shift(commune, now.astimezone(commune.tz).date())
 
     imported: list[ParsedFiles] = []

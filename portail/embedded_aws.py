@@ -101,6 +101,11 @@ class EmbeddedAWS:
         try:
             from moto.server import DomainDispatcherApplication, create_backend_app
 
+            from portail import moto_transactions
+
+            # Without it, every action of a transaction copies the whole table (see there).
+            moto_transactions.install()
+
             app = SerialWSGI(DomainDispatcherApplication(create_backend_app))
             self._server = make_server(
                 self.host,

@@ -55,6 +55,14 @@ def _new_storage():
     return Storage(client, table.table_name())
 
 
+def pytest_configure(config):
+    """moto as the embedded AWS runs it: no whole-table copy per transaction action
+    (portail/moto_transactions.py), in every test process."""
+    from portail import moto_transactions
+
+    moto_transactions.install()
+
+
 @pytest.fixture
 def aws():
     """moto in-process, for single-threaded tests (race tests use the embedded server)."""
