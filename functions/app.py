@@ -471,17 +471,31 @@ def read_message(message_id):
 
 # --- nightly re-export (issue 5) ---------------------------------------------------------
 
-# Every night at 01:00 UTC (02:00 in Paris in winter, 03:00 in summer: EventBridge rules
-# know only UTC), after the deadlines of 23:59: every family's pages are rendered again,
-# so a day whose deadline has passed is no longer offered, the balance is « à la date
-# du » the new day and an expired notice is gone.
-NIGHTLY_EXPORT = "cron(0 1 * * ? *)"
+# Every night from 01:00 UTC (02:00 in Paris in winter, 03:00 in summer: EventBridge
+# rules know only UTC), after the deadlines of 23:59: every family's pages are rendered
+# again, so a day whose deadline has passed is no longer offered, the balance is « à la
+# date du » the new day and an expired notice is gone. One invocation every 5 minutes
+# for an hour, each exporting one slice of the families (pages.nightly_slice), so that
+# no invocation nears Lambda's 15 minutes, however many families the commune has.
+NIGHTLY_EXPORT = "cron(0/5 1 * * ? *)"
 
 
 @app.schedule(NIGHTLY_EXPORT, name="nightly-export")
 def nightly_export(event):
-    report = family_pages().export_all(storage(), clock.now())
-    app.log.info("nightly export: %d families, %d pages", report.families, report.pages)
+    from datetime import datetime
+
+    from chalicelib.pages import NIGHTLY_SLICES, nightly_slice
+
+    now = clock.now()
+    try:  # the time the run was scheduled for (a retried run keeps it)
+        scheduled_at = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        scheduled_at = now
+    index = nightly_slice(scheduled_at)
+    report = family_pages().export_all(storage(), now, family_slice=(index, NIGHTLY_SLICES))
+    app.log.info("nightly export, slice %d/%d: %d families, %d pages written, %d unchanged",
+                 index + 1, NIGHTLY_SLICES, report.families, report.pages, report.unchanged)
     if report.failed:  # each one's traceback is logged by export_all
         app.log.error("nightly export: %d families not exported: %s", len(report.failed), ", ".join(report.failed))
-    return {"families": report.families, "pages": report.pages, "failed": report.failed}
+    return {"slice": index, "families": report.families, "pages": report.pages,
+            "unchanged": report.unchanged, "failed": report.failed}

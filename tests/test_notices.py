@@ -135,21 +135,43 @@ def test_an_expired_notice_disappears_at_the_nightly_export(client, storage, fam
         return text(body.decode())
 
     assert "Vacances de Noël" in words() and "vendredi 28 novembre 2014" in words()
-    # The night after the Expires day (1 December), 02:00 in Paris: the scheduled run.
+    # The night after the Expires day (1 December), from 02:00 in Paris: the scheduled
+    # runs, one every 5 minutes for an hour, each exporting its slice of the families.
     frozen_clock("2014-12-02T02:00:00+01:00")
-    answer = client.lambda_.invoke("nightly-export", client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
-    assert (answer.payload["families"], answer.payload["failed"]) == (2, [])
-    assert answer.payload["pages"] >= 2 * 9  # every page of both families
+    answers = [nightly(client, f"2014-12-02T01:{minute:02d}:00Z").payload for minute in range(0, 60, 5)]
+    assert sorted(a["slice"] for a in answers) == list(range(12))
+    assert sum(a["families"] for a in answers) == 2 and not any(a["failed"] for a in answers)
     assert "Vacances de Noël" not in words() and "Sortie au cirque" in words()
     assert "À la date du mardi 2 décembre 2014" in words()
+    # A page the night did not change is not written again (each PUT is paid).
+    written = sum(a["pages"] for a in answers)
+    assert 2 <= written < sum(a["pages"] + a["unchanged"] for a in answers)
+
+
+def nightly(client, scheduled_at: str):
+    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                            resources=[])
+    return client.lambda_.invoke("nightly-export", {**event, "time": scheduled_at})
 
 
 def test_the_nightly_export_runs_at_night_in_paris():
     from app import NIGHTLY_EXPORT, app
 
     source = next(s for s in app.event_sources if s.name == "nightly-export")
-    assert source.schedule_expression == NIGHTLY_EXPORT == "cron(0 1 * * ? *)"  # 01:00 UTC: 02:00 or 03:00 in Paris
+    # Every 5 minutes from 01:00 to 01:55 UTC: from 02:00 (winter) or 03:00 (summer) in Paris.
+    assert source.schedule_expression == NIGHTLY_EXPORT == "cron(0/5 1 * * ? *)"
+
+
+def test_each_family_is_in_exactly_one_nightly_slice_and_the_slices_are_even():
+    from datetime import UTC, datetime
+
+    from chalicelib.pages import NIGHTLY_SLICES, in_slice, nightly_slice
+
+    runs = [nightly_slice(datetime(2014, 12, 2, 1, minute, tzinfo=UTC)) for minute in range(0, 60, 5)]
+    assert runs == list(range(NIGHTLY_SLICES))  # the hour's twelve runs cover the twelve slices
+    numbers = [str(381623867924 + n) for n in range(3000)]
+    sizes = [sum(in_slice(n, index, NIGHTLY_SLICES) for n in numbers) for index in range(NIGHTLY_SLICES)]
+    assert sum(sizes) == 3000 and max(sizes) < 1.3 * 3000 / NIGHTLY_SLICES
 
 
 def test_portail_build_families_stores_the_notices_and_exports_every_family(storage, families, monkeypatch,

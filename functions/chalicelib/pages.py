@@ -76,6 +76,30 @@ NOTICES_SHOWN = 5  # on the dashboard, the most recent current ones
 REQUESTS_SHOWN = 100
 # Concurrent S3 PUTs of `export_all` (boto3 clients are thread-safe).
 UPLOAD_THREADS = 8
+# The nightly run is split in slices of families, one per scheduled invocation, so that
+# each slice ends well within Lambda's 15 minutes however many families there are.
+NIGHTLY_SLICES = 12
+NIGHTLY_SLICE_MINUTES = 5
+
+
+def nightly_slice(scheduled_at: datetime) -> int:
+    """Which slice of the families a nightly invocation exports: the runs are scheduled
+    every NIGHTLY_SLICE_MINUTES within one hour (app.NIGHTLY_EXPORT), the minute says which."""
+    return (scheduled_at.minute // NIGHTLY_SLICE_MINUTES) % NIGHTLY_SLICES
+
+
+def in_slice(family_number: str, index: int, count: int) -> bool:
+    """A family's slice: a stable hash of its number, so each family is in exactly one."""
+    import zlib
+
+    return zlib.crc32(str(family_number).encode()) % count == index
+
+
+def page_etag(html: str) -> str:
+    """The ETag S3 gives a page stored in one PUT (SSE-S3): the MD5 of its bytes, quoted."""
+    import hashlib
+
+    return '"' + hashlib.md5(html.encode("utf-8"), usedforsecurity=False).hexdigest() + '"'
 
 
 # The month pages exported around the clock's month: the previous one (absences of
@@ -624,6 +648,15 @@ class FamilyPages:
             ContentType="text/html; charset=utf-8", CacheControl=PAGE_CACHE_CONTROL,
         )
 
+    def _stored_etags(self, page_key: str) -> dict[str, str]:
+        """{path under the family's folder: ETag} of its stored pages."""
+        prefix = f"famille/{page_key}/"
+        etags = {}
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                etags[entry["Key"][len(prefix):]] = entry["ETag"]
+        return etags
+
     def notices(self, storage: Storage, now: datetime) -> list[dict]:
         """The notices for all parents current at `now`: one GetItem."""
         return current_notices(storage.get(NOTICES_PK, NOTICES_SK), now)
@@ -650,7 +683,8 @@ class FamilyPages:
         self.publish(state.profile["page_key"], pages)
         return len(pages)
 
-    def export_all(self, storage: Storage, now: datetime, states: Iterable[FamilyState] | None = None) -> ExportReport:
+    def export_all(self, storage: Storage, now: datetime, states: Iterable[FamilyState] | None = None,
+                   family_slice: tuple[int, int] | None = None) -> ExportReport:
         """Every family's pages (the nightly run, `portail build --families`): the notices
         are read once; the families one Query each (`storage.family_numbers()`), unless
         `states` are given (the command line reads them all from one Scan). A family that
@@ -658,13 +692,18 @@ class FamilyPages:
 
         S3 answers a PUT in tens of milliseconds and a family has about twenty pages: a
         family's pages are uploaded by UPLOAD_THREADS threads while the next family is
-        read and rendered, so that thousands of families fit in one Lambda run."""
+        read and rendered. Only the pages whose content changed are written: one
+        ListObjectsV2 of the family's folder gives the stored pages' ETags (a night
+        changes the dashboard's date and the months whose deadlines passed, not the
+        twenty pages; a PUT costs as much as the LIST). `family_slice` = (index, count) exports
+        only the families of that slice (the nightly run's invocations, `in_slice`)."""
         from concurrent.futures import ThreadPoolExecutor
 
         report = ExportReport()
         notices = self.notices(storage, now)
         if states is None:
-            states = (_LazyState(storage, number) for number in storage.family_numbers())
+            states = (_LazyState(storage, number) for number in storage.family_numbers()
+                      if family_slice is None or in_slice(number, *family_slice))
 
         def failed(number) -> None:
             log.exception("family %s: pages not exported", number)
@@ -694,7 +733,14 @@ class FamilyPages:
                     failed(number)
                     continue
                 key = state.profile["page_key"]
-                futures = [pool.submit(self._put, key, path, html) for path, html in pages.items()]
+                try:
+                    stored = self._stored_etags(key)
+                except Exception:  # noqa: BLE001 - one family must not stop the others' export
+                    failed(number)
+                    continue
+                changed = {path: html for path, html in pages.items() if stored.get(path) != page_etag(html)}
+                report.unchanged += len(pages) - len(changed)
+                futures = [pool.submit(self._put, key, path, html) for path, html in changed.items()]
                 if pending:
                     settle(*pending)
                 pending = (number, futures)
@@ -706,7 +752,8 @@ class FamilyPages:
 @dataclass
 class ExportReport:
     families: int = 0
-    pages: int = 0
+    pages: int = 0  # pages written
+    unchanged: int = 0  # pages rendered the same as the stored ones, not written again
     failed: list[str] = field(default_factory=list)
 
 
