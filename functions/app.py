@@ -365,6 +365,8 @@ def absence_certificate():
             "source": source_address(request), "child_id": child_id,
             "dates": certificate["dates"], "document_key": upload["key"]}),
     ])
+    # The request now shows in « Liste des demandes »: that page is rendered again.
+    family_pages().export(storage(), session.family_number, now, only=["demandes"])
     return {"upload": upload,
             "message": "Envoyez maintenant le fichier du certificat médical : ce formulaire d'envoi "
                        "reste valable 5 minutes."}

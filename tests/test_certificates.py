@@ -275,3 +275,13 @@ def test_staff_cannot_record_for_an_unknown_child_or_bad_dates(storage, families
         docs.record_staff_certificate(storage, "100", "1", ["10/12/2014"], GUIDE_NOW)
     assert bad.value.code == "invalid_request"
     assert all_items(storage) == before
+
+
+def test_the_list_of_requests_shows_the_certificate_at_once(client, cookie, families):
+    import boto3
+
+    assert submit(client, cookie).status_code == 200
+    key = f"famille/{families['A']['page_key']}/demandes/index.html"
+    page = boto3.client("s3", region_name="eu-west-3").get_object(Bucket=bucket_name("pages"), Key=key)
+    html = page["Body"].read().decode()
+    assert "Certificat médical reçu" in html
