@@ -495,3 +495,13 @@ def test_the_reset_page_reads_its_token_from_the_fragment(output):
     assert 'id="erreur-invalid-token"' in html and 'id="erreur-weak-password"' in html
     forgot = (output / "mot-de-passe" / "oublie" / "index.html").read_text(encoding="utf-8")
     assert 'action="/api/password/forgot"' in forgot and 'id="demande-envoyee"' in forgot
+
+
+def test_the_403_page_says_why_and_leads_to_the_login_page(output):
+    from chalicelib.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
+
+    html = (output / "403.html").read_text(encoding="utf-8")
+    assert 'href="/connexion/"' in html.split("<main", 1)[1]  # in the page, not only the menu
+    text = _text(html)
+    assert f"{IDLE_TIMEOUT.seconds // 60} minutes sans activité" in text
+    assert f"{ABSOLUTE_TIMEOUT.seconds // 3600} heures après la connexion" in text
