@@ -117,3 +117,22 @@ def test_the_month_page_at_360_px_without_console_error(new_context):
     assert widths["page"] <= widths["viewport"] == 360, widths  # the page never scrolls sideways
     assert widths["table"] > widths["region"], widths  # the grid scrolls in its own region
     assert errors == [], "\n".join(errors)
+
+
+def test_an_absence_declared_after_the_deadline(new_context):
+    """Today's canteen is past its deadline: the box declares an absence, not a cancellation.
+    The day before was already an absence, so the function says this one is not billed
+    once a certificate is given (DESIGN §3, Absences)."""
+    page = new_context().new_page()
+    log_in(page, "ztest")
+    page.get_by_role("link", name="CONNIE").click()
+    expect(page).to_have_url(MONTH_PATH)
+    today = "vendredi 28 novembre 2014"
+    expect(page.get_by_label(f"Annuler RESTAURATION le {today}", exact=True)).to_have_count(0)
+    page.get_by_label(f"Déclarer une absence : RESTAURATION le {today}", exact=True).check()
+    send(page, javascript=True)
+    expect(page.locator("#resultat")).to_contain_text(
+        f"{today}, RESTAURATION : absent. Absence enregistrée : ce jour n'est pas facturé sur présentation "
+        "d'un certificat médical.")
+    # Nothing more to do on that day: its box is gone.
+    expect(page.get_by_label(f"Déclarer une absence : RESTAURATION le {today}", exact=True)).to_have_count(0)
