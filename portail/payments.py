@@ -293,6 +293,6 @@ def report_lines(results: list[ImportedPayment], dry_run: bool) -> list[str]:
     credit = to_decimal(sum((r.unallocated for r in imported), Decimal(0)))
     already = len(results) - len(imported)
     verb = "à importer (vérification seule, rien n'est écrit)" if dry_run else "importé(s)"
-    lines.append(f"Règlements {verb} : {len(imported)}, total {euros(total)} ; crédit non affecté : {euros(credit)}"
+    lines.append(f"Règlement(s) {verb} : {len(imported)}, total {euros(total)} ; crédit non affecté : {euros(credit)}"
                  + (f" ; déjà importé(s) : {already}" if already else "") + ".")
     return lines

@@ -125,7 +125,7 @@ def test_importing_the_same_file_again_imports_nothing_twice(storage, commune, t
     assert main(["payments", "import", str(path)]) == 0
     out = capsys.readouterr().out
     assert "ligne 2 : famille 300, 2,00\u00a0€ (chèque, 20/11/2014) : affecté à FAC-000001 (2,00\u00a0€)" in out
-    assert "Règlements importé(s) : 2, total 4,00\u00a0€" in out
+    assert "Règlement(s) importé(s) : 2, total 4,00\u00a0€" in out
     assert main(["payments", "import", str(path)]) == 0
     assert "déjà importé" in capsys.readouterr().out
     assert len(items(storage, "PAYMENT#")) == 2
