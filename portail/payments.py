@@ -97,12 +97,9 @@ def parse_mode(text: str) -> str:
 
 
 def parse_date(text: str) -> date:
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            pass
-    raise ValueError(f"date « {text} » invalide (JJ/MM/AAAA ou AAAA-MM-JJ)")
+    from portail.staff import read_date
+
+    return read_date(text)
 
 
 def fingerprint(day: date, family: str, invoice: str | None, amount: Decimal, mode: str, occurrence: int) -> str:

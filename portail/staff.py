@@ -51,14 +51,22 @@ class StaffError(Exception):
 
 # --- small parsers -------------------------------------------------------------------------
 
-def parse_day(value: str) -> date:
-    """JJ/MM/AAAA or AAAA-MM-JJ (argparse `type`: a bad date is a usage error)."""
+def read_date(text: str) -> date:
+    """JJ/MM/AAAA or AAAA-MM-JJ, the two ways staff write a day (files and commands)."""
     for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
         try:
-            return datetime.strptime(value.strip(), pattern).date()
+            return datetime.strptime(text.strip(), pattern).date()
         except ValueError:
             pass
-    raise argparse.ArgumentTypeError(f"date « {value} » invalide (JJ/MM/AAAA ou AAAA-MM-JJ)")
+    raise ValueError(f"date « {text} » invalide (JJ/MM/AAAA ou AAAA-MM-JJ)")
+
+
+def parse_day(value: str) -> date:
+    """read_date as an argparse `type`: a bad date is a usage error."""
+    try:
+        return read_date(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def service_code(name: str, commune: Commune) -> str:

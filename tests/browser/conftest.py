@@ -8,7 +8,6 @@ never a skip: CI must run these tests.
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from portail.screenshots import stop_portal
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,12 +77,7 @@ def portal(tmp_path_factory):
         time.sleep(0.1)
     assert f"Portail Famille : http://127.0.0.1:{port}/" in log_path.read_text()
     yield f"http://127.0.0.1:{port}"
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_portal(process)
 
 
 @pytest.fixture(scope="module")
