@@ -94,6 +94,9 @@ def serve(
     saved_environment = dict(os.environ)
     main_thread = threading.current_thread() is threading.main_thread()
     previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+    # Ctrl-C stops the portal even when it was started with SIGINT ignored (a background
+    # job of a non-interactive shell, CI): Python keeps an inherited SIG_IGN otherwise.
+    previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler) if main_thread else None
     aws = server = None
     try:
         if now is not None:
@@ -145,5 +148,6 @@ def serve(
             aws.stop()
         if main_thread:
             signal.signal(signal.SIGTERM, previous_sigterm)
+            signal.signal(signal.SIGINT, previous_sigint)
         os.environ.clear()
         os.environ.update(saved_environment)

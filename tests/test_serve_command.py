@@ -34,6 +34,9 @@ def portal(tmp_path):
         [sys.executable, "-m", "portail.cli", "serve", "--demo", "--port", str(port), "--aws-port", "0",
          "--now", "2014-11-28T12:00:00+01:00", "--output", str(tmp_path / "output")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Started as a background job of a script would be, with SIGINT ignored: Ctrl-C
+        # (the SIGINT the test sends) must stop the portal all the same.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     lines = []
     deadline = time.monotonic() + 60
