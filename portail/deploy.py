@@ -385,6 +385,15 @@ def _function_role(stage: str) -> dict:
                         "Resource": _sub("${PagesBucket.Arn}/famille/*"),
                     },
                     {
+                        # The nightly export lists a family's folder to write only the
+                        # pages that changed (their ETags): listing famille/ only.
+                        "Sid": "ListeDesPagesDesFamilles",
+                        "Effect": "Allow",
+                        "Action": "s3:ListBucket",
+                        "Resource": {"Fn::GetAtt": ["PagesBucket", "Arn"]},
+                        "Condition": {"StringLike": {"s3:prefix": "famille/*"}},
+                    },
+                    {
                         # Presigned GETs (invoice PDFs) and POSTs (certificates) are signed
                         # with this role: it must hold what the parent is handed.
                         "Sid": "Documents",

@@ -266,6 +266,10 @@ def test_the_functions_role_holds_only_what_they_use(resources):
         assert all(not action.endswith("*") for action in actions), statement["Sid"]
         assert statement["Resource"] != "*"
     assert by_sid["PagesDesFamilles"]["Resource"] == {"Fn::Sub": "${PagesBucket.Arn}/famille/*"}
+    # The nightly export reads the stored pages' ETags (pages.FamilyPages._stored_etags).
+    listing = by_sid["ListeDesPagesDesFamilles"]
+    assert (listing["Action"], listing["Resource"]) == ("s3:ListBucket", {"Fn::GetAtt": ["PagesBucket", "Arn"]})
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "famille/*"}}
     assert "parameter/${AWS::StackName}/*" in by_sid["Secrets"]["Resource"]["Fn::Sub"]
     assert not any("SiteBucket" in json.dumps(s["Resource"]) for s in statements)  # publish is the operator's
 
