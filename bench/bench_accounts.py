@@ -53,7 +53,8 @@ def main() -> None:
                 login_times.append(time.perf_counter() - start)
                 assert response.status_code == 200, response.body
                 cookies = response.headers["Set-Cookie"]
-                cookie = next(c for c in cookies if c.startswith("__Host-session")).split(";")[0]
+                cookie = "; ".join(next(c for c in cookies if c.startswith(name)).split(";")[0]
+                                   for name in ("__Host-session=", "__Host-csrf="))
             login_trips = dict(trips.by_operation)
 
             trips.reset()
@@ -84,8 +85,9 @@ def main() -> None:
     def total(ops):
         return sum(ops.values())
 
-    print(f"login (success)        : {total(login_trips)} round trips {login_trips}")
-    print(f"login (wrong password) : {total(failed_trips)} round trips {failed_trips}")
+    print(f"login (success)        : {total(login_trips)} round trips {login_trips} "
+          "(read; the attempt counted; session, count taken back)")
+    print(f"login (wrong password) : {total(failed_trips)} round trips {failed_trips} (read; the attempt counted)")
     print(f"GET /api/me            : {total(me_trips)} round trips {me_trips} (session read + the family's one Query)")
     print(f"GET /api/me, a minute on: {total(me_touch_trips)} round trips {me_touch_trips} (+ the session's new last-seen)")
     print(f"logout                 : {total(logout_trips)} round trips {logout_trips}")

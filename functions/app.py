@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from chalice import Chalice, Response
-from chalicelib import clock, sessions
+from chalicelib import clock, jobs, sessions
 from chalicelib.web import (
     FORM,
     JSON,
@@ -68,8 +68,9 @@ def accounts():
 
         info = commune().commune
         _dependencies["accounts"] = Accounts(
-            storage(), Mailer(boto3.client("ses"), info.contact_email),
+            storage(), Mailer(boto3.client("ses"), info.contact_email), secret=secret(),
             site_url=site_url(), demo_mode=os.environ.get("PORTAIL_DEMO") == "1", commune_name=info.name,
+            contact_email=info.contact_email, contact_phone=info.contact_phone, defer=jobs.defer,
         )
     return _dependencies["accounts"]
 
@@ -126,7 +127,8 @@ def signed_cookies(session) -> list[str]:
 def cleared_cookies(page_key: str | None) -> list[str]:
     from chalicelib import signed_cookies as cf
 
-    return [sessions.clear_cookie_header(), *(cf.clear_cookie_headers(page_key) if page_key else [])]
+    return [sessions.clear_cookie_header(), sessions.clear_csrf_cookie_header(),
+            *(cf.clear_cookie_headers(page_key) if page_key else [])]
 
 
 def context(request) -> dict:
@@ -153,12 +155,14 @@ def guard(event, get_response):
                                   "Requête refusée : elle ne provient pas d'une page du Portail Famille.")
     else:
         token = cookie_value(event.headers.get("cookie"), sessions.COOKIE_NAME)
-        found = unavailable_on_aws_error(accounts().current_session)(token, now) if token else (None, False)
+        # accounts() may read the stage's secrets (SSM) on a cold start: inside the guard too.
+        found = unavailable_on_aws_error(lambda: accounts().current_session(token, now))() if token else (None, False)
         if isinstance(found, Response):  # AWS failed while reading the session: 503
             return with_headers(found)
         session, moved_on = found
         state["session"] = session
-        response = get_response(event)
+        with jobs.held():  # locally, deferred jobs start once the answer is built
+            response = get_response(event)
         if session and moved_on and state.get("refresh_cookies", True):
             # The session moved on (at most once a minute): the page cookies follow its new end.
             existing = response.headers.get("Set-Cookie") or []
@@ -172,10 +176,16 @@ def current_session():
 
 
 def require_session(request, data: dict | None = None):
-    """The session, or an AccountError-like answer; forms must carry the family's token."""
+    """The session, or an AccountError-like answer. A call that changes something (it has
+    a body: `data`) must carry the CSRF cookie of this very session (set at login, never
+    sent by another site), and a form also the family's token."""
     session = current_session()
     if session is None:
         return None, error_response(401, "not_authenticated", "Vous devez vous connecter pour accéder à cette page.")
+    if data is not None and not sessions.session_csrf_valid(
+            secret(), session.token_hash, cookie_value(request.headers.get("cookie"), sessions.CSRF_COOKIE_NAME)):
+        return None, error_response(403, "invalid_form", "Ce formulaire ne correspond pas à votre connexion : "
+                                                         "rechargez la page et recommencez.")
     if data is not None and is_form(request) and not sessions.csrf_token_valid(
             secret(), session.page_key, field(data, "csrf_token")):
         return None, error_response(403, "invalid_form", "Ce formulaire a expiré : rechargez la page et recommencez.")
@@ -222,7 +232,8 @@ def login():
     except AccountError as error:
         return account_error(error, request, LOGIN_PAGE)
     context(request)["refresh_cookies"] = False
-    cookies = [sessions.cookie_header(token), *signed_cookies(session)]
+    cookies = [sessions.cookie_header(token), sessions.csrf_cookie_header(secret(), session.token_hash),
+               *signed_cookies(session)]
     if is_form(request):
         return redirect(session.home, cookies)
     return Response(body={"home": session.home}, status_code=200, headers={"Set-Cookie": cookies})
@@ -265,7 +276,8 @@ def account():
         return problem
     try:
         contact = accounts().update_contact(session, field(data, "email"), field(data, "phone"),
-                                            source_address(request), context(request)["now"])
+                                            field(data, "current_password"), source_address(request),
+                                            context(request)["now"])
     except AccountError as error:
         return account_error(error, request, session.home + "compte/")
     # The account page shows the details: re-rendered before answering (DESIGN §1).
@@ -295,11 +307,18 @@ def change_password():
 
 @route("/api/password/forgot", methods=["POST"], content_types=BODY_TYPES)
 def forgot_password():
+    """202 whatever the login: the mail, if any, is sent by a deferred job
+    (`accounts.RESET_LINK_JOB`), so the answer and its time say nothing."""
+    from chalicelib.accounts import AccountError
+
     request = app.current_request
     data, problem = read_body(request)
     if problem:
         return problem
-    accounts().forgot_password(field(data, "login"), source_address(request), context(request)["now"])
+    try:
+        accounts().forgot_password(field(data, "login"), source_address(request), context(request)["now"])
+    except AccountError as error:
+        return account_error(error, request, "/mot-de-passe/oublie/")
     if is_form(request):
         return redirect("/mot-de-passe/oublie/#demande-envoyee")
     return Response(body={"message": "Si cet identifiant existe et qu'une adresse électronique lui est associée, "
@@ -501,3 +520,20 @@ def nightly_export(event):
         app.log.error("nightly export: %d families not exported: %s", len(report.failed), ", ".join(report.failed))
     return {"slice": index, "families": report.families, "pages": report.pages,
             "unchanged": report.unchanged, "failed": report.failed}
+
+
+# --- deferred jobs (chalicelib/jobs.py) ----------------------------------------------------
+
+def _reset_link(payload: dict) -> None:
+    accounts().send_reset_link(payload)
+
+
+# chalicelib.accounts.RESET_LINK_JOB (not imported here: the cold start stays light;
+# jobs.defer refuses a kind nobody registered).
+jobs.register("password_reset_link", _reset_link)
+
+
+@app.lambda_function(name=jobs.FUNCTION)
+def run_job(event, context):
+    """The jobs function: requests hand it work with an asynchronous invocation."""
+    jobs.run(event)

@@ -159,7 +159,9 @@ def collect(storage: st.Storage, commune: Commune, family_number: str, now: date
     if not any(i["sk"] == st.PROFILE for i in items):
         raise FamilyDataError(f"Famille {family_number} inconnue : aucune archive n'est écrite.")
     logins = {i["login"] for i in items if i["sk"].startswith("RESPONSABLE#") and i.get("login")}
-    login_keys = [(st.login_pk(login), sk) for login in sorted(logins) for sk in (st.LOGIN, st.THROTTLE)]
+    # Failed-login counters are not copied: keyed by a keyed hash of the login, kept a
+    # day at most, and every failure they count is in the journal below.
+    login_keys = [(st.login_pk(login), st.LOGIN) for login in sorted(logins)]
     found = storage.batch_get(login_keys) if login_keys else {}
     login_items = [found[k] for k in login_keys if k in found]
     session_hashes = sorted({h for i in login_items if i["sk"] == st.LOGIN for h in i.get("sessions", ())})
@@ -420,9 +422,8 @@ def plan_purge(items: list[dict], commune: Commune, now: datetime) -> PurgePlan:
             if item["sk"].startswith(ACCOUNTING_PREFIXES):
                 continue  # invoices stay for the accounting period
             plan.delete(item, "family_items")
-        for item in logins:
+        for item in logins:  # its counters (THROTTLE#<digest>) expire within a day
             plan.delete(item, "family_items")
-            plan.delete({"pk": item["pk"], "sk": st.THROTTLE}, "family_items")
         for item in sessions_of.get(number, []):
             plan.delete(item, "family_items")
     return plan

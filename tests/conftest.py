@@ -122,6 +122,9 @@ def client(storage, signing_keys, monkeypatch, commune):
     reset_dependencies()
     with Client(app, project_dir=str(ROOT / "functions")) as test_client:
         yield test_client
+    from chalicelib import jobs
+
+    jobs.drain()  # no deferred job outlives the test's AWS
     reset_dependencies()
 
 
@@ -132,6 +135,9 @@ def mails():
     from moto.ses.models import ses_backends
 
     def sent() -> list[dict]:
+        from chalicelib import jobs
+
+        assert jobs.drain(), "deferred jobs still running after 30 s"  # mails sent by deferred jobs too
         return [{"To": m.destinations["ToAddresses"][0], "Subject": m.subject, "Body": m.body}
                 for m in ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-3"].sent_messages]
 

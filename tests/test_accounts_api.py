@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from chalicelib import sessions
@@ -42,11 +42,17 @@ def set_cookies(response) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
-def session_cookie(response) -> str:
+def cookie_named(response, name: str) -> str:
     for header in set_cookies(response):
-        if header.startswith(sessions.COOKIE_NAME + "=") and "Max-Age=0" not in header:
+        if header.startswith(name + "=") and "Max-Age=0" not in header:
             return header.split(";")[0]
-    raise AssertionError(f"no session cookie in {set_cookies(response)}")
+    raise AssertionError(f"no {name} cookie in {set_cookies(response)}")
+
+
+def session_cookie(response) -> str:
+    """The Cookie header a browser sends to the API after this login: the session and
+    its CSRF cookie."""
+    return f"{cookie_named(response, sessions.COOKIE_NAME)}; {cookie_named(response, sessions.CSRF_COOKIE_NAME)}"
 
 
 def error_of(response):
@@ -72,7 +78,10 @@ def test_login_answers_home_and_sets_the_cookies(client, families, login):
     assert session.endswith("; Path=/; Secure; HttpOnly; SameSite=Lax")
     assert len(session.split(";")[0].split("=", 1)[1]) >= 43  # 256 bits, url-safe base64
     names = sorted(c.split("=", 1)[0] for c in cookies)
-    assert names == ["CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature", "__Host-session"]
+    assert names == ["CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature", "__Host-csrf",
+                     "__Host-session"]
+    csrf = next(c for c in cookies if c.startswith("__Host-csrf="))
+    assert csrf.endswith("; Path=/; Secure; HttpOnly; SameSite=Strict")
     for cookie in cookies:
         if cookie.startswith("CloudFront-"):
             assert f"Path=/famille/{families['A']['page_key']}/" in cookie
@@ -149,8 +158,8 @@ def test_lockout_schedule_step_by_step(client, families, login, frozen_clock):
 
 
 def test_a_forgotten_password_request_never_locks_anyone_out(client, families, login):
-    for _ in range(10):
-        assert post(client, "/api/password/forgot", {"login": "alice"}).status_code == 202
+    answers = [post(client, "/api/password/forgot", {"login": "alice"}).status_code for _ in range(10)]
+    assert answers == [202] * 3 + [429] * 7  # 3 an hour per login
     assert login().status_code == 200
 
 
@@ -206,7 +215,9 @@ def test_logout_revokes_the_session_and_clears_the_cookies(client, families, log
     response = post(client, "/api/logout", cookie=cookie)
     assert response.status_code == 204
     cleared = set_cookies(response)
-    assert all("Max-Age=0" in c for c in cleared) and len(cleared) == 4
+    assert all("Max-Age=0" in c for c in cleared) and len(cleared) == 5
+    assert sorted(c.split("=", 1)[0] for c in cleared) == [
+        "CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature", "__Host-csrf", "__Host-session"]
     assert get(client, "/api/me", cookie).status_code == 401  # the replayed cookie is dead
 
 
@@ -274,7 +285,8 @@ def test_contact_details_are_validated_and_mass_assignment_ignored(client, famil
 def test_password_change_revokes_every_other_session(client, families, login, mails):
     first = session_cookie(login())
     second = session_cookie(login())
-    wrong = post(client, "/api/password/change", {"current_password": "faux", "new_password": "x" * 20}, cookie=second)
+    wrong = post(client, "/api/password/change", {"current_password": "faux", "new_password": "une toute autre phrase"},
+                 cookie=second)
     assert wrong.status_code == 400 and error_of(wrong)["code"] == "invalid_credentials"
     weak = post(client, "/api/password/change", {"current_password": PASSWORD_A, "new_password": "court"}, cookie=second)
     assert weak.status_code == 400 and error_of(weak)["code"] == "weak_password"
@@ -324,6 +336,22 @@ def test_reset_sets_the_password_once_revokes_sessions_and_logs_nobody_in(client
     assert again.status_code == 400 and error_of(again)["code"] == "invalid_token"
     assert login(password=new).status_code == 200
     assert mails()[-1]["Subject"] == "Portail Famille : votre mot de passe a été changé"
+
+
+def test_reset_and_change_refuse_a_password_built_on_the_familys_names(client, families, login, mails):
+    from chalicelib.passwords import LIKE_LOGIN
+
+    post(client, "/api/password/forgot", {"login": "alice"})
+    token = reset_token_from(mails()[-1])
+    for password in ("Anna-Alpha-2014", "alice!alice!2024", "anne alpha 1980!"):
+        refused = post(client, "/api/password/reset", {"token": token, "password": password})
+        assert refused.status_code == 400 and error_of(refused) == {"code": "weak_password", "message": LIKE_LOGIN}
+    cookie = session_cookie(login())
+    refused = post(client, "/api/password/change", {"current_password": PASSWORD_A, "new_password": "anna.alpha.2010"},
+                   cookie=cookie)
+    assert refused.status_code == 400 and error_of(refused) == {"code": "weak_password", "message": LIKE_LOGIN}
+    assert post(client, "/api/password/reset", {"token": token, "password": "Anna aime la cantine du jeudi"}
+                ).status_code == 204
 
 
 def test_a_reset_token_one_second_after_expiry_is_refused(client, families, mails, frozen_clock):
@@ -386,6 +414,18 @@ def test_one_source_address_is_limited_across_accounts(client, families, login, 
     assert forged.status_code == 200
 
 
+def test_failures_that_left_the_window_are_pruned_and_no_longer_count(client, families, login, storage, frozen_clock):
+    for n in range(3):
+        assert login(f"inconnu{n}", "faux").status_code == 401
+    [source] = [i for i in all_items(storage) if i["pk"].startswith("SOURCE#")]
+    assert len(source["recent"]) == 3
+    frozen_clock(GUIDE_NOW + timedelta(minutes=61))
+    assert login("inconnu9", "faux").status_code == 401
+    source = storage.get(source["pk"], source["sk"])
+    assert [m.split("#")[0] for m in source["recent"]] == [(GUIDE_NOW + timedelta(minutes=61)).astimezone(
+        UTC).isoformat()]
+
+
 def test_every_api_answer_has_the_security_headers_and_no_store(client, families, login):
     from chalicelib.http_headers import SECURITY_HEADERS
 
@@ -418,3 +458,184 @@ def test_a_hash_made_with_weaker_parameters_is_renewed_at_login(client, families
     renewed = storage.login("alice")["password_hash"]
     assert renewed.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and renewed != weak
     assert login().status_code == 200
+
+
+# --- changing the e-mail needs the current password (issue 11, item 3) ---------------------
+
+def test_a_new_email_needs_the_current_password_and_the_previous_address_is_told(client, families, login, storage,
+                                                                                 mails):
+    cookie = session_cookie(login())
+    new = {"email": "pirate@evil.example", "phone": ""}
+    missing = post(client, "/api/account", new, cookie=cookie)
+    assert missing.status_code == 400
+    assert error_of(missing) == {"code": "current_password_required",
+                                 "message": "Saisissez votre mot de passe actuel pour changer d'adresse électronique."}
+    wrong = post(client, "/api/account", {**new, "current_password": "pas le bon"}, cookie=cookie)
+    assert wrong.status_code == 400
+    assert error_of(wrong) == {"code": "invalid_credentials", "message": "Le mot de passe actuel est incorrect."}
+    assert storage.family_state("100").responsables[0]["email"] == "alice@example.org"
+    assert mails() == []
+
+    ok = post(client, "/api/account", {"email": "alice.nouvelle@example.org", "phone": "",
+                                       "current_password": PASSWORD_A}, cookie=cookie)
+    assert ok.status_code == 200
+    assert storage.family_state("100").responsables[0]["email"] == "alice.nouvelle@example.org"
+    [told] = mails()
+    assert told["To"] == "alice@example.org"
+    assert told["Subject"] == "Portail Famille : votre adresse électronique a été changée"
+    assert "Si vous n'êtes pas à l'origine de ce changement, contactez sans attendre le service Enfance" in told["Body"]
+    assert "enfance@cregylesmeaux.fr" in told["Body"] and "01 60 44 00 00" in told["Body"]
+    assert "alice.nouvelle" not in told["Body"]
+    # A reset link now goes to the new address only.
+    post(client, "/api/password/forgot", {"login": "alice"})
+    assert mails()[-1]["To"] == "alice.nouvelle@example.org"
+
+
+def test_a_phone_change_alone_needs_no_password(client, families, login, storage, mails):
+    cookie = session_cookie(login())
+    ok = post(client, "/api/account", {"email": "alice@example.org", "phone": "0612345678"}, cookie=cookie)
+    assert ok.status_code == 200
+    assert storage.family_state("100").responsables[0]["phone"] == "06 12 34 56 78"
+    assert mails() == []
+
+
+def test_the_account_form_asks_for_the_current_password(client, families, login, storage):
+    cookie = session_cookie(login())
+    token = sessions.csrf_token("secret-de-test", families["A"]["page_key"])
+    home = f"/famille/{families['A']['page_key']}/"
+    response = post(client, "/api/account", {"csrf_token": token, "email": "autre@example.org", "phone": ""},
+                    cookie=cookie, form=True)
+    assert (response.status_code, response.headers["Location"]) == (
+        303, home + "compte/#erreur-current-password-required")
+    response = post(client, "/api/account", {"csrf_token": token, "email": "autre@example.org", "phone": "",
+                                             "current_password": PASSWORD_A}, cookie=cookie, form=True)
+    assert (response.status_code, response.headers["Location"]) == (303, home + "compte/#coordonnees-enregistrees")
+    import boto3
+
+    html = boto3.client("s3").get_object(Bucket="portail-famille-pages", Key=f"famille/{families['A']['page_key']}"
+                                         "/compte/index.html")["Body"].read().decode()
+    contact_form = html.split('action="/api/account"', 1)[1].split("</form>", 1)[0]
+    assert 'name="current_password" type="password" autocomplete="current-password"' in contact_form
+    for code in ("current-password-required", "invalid-credentials", "too-many-attempts"):
+        assert f'id="erreur-{code}"' in html, code
+
+
+@pytest.mark.parametrize("path, fields", [
+    ("/api/account", {"email": "pirate@evil.example", "phone": ""}),
+    ("/api/password/change", {"new_password": "une toute nouvelle phrase"}),
+])
+def test_wrong_current_passwords_count_as_login_failures(client, families, login, path, fields):
+    cookie = session_cookie(login())
+    for attempt in range(5):
+        wrong = post(client, path, {**fields, "current_password": f"faux {attempt}"}, cookie=cookie)
+        assert error_of(wrong)["code"] == "invalid_credentials", attempt
+    # The 5th wrong password locked the login: the right one waits, here and at login.
+    locked = post(client, path, {**fields, "current_password": PASSWORD_A}, cookie=cookie)
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "120"
+    assert error_of(locked)["code"] == "too_many_attempts"
+    assert login().status_code == 429
+
+
+# --- « Mot de passe oublié » reveals nothing (issue 11, item 5) ---------------------------
+
+def test_forgot_answers_the_same_for_a_known_and_an_unknown_login(client, families, mails):
+    known = post(client, "/api/password/forgot", {"login": "alice"})
+    unknown = post(client, "/api/password/forgot", {"login": "personne"})
+    assert (known.status_code, known.body, dict(known.headers)) == (
+        unknown.status_code, unknown.body, dict(unknown.headers))
+    assert known.status_code == 202
+    for attempt in range(3):  # 3 an hour per login, whether it exists or not
+        known = post(client, "/api/password/forgot", {"login": "alice"})
+        unknown = post(client, "/api/password/forgot", {"login": "personne"})
+        assert (known.status_code, known.body, dict(known.headers)) == (
+            unknown.status_code, unknown.body, dict(unknown.headers)), attempt
+    assert known.status_code == 429 and int(known.headers["Retry-After"]) > 0
+    assert error_of(known)["code"] == "too_many_requests"
+    assert [m["To"] for m in mails()] == ["alice@example.org"] * 3
+
+
+def test_the_reset_mail_leaves_outside_the_request(client, families, mails, monkeypatch):
+    import threading
+
+    from chalicelib.mail import Mailer
+
+    release, sent = threading.Event(), []
+    real = Mailer.send
+
+    def held(self, *args):
+        release.wait(10)
+        sent.append(args)
+        real(self, *args)
+
+    monkeypatch.setattr(Mailer, "send", held)
+    response = post(client, "/api/password/forgot", {"login": "alice"})
+    assert response.status_code == 202
+    assert sent == []  # answered while the mail still waits
+    release.set()
+    assert [m["To"] for m in mails()] == ["alice@example.org"]
+
+
+def test_forgot_is_limited_per_source_whatever_the_logins(client, families, mails, monkeypatch):
+    monkeypatch.setenv("PORTAIL_ORIGIN_SECRET", "de-cloudfront")
+    here = {"CloudFront-Viewer-Address": "203.0.113.7:50000", "X-Portail-Origin": "de-cloudfront"}
+    for n in range(20):
+        assert post(client, "/api/password/forgot", {"login": f"inconnu{n:02d}"}, headers=here).status_code == 202
+    known = post(client, "/api/password/forgot", {"login": "alice"}, headers=here)
+    unknown = post(client, "/api/password/forgot", {"login": "personne"}, headers=here)
+    assert known.status_code == 429 and int(known.headers["Retry-After"]) > 0
+    assert (known.status_code, known.body, dict(known.headers)) == (
+        unknown.status_code, unknown.body, dict(unknown.headers))
+    assert mails() == []
+    other = {**here, "CloudFront-Viewer-Address": "198.51.100.9:40000"}
+    assert post(client, "/api/password/forgot", {"login": "alice"}, headers=other).status_code == 202
+    assert len(mails()) == 1
+
+
+def test_a_limited_forgot_form_goes_back_to_its_page(client, families):
+    for _ in range(3):
+        post(client, "/api/password/forgot", {"login": "alice"}, form=True)
+    response = post(client, "/api/password/forgot", {"login": "alice"}, form=True)
+    assert (response.status_code, response.headers["Location"]) == (
+        303, "/mot-de-passe/oublie/#erreur-too-many-requests")
+
+
+# --- the form token is bound to the session (issue 11, item 8) ------------------------------
+
+def test_every_session_gets_its_own_csrf_cookie(client, families, login):
+    first, second = login(), login()
+    assert cookie_named(first, "__Host-csrf") != cookie_named(second, "__Host-csrf")
+
+
+def test_a_post_with_an_ended_sessions_csrf_cookie_is_refused(client, families, login, storage):
+    token = sessions.csrf_token("secret-de-test", families["A"]["page_key"])
+    first = login()
+    old_csrf = cookie_named(first, "__Host-csrf")
+    assert post(client, "/api/logout", {"csrf_token": token}, cookie=session_cookie(first), form=True).status_code == 303
+    second = login()
+    new_session = cookie_named(second, "__Host-session")
+    change = {"csrf_token": token, "email": "alice@example.org", "phone": "0611223344"}
+    for cookie in (f"{new_session}; {old_csrf}", new_session):
+        refused = post(client, "/api/account", change, cookie=cookie, form=True)
+        assert refused.status_code == 403
+        assert error_of(refused) == {"code": "invalid_form", "message": "Ce formulaire ne correspond pas à votre "
+                                                                        "connexion : rechargez la page et recommencez."}
+        refused = post(client, "/api/account", {k: v for k, v in change.items() if k != "csrf_token"}, cookie=cookie)
+        assert refused.status_code == 403  # a JSON call too
+    assert storage.family_state("100").responsables[0].get("phone", "") == ""
+    ok = post(client, "/api/account", change, cookie=session_cookie(second), form=True)
+    assert ok.status_code == 303 and storage.family_state("100").responsables[0]["phone"] == "06 11 22 33 44"
+
+
+# --- the audit keeps no typed secret (issue 11, item 15) -------------------------------------
+
+def test_a_password_typed_in_the_login_field_is_stored_nowhere(client, families, login, storage, frozen_clock):
+    typed = "Ma Phrase Secrete Tapee Trop Tot"
+    assert login(typed, "peu importe").status_code == 401
+    assert post(client, "/api/password/forgot", {"login": typed}).status_code == 202
+    everything = json.dumps(all_items(storage), default=str).lower()
+    assert typed.lower() not in everything
+    actors = {e["actor"] for e in storage.audit_entries(GUIDE_NOW.date())}
+    assert len(actors) == 1 and actors.pop().startswith("inconnu:")
+    # A known login is audited by its login.
+    login(password="faux")
+    assert "alice" in {e["actor"] for e in storage.audit_entries(GUIDE_NOW.date())}

@@ -230,6 +230,7 @@ def test_every_function_has_the_role_and_the_stacks_names(resources):
         assert variables["PORTAIL_SSM_PREFIX"] == {"Fn::Sub": "/${AWS::StackName}/"}
         assert "PORTAIL_SECRET" not in variables and "PORTAIL_CLOUDFRONT_PRIVATE_KEY" not in variables
         assert "PORTAIL_DEMO" not in variables
+        assert variables["PORTAIL_JOBS_FUNCTION"] == {"Fn::Sub": "${AWS::StackName}-jobs"}
         if "Events" in properties and any(e["Type"] == "Schedule" for e in properties["Events"].values()):
             assert properties["Timeout"] == deploy.SCHEDULED_TIMEOUT
 
@@ -272,6 +273,18 @@ def test_the_functions_role_holds_only_what_they_use(resources):
     assert listing["Condition"] == {"StringLike": {"s3:prefix": "famille/*"}}
     assert "parameter/${AWS::StackName}/*" in by_sid["Secrets"]["Resource"]["Fn::Sub"]
     assert not any("SiteBucket" in json.dumps(s["Resource"]) for s in statements)  # publish is the operator's
+    # Requests defer work to the jobs function, and to nothing else.
+    assert by_sid["TravauxDifferes"]["Action"] == "lambda:InvokeFunction"
+    assert by_sid["TravauxDifferes"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-jobs"}
+
+
+def test_the_jobs_function_has_the_name_the_others_invoke(resources):
+    """Deferred jobs (chalicelib/jobs.py): the name the role grants and the environment
+    gives is the jobs function's own."""
+    jobs_function = resources["Jobs"]["Properties"]
+    assert jobs_function["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-jobs"}
+    assert jobs_function["Handler"] == "app.run_job"
 
 
 def test_package_names_an_unknown_stage_in_french(capsys):
@@ -421,7 +434,8 @@ def test_the_function_in_production_signs_and_checks_forms_with_the_ssm_secrets(
     assert login.status_code == 200
     cookies = login.headers["Set-Cookie"]
     assert any(c.startswith(f"CloudFront-Key-Pair-Id={signing_keys.key_pair_id};") for c in cookies)
-    session = next(c for c in cookies if c.startswith(sessions.COOKIE_NAME + "=")).split(";")[0]
+    session = "; ".join(next(c for c in cookies if c.startswith(name + "=")).split(";")[0]
+                        for name in (sessions.COOKIE_NAME, sessions.CSRF_COOKIE_NAME))
     form = {**origin, "Content-Type": "application/x-www-form-urlencoded", "Cookie": session}
     stale = sessions.csrf_token("secret-de-test", families["A"]["page_key"])
     assert client.http.post("/api/logout", headers=form, body=f"csrf_token={stale}").status_code == 403

@@ -205,6 +205,32 @@ def test_login_and_email_are_refused():
     assert check_password_policy("la cantine du jeudi", login="famille01", email=email) is None
 
 
+def test_passwords_built_on_the_login_are_refused():
+    assert check_password_policy("famille43-famille43", login="famille43") == LIKE_LOGIN
+    assert check_password_policy("famille43!2024", login="famille43") == LIKE_LOGIN
+    assert check_password_policy("2024 FAMILLE43 !!", login="famille43") == LIKE_LOGIN
+    assert check_password_policy("jean.dupont.1985", email="Jean.Dupont@example.fr") == LIKE_LOGIN
+    # The address's domain is nobody's: « orange » is a fine word.
+    assert check_password_policy("orange mecanique 1972", email="x@orange.fr") is None
+
+
+def test_passwords_built_on_the_familys_names_are_refused():
+    names = ["Hélène", "DUPONT-MARTIN", "Léo", "DUPONT-MARTIN"]  # responsable and child, first and last
+    for password in ("Helene.Dupont.1985", "leo-dupont-2014!", "DUPONTMARTIN2024", "martin dupont 75",
+                     "hélène et léo 2019"):
+        assert check_password_policy(password, names=names) == LIKE_LOGIN, password
+    assert LIKE_LOGIN == ("Le mot de passe ne doit pas reprendre votre identifiant, votre adresse e-mail ni les "
+                          "noms de votre famille : choisissez-en un autre, par exemple une phrase de plusieurs mots.")
+
+
+def test_a_long_phrase_that_merely_holds_a_name_is_accepted():
+    names = ["HELENE", "DUPONT", "LEO"]
+    assert check_password_policy("la cantine de Léo est délicieuse", names=names) is None
+    assert check_password_policy("famille dupont partie en vacances", login="famille43", names=names) is None
+    # Nothing personal in it: a password of emoji only is still fine.
+    assert check_password_policy("🐱🐶🦊🐻🐼🐨🐯🦁🐮🐷🐸🐵", login="famille43", names=names) is None
+
+
 def test_a_lone_surrogate_is_refused_and_never_crashes():
     assert check_password_policy("\ud800" * 12) == INVALID_CHARACTER
     assert verify_against_dummy("\ud800") is False

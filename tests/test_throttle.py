@@ -6,14 +6,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from chalicelib.throttle import (
+    ACCOUNT_DAY,
     MAX_FAILURES_PER_DAY,
+    SOURCE_HOUR,
     SOURCE_MAX_FAILURES_PER_HOUR,
     AccountThrottle,
     SourceThrottle,
+    account_guard,
     account_retry_after,
     after_failure,
     lock_delay,
+    marker_instant,
     source_after_failure,
+    source_guard,
     source_key,
     source_retry_after,
 )
@@ -104,22 +109,21 @@ def test_twenty_five_failures_in_a_day_lock_until_the_first_is_a_day_old():
         state = after_failure(state, now)
         if i < MAX_FAILURES_PER_DAY - 1:
             # Keep the window, forget the run of consecutive failures.
-            state = AccountThrottle(consecutive_failures=state.consecutive_failures % 4, recent_failures=state.recent_failures)
+            state = AccountThrottle(consecutive_failures=state.consecutive_failures % 4, markers=state.markers)
             assert state.locked_until is None
         now += timedelta(minutes=30)
     last = first + timedelta(minutes=30 * (MAX_FAILURES_PER_DAY - 1))  # 12 h after the first
     assert len(state.recent_failures) == MAX_FAILURES_PER_DAY
-    assert state.locked_until == first + timedelta(hours=24)
     assert account_retry_after(state, last) == 12 * 3600
     assert account_retry_after(state, first + timedelta(hours=24) - seconds(1)) == 1
     assert account_retry_after(state, first + timedelta(hours=24)) == 0
     # The window slides: one more failure then waits for the second one to age out.
-    state = AccountThrottle(recent_failures=state.recent_failures)
+    state = AccountThrottle(markers=state.markers)
     later = first + timedelta(hours=24)
     state = after_failure(state, later)
-    assert len(state.recent_failures) == MAX_FAILURES_PER_DAY
+    assert len(state.recent_failures) == MAX_FAILURES_PER_DAY  # the first one was pruned
     assert state.recent_failures[0] == first + timedelta(minutes=30)
-    assert state.locked_until == first + timedelta(minutes=30, hours=24)
+    assert account_retry_after(state, later) == (timedelta(minutes=30, hours=24) - timedelta(hours=24)).seconds
 
 
 def test_the_window_forgets_failures_older_than_a_day():
@@ -147,22 +151,50 @@ def test_an_attacker_retrying_as_soon_as_allowed_gets_few_guesses_a_day():
     assert guesses <= first_day + 7  # then one a day
 
 
-def test_items_round_trip_through_json_and_dynamodb_types():
+def test_items_round_trip_through_dynamodb_types():
     state = fail_times(AccountThrottle(), T0, 6)
     item = state.to_item()
-    assert item["consecutive_failures"] == 6
-    assert all(isinstance(t, str) for t in item["recent_failures"])
-    assert item["locked_until"] == state.locked_until.isoformat()
+    assert item["consecutive"] == 6
+    assert isinstance(item["recent"], set) and all(isinstance(m, str) for m in item["recent"])
     assert AccountThrottle.from_item(item) == state
     # boto3's resource answers numbers as Decimal.
-    assert AccountThrottle.from_item({**item, "consecutive_failures": Decimal(6)}) == state
+    assert AccountThrottle.from_item({**item, "consecutive": Decimal(6)}) == state
     assert AccountThrottle.from_item(None) == AccountThrottle()
     assert AccountThrottle.from_item({}) == AccountThrottle()
-    assert "locked_until" not in AccountThrottle().to_item()
 
     source = source_after_failure(SourceThrottle(), T0)
     assert SourceThrottle.from_item(source.to_item()) == source
     assert SourceThrottle.from_item(None) == SourceThrottle()
+
+
+def test_the_lock_is_derived_from_what_is_stored():
+    """No lock instant is stored (it would be read, computed and written back): the lock
+    ends `lock_delay(consecutive)` after the latest failure."""
+    state = fail_times(AccountThrottle(), T0, 5)
+    assert state.locked_until == T0 + seconds(4) + timedelta(minutes=2)
+    assert AccountThrottle(consecutive_failures=4, markers=state.markers).locked_until is None
+    assert AccountThrottle(consecutive_failures=7, markers=state.markers).locked_until == (
+        T0 + seconds(4) + timedelta(minutes=8))
+
+
+def test_the_guard_lets_parallel_attempts_take_only_the_places_left():
+    # Below 5 in a row: any attempt while the stored count is still below 5.
+    guard = account_guard(fail_times(AccountThrottle(), T0, 3))
+    assert (guard.count_consecutive, guard.consecutive_below, guard.consecutive_equals) == (True, 5, None)
+    assert guard.window_below == MAX_FAILURES_PER_DAY
+    # Once a delay has passed: only the attempt that finds the count unchanged.
+    guard = account_guard(fail_times(AccountThrottle(), T0, 6))
+    assert (guard.consecutive_below, guard.consecutive_equals) == (None, 6)
+    source = source_guard()
+    assert (source.count_consecutive, source.window_below) == (False, SOURCE_MAX_FAILURES_PER_HOUR)
+
+
+def test_failures_that_left_the_window_are_stale():
+    state = fail_times(AccountThrottle(), T0, 3)
+    later = T0 + timedelta(hours=24, seconds=1)
+    assert ACCOUNT_DAY.stale(state.markers, later) == {m for m in state.markers if marker_instant(m) <= T0 + seconds(1)}
+    assert SOURCE_HOUR.stale(source_after_failure(SourceThrottle(), T0).markers, T0 + timedelta(minutes=59)) == set()
+    assert len(SOURCE_HOUR.stale(source_after_failure(SourceThrottle(), T0).markers, T0 + timedelta(hours=1))) == 1
 
 
 def test_source_allows_fifty_failures_an_hour_across_accounts():

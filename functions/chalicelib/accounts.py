@@ -1,14 +1,24 @@
 """Accounts: login, logout, password change and reset, contact details (DESIGN §4).
 
-The storage and the mailer are injected; the clock and the source address are
-arguments. Every outcome a parent may meet is an AccountError with its HTTP status,
-its machine code and a French sentence. Nothing here tells whether a login exists.
+The storage and the mailer are injected, and so is `defer` (chalicelib.jobs.defer in
+the function): the clock and the source address are arguments. Every outcome a parent
+may meet is an AccountError with its HTTP status, its machine code and a French
+sentence. Nothing here tells whether a login exists, and nothing stores a login as
+typed unless it exists (a password typed in the login field stays nowhere): counters
+are keyed, and unknown logins audited, by a keyed hash (`login_digest`).
+
+Every password check (login, password change, e-mail change) is counted before it is
+made (`_reserve`, chalicelib/throttle.py): the throttle holds however many requests
+run in parallel.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,9 +29,14 @@ from chalicelib.sessions import Session
 from chalicelib.table import TTL_ATTRIBUTE
 
 RESET_VALIDITY = timedelta(minutes=30)
-RESET_MAILS_PER_HOUR = 3
 # Longer inputs are refused before any hashing: no one types 4 KB of password.
 MAX_INPUT = 4096
+MAX_LOGIN = 254
+# Reading, then counting, is tried again when parallel requests changed the counters
+# in between; past that, the attempt is refused (429), never checked uncounted.
+RESERVE_TRIES = 3
+# The deferred job that mails a reset link (chalicelib/jobs.py).
+RESET_LINK_JOB = "password_reset_link"
 
 
 @dataclass
@@ -36,33 +51,141 @@ def invalid_credentials() -> AccountError:
     return AccountError(401, "invalid_credentials", "Identifiant ou mot de passe incorrect.")
 
 
+def wrong_current_password() -> AccountError:
+    return AccountError(400, "invalid_credentials", "Le mot de passe actuel est incorrect.")
+
+
 def invalid_token() -> AccountError:
     return AccountError(400, "invalid_token",
                         "Ce lien n'est plus valable : demandez un nouveau lien depuis « Mot de passe oublié ? ».")
 
 
-def too_many_attempts(seconds: int) -> AccountError:
+def _minutes(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def too_many_attempts(seconds: int) -> AccountError:
     return AccountError(
         429, "too_many_attempts",
-        f"Trop de tentatives de connexion : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}, "
+        f"Trop de tentatives de connexion : réessayez dans {_minutes(seconds)}, "
         "ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».",
         retry_after=seconds,
     )
+
+
+def too_many_reset_requests(seconds: int) -> AccountError:
+    return AccountError(
+        429, "too_many_requests",
+        f"Trop de demandes de nouveau mot de passe : réessayez dans {_minutes(seconds)}. "
+        "Un lien déjà envoyé reste valable 30 minutes.",
+        retry_after=seconds,
+    )
+
+
+def login_digest(secret: str, login: str) -> str:
+    """A keyed hash of a login as typed (normalised): the key of its counters, and how
+    an unknown login is audited. Without the stage's secret it cannot be reversed by
+    hashing guesses."""
+    return hmac.new(secret.encode(), f"login:{st.normalise_login(login)}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def family_names(state: st.FamilyState) -> list[str]:
+    """The family's names a password must not be built on: every responsable's and
+    child's first and last names."""
+    return [item.get(name) or "" for item in (*state.responsables, *state.children)
+            for name in ("first_name", "last_name")]
 
 
 def _epoch(when: datetime) -> int:
     return int(when.timestamp())
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A password check already counted as a failure (`Accounts._reserve`): a success
+    takes the count back (`Accounts._proof_actions`)."""
+
+    login_item: dict | None
+    throttle_key: tuple[str, str]
+    source_key: tuple[str, str]
+    marker: str
+    # Written with the count, presuming a failure; a success rewrites it (same key).
+    audit: dict
+
+
 class Accounts:
-    def __init__(self, storage: st.Storage, mailer, *, site_url: str, demo_mode: bool = False,
-                 commune_name: str = ""):
+    def __init__(self, storage: st.Storage, mailer, *, secret: str, site_url: str, demo_mode: bool = False,
+                 commune_name: str = "", contact_email: str = "", contact_phone: str = "",
+                 defer: Callable[[str, dict], None] | None = None):
+        if not secret:
+            raise ValueError("the stage's secret is needed (keyed hashes of logins)")
         self.storage = storage
         self.mailer = mailer
+        self.secret = secret
         self.site_url = site_url.rstrip("/")
         self.demo_mode = demo_mode
         self.commune_name = commune_name
+        self.contact_email = contact_email
+        self.contact_phone = contact_phone
+        if defer is None:
+            from chalicelib import jobs
+
+            defer = jobs.defer
+        self.defer = defer
+
+    def _digest(self, login: str) -> str:
+        return login_digest(self.secret, login)
+
+    def _actor(self, login: str, login_item: dict | None) -> str:
+        """Who an audit entry names: a known login as it is, an unknown one by its keyed hash."""
+        return login if login_item else f"inconnu:{self._digest(login)[:16]}"
+
+    # counting password checks ---------------------------------------------------------
+
+    def _reserve(self, login: str, source: str, now: datetime, failed_action: str,
+                 throttled_action: str = "login_throttled") -> Attempt:
+        """Counts the password check about to be made as a failure, for the login and the
+        source, in one transaction with its audit entry, on the condition that the
+        throttles still allow it; too_many_attempts (nothing checked) otherwise."""
+        digest = self._digest(login)
+        throttle_key = (st.login_throttle_pk(digest), st.THROTTLE)
+        source_key = (st.source_pk(source), st.THROTTLE)
+        wait, login_item = 0, None
+        for _ in range(RESERVE_TRIES):
+            login_item, throttle_item, source_item = self.storage.login_records(login, digest, source)
+            account = throttle.AccountThrottle.from_item(throttle_item)
+            by_source = throttle.SourceThrottle.from_item(source_item)
+            wait = max(throttle.account_retry_after(account, now), throttle.source_retry_after(by_source, now))
+            if wait:
+                break
+            for key, stale in ((throttle_key, throttle.ACCOUNT_DAY.stale(account.markers, now)),
+                               (source_key, throttle.SOURCE_HOUR.stale(by_source.markers, now))):
+                if stale:
+                    self.storage.prune_markers(*key, stale)
+            marker = throttle.new_marker(now, secrets.token_hex(4))
+            audit = self.storage.audit_item(now, self._actor(login, login_item), failed_action, {"source": source})
+            if self.storage.transact_if([
+                self.storage.count_action(*throttle_key, throttle.account_guard(account), marker,
+                                          _epoch(now + throttle.DAILY_WINDOW)),
+                self.storage.count_action(*source_key, throttle.source_guard(), marker,
+                                          _epoch(now + throttle.SOURCE_WINDOW)),
+                self.storage.put_action(audit),
+            ]):
+                return Attempt(login_item, throttle_key, source_key, marker, audit)
+        wait = max(wait, 1)  # parallel attempts took the places left: wait a moment
+        self.storage.audit(now, self._actor(login, login_item), throttled_action, {"source": source, "retry_after": wait})
+        raise too_many_attempts(wait)
+
+    def _proof_actions(self, attempt: Attempt, action: str, details: dict | None = None) -> list[dict]:
+        """The password was right: the login's count starts again, the source's takes this
+        attempt back, and its audit entry says what happened (transaction actions)."""
+        return [
+            self.storage.delete_action(*attempt.throttle_key),
+            self.storage.uncount_action(*attempt.source_key, attempt.marker),
+            self.storage.put_action({**attempt.audit, "action": action,
+                                     "details": {**attempt.audit["details"], **(details or {})}}),
+        ]
 
     # login and sessions -------------------------------------------------------------
 
@@ -70,40 +193,25 @@ class Accounts:
         login = st.normalise_login(login or "")
         if not login or not password:
             raise AccountError(400, "invalid_request", "Saisissez votre identifiant et votre mot de passe.")
-        if len(login) > 254 or len(password) > MAX_INPUT:
+        if len(login) > MAX_LOGIN or len(password) > MAX_INPUT:
             raise invalid_credentials()
         source = throttle.source_key(source)  # an IPv6 address counts by its /64
-        login_item, throttle_item, source_item = self.storage.login_records(login, source)
-        account = throttle.AccountThrottle.from_item(throttle_item)
-        by_source = throttle.SourceThrottle.from_item(source_item)
-        wait = max(throttle.account_retry_after(account, now), throttle.source_retry_after(by_source, now))
-        if wait:
-            self.storage.audit(now, login, "login_throttled", {"source": source, "retry_after": wait})
-            raise too_many_attempts(wait)
-
+        attempt = self._reserve(login, source, now, "login_failed")
+        login_item = attempt.login_item
         stored = (login_item or {}).get("password_hash")
         usable = stored and (self.demo_mode or not login_item.get("demo_only"))
         # An unknown login costs one hash too: same answer, same time.
         accepted = passwords.verify_password(stored, password) if usable else passwords.verify_against_dummy(password)
         if not accepted:
-            account = throttle.after_failure(account, now)
-            by_source = throttle.source_after_failure(by_source, now)
-            self.storage.batch_write([
-                {"pk": st.login_pk(login), "sk": st.THROTTLE, **account.to_item(),
-                 TTL_ATTRIBUTE: _epoch(now + timedelta(days=1))},
-                {"pk": st.source_pk(source), "sk": st.THROTTLE, **by_source.to_item(),
-                 TTL_ATTRIBUTE: _epoch(now + timedelta(hours=1))},
-                self.storage.audit_item(now, login, "login_failed", {"source": source}),
-            ])
-            raise invalid_credentials()
+            raise invalid_credentials()  # counted by the reservation
 
         token, session = sessions.start(login_item, login, now)
-        self.storage.batch_write(
-            [session.to_item(), self.storage.audit_item(now, login, "login", {"source": source})],
-            [(st.login_pk(login), st.THROTTLE)] if throttle_item else [],
-        )
         rehashed = passwords.hash_password(password) if passwords.needs_rehash(stored) else None
-        self.storage.add_session(login, session.token_hash, new_password_hash=rehashed)
+        self.storage.transact_retrying([
+            self.storage.put_action(session.to_item()),
+            *self._proof_actions(attempt, "login"),
+            self.storage.add_session_action(login, session.token_hash, new_password_hash=rehashed),
+        ])
         return token, session
 
     def current_session(self, token: str | None, now: datetime) -> tuple[Session | None, bool]:
@@ -133,41 +241,81 @@ class Accounts:
         """Sets a new password; every other session of the login is revoked. Returns how many."""
         if not current or not new or len(current) > MAX_INPUT or len(new) > MAX_INPUT:
             raise AccountError(400, "invalid_request", "Saisissez votre mot de passe actuel et le nouveau.")
-        login_item = self.storage.login(session.login) or {}
-        if not passwords.verify_password(login_item.get("password_hash"), current):
-            self.storage.audit(now, session.login, "password_change_failed", {"source": source})
-            raise AccountError(400, "invalid_credentials", "Le mot de passe actuel est incorrect.")
-        responsable = self._responsable(login_item)
-        problem = passwords.check_password_policy(new, login=session.login, email=responsable.get("email", ""))
+        state = self.storage.family_state(session.family_number)
+        responsable = next((r for r in state.responsables if int(r["rank"]) == session.rank), {})
+        problem = passwords.check_password_policy(new, login=session.login, email=responsable.get("email", ""),
+                                                  names=family_names(state))
         if problem:
             raise AccountError(400, "weak_password", problem)
-        self.storage.update_attributes(st.login_pk(session.login), st.LOGIN, {
-            "password_hash": passwords.hash_password(new), "password_changed_at": now.astimezone(UTC).isoformat(),
-            "demo_only": False,
-        })
-        revoked = self.storage.revoke_sessions(session.login, keep=session.token_hash, extra=[
-            self.storage.audit_item(now, session.login, "password_changed", {"source": source})])
+        attempt = self._reserve(session.login, throttle.source_key(source), now, "password_change_failed",
+                                "password_change_throttled")
+        if not passwords.verify_password((attempt.login_item or {}).get("password_hash"), current):
+            raise wrong_current_password()  # counted as a failed login by the reservation
+        self.storage.transact_retrying([
+            *self._proof_actions(attempt, "password_changed"),
+            self.storage.update_if_action(st.login_pk(session.login), st.LOGIN, {
+                "password_hash": passwords.hash_password(new),
+                "password_changed_at": now.astimezone(UTC).isoformat(), "demo_only": False}, {}),
+        ])
+        revoked = self.storage.revoke_sessions(session.login, keep=session.token_hash)
         self._confirm_new_password(responsable, now)
         return revoked
 
     def forgot_password(self, login: str, source: str, now: datetime) -> None:
-        """Mails a single-use link when the login exists and has an address; says nothing."""
+        """Counts the request and defers the mail (`send_reset_link`): the same work, the
+        same answer and the same time whether the login exists or not."""
         login = st.normalise_login(login or "")
-        login_item = self.storage.login(login) if 0 < len(login) <= 254 else None
-        self.storage.audit(now, login[:254] or "-", "password_reset_requested", {"source": source})
+        if not login:
+            raise AccountError(400, "invalid_request", "Saisissez votre identifiant.")
+        if len(login) > MAX_LOGIN:
+            raise AccountError(400, "invalid_request", "Cet identifiant est trop long : vérifiez votre saisie.")
+        source = throttle.source_key(source)
+        digest = self._digest(login)
+        login_key = (st.login_throttle_pk(digest), st.RESET_REQUESTS)
+        source_key = (st.source_pk(source), st.RESET_REQUESTS)
+        wait, actor = 0, None
+        for _ in range(RESERVE_TRIES):
+            login_item, by_login, by_source = self.storage.login_records(login, digest, source, st.RESET_REQUESTS)
+            actor = self._actor(login, login_item)
+            by_login = frozenset((by_login or {}).get("recent") or ())
+            by_source = frozenset((by_source or {}).get("recent") or ())
+            windows = ((login_key, throttle.RESET_LOGIN_HOUR, by_login), (source_key, throttle.RESET_SOURCE_HOUR, by_source))
+            wait = max(window.retry_after(markers, now) for _, window, markers in windows)
+            if wait:
+                break
+            for key, window, markers in windows:
+                if stale := window.stale(markers, now):
+                    self.storage.prune_markers(*key, stale)
+            marker = throttle.new_marker(now, secrets.token_hex(4))
+            ttl = _epoch(now + throttle.RESET_WINDOW)
+            if self.storage.transact_if([
+                *(self.storage.count_action(*key, throttle.Guard(window_below=window.limit), marker, ttl)
+                  for key, window, _ in windows),
+                self.storage.put_action(self.storage.audit_item(now, actor, "password_reset_requested",
+                                                                {"source": source})),
+            ]):
+                self.defer(RESET_LINK_JOB, {"login": login, "requested_at": now.astimezone(UTC).isoformat()})
+                return
+        wait = max(wait, 1)
+        self.storage.audit(now, actor, "password_reset_throttled", {"source": source, "retry_after": wait})
+        raise too_many_reset_requests(wait)
+
+    def send_reset_link(self, payload: dict) -> None:
+        """The deferred half of « Mot de passe oublié »: mails a single-use link when the
+        login exists and has an address; does nothing otherwise."""
+        login = st.normalise_login(str(payload.get("login") or ""))
+        now = datetime.fromisoformat(payload["requested_at"])
+        login_item = self.storage.login(login) if 0 < len(login) <= MAX_LOGIN else None
         if not login_item:
             return
-        recent = [t for t in login_item.get("reset_requests", []) if datetime.fromisoformat(t) > now - timedelta(hours=1)]
         responsable = self._responsable(login_item)
-        if len(recent) >= RESET_MAILS_PER_HOUR or not responsable.get("email"):
+        if not responsable.get("email"):
             return
         token = secrets.token_urlsafe(32)  # 256 bits, stored hashed
         self.storage.put({
             "pk": st.reset_token_pk(sessions.token_hash(token)), "sk": st.RESET, "kind": "reset_token",
             "login": login, "created_at": now, TTL_ATTRIBUTE: _epoch(now + RESET_VALIDITY),
         })
-        self.storage.update_attributes(st.login_pk(login), st.LOGIN, {
-            "reset_requests": [*recent, now.astimezone(UTC).isoformat()]})
         # The link is built from the configured address, never from the request's Host;
         # the token travels in the fragment, which no server log records.
         link = f"{self.site_url}/mot-de-passe/nouveau/#{token}"
@@ -193,17 +341,20 @@ class Accounts:
         login_item = self.storage.login(login)
         if login_item is None:
             raise invalid_token()
-        responsable = self._responsable(login_item)
-        problem = passwords.check_password_policy(password or "", login=login, email=responsable.get("email", ""))
+        state = self.storage.family_state(login_item["family_number"])
+        responsable = next((r for r in state.responsables if int(r["rank"]) == int(login_item["rank"])), {})
+        problem = passwords.check_password_policy(password or "", login=login, email=responsable.get("email", ""),
+                                                  names=family_names(state))
         if problem:
             raise AccountError(400, "weak_password", problem)  # the link stays usable
         if not self.storage.take_reset_token(token_hash, _epoch(now)):
             raise invalid_token()  # another request used it first
         self.storage.update_attributes(st.login_pk(login), st.LOGIN, {
             "password_hash": passwords.hash_password(password), "password_changed_at": now.astimezone(UTC).isoformat(),
-            "demo_only": False, "reset_requests": [],
+            "demo_only": False,
         })
-        self.storage.batch_write([], [(st.login_pk(login), st.THROTTLE)])  # a reset never locks anyone out
+        # A reset never locks anyone out: the login's count starts again.
+        self.storage.batch_write([], [(st.login_throttle_pk(self._digest(login)), st.THROTTLE)])
         self.storage.revoke_sessions(login, extra=[self.storage.audit_item(now, login, "password_reset", {"source": source})])
         self._confirm_new_password(responsable, now)
 
@@ -224,15 +375,37 @@ class Accounts:
             "unread_messages": state.unread_messages,
         }
 
-    def update_contact(self, session: Session, email: str, phone: str, source: str, now: datetime) -> dict:
+    def update_contact(self, session: Session, email: str, phone: str, current_password: str, source: str,
+                       now: datetime) -> dict:
+        """Sets the responsable's address and phone. A new address (where reset links go)
+        needs the current password, checked and counted as a login; the previous address
+        is then told."""
         try:
             email = checked_email(email or "")
             phone = checked_phone(phone) if (phone or "").strip() else ""
         except ValueError as error:
             raise AccountError(400, "invalid_contact", str(error)[0].upper() + str(error)[1:] + ".") from None
-        self.storage.update_attributes(st.family_pk(session.family_number), st.responsable_sk(session.rank),
-                                       {"email": email, "phone": phone})
-        self.storage.audit(now, session.login, "contact_changed", {"source": source})
+        key = (st.family_pk(session.family_number), st.responsable_sk(session.rank))
+        previous = (self.storage.get(*key) or {}).get("email") or ""
+        if email == previous.lower():
+            self.storage.update_attributes(*key, {"email": email, "phone": phone})
+            self.storage.audit(now, session.login, "contact_changed", {"source": source})
+            return {"email": email, "phone": phone}
+        if not current_password:
+            raise AccountError(400, "current_password_required",
+                               "Saisissez votre mot de passe actuel pour changer d'adresse électronique.")
+        if len(current_password) > MAX_INPUT:
+            raise wrong_current_password()
+        attempt = self._reserve(session.login, throttle.source_key(source), now, "contact_change_failed",
+                                "contact_change_throttled")
+        if not passwords.verify_password((attempt.login_item or {}).get("password_hash"), current_password):
+            raise wrong_current_password()  # counted as a failed login by the reservation
+        self.storage.transact_retrying([
+            *self._proof_actions(attempt, "contact_changed", {"email_changed": True}),
+            self.storage.update_if_action(*key, {"email": email, "phone": phone}, {}),
+        ])
+        if previous:
+            self._tell_previous_address(previous)
         return {"email": email, "phone": phone}
 
     # helpers ------------------------------------------------------------------------
@@ -240,6 +413,25 @@ class Accounts:
     def _responsable(self, login_item: dict) -> dict:
         return self.storage.get(st.family_pk(login_item["family_number"]),
                                 st.responsable_sk(int(login_item["rank"]))) or {}
+
+    def _town_hall(self) -> str:
+        """Whom a parent calls at the town hall (commune.toml's contact)."""
+        ways = " ou au ".join(w for w in (self.contact_email, self.contact_phone) if w)
+        where = f"la mairie{' de ' + self.commune_name if self.commune_name else ''}"
+        return f"{where} ({'par courriel à ' if self.contact_email else 'au '}{ways})" if ways else where
+
+    def _tell_previous_address(self, previous: str) -> None:
+        # The new address is not named: the old one may no longer be the parent's alone.
+        self.mailer.send(
+            previous,
+            "Portail Famille : votre adresse électronique a été changée",
+            "Bonjour,\n\nL'adresse électronique de votre compte du Portail Famille"
+            f"{' de ' + self.commune_name if self.commune_name else ''} vient d'être changée : les messages du "
+            "portail et les liens pour choisir un nouveau mot de passe seront désormais envoyés à la nouvelle "
+            "adresse, et plus à celle-ci.\n\n"
+            f"Si vous n'êtes pas à l'origine de ce changement, contactez sans attendre le service Enfance de "
+            f"{self._town_hall()}.\n",
+        )
 
     def _confirm_new_password(self, responsable: dict, now: datetime) -> None:
         if responsable.get("email"):

@@ -43,12 +43,18 @@ COMMON_PASSWORDS_PATH = Path(__file__).parent / "data" / "common-passwords.txt"
 TOO_SHORT = f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères."
 TOO_LONG = f"Le mot de passe ne peut pas dépasser {MAX_LENGTH} caractères."
 TOO_COMMON = "Ce mot de passe est trop courant : choisissez-en un autre, par exemple une phrase de plusieurs mots."
-LIKE_LOGIN = "Le mot de passe ne doit pas reprendre votre identifiant ni votre adresse e-mail : choisissez-en un autre, par exemple une phrase de plusieurs mots."
+LIKE_LOGIN = ("Le mot de passe ne doit pas reprendre votre identifiant, votre adresse e-mail ni les noms de votre "
+              "famille : choisissez-en un autre, par exemple une phrase de plusieurs mots.")
 INVALID_CHARACTER = "Le mot de passe contient un caractère non valide : saisissez-le de nouveau."
 
 # Digits, ASCII punctuation and spaces put before or after a common word
 # (« motdepasse2024! », « 123soleil ») do not make it less common.
 _AFFIXES = string.digits + string.punctuation + " "
+# A personal word (login, address, a name) shorter than this is not looked for.
+PERSONAL_WORD_MIN = 3
+# Once the personal words, digits, punctuation and spaces are taken out of a password
+# that holds one, at least this many characters must remain.
+PERSONAL_REMAINDER_MIN = 6
 
 # A hash of 32 random bytes that were thrown away, made with the parameters above.
 # Verifying against it costs exactly what verifying a real hash costs, and it can
@@ -171,14 +177,51 @@ def _is_repetition(lowered: str) -> str | None:
     return None
 
 
-def check_password_policy(password: str, *, login: str = "", email: str = "") -> str | None:
+def _fold(text: str) -> str:
+    """Lower case without accents: « Hélène » and « HELENE » are the same word here."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _personal_words(login: str, email: str, names) -> list[str]:
+    """The words a password must not be built on, longest first: the address, and the
+    login, the address's local part and the names, each whole and each run of letters or
+    digits in it."""
+    # The address's domain is nobody's in particular (« orange », « free »): whole only.
+    words = {_fold(_normalise(email).strip())}
+    for whole in (login, email.rsplit("@", 1)[0], *names):
+        folded = _fold(_normalise(whole or "").strip())
+        words.add(folded)
+        words.update("".join(c if c.isalnum() else " " for c in folded).split())
+    return sorted((w for w in words if len(w) >= PERSONAL_WORD_MIN), key=len, reverse=True)
+
+
+def _built_on(text: str, words: list[str]) -> bool:
+    """True when the password holds a personal word and, once every occurrence of each is
+    taken out with the digits, punctuation and spaces, fewer than 6 characters remain:
+    « famille43!2024 », « Anna-ALPHA-2014 »; a long phrase that merely holds a name is not."""
+    rest = _fold(text)
+    found = False
+    for word in words:
+        if word in rest:
+            found = True
+            rest = rest.replace(word, " ")
+    if not found:
+        return False
+    remainder = [c for c in rest if not (c.isspace() or c.isdigit() or c in string.punctuation
+                                         or unicodedata.category(c).startswith(("P", "Z", "N")))]
+    return len(remainder) < PERSONAL_REMAINDER_MIN
+
+
+def check_password_policy(password: str, *, login: str = "", email: str = "", names=()) -> str | None:
     """None when the password is acceptable, else the French sentence telling why not.
 
     Length counts Unicode code points after NFC normalisation; any character counts,
     spaces and emoji included. No composition rule. The password is compared with
     the common-password list case-insensitively, also with the digits, punctuation
     and spaces around it removed; a password that only repeats a short unit or a
-    common word is common too. It must not reprise the login or the e-mail address.
+    common word is common too. It must not be built on the login, the e-mail address
+    or the family's `names` (first and last names of responsables and children).
     """
     text = _normalise(password)
     try:
@@ -197,17 +240,7 @@ def check_password_policy(password: str, *, login: str = "", email: str = "") ->
             return TOO_COMMON
         forms |= _forms(unit)
 
-    personal: set[str] = set()
-    email = _normalise(email).strip()
-    login = _normalise(login).strip()
-    if login:
-        personal |= _forms(login)
-    if email:
-        personal |= _forms(email)
-        local = email.rsplit("@", 1)[0]
-        if local:
-            personal |= _forms(local)
-    if forms & personal:
+    if _built_on(text, _personal_words(login, email, names)):
         return LIKE_LOGIN
 
     if forms & common_passwords():

@@ -17,6 +17,7 @@ from chalicelib import storage as st
 from chalicelib.table import TTL_ATTRIBUTE
 
 COOKIE_NAME = "__Host-session"
+CSRF_COOKIE_NAME = "__Host-csrf"
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # The last-seen instant is written at most this often: one write per minute of
@@ -111,9 +112,32 @@ def clear_cookie_header() -> str:
 
 
 def csrf_token(secret: str, page_key: str) -> str:
-    """The token the family's forms carry: only who can read its pages knows it."""
+    """The token the family's forms carry: only who can read its pages knows it. It
+    never changes (the pages are shared by every session of the family): what binds a
+    post to the session is the CSRF cookie below."""
     return hmac.new(secret.encode(), f"csrf:{page_key}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def csrf_token_valid(secret: str, page_key: str, candidate: str) -> bool:
     return hmac.compare_digest(csrf_token(secret, page_key), candidate or "")
+
+
+def session_csrf_token(secret: str, session_hash: str) -> str:
+    """The CSRF cookie's value for one session: a new session gets a new one, and the
+    one of an ended session matches no session. Derived (nothing more to store)."""
+    return hmac.new(secret.encode(), f"csrf-session:{session_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def session_csrf_valid(secret: str, session_hash: str, candidate: str | None) -> bool:
+    return hmac.compare_digest(session_csrf_token(secret, session_hash), candidate or "")
+
+
+def csrf_cookie_header(secret: str, session_hash: str) -> str:
+    # SameSite=Strict: no request started by another site ever carries it, not even a
+    # top-level form post or a link; HttpOnly: no script needs it (the browser sends it).
+    return (f"{CSRF_COOKIE_NAME}={session_csrf_token(secret, session_hash)}; "
+            "Path=/; Secure; HttpOnly; SameSite=Strict")
+
+
+def clear_csrf_cookie_header() -> str:
+    return f"{CSRF_COOKIE_NAME}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"

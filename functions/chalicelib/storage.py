@@ -15,6 +15,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from chalicelib.table import TTL_ATTRIBUTE
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -67,9 +69,17 @@ def source_pk(source: str) -> str:
     return f"SOURCE#{source}"
 
 
+def login_throttle_pk(login_digest: str) -> str:
+    """A login's counters, known or not, under a keyed hash of it: the typed text (maybe
+    a password typed in the wrong field) is never stored."""
+    return f"THROTTLE#{login_digest}"
+
+
 SESSION = "SESSION"
 RESET = "RESET"
-THROTTLE = "THROTTLE"
+# Sort keys of the counters, under `THROTTLE#<digest>` (a login) or `SOURCE#<address>`:
+THROTTLE = "THROTTLE"  # failed password checks
+RESET_REQUESTS = "RESET_REQUESTS"  # « Mot de passe oublié » requests
 
 
 def counter_pk(name: str) -> str:
@@ -279,26 +289,111 @@ class Storage:
 
     # accounts and sessions ---------------------------------------------------------
 
-    def login_records(self, login: str, source: str) -> tuple[dict | None, dict | None, dict | None]:
-        """The login item, its throttle and the source address's throttle: one round trip."""
-        keys = [(login_pk(login), LOGIN), (login_pk(login), THROTTLE), (source_pk(source), THROTTLE)]
+    def login_records(self, login: str, login_digest: str, source: str,
+                      counter: str = THROTTLE) -> tuple[dict | None, dict | None, dict | None]:
+        """The login item, the login's counter and the source address's: one round trip."""
+        keys = [(login_pk(login), LOGIN), (login_throttle_pk(login_digest), counter), (source_pk(source), counter)]
         found = self.batch_get(keys)
         return tuple(found.get(key) for key in keys)
 
-    def add_session(self, login: str, session_hash: str, new_password_hash: str | None = None) -> None:
-        """Remembers a login's sessions, so that a password change can revoke them all;
-        with `new_password_hash`, stores the password hashed again with today's parameters."""
+    # counters (chalicelib/throttle.py): each attempt counted by one conditional write ----
+
+    def count_action(self, pk: str, sk: str, guard, marker: str, expires_at: int) -> dict:
+        """A transaction action: counts one attempt (its marker added to `recent`, and
+        `consecutive` + 1 when the guard counts it), only if `guard` (throttle.Guard)
+        still holds in the stored item. Never a value read and written back."""
+        values: dict = {":m": {"SS": [marker]}, ":ttl": {"N": str(expires_at)},
+                        ":window": {"N": str(guard.window_below)}}
+        adds = ["recent :m"]
+        conditions = ["(attribute_not_exists(recent) OR size(recent) < :window)"]
+        if guard.count_consecutive:
+            adds.insert(0, "consecutive :one")
+            values[":one"] = {"N": "1"}
+            if guard.consecutive_below is not None:
+                conditions.append("(attribute_not_exists(consecutive) OR consecutive < :below)")
+                values[":below"] = {"N": str(guard.consecutive_below)}
+            if guard.consecutive_equals is not None:
+                conditions.append("consecutive = :equals")
+                values[":equals"] = {"N": str(guard.consecutive_equals)}
+        return {"Update": {
+            "TableName": self.table_name,
+            "Key": serialise({"pk": pk, "sk": sk}),
+            "UpdateExpression": f"ADD {', '.join(adds)} SET #ttl = :ttl",
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": values,
+        }}
+
+    def uncount_action(self, pk: str, sk: str, marker: str) -> dict:
+        """A transaction action: takes one counted attempt back out of a window."""
+        return {"Update": {
+            "TableName": self.table_name,
+            "Key": serialise({"pk": pk, "sk": sk}),
+            "UpdateExpression": "DELETE recent :m",
+            "ExpressionAttributeValues": {":m": {"SS": [marker]}},
+        }}
+
+    def prune_markers(self, pk: str, sk: str, markers: Iterable[str]) -> None:
+        """Deletes exactly these markers (they left their window): one UpdateItem; nothing
+        when the item went meanwhile (an update would make an empty one, without TTL)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=serialise({"pk": pk, "sk": sk}),
+                UpdateExpression="DELETE recent :gone",
+                ConditionExpression="attribute_exists(recent)",
+                ExpressionAttributeValues={":gone": {"SS": sorted(markers)}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    def delete_action(self, pk: str, sk: str) -> dict:
+        return {"Delete": {"TableName": self.table_name, "Key": serialise({"pk": pk, "sk": sk})}}
+
+    def add_session_action(self, login: str, session_hash: str, new_password_hash: str | None = None) -> dict:
+        """A transaction action: remembers a login's session, so that a password change
+        can revoke them all; with `new_password_hash`, stores the password hashed again
+        with today's parameters."""
         values = {":hash": {"SS": [session_hash]}}
         expression = "ADD sessions :hash"
         if new_password_hash:
             expression += " SET password_hash = :password_hash"
             values[":password_hash"] = {"S": new_password_hash}
-        self.client.update_item(
-            TableName=self.table_name,
-            Key=serialise({"pk": login_pk(login), "sk": LOGIN}),
-            UpdateExpression=expression,
-            ExpressionAttributeValues=values,
-        )
+        return {"Update": {
+            "TableName": self.table_name,
+            "Key": serialise({"pk": login_pk(login), "sk": LOGIN}),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": values,
+        }}
+
+    def add_session(self, login: str, session_hash: str, new_password_hash: str | None = None) -> None:
+        """`add_session_action` on its own (tooling and tests)."""
+        self.client.update_item(**self.add_session_action(login, session_hash, new_password_hash)["Update"])
+
+    def transact_if(self, actions: list[dict]) -> bool:
+        """One TransactWriteItems: True when written; False when a condition failed or
+        another transaction held one of the items (TransactionConflict): nothing was
+        written then, and the caller reads again before deciding."""
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except self.client.exceptions.TransactionCanceledException as error:
+            codes = {r.get("Code") for r in error.response.get("CancellationReasons") or []} - {"None", None}
+            if codes and codes <= {"ConditionalCheckFailed", "TransactionConflict"}:
+                return False
+            raise
+        return True
+
+    def transact_retrying(self, actions: list[dict], tries: int = 3) -> None:
+        """One TransactWriteItems of idempotent actions, tried again when another
+        transaction held one of its items (DynamoDB cancels rather than waits)."""
+        for attempt in range(tries):
+            try:
+                self.client.transact_write_items(TransactItems=actions)
+                return
+            except self.client.exceptions.TransactionCanceledException as error:
+                codes = {r.get("Code") for r in error.response.get("CancellationReasons") or []} - {"None", None}
+                if codes != {"TransactionConflict"} or attempt == tries - 1:
+                    raise
 
     def session(self, session_hash: str) -> dict | None:
         return self.get(session_pk(session_hash), SESSION)

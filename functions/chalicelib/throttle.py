@@ -26,19 +26,29 @@ Per source address (`SourceThrottle`), across accounts: at most
 `SOURCE_MAX_FAILURES_PER_HOUR` failed logins in any sliding hour; past that, the
 address waits until the oldest of them is one hour old.
 
+Counted atomically ("reserve, then verify"): every attempt whose password is about to
+be checked is first counted as a failure by one conditional write per throttle
+(`ADD consecutive 1, recent {marker}`), whose condition (`Guard`) says "still allowed"
+in terms of the stored values: so parallel requests can never be checked more often
+than the schedule allows, and none is lost. A success then takes its count back (the
+caller deletes the login's throttle and removes its marker from the source's). No
+field is ever read, computed and written back: the lock's end is derived from what is
+stored (the latest failure plus `lock_delay(consecutive)`), and failures that left the
+window are pruned by a separate delete of exactly those markers.
+
+A marker is « <ISO instant>#<random> »: the instant of the failure, unique per attempt.
+
 So that throttling never tells whether a login exists, the caller keeps an
 `AccountThrottle` for every login name tried, known or not, and applies it the same
 way. `source_key` turns an address into the key to count under (an IPv6 address by
 its /64 network, as one subscriber usually holds a whole /64).
-
-Instants are timezone-aware datetimes; `to_item` writes them as ISO-8601 strings.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 CONSECUTIVE_FAILURES_BEFORE_DELAY = 5
@@ -50,6 +60,12 @@ MAX_FAILURES_PER_DAY = 25
 SOURCE_WINDOW = timedelta(hours=1)
 SOURCE_MAX_FAILURES_PER_HOUR = 50
 
+# « Mot de passe oublié » (counted like failures, atomically, but never locking the
+# login itself): per login name, known or not, and per source address.
+RESET_WINDOW = timedelta(hours=1)
+RESET_MAX_PER_LOGIN = 3
+RESET_MAX_PER_SOURCE = 20
+
 
 def _parse(value: str) -> datetime:
     instant = datetime.fromisoformat(value)
@@ -58,62 +74,115 @@ def _parse(value: str) -> datetime:
     return instant
 
 
+def marker_instant(marker: str) -> datetime:
+    return _parse(marker.split("#", 1)[0])
+
+
+def new_marker(now: datetime, nonce: str) -> str:
+    """The marker of one counted attempt; `nonce` (random, from the caller) makes it unique."""
+    return f"{now.astimezone(UTC).isoformat()}#{nonce}"
+
+
 def _seconds_until(moment: datetime, now: datetime) -> int:
     remaining = (moment - now).total_seconds()
     return math.ceil(remaining) if remaining > 0 else 0
 
 
-def _window(failures: tuple[datetime, ...], now: datetime, span: timedelta, keep: int) -> tuple[datetime, ...]:
-    """The failures still inside the window ending at `now`, oldest first, at most `keep`."""
-    recent = sorted(t for t in failures if t > now - span)
-    return tuple(recent[-keep:])
+@dataclass(frozen=True)
+class Window:
+    """At most `limit` counted attempts in any sliding `span`."""
+
+    span: timedelta
+    limit: int
+
+    def recent(self, markers: frozenset[str], now: datetime) -> list[datetime]:
+        """The instants still inside the window ending at `now`, oldest first."""
+        return sorted(t for t in map(marker_instant, markers) if t > now - self.span)
+
+    def stale(self, markers: frozenset[str], now: datetime) -> frozenset[str]:
+        """The markers that left the window: the caller deletes them before counting."""
+        return frozenset(m for m in markers if marker_instant(m) <= now - self.span)
+
+    def full_until(self, markers: frozenset[str], now: datetime) -> datetime | None:
+        """When the window is full, the instant its oldest counted attempt leaves it."""
+        recent = self.recent(markers, now)
+        if len(recent) >= self.limit:
+            return recent[-self.limit] + self.span
+        return None
+
+    def retry_after(self, markers: frozenset[str], now: datetime) -> int:
+        until = self.full_until(markers, now)
+        return _seconds_until(until, now) if until is not None else 0
 
 
-def _cap_until(recent: tuple[datetime, ...], span: timedelta, limit: int) -> datetime | None:
-    """When the window is full, the instant its oldest counted failure leaves it."""
-    if len(recent) >= limit:
-        return recent[-limit] + span
-    return None
+ACCOUNT_DAY = Window(DAILY_WINDOW, MAX_FAILURES_PER_DAY)
+SOURCE_HOUR = Window(SOURCE_WINDOW, SOURCE_MAX_FAILURES_PER_HOUR)
+RESET_LOGIN_HOUR = Window(RESET_WINDOW, RESET_MAX_PER_LOGIN)
+RESET_SOURCE_HOUR = Window(RESET_WINDOW, RESET_MAX_PER_SOURCE)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What must still hold, in the stored item, when one more attempt is counted: the
+    condition of the atomic write (storage.py turns it into a ConditionExpression).
+
+    `window_below`: fewer markers than this (stale ones are pruned first);
+    `consecutive_below` / `consecutive_equals`: the consecutive count, when counted.
+    """
+
+    window_below: int
+    count_consecutive: bool = False
+    consecutive_below: int | None = None
+    consecutive_equals: int | None = None
 
 
 @dataclass(frozen=True)
 class AccountThrottle:
     consecutive_failures: int = 0
-    # Failure instants within the last 24 hours, oldest first (at most 25 kept).
-    recent_failures: tuple[datetime, ...] = ()
-    locked_until: datetime | None = None
+    # Markers of the failures of the last 24 hours (and maybe older ones not pruned yet).
+    markers: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def recent_failures(self) -> tuple[datetime, ...]:
+        return tuple(sorted(map(marker_instant, self.markers)))
+
+    @property
+    def locked_until(self) -> datetime | None:
+        """The end of the delay the latest failure started (None below 5 in a row)."""
+        delay = lock_delay(self.consecutive_failures)
+        if not delay or not self.markers:
+            return None
+        return max(map(marker_instant, self.markers)) + delay
 
     def to_item(self) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "consecutive_failures": self.consecutive_failures,
-            "recent_failures": [t.isoformat() for t in self.recent_failures],
-        }
-        if self.locked_until is not None:
-            item["locked_until"] = self.locked_until.isoformat()
-        return item
+        return {"consecutive": self.consecutive_failures, "recent": set(self.markers)}
 
     @classmethod
     def from_item(cls, item: dict[str, Any] | None) -> AccountThrottle:
         if not item:
             return cls()
-        locked = item.get("locked_until")
-        return cls(
-            consecutive_failures=int(item.get("consecutive_failures") or 0),
-            recent_failures=tuple(sorted(_parse(t) for t in item.get("recent_failures") or ())),
-            locked_until=_parse(locked) if locked else None,
-        )
+        return cls(consecutive_failures=int(item.get("consecutive") or 0),
+                   markers=frozenset(item.get("recent") or ()))
 
 
 def account_retry_after(state: AccountThrottle, now: datetime) -> int:
     """Seconds (rounded up) before another attempt on this account is even checked; 0 if allowed."""
-    waits = [0]
+    waits = [0, ACCOUNT_DAY.retry_after(state.markers, now)]
     if state.locked_until is not None:
         waits.append(_seconds_until(state.locked_until, now))
-    recent = _window(state.recent_failures, now, DAILY_WINDOW, MAX_FAILURES_PER_DAY)
-    cap = _cap_until(recent, DAILY_WINDOW, MAX_FAILURES_PER_DAY)
-    if cap is not None:
-        waits.append(_seconds_until(cap, now))
     return max(waits)
+
+
+def account_guard(state: AccountThrottle) -> Guard:
+    """The condition under which one more failure may be counted, given the state read
+    (allowed at the instant of the read): below 5 in a row, any of the parallel attempts
+    may take the places left; once a delay has passed, exactly one attempt (the one that
+    finds the count unchanged) goes through."""
+    if state.consecutive_failures < CONSECUTIVE_FAILURES_BEFORE_DELAY:
+        return Guard(window_below=MAX_FAILURES_PER_DAY, count_consecutive=True,
+                     consecutive_below=CONSECUTIVE_FAILURES_BEFORE_DELAY)
+    return Guard(window_below=MAX_FAILURES_PER_DAY, count_consecutive=True,
+                 consecutive_equals=state.consecutive_failures)
 
 
 def lock_delay(consecutive_failures: int) -> timedelta:
@@ -125,46 +194,44 @@ def lock_delay(consecutive_failures: int) -> timedelta:
     return min(FIRST_DELAY * 2 ** min(doublings, 20), MAX_DELAY)
 
 
-def after_failure(state: AccountThrottle, now: datetime) -> AccountThrottle:
-    """The state once a wrong password (or an unknown login) has been recorded at `now`."""
-    recent = _window((*state.recent_failures, now), now, DAILY_WINDOW, MAX_FAILURES_PER_DAY)
-    consecutive = state.consecutive_failures + 1
-    candidates = [t for t in (state.locked_until, _cap_until(recent, DAILY_WINDOW, MAX_FAILURES_PER_DAY)) if t]
-    delay = lock_delay(consecutive)
-    if delay:
-        candidates.append(now + delay)
-    locked = max(candidates) if candidates else None
-    if locked is not None and locked <= now:
-        locked = None
-    return AccountThrottle(consecutive_failures=consecutive, recent_failures=recent, locked_until=locked)
+def after_failure(state: AccountThrottle, now: datetime, nonce: str | None = None) -> AccountThrottle:
+    """The state once a wrong password (or an unknown login) has been counted at `now`:
+    what the atomic write leaves in the item (stale markers pruned)."""
+    markers = state.markers - ACCOUNT_DAY.stale(state.markers, now)
+    marker = new_marker(now, nonce if nonce is not None else str(len(state.markers)))
+    return AccountThrottle(consecutive_failures=state.consecutive_failures + 1, markers=markers | {marker})
 
 
 @dataclass(frozen=True)
 class SourceThrottle:
-    # Failed logins from this source within the last hour, oldest first (at most 50 kept).
-    recent_failures: tuple[datetime, ...] = ()
+    # Markers of the failed logins from this source within the last hour.
+    markers: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def recent_failures(self) -> tuple[datetime, ...]:
+        return tuple(sorted(map(marker_instant, self.markers)))
 
     def to_item(self) -> dict[str, Any]:
-        return {"recent_failures": [t.isoformat() for t in self.recent_failures]}
+        return {"recent": set(self.markers)}
 
     @classmethod
     def from_item(cls, item: dict[str, Any] | None) -> SourceThrottle:
-        if not item:
-            return cls()
-        return cls(recent_failures=tuple(sorted(_parse(t) for t in item.get("recent_failures") or ())))
+        return cls(markers=frozenset((item or {}).get("recent") or ()))
 
 
 def source_retry_after(state: SourceThrottle, now: datetime) -> int:
     """Seconds (rounded up) before this source may try any login again; 0 if allowed."""
-    recent = _window(state.recent_failures, now, SOURCE_WINDOW, SOURCE_MAX_FAILURES_PER_HOUR)
-    cap = _cap_until(recent, SOURCE_WINDOW, SOURCE_MAX_FAILURES_PER_HOUR)
-    return _seconds_until(cap, now) if cap is not None else 0
+    return SOURCE_HOUR.retry_after(state.markers, now)
 
 
-def source_after_failure(state: SourceThrottle, now: datetime) -> SourceThrottle:
-    """The state once a failed login from this source has been recorded at `now`."""
-    recent = _window((*state.recent_failures, now), now, SOURCE_WINDOW, SOURCE_MAX_FAILURES_PER_HOUR)
-    return SourceThrottle(recent_failures=recent)
+def source_guard() -> Guard:
+    return Guard(window_below=SOURCE_MAX_FAILURES_PER_HOUR)
+
+
+def source_after_failure(state: SourceThrottle, now: datetime, nonce: str | None = None) -> SourceThrottle:
+    """The state once a failed login from this source has been counted at `now`."""
+    markers = state.markers - SOURCE_HOUR.stale(state.markers, now)
+    return SourceThrottle(markers=markers | {new_marker(now, nonce if nonce is not None else str(len(state.markers)))})
 
 
 def source_key(address: str) -> str:
