@@ -459,7 +459,7 @@ def certificates_list(args) -> int:
     for c in found:
         child = names.get((c["family_number"], c["child_id"]), "?")
         print(f"{c['certificate_id']}  famille {c['family_number']}, enfant {c['child_id']} ({child}), "
-              f"{cert.short_dates(c)} : {cert.STAFF_WORDS[c['state']]}, demandé le "
+              f"{cert.short_dates(c)} : {cert.STAFF_WORDS[c['state']]}, formulaire d'envoi donné le "
               f"{_instant(c['recorded_at'], staff.commune)}")
         if c["state"] == cert.TO_REVIEW and c.get("document_key"):
             print(f"    fichier (lien valable 15 minutes) : {documents.certificate_download_url(c['document_key'])}")

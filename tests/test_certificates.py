@@ -380,7 +380,8 @@ def test_an_uploaded_file_is_listed_to_review(client, absent, storage, s3, famil
     assert status == 0, err
     assert certificate_id in out and "famille 100" in out and "ALPHA ANNA" in out
     assert "06/10/2014, 07/10/2014, 09/10/2014" in out
-    assert "reçu, à examiner" in out
+    assert "reçu, à examiner, formulaire d'envoi donné le 28/11/2014 à 12:00" in out
+    assert out.endswith("1 certificat(s) à examiner, 0 en attente du fichier.\n")
     assert the_certificate(storage)["state"] == "to_review"
     assert "Reçu, en cours d'examen par le service enfance" in requests_page(families)
 
