@@ -357,7 +357,8 @@ def documents():
 @route("/api/absences/certificate", methods=["POST"], content_types=[JSON])
 def absence_certificate():
     """A presigned S3 POST for one medical certificate (PDF, JPEG or PNG, ≤ 5 MB); the
-    certificate, the family's request line and the audit entry are one batch write."""
+    certificate (awaited: it excuses nothing until staff accept its file), the family's
+    request line and the audit entry are one batch write."""
     from chalicelib.documents import DocumentError, certificate_request_item, parse_dates
 
     request = app.current_request
@@ -379,16 +380,17 @@ def absence_certificate():
                                                       "parent", now, upload["fields"]["Content-Type"])
     storage().batch_write([
         certificate,
-        certificate_request_item(session.family_number, child_id, dates, session.rank, now),
+        certificate_request_item(session.family_number, child_id, dates, session.rank, now, certificate),
         storage().audit_item(now, session.login, "certificate_upload", {
-            "source": source_address(request), "child_id": child_id,
+            "source": source_address(request), "child_id": child_id, "certificate_id": certificate["certificate_id"],
             "dates": certificate["dates"], "document_key": upload["key"]}),
     ])
     # The request now shows in « Liste des demandes »: that page is rendered again.
     family_pages().export(storage(), session.family_number, now, only=["demandes"])
     return {"upload": upload,
             "message": "Envoyez maintenant le fichier du certificat médical : ce formulaire d'envoi "
-                       "reste valable 5 minutes."}
+                       "reste valable 5 minutes. Le service enfance examinera ensuite le certificat : les "
+                       "jours d'absence qu'il couvre ne sont déduits qu'une fois le certificat accepté."}
 
 
 # --- bookings ----------------------------------------------------------------------------

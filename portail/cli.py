@@ -171,8 +171,23 @@ def parser() -> argparse.ArgumentParser:
     count.add_argument("--endpoint-url", help=endpoint_help)
     count.set_defaults(handler=_staff("headcount"))
 
-    certificates = commands.add_parser("certificates", help="certificats médicaux reçus par le service enfance")
+    certificates = commands.add_parser("certificates", help="certificats médicaux : liste, acceptation, refus, "
+                                                            "enregistrement d'un certificat papier")
     certificate_actions = certificates.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = certificate_actions.add_parser("list", help="les certificats envoyés par les familles et pas encore "
+                                                          "décidés : à examiner, ou en attente du fichier")
+    listing.add_argument("--endpoint-url", help=endpoint_help)
+    listing.set_defaults(handler=_staff("certificates_list"))
+    for action, text in (("accept", "accepte un certificat reçu : ses jours d'absence ne sont plus facturés"),
+                         ("refuse", "refuse un certificat, avec son motif")):
+        decision = certificate_actions.add_parser(action, help=text)
+        decision.add_argument("--family", required=True, metavar="N", help="numéro de famille")
+        decision.add_argument("--id", required=True, metavar="ID",
+                              help="l'identifiant du certificat (portail certificates list)")
+        if action == "refuse":
+            decision.add_argument("--reason", required=True, metavar="MOTIF", help="le motif, transmis à la famille")
+        decision.add_argument("--endpoint-url", help=endpoint_help)
+        decision.set_defaults(handler=_staff(f"certificates_{action}"))
     record = certificate_actions.add_parser("record", help="enregistre un certificat médical reçu sur papier")
     record.add_argument("--family", required=True, metavar="N", help="numéro de famille")
     record.add_argument("--child", required=True, metavar="ENFANT", help="numéro de l'enfant")

@@ -4,6 +4,16 @@ DynamoDB, S3 and SES answer at `endpoint_url`; `configure_environment()` points 
 boto3 client of the process at it (AWS_ENDPOINT_URL), so the function's code runs
 unchanged (DESIGN §1, §7).
 
+moto checks no credentials and answers CORS for any origin: any web page open in the
+operator's browser could read the whole table through it. `LocalGuard`, in front of
+moto, closes it to web pages: it answers no CORS (moto's Access-Control-* headers are
+removed, preflights refused), refuses any request with a foreign `Origin` or
+`Sec-Fetch-Site: cross-site` (a cross-site form needs no preflight) and any whose Host
+is not a loopback name (DNS rebinding). One exception, as the production bucket's CORS
+rule: the portal's own origin (`site_origin`, given by `portail serve`) may post an
+upload to the documents bucket. And since moto stores whatever is posted, it checks a
+browser upload's POST policy as S3 does (portail/post_policy.py).
+
 One lock serialises the requests: moto is not atomic under concurrent requests (a
 conditional TransactWriteItems raced by 60 threads let 11–12 writes through a capacity
 of 10), while DynamoDB is atomic per request. Behind the lock, moto answers one request
@@ -20,6 +30,7 @@ import os
 import threading
 import urllib.request
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 
 from chalicelib import table
 from chalicelib.config import get_commune
@@ -67,6 +78,145 @@ class SerialWSGI:
         return [body]
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+# The embedded AWS's own bound on a browser upload's body (S3's is 5 GB): the portal's
+# policies allow 5 MB, and the body is held in memory.
+MAX_UPLOAD_BODY = 64 * 1024 * 1024
+CORS_MAX_AGE = "600"  # as the documents bucket's CORS rule (portail/deploy.py)
+
+
+def _host_name(host: str) -> str:
+    """The name of a Host header, without its port (`[::1]:8001` → `::1`)."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class LocalGuard:
+    """The WSGI layer in front of the serialised moto app (see the module's docstring).
+
+    `site_origin()` is the portal's origin (`http://127.0.0.1:<port>`, or None: no origin
+    at all is allowed); `documents_bucket()` the bucket the portal's pages upload to;
+    `credentials` the access key ids accepted in a POST policy's signature, with their
+    secrets; `clock()` the real clock (policies expire by it)."""
+
+    def __init__(self, app, site_origin, documents_bucket, credentials: dict[str, str], clock=None) -> None:
+        self.app = app
+        self.site_origin = site_origin
+        self.documents_bucket = documents_bucket
+        self.credentials = credentials
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def __call__(self, environ, start_response):
+        from portail.post_policy import PolicyRefused
+
+        host = _host_name(environ.get("HTTP_HOST", "")).lower()
+        if host not in LOOPBACK_NAMES:
+            return self._refuse(start_response, "Hôte refusé : l'AWS embarqué ne répond qu'à l'adresse de boucle "
+                                                "locale (127.0.0.1).")
+        if environ.get("HTTP_SEC_FETCH_SITE", "").lower() == "cross-site":
+            return self._refuse(start_response, "Requête d'un autre site refusée par l'AWS embarqué.")
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        origin = environ.get("HTTP_ORIGIN")
+        portal_upload = origin is not None and origin == self.site_origin() and self._is_upload(environ, method)
+        if method == "OPTIONS":
+            if not self._portal_preflight(environ):
+                return self._refuse(start_response, "CORSResponse: This CORS request is not allowed.")
+            return self._preflight(environ, start_response)
+        if origin is not None and not portal_upload:
+            return self._refuse(start_response, "Origine refusée : l'AWS embarqué ne répond pas aux pages web.")
+        if self._is_form_post(environ, method):
+            try:
+                self._check_upload(environ)
+            except PolicyRefused as refused:
+                start_response(f"{refused.status} {_REASONS.get(refused.status, '')}".strip(),
+                               [("Content-Type", "application/xml"), ("Content-Length", str(len(refused.xml())))])
+                return [refused.xml()]
+        grant = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")] if portal_upload else []
+
+        def without_cors(status, headers, exc_info=None):
+            kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+            return start_response(status, kept + grant, exc_info)
+
+        return self.app(environ, without_cors)
+
+    # --- what a request is --------------------------------------------------------------
+
+    @staticmethod
+    def _is_form_post(environ, method: str) -> bool:
+        """A browser upload (POST Object): a multipart form posted to a bucket."""
+        content_type = environ.get("CONTENT_TYPE", "").lower()
+        return method == "POST" and content_type.startswith("multipart/form-data")
+
+    def _is_upload(self, environ, method: str) -> bool:
+        """A POST Object to the documents bucket: the one thing the portal's pages may do."""
+        return self._is_form_post(environ, method) and self._is_documents_path(environ)
+
+    def _is_documents_path(self, environ) -> bool:
+        return (environ.get("PATH_INFO", "").rstrip("/") == f"/{self.documents_bucket()}"
+                and not environ.get("QUERY_STRING"))
+
+    def _portal_preflight(self, environ) -> bool:
+        return (environ.get("HTTP_ORIGIN") == self.site_origin() and self.site_origin() is not None
+                and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").upper() == "POST"
+                and self._is_documents_path(environ))
+
+    # --- answers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _refuse(start_response, message: str):
+        from xml.sax.saxutils import escape
+
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                f"<Message>{escape(message)}</Message></Error>").encode()
+        start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _preflight(self, environ, start_response):
+        """S3's answer to a preflight its CORS rule allows (POST, any header)."""
+        headers = [("Access-Control-Allow-Origin", environ["HTTP_ORIGIN"]),
+                   ("Access-Control-Allow-Methods", "POST"),
+                   ("Access-Control-Max-Age", CORS_MAX_AGE),
+                   ("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"),
+                   ("Content-Length", "0")]
+        requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+        if requested:
+            headers.append(("Access-Control-Allow-Headers", requested))
+        start_response("200 OK", headers)
+        return [b""]
+
+    # --- the POST policy ------------------------------------------------------------------
+
+    def _check_upload(self, environ) -> None:
+        """Reads the form (the body is given back to moto), then S3's checks."""
+        import io
+
+        from werkzeug.formparser import parse_form_data
+
+        from portail.post_policy import PolicyRefused, check_upload
+
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            raise PolicyRefused(411, "MissingContentLength", "You must provide the Content-Length HTTP header.") from None
+        if length > MAX_UPLOAD_BODY:
+            raise PolicyRefused(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        copy = {**environ, "wsgi.input": io.BytesIO(body)}
+        _, form, files = parse_form_data(copy, silent=True)
+        fields = [(name, value) for name, values in form.lists() for value in values]
+        uploads = files.getlist("file")
+        size = None
+        if len(uploads) == 1 and len(files) == 1:
+            size = len(uploads[0].read())
+        bucket = environ.get("PATH_INFO", "").strip("/").split("/", 1)[0]
+        check_upload(fields, size, bucket, self.credentials, self.clock())
+
+
+_REASONS = {400: "Bad Request", 403: "Forbidden", 411: "Length Required"}
+
+
 def _quiet_handler():
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
@@ -85,9 +235,12 @@ class EmbeddedAWS:
     Use as a context manager, or `start()` / `stop()`.
     """
 
-    def __init__(self, port: int = 0, host: str = HOST) -> None:
+    def __init__(self, port: int = 0, host: str = HOST, site_origin: str | None = None) -> None:
         self.host = host
         self.requested_port = port
+        # The portal's origin, the only one allowed (to upload to the documents bucket).
+        self.site_origin = site_origin
+        self.guard: LocalGuard | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -106,7 +259,10 @@ class EmbeddedAWS:
             # Without it, every action of a transaction copies the whole table (see there).
             moto_transactions.install()
 
-            app = SerialWSGI(DomainDispatcherApplication(create_backend_app))
+            app = self.guard = LocalGuard(SerialWSGI(DomainDispatcherApplication(create_backend_app)),
+                             site_origin=lambda: self.site_origin,
+                             documents_bucket=lambda: table.bucket_name("documents"),
+                             credentials={FAKE_ACCESS_KEY_ID: FAKE_SECRET_ACCESS_KEY})
             self._server = make_server(
                 self.host,
                 ports.port_of(sock),

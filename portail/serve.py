@@ -41,21 +41,23 @@ def _check_now(now: str) -> None:
         raise SystemExit(f"--now : {detail}") from None
 
 
-def _start_aws(aws_port: int | None, browser_port: int):
+def _start_aws(aws_port: int | None, browser_port: int, site_origin: str | None = None):
+    """The embedded AWS; `site_origin` (the portal's address) is the one web origin it
+    answers, for the pages' certificate uploads (portail/embedded_aws.py)."""
     from portail.embedded_aws import EmbeddedAWS
 
     if aws_port is not None:
         try:
-            return EmbeddedAWS(port=aws_port, host=HOST).start()
+            return EmbeddedAWS(port=aws_port, host=HOST, site_origin=site_origin).start()
         except ports.PortInUse as error:
             raise SystemExit(f"AWS embarqué : {error}") from None
     # Default: the browser's port + 1, or any free port when that one is taken.
     if browser_port:
         try:
-            return EmbeddedAWS(port=browser_port + 1, host=HOST).start()
+            return EmbeddedAWS(port=browser_port + 1, host=HOST, site_origin=site_origin).start()
         except (ports.PortInUse, OSError):
             pass
-    return EmbeddedAWS(port=0, host=HOST).start()
+    return EmbeddedAWS(port=0, host=HOST, site_origin=site_origin).start()
 
 
 def _on_sigterm(signum, frame):
@@ -109,7 +111,7 @@ def serve(
         export_to_environment(signing_keys)  # the function signs with it, in this process
         url = f"http://{HOST}:{ports.port_of(browser)}"
         os.environ[SITE_URL_ENV] = url  # the cookies' policy names this exact address
-        aws = _start_aws(aws_port, ports.port_of(browser))
+        aws = _start_aws(aws_port, ports.port_of(browser), site_origin=url)
         aws.configure_environment()
         aws.create_resources()
         if seed is not None:

@@ -1,5 +1,6 @@
 """The service enfance's commands (docs/cli.md): the waiting list and its decisions,
-paper plannings, the kitchen's headcount, certificates received on paper.
+paper plannings, the kitchen's headcount, medical certificates (the parents' to accept or
+refuse, the ones received on paper).
 
 Every command reads the portal's clock (`PORTAIL_NOW` freezes it) and writes an audit
 entry. A decision is told to the family (inbox + notice mail); after a decision or an
@@ -434,7 +435,62 @@ def headcount(args) -> int:
     return 0
 
 
-# --- portail certificates record ------------------------------------------------------------------
+# --- portail certificates list|accept|refuse|record -----------------------------------------------
+
+def _documents(staff: Staff):
+    from chalicelib.documents import Documents
+    from chalicelib.table import bucket_name
+
+    return Documents(aws.client("s3", staff.endpoint_url), bucket_name("documents"))
+
+
+def certificates_list(args) -> int:
+    from chalicelib import certificates as cert
+
+    staff = Staff.open(args.endpoint_url)
+    documents = _documents(staff)
+    found = cert.list_open(staff.storage, documents, staff.now, ACTOR)
+    received = [c for c in found if c["seen_now"]]
+    staff.audit("certificates_listed", {"count": len(found), "received": len(received)})
+    if not found:
+        print("Aucun certificat médical à examiner.")
+        return 0
+    names = staff.names([(c["family_number"], c["child_id"], 1) for c in found])
+    for c in found:
+        child = names.get((c["family_number"], c["child_id"]), "?")
+        print(f"{c['certificate_id']}  famille {c['family_number']}, enfant {c['child_id']} ({child}), "
+              f"{cert.short_dates(c)} : {cert.STAFF_WORDS[c['state']]}, formulaire d'envoi donné le "
+              f"{_instant(c['recorded_at'], staff.commune)}")
+        if c["state"] == cert.TO_REVIEW and c.get("document_key"):
+            print(f"    fichier (lien valable 15 minutes) : {documents.certificate_download_url(c['document_key'])}")
+    to_review = sum(1 for c in found if c["state"] == cert.TO_REVIEW)
+    print(f"{to_review} certificat(s) à examiner, {len(found) - to_review} en attente du fichier.")
+    staff.export_pages(c["family_number"] for c in received)  # « Reçu, en cours d'examen » on their pages
+    return 0
+
+
+def _decide_certificate(args, accept: bool) -> int:
+    from chalicelib import certificates as cert
+
+    staff = Staff.open(args.endpoint_url)
+    reason = "" if accept else args.reason
+    decision = cert.decide(staff.storage, _documents(staff), args.family, args.id, accept, reason, ACTOR, staff.now)
+    staff.notify(args.family, decision.subject, decision.body)
+    item = decision.certificate
+    what = "accepté" if accept else "refusé"
+    print(f"Certificat médical {what} : famille {args.family}, enfant {item['child_id']}, {args.id} "
+          f"({cert.short_dates(item)}).")
+    staff.export_pages([args.family])
+    return 0
+
+
+def certificates_accept(args) -> int:
+    return _decide_certificate(args, True)
+
+
+def certificates_refuse(args) -> int:
+    return _decide_certificate(args, False)
+
 
 def certificates_record(args) -> int:
     from chalicelib.documents import KEY_PREFIX, record_staff_certificate

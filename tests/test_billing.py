@@ -22,8 +22,8 @@ def day(child: str, when: str, status: str, service: str = "RESTAURATION", rank:
             "status": status, "responsable_rank": rank}
 
 
-def certificate(child: str, *dates: str) -> dict:
-    return {"sk": f"CERTIFICATE#{child}#{dates[0]}#x", "child_id": child, "dates": list(dates)}
+def certificate(child: str, *dates: str, state: str = "accepted") -> dict:
+    return {"sk": f"CERTIFICATE#{child}#{dates[0]}#x", "child_id": child, "dates": list(dates), "state": state}
 
 
 def state(days, certificates=(), bracket="B", ranks=(1,), other=()) -> FamilyState:
@@ -76,6 +76,15 @@ def test_absence_with_certificate_first_day_billed_following_days_deducted(commu
     assert (deduction["quantity"], deduction["unit_price"], deduction["amount"]) == (2, Decimal("2.30"), Decimal("-4.60"))
     assert deduction["reason"] == billing.CERTIFIED_REASON
     assert invoice["total"] == Decimal("4.60") == line["amount"] + deduction["amount"]
+
+
+@pytest.mark.parametrize("not_accepted", ["awaited", "to_review", "refused"])
+def test_only_an_accepted_certificate_excuses_days(commune, calendar, not_accepted):
+    days = [day("1", d, "absent") for d in ("2014-10-06", "2014-10-07", "2014-10-09")]
+    certificates = [certificate("1", "2014-10-06", "2014-10-07", "2014-10-09", state=not_accepted)]
+    (invoice,), _ = billing.draft_invoices(state(days, certificates), commune, OCTOBER, calendar)
+    assert invoice["deductions"] == []
+    assert invoice["total"] == Decimal("6.90")
 
 
 def test_a_certificate_covers_only_its_own_days(commune, calendar):

@@ -5,6 +5,7 @@ family's request line are recorded; nothing is written after a refusal."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from datetime import date
@@ -128,9 +129,13 @@ def test_the_certificate_and_the_request_are_recorded(client, cookie, storage):
     assert request["channel"] == "online" and request["responsable_rank"] == 1 and request["child_id"] == "1"
     assert request["submitted_at"] == "2014-11-28T11:00:00+00:00"
     assert request["sk"].endswith("#" + request["request_id"])
-    assert [(i["date"], i["status"], i["message"]) for i in request["items"]] == [
-        ("2014-12-09", "received", "Certificat médical reçu."),
-        ("2014-12-10", "received", "Certificat médical reçu.")]
+    assert request["certificate_id"] == certificate["certificate_id"]
+    # Awaited: the form is handed out, no file is known (never « reçu »).
+    assert [(i["date"], i["status"]) for i in request["items"]] == [("2014-12-09", "awaited"), ("2014-12-10", "awaited")]
+    assert certificate["state"] == "awaited"
+    assert (certificate["gsi1pk"], certificate["gsi1sk"]) == (
+        "CERTIFICATES#OPEN", f"2014-11-28T11:00:00+00:00#100#1#{certificate['certificate_id']}")
+    assert certificate["sk"].endswith("#" + certificate["certificate_id"])
     entries = [e for e in storage.audit_entries(date(2014, 11, 28)) if e["action"] == "certificate_upload"]
     assert [(e["actor"], e["details"]["child_id"], e["details"]["document_key"]) for e in entries] == [
         ("alice", "1", upload["key"])]
@@ -283,5 +288,231 @@ def test_the_list_of_requests_shows_the_certificate_at_once(client, cookie, fami
     assert submit(client, cookie).status_code == 200
     key = f"famille/{families['A']['page_key']}/demandes/index.html"
     page = boto3.client("s3", region_name="eu-west-3").get_object(Bucket=bucket_name("pages"), Key=key)
-    html = page["Body"].read().decode()
-    assert "Certificat médical reçu" in html
+    text = page["Body"].read().decode()
+    assert "En attente du fichier" in text and "reçu" not in text
+
+
+# --- states: a certificate excuses nothing until staff accepted its file (issue 11) ------
+
+OCTOBER = date(2014, 10, 1)
+ABSENT = ["2014-10-06", "2014-10-07", "2014-10-09"]  # the canteen is closed on Wednesdays
+EXCUSED = ["2014-10-07", "2014-10-09"]  # the first day of an absence is always billed
+
+
+@pytest.fixture
+def absent(storage, cookie):
+    """Family 100's child ate at the canteen on 2 and 3 October, then was absent on the
+    6th, 7th and 9th (declared after the deadline: billed unless excused)."""
+    from chalicelib import storage as st
+
+    days = [(d, "validated") for d in ("2014-10-02", "2014-10-03")] + [(d, "absent") for d in ABSENT]
+    storage.batch_write([{"pk": st.family_pk("100"), "sk": f"DAY#1#{d}#RESTAURATION", "kind": "day",
+                          "child_id": "1", "date": d, "service": "RESTAURATION", "status": status,
+                          "responsable_rank": 1} for d, status in days])
+    return cookie
+
+
+def hand_out(client, cookie) -> dict:
+    """The parent asks for the upload form of a certificate covering the three absent days."""
+    response = submit(client, cookie, dates=ABSENT, size=len(PDF))
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)["upload"]
+
+
+def upload_file(upload: dict, body: bytes = PDF) -> None:
+    import requests
+
+    answer = requests.post(upload["url"], data=upload["fields"],
+                           files={"file": ("certificat.pdf", body, "application/pdf")}, timeout=10)
+    assert answer.status_code == 204, answer.text
+
+
+def deductions(storage, commune, s3) -> list[str]:
+    """The days October's invoice of family 100 deducts (the invoicing run, for real)."""
+    from chalicelib.documents import Documents
+    from chalicelib.mail import Mailer
+
+    from portail.invoicing import Invoicing
+
+    ses = __import__("boto3").client("ses", region_name="eu-west-3")
+    run = Invoicing(storage, commune, GUIDE_NOW, documents=Documents(s3, bucket_name("documents")),
+                    mailer=Mailer(ses, commune.commune.contact_email), site_url="https://portail.example.org")
+    [invoice] = [i for i in run.run(OCTOBER).invoices if i["family_number"] == "100"]
+    assert invoice["lines"][0]["days"] == ["2014-10-02", "2014-10-03", *ABSENT]  # every day is on a line
+    return [day for deduction in invoice["deductions"] for day in deduction["days"]]
+
+
+def requests_page(families) -> str:
+    import boto3
+
+    key = f"famille/{families['A']['page_key']}/demandes/index.html"
+    page = boto3.client("s3", region_name="eu-west-3").get_object(Bucket=bucket_name("pages"), Key=key)
+    return html.unescape(page["Body"].read().decode())
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    from portail.cli import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def the_certificate(storage) -> dict:
+    [certificate] = family_items(storage, "100", "CERTIFICATE#")
+    return certificate
+
+
+def test_a_form_handed_out_without_a_file_excuses_nothing(client, absent, storage, commune, s3, families):
+    hand_out(client, absent)  # and nothing is uploaded
+    assert deductions(storage, commune, s3) == []  # the three absent days are billed
+    page = requests_page(families)
+    assert "En attente du fichier" in page
+    assert "reçu" not in page.lower()
+    assert the_certificate(storage)["state"] == "awaited"
+
+
+def test_an_uploaded_file_is_listed_to_review(client, absent, storage, s3, families, capsys):
+    upload = hand_out(client, absent)
+    upload_file(upload)
+    certificate_id = the_certificate(storage)["certificate_id"]
+    status, out, err = cli(capsys, "certificates", "list")
+    assert status == 0, err
+    assert certificate_id in out and "famille 100" in out and "ALPHA ANNA" in out
+    assert "06/10/2014, 07/10/2014, 09/10/2014" in out
+    assert "reçu, à examiner, formulaire d'envoi donné le 28/11/2014 à 12:00" in out
+    assert out.endswith("1 certificat(s) à examiner, 0 en attente du fichier.\n")
+    assert the_certificate(storage)["state"] == "to_review"
+    assert "Reçu, en cours d'examen par le service enfance" in requests_page(families)
+
+
+def test_a_certificate_without_its_file_is_listed_as_awaited(client, absent, storage, s3, capsys):
+    hand_out(client, absent)
+    status, out, err = cli(capsys, "certificates", "list")
+    assert status == 0, err
+    assert "en attente du fichier" in out
+    assert the_certificate(storage)["state"] == "awaited"
+
+
+def test_accepting_deducts_the_absence_days(client, absent, storage, commune, s3, families, capsys, mails):
+    upload_file(hand_out(client, absent))
+    certificate_id = the_certificate(storage)["certificate_id"]
+    status, out, err = cli(capsys, "certificates", "accept", "--family", "100", "--id", certificate_id)
+    assert status == 0, err
+    assert out.startswith(f"Certificat médical accepté : famille 100, enfant 1, {certificate_id}")
+    certificate = the_certificate(storage)
+    assert (certificate["state"], certificate["decided_by"]) == ("accepted", "staff")
+    assert "gsi1pk" not in certificate  # no longer open: off the staff's list
+    [message] = storage.family_state("100").messages
+    assert message["subject"] == "Certificat médical accepté : ANNA"
+    assert "06/10/2014, 07/10/2014, 09/10/2014" in message["body_markdown"]
+    assert [m["To"] for m in mails()] == ["alice@example.org"]
+    page = requests_page(families)
+    assert "Accepté" in page and "Décision sur un certificat médical" in page
+    assert deductions(storage, commune, s3) == EXCUSED
+    entries = storage.audit_entries(date(2014, 11, 28))
+    assert [(e["actor"], e["details"]["certificate_id"]) for e in entries if e["action"] == "certificate_accepted"] == [
+        ("staff", certificate_id)]
+    assert cli(capsys, "certificates", "list")[1] == "Aucun certificat médical à examiner.\n"
+
+
+def test_refusing_deducts_nothing_and_tells_the_family_why(client, absent, storage, commune, s3, families, capsys,
+                                                           mails):
+    upload_file(hand_out(client, absent))
+    certificate_id = the_certificate(storage)["certificate_id"]
+    status, out, err = cli(capsys, "certificates", "refuse", "--family", "100", "--id", certificate_id,
+                           "--reason", "certificat illisible")
+    assert status == 0, err
+    assert out.startswith(f"Certificat médical refusé : famille 100, enfant 1, {certificate_id}")
+    certificate = the_certificate(storage)
+    assert (certificate["state"], certificate["refusal_reason"]) == ("refused", "certificat illisible")
+    [message] = storage.family_state("100").messages
+    assert message["subject"] == "Certificat médical refusé : ANNA"
+    assert "Motif : certificat illisible" in message["body_markdown"]
+    assert [m["To"] for m in mails()] == ["alice@example.org"]
+    assert "Refusé : certificat illisible" in requests_page(families)
+    assert deductions(storage, commune, s3) == []
+
+
+def test_an_awaited_certificate_may_be_refused_never_accepted(client, absent, storage, s3, capsys):
+    hand_out(client, absent)
+    certificate_id = the_certificate(storage)["certificate_id"]
+    before = all_items(storage)
+    status, _, err = cli(capsys, "certificates", "accept", "--family", "100", "--id", certificate_id)
+    assert status == 1
+    assert err == (f"Le certificat {certificate_id} de la famille 100 n'a pas encore de fichier : il ne peut "
+                   "pas être accepté (refusez-le avec un motif si le fichier n'arrive pas).\n")
+    assert all_items(storage) == before
+    status, _, err = cli(capsys, "certificates", "refuse", "--family", "100", "--id", certificate_id,
+                         "--reason", "fichier jamais reçu")
+    assert status == 0, err
+    assert the_certificate(storage)["state"] == "refused"
+
+
+def test_a_decision_is_taken_once(client, absent, storage, s3, capsys):
+    upload_file(hand_out(client, absent))
+    certificate_id = the_certificate(storage)["certificate_id"]
+    assert cli(capsys, "certificates", "accept", "--family", "100", "--id", certificate_id)[0] == 0
+    before = all_items(storage)
+    for argv in (["accept"], ["refuse", "--reason", "trop tard"]):
+        status, _, err = cli(capsys, "certificates", *argv, "--family", "100", "--id", certificate_id)
+        assert status == 1
+        assert err == f"Le certificat {certificate_id} de la famille 100 est déjà accepté : il n'y a rien à décider.\n"
+    assert all_items(storage) == before
+
+
+def test_a_refusal_needs_a_reason_and_an_unknown_certificate_is_named(client, absent, storage, s3, capsys):
+    upload_file(hand_out(client, absent))
+    certificate_id = the_certificate(storage)["certificate_id"]
+    before = all_items(storage)
+    status, _, err = cli(capsys, "certificates", "refuse", "--family", "100", "--id", certificate_id, "--reason", " ")
+    assert status == 1 and err == "Indiquez le motif du refus : il est transmis à la famille.\n"
+    status, _, err = cli(capsys, "certificates", "accept", "--family", "200", "--id", certificate_id)
+    assert status == 1 and err == f"Aucun certificat {certificate_id} pour la famille 200.\n"
+    assert all_items(storage) == before
+
+
+def test_the_decision_is_conditional_on_the_state_read(client, absent, storage, s3, monkeypatch):
+    """Two staff members decide at once: the second one's write finds the state changed."""
+    from chalicelib import certificates
+    from chalicelib.documents import DocumentError, Documents
+
+    upload_file(hand_out(client, absent))
+    documents = Documents(s3, bucket_name("documents"))
+    certificate_id = the_certificate(storage)["certificate_id"]
+    read = certificates.find(storage, "100", certificate_id)  # what the second one read
+    certificates.decide(storage, documents, "100", certificate_id, False, "illisible", "staff", GUIDE_NOW)
+    monkeypatch.setattr(certificates, "find", lambda *args: read)
+    before = all_items(storage)
+    with pytest.raises(DocumentError) as changed:
+        certificates.decide(storage, documents, "100", certificate_id, True, "", "staff", GUIDE_NOW)
+    assert changed.value.code == "changed_meanwhile"
+    assert changed.value.message.endswith("a changé pendant la décision : relisez la liste.")
+    assert all_items(storage) == before
+    assert the_certificate(storage)["state"] == "refused"
+
+
+def test_the_staff_list_reads_the_index_never_the_whole_table(client, absent, storage, s3, monkeypatch):
+    from chalicelib import certificates
+    from chalicelib.documents import Documents
+
+    upload_file(hand_out(client, absent))
+    monkeypatch.setattr(storage.client, "scan", lambda **_: pytest.fail("the staff list scanned the table"))
+    [listed] = certificates.list_open(storage, Documents(s3, bucket_name("documents")), GUIDE_NOW)
+    assert (listed["family_number"], listed["state"]) == ("100", "to_review")
+
+
+def test_a_paper_certificate_is_accepted_at_once(storage, families):
+    item = docs.record_staff_certificate(storage, "100", "1", ["2014-12-10"], GUIDE_NOW)
+    assert item["state"] == "accepted" and "gsi1pk" not in item
+
+
+def test_older_certificates_without_a_state_read_safely():
+    from chalicelib import billing, certificates
+
+    by_staff = {"sk": "CERTIFICATE#1#2014-10-06#ab", "child_id": "1", "dates": ABSENT, "recorded_by": "staff"}
+    by_parent = {**by_staff, "recorded_by": "parent"}
+    assert certificates.state_of(by_staff) == "accepted"
+    assert certificates.state_of(by_parent) == "awaited"
+    assert billing.certified_days([by_parent]) == set()
+    assert len(billing.certified_days([by_staff])) == 3

@@ -107,8 +107,11 @@ class BilledDay:
 
 
 def certified_days(certificates: Iterable[dict]) -> set[tuple[str, date]]:
-    """(child id, day) of every day a recorded medical certificate covers."""
-    return {(c["child_id"], date.fromisoformat(d)) for c in certificates for d in c.get("dates", [])}
+    """(child id, day) of every day a medical certificate accepted by staff covers: one
+    awaiting its file, to be reviewed or refused excuses nothing (chalicelib.certificates)."""
+    from chalicelib.certificates import excuses
+
+    return {(c["child_id"], date.fromisoformat(d)) for c in certificates if excuses(c) for d in c.get("dates", [])}
 
 
 def _as_date(value) -> date:

@@ -8,8 +8,9 @@ answers a presigned S3 POST whose policy fixes the object key, the content type 
 size (1 byte to 5 MB), so S3 itself refuses any other file. The key is
 `certificats/<N° famille>/<child id>/<128 random bits, hex>.<ext>`: never guessable, and
 under the family's own prefix. The certificate is recorded in the family's partition
-(`CERTIFICATE#<child id>#<first date>#<random>`); billing reads it to leave the covered
-absent days after the first one unbilled (DESIGN §3, Absences).
+(`CERTIFICATE#<child id>#<first date>#<id>`) as `awaited`: it excuses nothing until its
+file is in the bucket and staff accepted it (chalicelib.certificates); billing then
+leaves the covered absent days after the first one unbilled (DESIGN §3, Absences).
 
 Invoice PDFs are written by the invoicing run under `factures/<N° famille>/<number>.pdf`
 and read back only through a presigned GET valid 5 minutes at most, which makes the
@@ -35,6 +36,7 @@ UPLOAD_EXPIRES_IN = 300  # seconds: the form is used right away
 KEY_PREFIX = "certificats"
 INVOICE_PREFIX = "factures"
 DOWNLOAD_EXPIRES_IN = 300  # seconds: at most 5 minutes (the link is followed at once)
+REVIEW_EXPIRES_IN = 900  # seconds: staff open a certificate's file from the list they just printed
 SOURCES = ("parent", "staff")
 
 BAD_FILE_MESSAGE = "Le certificat doit être un fichier PDF, JPEG ou PNG de 5 Mo au plus."
@@ -92,30 +94,44 @@ def _iso_dates(dates) -> list[str]:
 
 def certificate_item(family_number: str, child_id: str, dates, key: str, source: str, now: datetime,
                      content_type: str | None = None) -> dict:
-    """The CERTIFICATE item of a family's partition (docs/data-model.md)."""
+    """The CERTIFICATE item of a family's partition (docs/data-model.md). A parent's is
+    `awaited` (the upload form was handed out, no file yet) and on the staff's open index;
+    staff record a certificate received on paper, `accepted` at once
+    (chalicelib.certificates)."""
+    from chalicelib import certificates
+
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}")
     days = _iso_dates(dates)
+    identifier = certificates.new_id()
+    state = certificates.AWAITED if source == "parent" else certificates.ACCEPTED
     item = {
         "pk": f"FAMILY#{family_number}",
-        "sk": f"CERTIFICATE#{child_id}#{days[0]}#{secrets.token_hex(8)}",
+        "sk": f"CERTIFICATE#{child_id}#{days[0]}#{identifier}",
         "kind": "certificate",
+        "certificate_id": identifier,
         "child_id": child_id,
         "dates": days,
         "document_key": key or None,
         "content_type": content_type,
         "recorded_at": now.astimezone(UTC).isoformat(),
         "recorded_by": source,
+        "state": state,
     }
+    if state in certificates.OPEN_STATES:
+        item.update(certificates.open_index_keys(family_number, child_id, identifier, now))
     return {name: value for name, value in item.items() if value is not None}
 
 
 def certificate_request_item(family_number: str, child_id: str, dates, responsable_rank: int,
-                             now: datetime) -> dict:
-    """The submission as the « liste des demandes » shows it: one line per covered day."""
+                             now: datetime, certificate: dict | None = None) -> dict:
+    """The submission as the « liste des demandes » shows it: one line per covered day.
+    The page shows the certificate's current state (`certificate_id` links them), not
+    the state at submission."""
     request_id = secrets.token_hex(8)
     instant = now.astimezone(UTC).isoformat()
-    return {
+    state = (certificate or {}).get("state", "awaited")
+    item = {
         "pk": f"FAMILY#{family_number}",
         "sk": f"REQUEST#{instant}#{request_id}",
         "kind": "request",
@@ -125,9 +141,11 @@ def certificate_request_item(family_number: str, child_id: str, dates, responsab
         "responsable_rank": responsable_rank,
         "channel": "online",
         "type": "certificate",
-        "items": [{"date": day, "action": "certificate", "status": "received",
-                   "message": "Certificat médical reçu."} for day in _iso_dates(dates)],
+        "items": [{"date": day, "action": "certificate", "status": state} for day in _iso_dates(dates)],
     }
+    if certificate:
+        item["certificate_id"] = certificate["certificate_id"]
+    return item
 
 
 # --- S3 --------------------------------------------------------------------------------
@@ -155,6 +173,29 @@ class Documents:
             ExpiresIn=UPLOAD_EXPIRES_IN,
         )
         return {"url": post["url"], "fields": post["fields"], "key": key, "expires_in": UPLOAD_EXPIRES_IN}
+
+    def has_object(self, key: str) -> bool:
+        """Whether the object is in the bucket (a HEAD: its content is not read)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def certificate_download_url(self, key: str) -> str:
+        """A presigned GET of a certificate's file for staff: valid REVIEW_EXPIRES_IN
+        seconds, downloaded as a file (never rendered by the browser as a page)."""
+        filename = key.rsplit("/", 1)[-1]
+        return self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{filename}"'},
+            ExpiresIn=REVIEW_EXPIRES_IN,
+        )
 
     def put_invoice_pdf(self, key: str, pdf: bytes) -> None:
         filename = key.rsplit("/", 1)[-1]
@@ -186,13 +227,13 @@ def invoice_key(family_number: str, number: str) -> str:
 def record_staff_certificate(storage, family_number: str, child_id: str, dates, now: datetime,
                              document_key: str = "", actor: str = "staff") -> dict:
     """Staff record a certificate they received (paper, mail): the CERTIFICATE item with
-    `recorded_by="staff"` and an audit entry, in one write. `dates` are ISO strings or
+    `recorded_by="staff"`, accepted at once, its request line and an audit entry, in one write. `dates` are ISO strings or
     dates (1 to 31); the child must belong to the family. Returns the item."""
     days = parse_dates(_iso_dates(dates))
     if storage.get(f"FAMILY#{family_number}", f"CHILD#{child_id}") is None:
         raise DocumentError(404, "not_found", "Enfant inconnu.")
     item = certificate_item(family_number, child_id, days, document_key, "staff", now)
-    request = certificate_request_item(family_number, child_id, days, 1, now)
+    request = certificate_request_item(family_number, child_id, days, 1, now, item)
     request["channel"] = "staff"  # recorded by the service, shown in the family's list of requests
     storage.batch_write([item, request, storage.audit_item(now, actor, "certificate_recorded", {
         "family_number": family_number, "child_id": child_id, "dates": item["dates"],

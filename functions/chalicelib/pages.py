@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
-from chalicelib import clock, safe_markdown, sessions, statement
+from chalicelib import certificates, clock, safe_markdown, sessions, statement
 from chalicelib.bookings import (
     STATUS_LABELS,
     Item,
@@ -471,19 +471,28 @@ class FamilyPages:
         names = {c["child_id"]: c["first_name"] for c in state.children}
         days = {d["sk"]: d for d in state.days}
         ordered = sorted(state.requests, key=lambda r: r["sk"], reverse=True)
-        return {"requests": [self._demand_view(r, names, days) for r in ordered[:REQUESTS_SHOWN]],
+        return {"requests": [self._demand_view(r, names, days, state.certificates) for r in ordered[:REQUESTS_SHOWN]],
                 "requests_total": len(ordered), "requests_shown": REQUESTS_SHOWN}
 
-    def _demand_view(self, request: dict, names: dict, days: dict) -> dict:
+    def _demand_view(self, request: dict, names: dict, days: dict, certificates_read: list[dict]) -> dict:
         view = self._request_view(request)
         child_id = request.get("child_id", "")
         view["child"] = names.get(child_id, "")
         view["kind"] = REQUEST_KINDS.get(request.get("type", "booking"), "Demande")
         if view["kind"] == REQUEST_KINDS["booking"] and view["channel"] == "paper":
             view["kind"] = "Planning papier"
+        # A certificate's line says what it is now (awaited, under review, decided), not
+        # what it was when it was sent.
+        certificate = _certificate_of(request, certificates_read) if request.get("type") == "certificate" else None
         for item, raw in zip(view["items"], request.get("items", []), strict=True):
             item["action"] = ACTION_NOUNS.get(raw.get("action", ""), "")
-            if raw.get("status") == "received":
+            if certificate is not None:
+                item["status"] = certificates.state_of(certificate)
+                item["status_label"] = certificates.family_words(certificate)
+                item["message"] = ""
+            elif request.get("type") == "certificate_decision":
+                item["status_label"] = CERTIFICATE_DECISIONS.get(raw.get("status"), raw.get("status", ""))
+            elif raw.get("status") == "received":
                 item["status_label"] = "reçu"
             # A day that waited for a seat: what became of it since.
             current = days.get(f"DAY#{child_id}#{str(raw.get('date', ''))[:10]}#{raw.get('service', '')}")
@@ -769,6 +778,19 @@ class _LazyState:
         return self.storage.family_state(self.number)
 
 
+def _certificate_of(request: dict, found: list[dict]) -> dict | None:
+    """The certificate a « certificate » request line was sent with: by its id, or (lines
+    written before the id was kept) by child and instant."""
+    identifier = request.get("certificate_id")
+    for item in found:
+        if identifier:
+            if certificates.certificate_id(item) == identifier:
+                return item
+        elif item.get("child_id") == request.get("child_id") and item.get("recorded_at") == request.get("submitted_at"):
+            return item
+    return None
+
+
 def invoice_pdf_href(number: str) -> str:
     """The function's address of an invoice's PDF (ownership checked there)."""
     return f"/api/invoices/{quote(number, safe='')}/pdf"
@@ -776,6 +798,8 @@ def invoice_pdf_href(number: str) -> str:
 
 # What the « liste des demandes » calls each kind of request and each action.
 REQUEST_KINDS = {"booking": "Réservation en ligne", "certificate": "Certificat médical",
-                 "staff_decision": "Décision du service enfance"}
+                 "staff_decision": "Décision du service enfance",
+                 "certificate_decision": "Décision sur un certificat médical"}
+CERTIFICATE_DECISIONS = {"accepted": "accepté", "refused": "refusé"}
 ACTION_NOUNS = {"reserve": "réservation", "cancel": "annulation", "absence": "absence",
                 "certificate": "certificat médical", "accept": "acceptation", "refuse": "refus"}

@@ -520,9 +520,11 @@ class Storage:
     def put_action(self, item: dict) -> dict:
         return {"Put": {"TableName": self.table_name, "Item": serialise(item)}}
 
-    def update_if_action(self, pk: str, sk: str, new: dict, expected: dict) -> dict:
-        """A transaction action: sets `new` attributes if the `expected` ones still hold
-        the values read (the item must exist)."""
+    def update_if_action(self, pk: str, sk: str, new: dict, expected: dict, *, remove: Iterable[str] = (),
+                         absent: Iterable[str] = ()) -> dict:
+        """A transaction action: sets `new` attributes (and removes the `remove` ones) if
+        the `expected` ones still hold the values read and the `absent` ones still do not
+        exist (the item must exist)."""
         names, values, sets, conditions = {}, {}, [], ["attribute_exists(pk)"]
         for i, (name, value) in enumerate(new.items()):
             names[f"#n{i}"] = name
@@ -532,10 +534,17 @@ class Storage:
             names[f"#e{i}"] = name
             values[f":e{i}"] = value
             conditions.append(f"#e{i} = :e{i}")
+        for i, name in enumerate(absent):
+            names[f"#a{i}"] = name
+            conditions.append(f"attribute_not_exists(#a{i})")
+        removed = []
+        for i, name in enumerate(remove):
+            names[f"#r{i}"] = name
+            removed.append(f"#r{i}")
         return {"Update": {
             "TableName": self.table_name,
             "Key": serialise({"pk": pk, "sk": sk}),
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removed) if removed else ""),
             "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": serialise(values),
