@@ -258,15 +258,16 @@ def logout():
 
 @route("/api/session/renew", methods=["POST"], content_types=BODY_TYPES)
 def renew_page_cookies():
-    """Fresh page cookies for the session's family: 204; 401 without a session. The
-    family pages' script calls it while a page is open; like every call, it is activity
-    (the middleware moved the session on)."""
+    """Fresh page cookies for the session's family: 200 `{"home": "/famille/<key>/"}`
+    (the « Accès réservé » page tells by it another family's page from its own); 401
+    without a session. The family pages' script calls it while a page is open; like
+    every call, it is activity (the middleware moved the session on)."""
     session = current_session()
     if session is None:
         return error_response(401, "not_authenticated",
                               "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.")
     context(app.current_request)["refresh_cookies"] = False
-    return Response(body="", status_code=204, headers={"Set-Cookie": signed_cookies(session)})
+    return Response(body={"home": session.home}, status_code=200, headers={"Set-Cookie": signed_cookies(session)})
 
 
 @route("/api/session/renew", methods=["GET"])
