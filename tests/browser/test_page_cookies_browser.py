@@ -166,6 +166,32 @@ def test_a_parent_reading_pages_keeps_access_with_javascript(contexts, clock_por
     assert all(status == 200 for _, status in views), views  # never the « Accès réservé » page
 
 
+def test_an_open_page_renews_while_the_parent_is_there_not_when_left_alone(contexts, clock_portal):
+    """Every 2 minutes while the page is visible and the parent did something (here a
+    key); a tab left alone renews nothing, so the session still ends 30 minutes idle."""
+    context = contexts(javascript=True, clock=True)
+    page = context.new_page()
+    renewals = []
+    page.on("request", lambda r: renewals.append(r.url) if _is_renewal(r) else None)
+    with page.expect_response(_is_renewal):  # the first page shown renews
+        home = log_in(page, "alice", PASSWORD)
+    clock_portal.set_clock(GUIDE_NOW + timedelta(minutes=3))
+    context.clock.fast_forward("03:00")  # nobody there
+    page.wait_for_timeout(300)
+    assert len(renewals) == 1
+    page.keyboard.press("Tab")
+    with page.expect_response(_is_renewal) as renewal:
+        context.clock.fast_forward("00:30")
+    assert renewal.value.status == 200
+    clock_portal.set_clock(GUIDE_NOW + timedelta(minutes=3 + 31))
+    context.clock.fast_forward("31:00")  # left alone past the idle timeout
+    page.wait_for_timeout(300)
+    assert len(renewals) == 2
+    assert page.goto(home + "compte/").status == 403
+    expect(page.get_by_role("status")).to_have_text(
+        "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.")
+
+
 def test_a_parent_reading_pages_without_javascript_is_brought_back(contexts, clock_portal):
     """Without script nothing renews the cookies in the background: after 5 minutes the
     next page answers « Accès réservé », whose refresh renews them and brings the
