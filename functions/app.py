@@ -115,13 +115,18 @@ def site_url() -> str:
 
 # --- requests and answers ---------------------------------------------------------------
 
-def signed_cookies(session) -> list[str]:
+def signed_cookies(session, now=None) -> list[str]:
+    """The family's page cookies signed at `now` (default: the request's instant): they
+    open its pages for 5 minutes at most, never beyond the session (page_cookies_end)."""
     from chalicelib import signed_cookies as cf
     from chalicelib.secret_parameters import load_secrets
 
+    if now is None:
+        now = context(app.current_request).get("now") or clock.now()
     load_secrets()  # production: the private key from SSM, once per container
     key_pair_id, private_key = cf.signing_config_from_environment()
-    return cf.set_cookie_headers(session.page_key, session.expires_at, key_pair_id, private_key, site_url=site_url())
+    return cf.set_cookie_headers(session.page_key, cf.page_cookies_end(session.expires_at, now),
+                                 key_pair_id, private_key, site_url=site_url())
 
 
 def cleared_cookies(page_key: str | None) -> list[str]:
@@ -167,7 +172,7 @@ def guard(event, get_response):
             # The session moved on (at most once a minute): the page cookies follow its new end.
             existing = response.headers.get("Set-Cookie") or []
             response.headers["Set-Cookie"] = [*([existing] if isinstance(existing, str) else existing),
-                                              *signed_cookies(session)]
+                                              *signed_cookies(session, now)]
     return with_headers(response)
 
 
@@ -256,6 +261,49 @@ def logout():
     if is_form(request):
         return redirect(LOGIN_PAGE + "#deconnexion", cookies)
     return Response(body="", status_code=204, headers={"Set-Cookie": cookies})
+
+
+# --- the family pages' cookies ------------------------------------------------------------
+# They open the pages for 5 minutes at most (chalicelib.signed_cookies.PAGE_COOKIE_LIFETIME):
+# the family pages renew them while the session lives (docs/accounts.md).
+
+@route("/api/session/renew", methods=["POST"], content_types=BODY_TYPES)
+def renew_page_cookies():
+    """Fresh page cookies for the session's family: 200 `{"home": "/famille/<key>/"}`
+    (the « Accès réservé » page tells by it another family's page from its own); 401
+    without a session. The family pages' script calls it while a page is open; like
+    every call, it is activity (the middleware moved the session on)."""
+    session = current_session()
+    if session is None:
+        return error_response(401, "not_authenticated",
+                              "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.")
+    context(app.current_request)["refresh_cookies"] = False
+    return Response(body={"home": session.home}, status_code=200, headers={"Set-Cookie": signed_cookies(session)})
+
+
+@route("/api/session/renew", methods=["GET"])
+def renew_page_cookies_and_return():
+    """The renewal without script (the « Accès réservé » page refreshes to it): fresh
+    page cookies and 303 back to the family page the browser came from (`back`, else the
+    Referer, when it is one of the family's own pages; else the family's home). Without
+    a session: 303 to the login page, which says the session ended."""
+    from chalicelib import signed_cookies as cf
+
+    request = app.current_request
+    session = current_session()
+    if session is None:
+        return redirect(LOGIN_PAGE + "#session-expiree")
+    context(request)["refresh_cookies"] = False
+    target = (cf.return_path((request.query_params or {}).get("back"), session.page_key)
+              or cf.return_path_from_referer(request.headers.get("referer"), session.page_key, site_url())
+              or session.home)
+    if cookie_value(request.headers.get("cookie"), cf.RETURN_MARKER_COOKIE) == target:
+        # Sent there a moment ago, and back already: that page does not open (missing,
+        # or the browser is not at the portal's address). Home, then no more rounds.
+        if target == session.home:
+            return redirect(LOGIN_PAGE + "#acces-impossible", [cf.clear_return_marker_header()])
+        target = session.home
+    return redirect(target, [*signed_cookies(session), cf.return_marker_header(target)])
 
 
 @route("/api/me", methods=["GET"])

@@ -150,6 +150,7 @@ def test_the_api_behaviour_forwards_everything_and_caches_nothing(resources, dis
     assert policy["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
     headers = {h.lower() for h in policy["HeadersConfig"]["Headers"]}
     assert {"origin", "sec-fetch-site", "content-type", "cloudfront-viewer-address"} <= headers
+    assert "referer" in headers  # GET /api/session/renew goes back to the page it names
     assert "host" not in headers  # API Gateway answers only to its own name
     api_origin = origin(distribution, api["TargetOriginId"])
     assert api_origin["DomainName"]["Fn::Sub"].startswith("${RestAPI}.execute-api.")
@@ -157,6 +158,7 @@ def test_the_api_behaviour_forwards_everything_and_caches_nothing(resources, dis
     assert api_origin["OriginPath"] == "/api"
     definition = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     assert "/api/login" in definition
+    assert {"get", "post"} <= set(definition["/api/session/renew"])  # the page cookies' renewal
     # The origin secret CloudFront adds is the one the function compares.
     assert api_origin["OriginCustomHeaders"] == [
         {"HeaderName": "X-Portail-Origin", "HeaderValue": {"Ref": "OriginSecret"}}]

@@ -3,9 +3,17 @@
 Login answers with three cookies, `CloudFront-Policy`, `CloudFront-Signature` and
 `CloudFront-Key-Pair-Id`. Their custom policy covers only
 `<site_url>/famille/<page_key>/*`, the pages of that one family at the portal's public
-address, and ends with the session (`DateLessThan`). CloudFront checks them in
+address, and ends (`DateLessThan`) PAGE_COOKIE_LIFETIME (5 minutes) after it was signed,
+or with the session when that comes first (page_cookies_end). CloudFront checks them in
 production; `portail serve` checks the very same cookies with `portail.cloudfront_gate`.
 Logout clears them (`clear_cookie_headers`).
+
+Why 5 minutes: the family pages are static files, CloudFront serves them without asking
+the function, so a logout, a password change or a reset cannot recall cookies already
+handed out. A short policy bounds how long cookies saved before such an event still open
+pages; while the session lives, the family pages renew them (`/api/session/renew`,
+docs/accounts.md). The renewal's way back to a page is return_path: a path of the
+family's own pages, or nothing.
 
 `<site_url>` is the exact scheme and host (and port) the browser uses,
 `https://portail.example.fr` in production, `http://127.0.0.1:<port>` under
@@ -42,8 +50,9 @@ import base64
 import ipaddress
 import os
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 KEY_PAIR_ID_ENV = "PORTAIL_CLOUDFRONT_KEY_PAIR_ID"
 PRIVATE_KEY_ENV = "PORTAIL_CLOUDFRONT_PRIVATE_KEY"
@@ -54,6 +63,15 @@ KEY_PAIR_ID_COOKIE = "CloudFront-Key-Pair-Id"
 COOKIE_NAMES = (POLICY_COOKIE, SIGNATURE_COOKIE, KEY_PAIR_ID_COOKIE)
 
 FAMILY_PREFIX = "/famille/"
+# How long signed page cookies open pages at most: after a logout, a password change or
+# a reset, cookies saved before it open nothing once this has passed (nothing renews
+# them without a session).
+PAGE_COOKIE_LIFETIME = timedelta(minutes=5)
+# The no-script renewal's memory of where it last sent the browser (return_marker_header).
+RETURN_MARKER_COOKIE = "portail-retour"
+RENEWAL_PATH = "/api/session/renew"
+RETURN_MARKER_SECONDS = 30
+_RETURN_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]{1,300}", re.ASCII)
 # Attributes after Path on every cookie. Chromium keeps and sends Secure cookies over
 # plain http://127.0.0.1 and http://localhost (DESIGN §7): the local server needs no TLS.
 COOKIE_ATTRIBUTES = "Secure; HttpOnly; SameSite=Lax"
@@ -253,15 +271,74 @@ def set_cookie_headers(
     Domain: the cookies belong to the host that answered (the portal's domain, or
     127.0.0.1 locally), which must be `site_url`'s: the policy names that exact scheme
     and host (signed_cookie_values). The browser sends them only under the family's
-    path. No Expires (as AWS advises): the policy's DateLessThan ends them with the
-    session, by the portal's clock; an Expires date would be read by the browser's own
-    clock, and a portal running at a frozen date (`--now`) would see them dropped.
+    path. No Expires (as AWS advises): the policy's DateLessThan (`expires_at`, see
+    page_cookies_end) ends them, by the portal's clock; an Expires date would be read by
+    the browser's own clock, and a portal running at a frozen date (`--now`) would see
+    them dropped.
     """
     values = signed_cookie_values(
         page_key, expires_at, key_pair_id, private_key_pem, site_url=site_url
     )
     attributes = f"Path={family_path(page_key)}; {COOKIE_ATTRIBUTES}"
     return [f"{name}={values[name]}; {attributes}" for name in COOKIE_NAMES]
+
+
+def page_cookies_end(session_end: datetime, now: datetime) -> datetime:
+    """The policy's end for cookies signed at `now`: PAGE_COOKIE_LIFETIME later, or the
+    session's end when that comes first."""
+    return min(now + PAGE_COOKIE_LIFETIME, session_end)
+
+
+def return_path(candidate: object, page_key: str) -> str | None:
+    """`candidate` when it is a path of the family's own pages, else None.
+
+    A path (no scheme, host, query or fragment) under `/famille/<page_key>/`, made of
+    letters, digits, `.`, `_`, `-` and `/` only (no CR/LF, `%`, `\\` or space: nothing
+    that could split a header or be decoded into something else), without an empty,
+    `.` or `..` segment, at most 300 characters. Whatever else a request names is
+    ignored, never reflected: the renewal sends the browser nowhere but the family's
+    pages (no open redirect).
+    """
+    home = family_path(page_key)
+    if not isinstance(candidate, str) or not _RETURN_PATH_CHARS.fullmatch(candidate):
+        return None
+    if not candidate.startswith(home):
+        return None
+    segments = candidate[len(home):].split("/")
+    if any(segment in ("", ".", "..") for segment in segments[:-1]) or segments[-1] in (".", ".."):
+        return None
+    return candidate
+
+
+def return_path_from_referer(referer: object, page_key: str, site_url: str) -> str | None:
+    """The family page a `Referer` names, when it is one at the portal's address
+    (`site_url`) with no query: its path (see return_path); else None."""
+    if not isinstance(referer, str) or len(referer) > 2000:
+        return None
+    if any(not "!" <= char <= "~" for char in referer):  # urlsplit would drop CR, LF and tabs
+        return None
+    try:
+        parts = urlsplit(referer)
+        origin = site_origin(f"{parts.scheme}://{parts.netloc}")
+    except ValueError:
+        return None
+    if origin != site_origin(site_url) or parts.query or "?" in referer:
+        return None
+    return return_path(parts.path, page_key)
+
+
+def return_marker_header(path: str) -> str:
+    """The cookie by which the no-script renewal remembers, for RETURN_MARKER_SECONDS,
+    the page it just sent the browser back to: sent only to the renewal itself. Should
+    the same page come back at once (it still answers 403: a page that does not exist
+    answers 403 on CloudFront too), the renewal sends the browser elsewhere, not round
+    again. `path` comes from return_path (cookie-safe characters only)."""
+    return (f"{RETURN_MARKER_COOKIE}={path}; Path={RENEWAL_PATH}; Max-Age={RETURN_MARKER_SECONDS}; "
+            f"{COOKIE_ATTRIBUTES}")
+
+
+def clear_return_marker_header() -> str:
+    return f"{RETURN_MARKER_COOKIE}=; Path={RENEWAL_PATH}; Max-Age=0; {COOKIE_ATTRIBUTES}"
 
 
 def clear_cookie_headers(page_key: str) -> list[str]:
