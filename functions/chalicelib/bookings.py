@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -87,8 +88,41 @@ def refused(item: Item, reason: str, message: str) -> Outcome:
 
 # --- parsing --------------------------------------------------------------------------------
 
-def parse_items(raw_items, commune: Commune) -> list[Item]:
-    """Items from the request body; BookingRequestError (400) when anything is malformed."""
+# The days a request may name: PLAUSIBLE_YEARS either side of the clock's year. Further
+# is no day a parent means, and the calendar's arithmetic overflows near years 1 and 9999.
+PLAUSIBLE_YEARS = 5
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _shown(value) -> str:
+    """A value of the request, quoted in a message: short, whatever it is."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 30 else text[:29] + "…"
+
+
+def plausible_days(today: date) -> tuple[date, date]:
+    return date(today.year - PLAUSIBLE_YEARS, 1, 1), date(today.year + PLAUSIBLE_YEARS, 12, 31)
+
+
+def parse_day(value, today: date, where: str) -> date:
+    """A day written AAAA-MM-JJ within the plausible years; BookingRequestError (400) else."""
+    try:
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise BookingRequestError(400, "invalid_request",
+                                  f"{where} : date « {_shown(value)} » invalide (AAAA-MM-JJ).") from None
+    first, last = plausible_days(today)
+    if not first <= day <= last:
+        raise BookingRequestError(400, "invalid_request", f"{where} : le {_shown(value)} est hors des années "
+                                  f"{first.year} à {last.year}.")
+    return day
+
+
+def parse_items(raw_items, commune: Commune, today: date) -> list[Item]:
+    """Items from the request body; BookingRequestError (400) when anything is malformed:
+    every field is checked (types included) before anything is read or written."""
     if not isinstance(raw_items, list) or not raw_items:
         raise BookingRequestError(400, "invalid_request", "Indiquez au moins un jour à réserver, annuler ou déclarer absent.")
     if len(raw_items) > MAX_ITEMS:
@@ -97,46 +131,47 @@ def parse_items(raw_items, commune: Commune) -> list[Item]:
     codes = {s.code for s in commune.services}
     items = []
     for number, raw in enumerate(raw_items, start=1):
+        where = f"Jour n° {number}"
         if not isinstance(raw, dict):
-            raise BookingRequestError(400, "invalid_request", f"Jour n° {number} : format illisible.")
-        try:
-            day = date.fromisoformat(str(raw.get("date", "")))
-        except ValueError:
-            raise BookingRequestError(400, "invalid_request",
-                                      f"Jour n° {number} : date « {raw.get('date')} » invalide (AAAA-MM-JJ).") from None
+            raise BookingRequestError(400, "invalid_request", f"{where} : format illisible.")
+        day = parse_day(raw.get("date", ""), today, where)
         service, action = raw.get("service"), raw.get("action")
-        if service not in codes:
-            raise BookingRequestError(400, "invalid_request", f"Jour n° {number} : service « {service} » inconnu.")
-        if action not in ACTIONS:
+        if not isinstance(service, str) or service not in codes:
+            raise BookingRequestError(400, "invalid_request", f"{where} : service « {_shown(service)} » inconnu.")
+        if not isinstance(action, str) or action not in ACTIONS:
             raise BookingRequestError(400, "invalid_request",
-                                      f"Jour n° {number} : action « {action} » inconnue (reserve, cancel ou absence).")
+                                      f"{where} : action « {_shown(action)} » inconnue (reserve, cancel ou absence).")
         items.append(Item(day, service, action))
     return items
 
 
-def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar) -> list[Item]:
+def _pattern_weekday(value) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+        return value
+    if isinstance(value, str) and value.lower() in _WEEKDAYS:
+        return _WEEKDAYS.index(value.lower())
+    if isinstance(value, str) and value in {"0", "1", "2", "3", "4", "5", "6"}:
+        return int(value)
+    raise BookingRequestError(400, "invalid_request", f"Semaine type : jour « {_shown(value)} » inconnu.")
+
+
+def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar, today: date) -> list[Item]:
     """A week pattern (« semaine type ») as reservation items, day by day.
 
-    `pattern`: {weekdays: [0..4 or French names], services: [codes], from, to}; the range
-    lies within one school period (no school holiday between its ends)."""
+    `pattern`: {weekdays: [0..6, "0".."6" or French names], services: [codes], from, to};
+    the range lies within one school period (no school holiday between its ends)."""
     if not isinstance(pattern, dict):
         raise BookingRequestError(400, "invalid_request", "Semaine type illisible.")
-    try:
-        start = date.fromisoformat(str(pattern.get("from", "")))
-        end = date.fromisoformat(str(pattern.get("to", "")))
-    except ValueError:
-        raise BookingRequestError(400, "invalid_request", "Semaine type : dates de début et de fin attendues (AAAA-MM-JJ).") from None
-    weekdays = set()
-    for value in pattern.get("weekdays") or []:
-        if isinstance(value, int) and 0 <= value <= 6:
-            weekdays.add(value)
-        elif isinstance(value, str) and value.lower() in _WEEKDAYS:
-            weekdays.add(_WEEKDAYS.index(value.lower()))
-        else:
-            raise BookingRequestError(400, "invalid_request", f"Semaine type : jour « {value} » inconnu.")
-    services = pattern.get("services") or []
+    where = "Semaine type"
+    if not all(isinstance(pattern.get(end), str) and _ISO_DAY.fullmatch(pattern[end]) for end in ("from", "to")):
+        raise BookingRequestError(400, "invalid_request", "Semaine type : dates de début et de fin attendues (AAAA-MM-JJ).")
+    start, end = parse_day(pattern["from"], today, where), parse_day(pattern["to"], today, where)
+    weekdays, services = pattern.get("weekdays") or [], pattern.get("services") or []
+    if not isinstance(weekdays, list) or not isinstance(services, list):
+        raise BookingRequestError(400, "invalid_request", "Semaine type : choisissez au moins un jour et un service connu.")
+    weekdays = {_pattern_weekday(value) for value in weekdays}
     codes = {s.code for s in commune.services}
-    if not weekdays or not services or any(s not in codes for s in services):
+    if not weekdays or not services or any(not isinstance(s, str) or s not in codes for s in services):
         raise BookingRequestError(400, "invalid_request", "Semaine type : choisissez au moins un jour et un service connu.")
     if end < start or (end - start).days > 120:
         raise BookingRequestError(400, "invalid_request", "Semaine type : la fin doit suivre le début, dans la même période scolaire.")
