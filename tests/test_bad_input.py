@@ -184,3 +184,12 @@ def test_the_reference_is_the_stages_address_with_its_default_port(client, monke
     assert logout(client, {"Origin": "https://portail.example.fr:443"}).status_code == 204
     assert logout(client, {"Origin": "http://portail.example.fr"}).status_code == 403
     assert logout(client, {"Origin": "http://127.0.0.1:8000"}).status_code == 403  # commune.toml's, not the stage's
+
+
+def test_a_form_token_with_non_ascii_characters_is_refused_not_a_500(client, cookie_a, storage):
+    before = lasting(storage)
+    response = client.http.post("/api/bookings", headers={**ORIGIN, "Content-Type": FORM, "Cookie": cookie_a},
+                                body=urlencode([("csrf_token", "\x80é"), ("child_id", "1"),
+                                                ("item", "2014-12-12|RESTAURATION|reserve")]))
+    assert_french_400(response, "invalid_form", 403)
+    assert lasting(storage) == before

@@ -116,4 +116,5 @@ def csrf_token(secret: str, page_key: str) -> str:
 
 
 def csrf_token_valid(secret: str, page_key: str, candidate: str) -> bool:
-    return hmac.compare_digest(csrf_token(secret, page_key), candidate or "")
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError, a 500).
+    return hmac.compare_digest(csrf_token(secret, page_key).encode(), (candidate or "").encode("utf-8", "replace"))
