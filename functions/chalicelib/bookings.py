@@ -28,6 +28,9 @@ ACTIONS = ("reserve", "cancel", "absence")
 # Day items that hold a place (or a place in the queue): a new reservation is a duplicate.
 HELD = ("validated", "pending", "absent")
 IDEMPOTENCY_TTL = timedelta(days=2)
+# An absence is declared online for a booked day at most this long ago (the month pages
+# show the previous month); older days are the service enfance's business.
+ABSENCE_WINDOW = timedelta(days=31)
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
            "octobre", "novembre", "décembre")
@@ -197,6 +200,11 @@ def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar, today: 
 
 # --- the rules (pure) ---------------------------------------------------------------------------
 
+def absence_window_open(day: date, today: date) -> bool:
+    """Whether an absence may still be declared online for `day` (ABSENCE_WINDOW)."""
+    return day >= today - ABSENCE_WINDOW
+
+
 def bookable_years(commune: Commune, today: date) -> tuple[date, date]:
     """The open school year: the current one; the next one too from July."""
     year = commune.school_year_of(today)
@@ -249,6 +257,10 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
         return refused(item, "already_absent", "L'absence de ce jour est déjà enregistrée.")
     if status != "validated":
         return refused(item, "not_booked", "Ce jour n'est pas réservé : il n'y a pas d'absence à déclarer.")
+    if not absence_window_open(item.day, today):
+        return refused(item, "absence_window_closed",
+                       f"Ce jour est passé depuis plus de {ABSENCE_WINDOW.days} jours : l'absence ne se déclare plus "
+                       "en ligne, adressez-vous au service enfance.")
     if on_time:
         return Plan(item, "cancelled", "cancelled_in_time",
                     "La date limite n'est pas passée : la réservation est annulée sans frais.", day_item, service.capacity)

@@ -106,9 +106,6 @@ def page_etag(html: str) -> str:
 # the last days), the current one and the next two (bookings close 5 weekdays ahead).
 MONTHS_SHOWN = (-1, 0, 1, 2)
 MONTH_TEMPLATE = "famille/mois.html"
-# An absence is offered for a booked day at most this long ago (the month page shows the
-# previous month; older absences are the service enfance's business).
-ABSENCE_WINDOW = timedelta(days=31)
 
 
 def month_page_name(child_id: str, month: date) -> str:
@@ -259,12 +256,9 @@ def allowed_action(day: date, service: Service, day_item: dict | None, enrolled:
                    commune: Commune, calendar: CommuneCalendar, now: datetime) -> str | None:
     """The action a parent may ask for this day now (`reserve`, `cancel`, `absence`), or
     None: the first candidate `bookings.decide` turns into a write, exactly as the
-    function will decide it (absences only within `ABSENCE_WINDOW`)."""
+    function will decide it (absences only within `bookings.ABSENCE_WINDOW`)."""
     status = (day_item or {}).get("status")
-    today = now.astimezone(commune.tz).date()
     for action in _CANDIDATES.get(status, ("reserve",)):
-        if action == "absence" and day < today - ABSENCE_WINDOW:
-            continue
         decision = decide(Item(day, service.code, action), enrolled=enrolled, day_item=day_item, service=service,
                           commune=commune, calendar=calendar, now=now)
         if isinstance(decision, Plan):
