@@ -253,6 +253,21 @@ def test_cancelling_a_pending_request_leaves_the_line(client, cookie_b, storage)
     assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER")["validated"] == 12
 
 
+def test_a_day_staff_refused_asked_again_waits_for_staff_and_is_not_validated(client, cookie_a, storage):
+    day, service = "2014-12-11", "GARDERIE_MIDI"
+    storage.put({"pk": "FAMILY#100", "sk": f"DAY#1#{day}#{service}", "kind": "day", "child_id": "1", "date": day,
+                 "service": service, "status": "refused", "reason": "staff_refused",
+                 "message": "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là."})
+    answer = json.loads(book(client, cookie_a, [(day, service, "reserve")]).body)["results"][0]
+    assert (answer["status"], answer["reason"]) == ("pending", "staff_review")
+    assert answer["message"] == ("Demandée à nouveau après un refus du service enfance : en attente de sa décision, "
+                                 "elle n'est pas validée d'office.")
+    assert day_status(storage, "100", day, service) == "pending"
+    assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER") is None  # no seat taken
+    (wait,) = storage.query_partition(f"SERVICEDAY#{service}#{day}", "WAIT#")
+    assert (wait["family_number"], wait["child_id"], wait["review"]) == ("100", "1", True)
+
+
 # --- idempotency, forms, requests, pages ---------------------------------------------------------------
 
 def test_a_replayed_idempotency_key_gets_the_first_answer_and_writes_nothing(client, cookie_a, storage):

@@ -200,6 +200,12 @@ def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar, today: 
 
 # --- the rules (pure) ---------------------------------------------------------------------------
 
+def after_staff_refusal(day_item: dict | None) -> bool:
+    """A day the service enfance refused (the only refusal stored on a day): asked for
+    again, it goes back to the service's review, never straight to validated."""
+    return (day_item or {}).get("status") == "refused"
+
+
 def absence_window_open(day: date, today: date) -> bool:
     """Whether an absence may still be declared online for `day` (ABSENCE_WINDOW)."""
     return day >= today - ABSENCE_WINDOW
@@ -241,6 +247,8 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
                            f"Trop tard : la date limite pour ce jour était le {french_deadline(deadline)}.")
         if status in HELD:
             return refused(item, "already_booked", "Ce jour est déjà réservé : la demande n'est pas enregistrée deux fois.")
+        if after_staff_refusal(day_item):
+            return Plan(item, "pending", "staff_review", STAFF_REVIEW_MESSAGE, day_item, service.capacity)
         return Plan(item, "validated", "", "Réservation validée.", day_item, service.capacity)
 
     if item.action == "cancel":
@@ -422,20 +430,31 @@ class Bookings:
         table = self.storage.table_name
         ser = st.serialise
         if item.action == "reserve":
-            status = "pending" if full else "validated"
+            review = plan.status == "pending"  # asked again after a staff refusal: staff decide
+            status = "pending" if full or review else "validated"
+            reason = plan.reason if review else "waiting_list" if full else ""
             day = {
                 **key, "kind": "day", "child_id": child, "date": item.day, "service": item.service,
-                "status": status, "reason": "waiting_list" if full else "", "responsable_rank": rank,
+                "status": status, "reason": reason, "responsable_rank": rank,
                 "channel": channel, "requested_at": now, "updated_at": now,
                 "gsi1pk": counter_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
+                **({"message": plan.message} if review else {}),
             }
-            put = {"Put": {"TableName": table, "Item": ser(day),
-                           "ConditionExpression": "attribute_not_exists(pk) OR NOT #s IN (:v, :p, :a)",
-                           "ExpressionAttributeNames": {"#s": "status"},
-                           "ExpressionAttributeValues": ser({":v": "validated", ":p": "pending", ":a": "absent"})}}
-            if full:
+            if review:  # the refusal read must still be there: nothing else is overwritten
+                put = {"Put": {"TableName": table, "Item": ser(day), "ConditionExpression": "#s = :r",
+                               "ExpressionAttributeNames": {"#s": "status"},
+                               "ExpressionAttributeValues": ser({":r": "refused"})}}
+            else:
+                put = {"Put": {"TableName": table, "Item": ser(day),
+                               "ConditionExpression": "attribute_not_exists(pk) OR NOT #s IN (:v, :p, :a)",
+                               "ExpressionAttributeNames": {"#s": "status"},
+                               "ExpressionAttributeValues": ser({":v": "validated", ":p": "pending", ":a": "absent"})}}
+            if full or review:
+                # In line with the waiting list (staff see it in `portail requests list`); a
+                # review is never promoted by a freed seat, only decided by staff.
                 wait = {"pk": counter["pk"], "sk": wait_sk(now, family, child), "kind": "wait",
-                        "family_number": family, "child_id": child, "responsable_rank": rank, "requested_at": now}
+                        "family_number": family, "child_id": child, "responsable_rank": rank, "requested_at": now,
+                        **({"review": True} if review else {})}
                 return [put, {"Put": {"TableName": table, "Item": ser(wait)}}]
             if plan.capacity:
                 return [self._counter_update(counter, +1, plan.capacity), put]
@@ -483,6 +502,8 @@ class Bookings:
         promoted = []
         pk = counter_pk(service_code, day)
         for wait in self.storage.query_partition(pk, "WAIT#"):
+            if wait.get("review"):
+                continue  # asked again after a refusal: the service enfance decides, not a freed seat
             family, child = wait["family_number"], wait["child_id"]
             message = "Une place s'est libérée : réservation validée (liste d'attente)."
             failed = self.storage.transact([
@@ -516,7 +537,8 @@ class Bookings:
         From the WAIT items of `SERVICEDAY#<service>#<date>` (one Query per service when a
         day is given, else one Scan: a staff tool, never a request path); entries whose day
         is no longer pending (cancelled meanwhile) are left out. Each: family, child,
-        service, date, requested_at, position (1 = next in line), responsable_rank."""
+        service, date, requested_at, position (1 = next in line), responsable_rank, review
+        (asked again after a staff refusal: only staff decide it, a freed seat does not)."""
         if day is not None:
             codes = [service] if service else [s.code for s in self.commune.services]
             waits = [w for code in codes for w in self.storage.query_partition(counter_pk(code, day), "WAIT#")]
@@ -538,7 +560,7 @@ class Bookings:
             waiting.append({
                 "family": wait["family_number"], "child": wait["child_id"], "service": code, "date": d,
                 "requested_at": wait["requested_at"], "position": positions[(code, d)],
-                "responsable_rank": int(wait.get("responsable_rank") or 1),
+                "responsable_rank": int(wait.get("responsable_rank") or 1), "review": bool(wait.get("review")),
             })
         return waiting
 
@@ -640,6 +662,8 @@ class Bookings:
 # --- staff: rules (pure) ----------------------------------------------------------------------------
 
 STAFF_FULL_MESSAGE = "Service complet ce jour-là : libérez une place ou augmentez la capacité."
+STAFF_REVIEW_MESSAGE = ("Demandée à nouveau après un refus du service enfance : en attente de sa décision, "
+                        "elle n'est pas validée d'office.")
 STATUS_LABELS = {"validated": "validée", "pending": "en attente", "refused": "refusée", "cancelled": "annulée",
                  "absent": "absent"}
 
