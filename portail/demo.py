@@ -140,7 +140,7 @@ class DemoWriter:
         self.now = now
         self.today = now.astimezone(commune.tz).date()
         self.items: list[dict] = []
-        # (family, child, rank, items, instant): submitted after the items are written.
+        # (family, child, rank, items, instant): submitted in the order of their instants.
         self.requests: list[tuple[str, str, int, list, datetime]] = []
 
     def ask(self, family: str, child: str, items: list, submitted: datetime, rank: int = 1) -> None:

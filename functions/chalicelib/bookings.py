@@ -440,15 +440,11 @@ class Bookings:
                 "gsi1pk": counter_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
                 **({"message": plan.message} if review else {}),
             }
-            if review:  # the refusal read must still be there: nothing else is overwritten
-                put = {"Put": {"TableName": table, "Item": ser(day), "ConditionExpression": "#s = :r",
-                               "ExpressionAttributeNames": {"#s": "status"},
-                               "ExpressionAttributeValues": ser({":r": "refused"})}}
-            else:
-                put = {"Put": {"TableName": table, "Item": ser(day),
-                               "ConditionExpression": "attribute_not_exists(pk) OR NOT #s IN (:v, :p, :a)",
-                               "ExpressionAttributeNames": {"#s": "status"},
-                               "ExpressionAttributeValues": ser({":v": "validated", ":p": "pending", ":a": "absent"})}}
+            # A refused day is not held: asked again twice at once, the second finds it pending.
+            put = {"Put": {"TableName": table, "Item": ser(day),
+                           "ConditionExpression": "attribute_not_exists(pk) OR NOT #s IN (:v, :p, :a)",
+                           "ExpressionAttributeNames": {"#s": "status"},
+                           "ExpressionAttributeValues": ser({":v": "validated", ":p": "pending", ":a": "absent"})}}
             if full or review:
                 # In line with the waiting list (staff see it in `portail requests list`); a
                 # review is never promoted by a freed seat, only decided by staff.
