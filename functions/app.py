@@ -15,7 +15,9 @@ from chalicelib.web import (
     FORM,
     JSON,
     UNSAFE_METHODS,
+    BodyTooLarge,
     anchor,
+    back_to,
     body,
     booking_request,
     cookie_value,
@@ -200,6 +202,8 @@ def require_session(request, data: dict | None = None):
 def read_body(request):
     try:
         return body(request), None
+    except BodyTooLarge:
+        return None, error_response(413, "request_too_large", "La demande est trop volumineuse.")
     except (ValueError, UnicodeDecodeError):
         return None, error_response(400, "invalid_request", "La demande est illisible : données JSON ou formulaire attendues.")
 
@@ -452,13 +456,14 @@ def book():
     if problem:
         return problem
     now = context(request)["now"]
-    back = field(data, "back") if field(data, "back").startswith(session.home) else session.home
-    try:
+    back = back_to(data.get("back"), session.home)
+    try:  # everything is checked before the first write
         raw_items, pattern = booking_request(request, data)
+        today = now.astimezone(commune().tz).date()
         if pattern is not None and raw_items is None:
-            items = expand_pattern(pattern, commune(), bookings().calendar)
+            items = expand_pattern(pattern, commune(), bookings().calendar, today)
         else:
-            items = parse_items(raw_items, commune())
+            items = parse_items(raw_items, commune(), today)
         key = data.get("idempotency_key")
         results, freed = bookings().submit(session.family_number, field(data, "child_id"), session.rank, items, now,
                                            idempotency_key=key if key is not None else None)

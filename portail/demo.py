@@ -22,7 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from chalicelib import storage as st
-from chalicelib.calendar_rules import CommuneCalendar
+from chalicelib.bookings import Bookings, Item
+from chalicelib.calendar_rules import CommuneCalendar, booking_deadline
 from chalicelib.config import Commune
 
 from portail import aws
@@ -129,7 +130,9 @@ def _nth_open_weekday(calendar: CommuneCalendar, service, first: date, weekday: 
 
 
 class DemoWriter:
-    """Builds the demo's activity items; nothing here decides a rule for real use."""
+    """Builds the demo's activity: past days as items, written as they stand; and the
+    requests still open (a waiting list), which `seed_demo` makes through the real
+    `Bookings.submit`, in arrival order, so that counters and waiting list are real."""
 
     def __init__(self, commune: Commune, now: datetime):
         self.commune = commune
@@ -137,6 +140,11 @@ class DemoWriter:
         self.now = now
         self.today = now.astimezone(commune.tz).date()
         self.items: list[dict] = []
+        # (family, child, rank, items, instant): submitted in the order of their instants.
+        self.requests: list[tuple[str, str, int, list, datetime]] = []
+
+    def ask(self, family: str, child: str, items: list, submitted: datetime, rank: int = 1) -> None:
+        self.requests.append((family, child, rank, items, submitted))
 
     def at(self, day: date, hour: int = 9) -> datetime:
         return datetime.combine(day, time(hour), self.commune.tz)
@@ -152,15 +160,6 @@ class DemoWriter:
         }
         self.items.append(item)
         return item
-
-    def request(self, family: str, child: str, submitted: datetime, outcomes: list[dict], rank: int = 1) -> None:
-        request_id = secrets.token_hex(8)
-        self.items.append({
-            "pk": st.family_pk(family), "sk": f"REQUEST#{submitted.astimezone(UTC).isoformat()}#{request_id}",
-            "kind": "request", "request_id": request_id, "submitted_at": submitted, "child_id": child,
-            "responsable_rank": rank, "channel": "online",
-            "items": [{k: o[k] for k in ("date", "service", "status", "reason", "message")} | {"action": o.get("action", "reserve")} for o in outcomes],
-        })
 
     def certificate(self, family: str, child: str, days: list[date]) -> None:
         """A medical certificate received by the service (no scanned file in the demo)."""
@@ -197,6 +196,13 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
     _set_demo_passwords(storage, [r.login for r in imported[0].responsables])
     writer = DemoWriter(commune, now)
     invoiced_months = _write_activity(writer, imported[0], commune)
+    # The open requests through the real rules: seats counted, the waiting list in order.
+    # Before the past days are written: each reads its family (a Query, which moto
+    # answers by going through the whole table). Those past days are this month's and
+    # before, the requests next month's: their capacity counters never meet.
+    bookings = Bookings(storage, commune, writer.calendar)
+    for family, child, rank, items, submitted in sorted(writer.requests, key=lambda r: r[4]):
+        bookings.submit(family, child, rank, items, submitted)
     storage.batch_write(writer.items)
     storage.batch_write(_capacity_counters(writer.items))
     if documents is None and mailer is None and aws.is_local_endpoint():
@@ -287,10 +293,11 @@ def _set_demo_passwords(storage: st.Storage, logins: list[str]) -> None:
 
 
 def _capacity_counters(items: list[dict]) -> list[dict]:
-    """Validated children per service and day, for the services that have a capacity."""
+    """Seats taken per service and day, as the bookings count them: a validated day, and
+    an absent one (declared after the deadline, it keeps its seat and is billed)."""
     counts: dict[str, int] = {}
     for item in items:
-        if item.get("kind") == "day" and item["status"] == "validated":
+        if item.get("kind") == "day" and item["status"] in ("validated", "absent"):
             counts[item["gsi1pk"]] = counts.get(item["gsi1pk"], 0) + 1
     return [{"pk": key, "sk": "COUNTER", "validated": n} for key, n in sorted(counts.items())]
 
@@ -306,6 +313,14 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
     service = commune.service
     midi = service("GARDERIE_MIDI")
     busy_day = _nth_open_weekday(w.calendar, midi, next_month, 3, 2)  # the guide's Je 11
+    # The guide's family asks two days ago for its days of next month (the small room's
+    # among them), before their deadlines; fifteen families asked for the small room on
+    # that day the day before, in turn.
+    guide_asks = _guide_asks(w, next_month)
+    guide_asked_at = min([w.at(today - timedelta(days=2), 20), *(
+        booking_deadline(day, commune.deadline_rule(commune.service(code)), commune.tz) - timedelta(hours=1)
+        for day, code in guide_asks)])
+    asked_from = guide_asked_at - timedelta(hours=36)
 
     for family in sorted(records.families, key=lambda f: f.number):
         number = family.number
@@ -329,20 +344,16 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                         if i % every == 0:
                             days.append(w.day(number, cid, day, code, "validated", rank=rank))
             if guide:
+                if guide_asks:
+                    w.ask(number, cid, [Item(day, code, "reserve") for day, code in guide_asks], guide_asked_at)
                 _guide_family_month(w, number, cid, next_month, days)
                 _excused_absence(w, number, cid, last_invoiced, days)
         if not guide and busy_day and int(number[-2:]) <= 15:
-            # Fifteen families ask for the small room on the same day: the first ones
-            # fill it, the others wait in arrival order (the guide's family last).
+            # The first ones fill the room (capacity 12), the others wait in arrival order.
             for child in children:
                 if "GARDERIE_MIDI" in child.services and child.child_id == "1":
-                    key = f"SERVICEDAY#GARDERIE_MIDI#{busy_day}"
-                    validated = sum(1 for i in w.items if i.get("gsi1pk") == key and i["status"] == "validated")
-                    if validated < (midi.capacity or 10**6):
-                        w.day(number, "1", busy_day, "GARDERIE_MIDI", "validated")
-                    else:
-                        w.day(number, "1", busy_day, "GARDERIE_MIDI", "pending", reason="waiting_list",
-                              message="Service complet : demande en liste d'attente.")
+                    w.ask(number, "1", [Item(busy_day, "GARDERIE_MIDI", "reserve")],
+                          asked_from + timedelta(minutes=int(number[-2:])))
         # Messages: the guide's family has read its messages (« 0 Nouveaux Messages »).
         w.message(number, w.at(this_month), "Bienvenue sur le Portail Famille",
                   "Vous pouvez désormais **réserver** la cantine et la garderie en ligne.\n\n"
@@ -370,31 +381,36 @@ def _excused_absence(w: DemoWriter, number: str, child: str, month: date, days: 
     w.certificate(number, child, [d["date"] for d in run])
 
 
+def _guide_asks(w: DemoWriter, month: date) -> list[tuple[date, str]]:
+    """The days the guide's family asks for in its last request: Ve 05 and Ma 09 (✓), and
+    Je 11 in the small room, full by then (en attente)."""
+    c, cal = w.commune, w.calendar
+    matin, midi = c.service("GARDERIE_MATIN"), c.service("GARDERIE_MIDI")
+    asked = [(_nth_open_weekday(cal, matin, month, 4, 1), matin.code),  # guide: Ve 05 ✓
+             (_nth_open_weekday(cal, midi, month, 1, 2), midi.code),  # guide: Ma 09 ✓
+             (_nth_open_weekday(cal, midi, month, 3, 2), midi.code)]  # Je 11: the waiting list
+    return [(day, code) for day, code in asked if day is not None]
+
+
 def _guide_family_month(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:
-    """The guide's December 2014 for the eldest: every state of a booked day."""
+    """The guide's December 2014 for the eldest: every state of a booked day. Besides
+    the days of its last request (_guide_asks), decided earlier: Je 11 in the evening
+    refused by the service enfance, Lu 01 at the canteen cancelled in time."""
     c = w.commune
     cal = w.calendar
-    matin, midi, soir, resto = (c.service(s) for s in SERVICES)
-    picks = [
-        # (service, day, status, reason, message)
-        (matin, _nth_open_weekday(cal, matin, month, 4, 1), "validated", "", ""),  # guide: Ve 05 ✓
-        (midi, _nth_open_weekday(cal, midi, month, 1, 2), "validated", "", ""),  # guide: Ma 09 ✓
-        (midi, _nth_open_weekday(cal, midi, month, 3, 2), "pending", "waiting_list",
-         "Service complet : demande en liste d'attente."),
+    soir, resto = c.service("GARDERIE_SOIR"), c.service("RESTAURATION")
+    decided = [
         (soir, _nth_open_weekday(cal, soir, month, 4, 2), "refused", "staff_refused",
          "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là."),
         (resto, _nth_open_weekday(cal, resto, month, 0, 1), "cancelled", "cancelled_in_time",
          "Annulation enregistrée avant la date limite : ce jour n'est pas facturé."),
     ]
-    outcomes = []
-    for service, day, status, reason, message in picks:
-        if day is None:
-            continue
-        outcomes.append(w.day(number, child, day, service.code, status, reason=reason, message=message) | {"action": "cancel" if status == "cancelled" else "reserve"})
+    for service, day, status, reason, message in decided:
+        if day is not None:
+            w.day(number, child, day, service.code, status, reason=reason, message=message)
     # An absence in the current month, declared after the deadline: the first day is billed.
     past = [d for d in days if d["service"] == "RESTAURATION" and d["date"] < w.today]
     if past:
         past[-1]["status"] = "absent"
         past[-1]["reason"] = "absence_first_day_billed"
         past[-1]["message"] = "Absence enregistrée : le premier jour d'absence est facturé."
-    w.request(number, child, w.at(w.today - timedelta(days=2), 20), outcomes)

@@ -211,9 +211,10 @@ def requests_list(args) -> int:
         if (w["service"], w["date"]) != heading:
             heading = (w["service"], w["date"])
             print(f"{label}, {french_day(w['date'])} :")
+        review = " ; demandée à nouveau après un refus : à examiner" if w["review"] else ""
         print(f"  {w['position']}. famille {w['family']}, enfant {w['child']} "
               f"({names.get((w['family'], w['child']), '?')}), demandée le {_instant(w['requested_at'], staff.commune)} "
-              f"par {names.get((w['family'], w['responsable_rank']), '?')}")
+              f"par {names.get((w['family'], w['responsable_rank']), '?')}{review}")
     print(f"{len(waiting)} demande(s) en attente.")
     return 0
 
@@ -325,6 +326,8 @@ def parse_planning(path: Path, commune: Commune, month: date, storage: st.Storag
 def _outcome(result: dict, existing: dict | None) -> tuple[str, str]:
     if result["status"] == "validated":
         return "booked", "réservé"
+    if result["status"] == "pending" and result["reason"] == "staff_review":
+        return "waiting", "en attente : demandé à nouveau après un refus, à examiner (portail requests list)"
     if result["status"] == "pending":
         return "waiting", "liste d'attente (service complet)"
     if result["reason"] == "already_booked":

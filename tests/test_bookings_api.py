@@ -6,7 +6,7 @@ test_bookings_race.py (embedded AWS)."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from chalicelib import sessions
@@ -150,6 +150,25 @@ def test_absences_after_the_deadline_first_day_billed_following_days_not(client,
         "refused", "already_absent")
 
 
+def test_an_absence_older_than_the_window_is_refused_by_the_function_as_by_the_page(client, cookie_a, storage,
+                                                                                       commune):
+    # Booked in time long ago; on 28 November, 17 October is 42 days back, 3 November 25.
+    from datetime import datetime
+
+    from chalicelib.bookings import Bookings, Item
+
+    Bookings(storage, commune).submit(
+        "100", "1", 1, [Item(date.fromisoformat(d), "RESTAURATION", "reserve") for d in ("2014-10-17", "2014-11-03")],
+        datetime.fromisoformat("2014-10-01T10:00:00+02:00"))
+    answer = json.loads(book(client, cookie_a, [("2014-10-17", "RESTAURATION", "absence"),
+                                                ("2014-11-03", "RESTAURATION", "absence")]).body)["results"]
+    assert [(r["status"], r["reason"]) for r in answer] == [("refused", "absence_window_closed"),
+                                                            ("absent", "absence_first_day")]
+    assert answer[0]["message"] == ("Ce jour est passé depuis plus de 31 jours : l'absence ne se déclare plus "
+                                    "en ligne, adressez-vous au service enfance.")
+    assert day_status(storage, "100", "2014-10-17", "RESTAURATION") == "validated"  # still billed as booked
+
+
 def test_an_absence_before_the_deadline_is_a_free_cancellation(client, cookie_a):
     book(client, cookie_a, [("2014-12-11", "RESTAURATION", "reserve")])
     assert results(book(client, cookie_a, [("2014-12-11", "RESTAURATION", "absence")]))[0][2:] == (
@@ -234,6 +253,21 @@ def test_cancelling_a_pending_request_leaves_the_line(client, cookie_b, storage)
     assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER")["validated"] == 12
 
 
+def test_a_day_staff_refused_asked_again_waits_for_staff_and_is_not_validated(client, cookie_a, storage):
+    day, service = "2014-12-11", "GARDERIE_MIDI"
+    storage.put({"pk": "FAMILY#100", "sk": f"DAY#1#{day}#{service}", "kind": "day", "child_id": "1", "date": day,
+                 "service": service, "status": "refused", "reason": "staff_refused",
+                 "message": "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là."})
+    answer = json.loads(book(client, cookie_a, [(day, service, "reserve")]).body)["results"][0]
+    assert (answer["status"], answer["reason"]) == ("pending", "staff_review")
+    assert answer["message"] == ("Demandée à nouveau après un refus du service enfance : en attente de sa décision, "
+                                 "elle n'est pas validée d'office.")
+    assert day_status(storage, "100", day, service) == "pending"
+    assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER") is None  # no seat taken
+    (wait,) = storage.query_partition(f"SERVICEDAY#{service}#{day}", "WAIT#")
+    assert (wait["family_number"], wait["child_id"], wait["review"]) == ("100", "1", True)
+
+
 # --- idempotency, forms, requests, pages ---------------------------------------------------------------
 
 def test_a_replayed_idempotency_key_gets_the_first_answer_and_writes_nothing(client, cookie_a, storage):
@@ -294,3 +328,23 @@ def test_booking_later_in_the_year_moves_nothing_else(client, cookie_a, frozen_c
     frozen_clock(GUIDE_NOW + timedelta(days=60))  # 27 January 2015
     cookie_a = login_a(client)
     assert results(book(client, cookie_a, [("2015-02-05", "RESTAURATION", "reserve")]))[0][2] == "validated"
+
+
+# --- the absence window: one rule for the function and the month page ---------------------------------
+
+@pytest.mark.parametrize(("back", "offered"), [(31, True), (32, False)])
+def test_the_absence_window_is_one_rule_for_decide_and_the_month_page(commune, back, offered):
+    from datetime import datetime
+
+    from chalicelib.bookings import Item, Plan, decide
+    from chalicelib.calendar_rules import CommuneCalendar
+    from chalicelib.pages import allowed_action
+
+    now = datetime.fromisoformat("2015-02-13T12:00:00+01:00")  # Friday 13 February 2015
+    day = now.date() - timedelta(days=back)  # Tuesday 13 or Monday 12 January
+    service, calendar, booked = commune.service("RESTAURATION"), CommuneCalendar(commune), {"status": "validated"}
+    decision = decide(Item(day, "RESTAURATION", "absence"), enrolled=ALL, day_item=booked, service=service,
+                      commune=commune, calendar=calendar, now=now)
+    assert isinstance(decision, Plan) is offered
+    assert offered or decision.reason == "absence_window_closed"
+    assert (allowed_action(day, service, booked, ALL, commune, calendar, now) == "absence") is offered

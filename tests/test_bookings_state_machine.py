@@ -80,6 +80,11 @@ class BookingMachine(RuleBasedStateMachine):
                 assert before.get(key) == after.get(key), key
         for key in promoted_keys:
             assert before[key]["status"] == "pending" and after[key]["status"] == "validated"
+            assert before[key].get("reason") != "staff_review"  # a freed seat never overrides staff
+        # A day staff refused is never validated by the family: asked again, staff decide.
+        own = (f"FAMILY#{family}", f"DAY#1#{day.isoformat()}#{service}")
+        if (before.get(own) or {}).get("status") == "refused":
+            assert after[own]["status"] in ("refused", "pending"), after[own]
         self.last = results[0]
 
     @rule(family=strats.sampled_from(FAMILIES), day=strats.sampled_from(DAYS), service=strats.sampled_from(SERVICES))
@@ -144,8 +149,8 @@ class BookingMachine(RuleBasedStateMachine):
             assert {f"{w['family_number']}#{w['child_id']}" for w in waits} == pending
             assert [w["sk"] for w in waits] == sorted(w["sk"] for w in waits)
             counter = (self.storage.get(pk, "COUNTER") or {}).get("validated", 0)
-            if counter < CAPACITY:
-                assert not waits, "a free seat while someone waits"
+            if counter < CAPACITY:  # those asking again after a refusal wait for staff, not a seat
+                assert not [w for w in waits if not w.get("review")], "a free seat while someone waits"
 
 
 TestBookingMachine = BookingMachine.TestCase

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from portail.demo import GUIDE_FAMILY
-from tests.conftest import family_states
+from tests.conftest import all_items, family_states
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,46 @@ def test_the_small_room_is_full_and_has_a_waiting_list(demo_storage, commune, gu
     assert len(waiting) >= 2
     counter = demo_storage.get(f"SERVICEDAY#{pending['service']}#{pending['date']}", "COUNTER")
     assert counter["validated"] == len(validated)
+
+
+def test_every_waiting_day_of_the_demo_is_on_the_waiting_list_in_arrival_order(demo_storage, demo_states, commune,
+                                                                               capsys, monkeypatch):
+    from chalicelib.bookings import Bookings
+
+    from portail.cli import main
+
+    pending = sorted((number, d["child_id"], d["service"], d["date"])
+                     for number, state in demo_states.items() for d in state.days if d["status"] == "pending")
+    waiting = Bookings(demo_storage, commune).pending()
+    assert len(pending) >= 3
+    assert sorted((w["family"], w["child"], w["service"], w["date"].isoformat()) for w in waiting) == pending
+    # In arrival order on each day, numbered from 1; the guide's family asked last.
+    for service, day in {(w["service"], w["date"]) for w in waiting}:
+        line = [w for w in waiting if (w["service"], w["date"]) == (service, day)]
+        assert [w["position"] for w in line] == list(range(1, len(line) + 1))
+        assert [w["requested_at"] for w in line] == sorted(w["requested_at"] for w in line)
+    guide_day = next(w for w in waiting if w["family"] == GUIDE_FAMILY)
+    assert guide_day["position"] == max(w["position"] for w in waiting if w["date"] == guide_day["date"])
+    # Staff see them.
+    monkeypatch.setenv("PORTAIL_NOW", "2014-11-28T12:00:00+01:00")
+    assert main(["requests", "list", "--date", guide_day["date"].strftime("%d/%m/%Y")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "GARDERIE MIDI, jeudi 11 décembre 2014 :"
+    assert out.splitlines()[-1] == f"{len(pending)} demande(s) en attente."
+    assert f"{guide_day['position']}. famille {GUIDE_FAMILY}, enfant 1 (ZTEST CONNIE)" in out
+
+
+def test_every_capacity_counter_counts_the_validated_days(demo_storage, demo_states, commune):
+    validated: dict[str, int] = {}
+    for state in demo_states.values():
+        for d in state.days:
+            if d["status"] in ("validated", "absent") and commune.service(d["service"]).capacity:
+                key = f"SERVICEDAY#{d['service']}#{d['date']}"
+                validated[key] = validated.get(key, 0) + 1
+    counters = {i["pk"]: i["validated"] for i in all_items(demo_storage)
+                if i["pk"].startswith("SERVICEDAY#") and i["sk"] == "COUNTER"
+                and commune.service(i["pk"].split("#")[1]).capacity}
+    assert counters == validated
 
 
 def test_fifty_generated_families_with_their_logins(demo_storage):

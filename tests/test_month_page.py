@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlencode
 
@@ -173,9 +174,11 @@ def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, com
     texts = {day: grid.cell("RESTAURATION", day)["text"] for day in (8, 9, 11, 12, 15)}
     assert texts == {8: "✓réservé", 9: "…en attente", 11: "✗refusé : Refusée par le service enfance : sortie scolaire.",
                      12: "Aabsent", 15: "○annulé"}
-    assert grid.cell("RESTAURATION", 11)["attrs"]["title"] == "Refusé : Refusée par le service enfance : sortie scolaire."
+    assert grid.cell("RESTAURATION", 11)["attrs"]["title"] == (
+        "Refusé : Refusée par le service enfance : sortie scolaire. Vous pouvez redemander ce jour : "
+        "le service enfance examinera la demande, elle ne sera pas validée d'office.")
     # What each can become: validated and pending are cancelled on time; a refused or
-    # cancelled day can be reserved again; an absence is final.
+    # cancelled day can be reserved again (a refused one goes back to staff); an absence is final.
     assert [v for v, _ in boxes(grid.cell("RESTAURATION", 8))] == ["2014-12-08|RESTAURATION|cancel"]
     assert [v for v, _ in boxes(grid.cell("RESTAURATION", 9))] == ["2014-12-09|RESTAURATION|cancel"]
     assert [v for v, _ in boxes(grid.cell("RESTAURATION", 11))] == ["2014-12-11|RESTAURATION|reserve"]
@@ -185,6 +188,39 @@ def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, com
     for sign, words in [("✓", "réservé"), ("…", "en attente"), ("✗", "refusé"), ("A", "absent"), ("○", "annulé"),
                         ("F", "férié"), ("P", "vacances"), ("–", "fermé")]:
         assert re.search(rf">{sign}</span> <strong>{words}</strong> : ", legend), sign
+
+
+def test_a_day_staff_refused_says_that_asking_again_goes_to_staff(storage, commune, enrolled, pages):
+    storage.put({"pk": "FAMILY#100", "sk": "DAY#1#2014-12-11#GARDERIE_SOIR", "kind": "day", "child_id": "1",
+                 "date": "2014-12-11", "service": "GARDERIE_SOIR", "status": "refused", "reason": "staff_refused",
+                 "message": "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là.",
+                 "responsable_rank": 1})
+    pages.export(storage, "100", GUIDE_NOW)
+    html = read(pages, enrolled["A"]["page_key"])
+    grid = Grid(html)
+    cell = grid.cell("GARDERIE SOIR", 11)
+    assert cell["text"].startswith("✗refusé : Refusée par le service enfance : effectif d'encadrement insuffisant")
+    assert [v for v, _ in boxes(cell)] == ["2014-12-11|GARDERIE_SOIR|reserve"]
+    # The box says what it does: no « Réserver » that would seem to book the day at once.
+    assert grid.labels["j-2014-12-11-GARDERIE_SOIR"] == (
+        "Redemander GARDERIE SOIR le jeudi 11 décembre 2014 : le service enfance examinera la demande, "
+        "elle ne sera pas validée d'office")
+    # And in words under the grid, for everyone (not a colour, not only a tooltip).
+    start = html.index('id="titre-refus"')
+    refusals = unescape(re.sub(r"\s+", " ", html[start:html.index("</ul>", start)]))
+    assert ("<strong>jeudi 11 décembre 2014</strong>, GARDERIE SOIR : Refusée par le service enfance : effectif "
+            "d'encadrement insuffisant ce jour-là. Vous pouvez redemander ce jour en cochant sa case : le service "
+            "enfance examinera la demande, elle ne sera pas validée d'office (il reste « en attente » jusqu'à sa "
+            "décision).") in refusals
+    # Asked again: waiting for staff, said as such.
+    (result,) = submit(storage, commune, [("2014-12-11", "GARDERIE_SOIR", "reserve")])
+    assert (result["status"], result["reason"]) == ("pending", "staff_review")
+    pages.export(storage, "100", GUIDE_NOW)
+    html = read(pages, enrolled["A"]["page_key"])
+    cell = Grid(html).cell("GARDERIE SOIR", 11)
+    assert cell["text"] == "…en attente" and cell["attrs"]["title"].startswith(
+        "En attente – Demandée à nouveau après un refus du service enfance : en attente de sa décision")
+    assert 'id="titre-refus"' not in html
 
 
 def test_absences_after_the_deadline_within_31_days(storage, commune, enrolled, pages):

@@ -182,6 +182,46 @@ def test_refusing_tells_the_family_why(portal, storage, capsys, mails):
     assert ("staff", "request_refused") in audit_actions(storage)
 
 
+def test_a_day_asked_again_after_a_refusal_goes_back_to_staff_never_straight_to_validated(portal, storage, capsys):
+    full_day_with_waiting(storage, portal, "100")
+    portal.staff_decide("100", "1", MIDI, DAY, False, "effectif d'encadrement insuffisant", GUIDE_NOW)
+    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": 11})  # a seat is free
+    later = GUIDE_NOW + timedelta(minutes=5)
+    (result,), freed = portal.submit("100", "1", 1, [Item(DAY, MIDI, "reserve")], later)
+    assert (result["status"], result["reason"]) == ("pending", "staff_review")
+    assert "en attente de sa décision" in result["message"] and freed == []
+    assert day_item(storage, "100")["status"] == "pending"
+    assert storage.get(*COUNTER)["validated"] == 11  # no seat taken
+    # On the list staff read, in arrival order, marked as such.
+    assert reserve(portal, "200", now=later + timedelta(minutes=1)) == "validated"  # takes the free seat
+    assert [(w["family"], w["position"], w["review"]) for w in portal.pending(MIDI, DAY)] == [("100", 1, True)]
+    status, out, err = cli(capsys, "requests", "list", "--date", "11/12/2014")
+    assert status == 0, err
+    assert "1. famille 100, enfant 1 (ALPHA ANNA), demandée le 28/11/2014 à 12:05" in out
+    assert out.splitlines()[1].endswith("; demandée à nouveau après un refus : à examiner")
+    # A seat freed goes to the waiting list, never to a day staff refused.
+    assert reserve(portal, "300", now=later + timedelta(minutes=2)) == "pending"
+    (cancelled,), freed = portal.submit("200", "1", 1, [Item(DAY, MIDI, "cancel")], later + timedelta(minutes=3))
+    assert cancelled["status"] == "cancelled" and freed == [(MIDI, DAY)]
+    promoted = portal.promote(MIDI, DAY, later + timedelta(minutes=3))
+    assert [p["family_number"] for p in promoted] == ["300"]
+    assert day_item(storage, "100")["status"] == "pending"
+    # Staff decide it like any waiting request.
+    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": 11})
+    assert portal.staff_decide("100", "1", MIDI, DAY, True, "", later)["status"] == "validated"
+    assert waits(storage) == []
+
+
+def test_a_day_without_capacity_refused_by_staff_also_goes_back_to_staff(portal, storage):
+    soir = date(2014, 12, 11)
+    storage.put({"pk": "FAMILY#100", "sk": st.day_sk("1", soir, "GARDERIE_SOIR"), "kind": "day", "child_id": "1",
+                 "date": soir, "service": "GARDERIE_SOIR", "status": "refused", "reason": "staff_refused",
+                 "message": "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là."})
+    assert reserve(portal, "100", soir, "GARDERIE_SOIR") == "pending"
+    assert [(w["family"], w["service"], w["review"]) for w in portal.pending()] == [("100", "GARDERIE_SOIR", True)]
+    assert reserve(portal, "100", soir, "GARDERIE_SOIR") == "refused"  # already asked: once only
+
+
 # --- portail plannings import ---------------------------------------------------------------
 
 HEADER = "numero_famille;numero_enfant;date;service;rang\n"

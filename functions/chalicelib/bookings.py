@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +28,9 @@ ACTIONS = ("reserve", "cancel", "absence")
 # Day items that hold a place (or a place in the queue): a new reservation is a duplicate.
 HELD = ("validated", "pending", "absent")
 IDEMPOTENCY_TTL = timedelta(days=2)
+# An absence is declared online for a booked day at most this long ago (the month pages
+# show the previous month); older days are the service enfance's business.
+ABSENCE_WINDOW = timedelta(days=31)
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
            "octobre", "novembre", "décembre")
@@ -87,8 +91,41 @@ def refused(item: Item, reason: str, message: str) -> Outcome:
 
 # --- parsing --------------------------------------------------------------------------------
 
-def parse_items(raw_items, commune: Commune) -> list[Item]:
-    """Items from the request body; BookingRequestError (400) when anything is malformed."""
+# The days a request may name: PLAUSIBLE_YEARS either side of the clock's year. Further
+# is no day a parent means, and the calendar's arithmetic overflows near years 1 and 9999.
+PLAUSIBLE_YEARS = 5
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _shown(value) -> str:
+    """A value of the request, quoted in a message: short, whatever it is."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 30 else text[:29] + "…"
+
+
+def plausible_days(today: date) -> tuple[date, date]:
+    return date(today.year - PLAUSIBLE_YEARS, 1, 1), date(today.year + PLAUSIBLE_YEARS, 12, 31)
+
+
+def parse_day(value, today: date, where: str) -> date:
+    """A day written AAAA-MM-JJ within the plausible years; BookingRequestError (400) else."""
+    try:
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise BookingRequestError(400, "invalid_request",
+                                  f"{where} : date « {_shown(value)} » invalide (AAAA-MM-JJ).") from None
+    first, last = plausible_days(today)
+    if not first <= day <= last:
+        raise BookingRequestError(400, "invalid_request", f"{where} : le {_shown(value)} est hors des années "
+                                  f"{first.year} à {last.year}.")
+    return day
+
+
+def parse_items(raw_items, commune: Commune, today: date) -> list[Item]:
+    """Items from the request body; BookingRequestError (400) when anything is malformed:
+    every field is checked (types included) before anything is read or written."""
     if not isinstance(raw_items, list) or not raw_items:
         raise BookingRequestError(400, "invalid_request", "Indiquez au moins un jour à réserver, annuler ou déclarer absent.")
     if len(raw_items) > MAX_ITEMS:
@@ -97,46 +134,47 @@ def parse_items(raw_items, commune: Commune) -> list[Item]:
     codes = {s.code for s in commune.services}
     items = []
     for number, raw in enumerate(raw_items, start=1):
+        where = f"Jour n° {number}"
         if not isinstance(raw, dict):
-            raise BookingRequestError(400, "invalid_request", f"Jour n° {number} : format illisible.")
-        try:
-            day = date.fromisoformat(str(raw.get("date", "")))
-        except ValueError:
-            raise BookingRequestError(400, "invalid_request",
-                                      f"Jour n° {number} : date « {raw.get('date')} » invalide (AAAA-MM-JJ).") from None
+            raise BookingRequestError(400, "invalid_request", f"{where} : format illisible.")
+        day = parse_day(raw.get("date", ""), today, where)
         service, action = raw.get("service"), raw.get("action")
-        if service not in codes:
-            raise BookingRequestError(400, "invalid_request", f"Jour n° {number} : service « {service} » inconnu.")
-        if action not in ACTIONS:
+        if not isinstance(service, str) or service not in codes:
+            raise BookingRequestError(400, "invalid_request", f"{where} : service « {_shown(service)} » inconnu.")
+        if not isinstance(action, str) or action not in ACTIONS:
             raise BookingRequestError(400, "invalid_request",
-                                      f"Jour n° {number} : action « {action} » inconnue (reserve, cancel ou absence).")
+                                      f"{where} : action « {_shown(action)} » inconnue (reserve, cancel ou absence).")
         items.append(Item(day, service, action))
     return items
 
 
-def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar) -> list[Item]:
+def _pattern_weekday(value) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+        return value
+    if isinstance(value, str) and value.lower() in _WEEKDAYS:
+        return _WEEKDAYS.index(value.lower())
+    if isinstance(value, str) and value in {"0", "1", "2", "3", "4", "5", "6"}:
+        return int(value)
+    raise BookingRequestError(400, "invalid_request", f"Semaine type : jour « {_shown(value)} » inconnu.")
+
+
+def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar, today: date) -> list[Item]:
     """A week pattern (« semaine type ») as reservation items, day by day.
 
-    `pattern`: {weekdays: [0..4 or French names], services: [codes], from, to}; the range
-    lies within one school period (no school holiday between its ends)."""
+    `pattern`: {weekdays: [0..6, "0".."6" or French names], services: [codes], from, to};
+    the range lies within one school period (no school holiday between its ends)."""
     if not isinstance(pattern, dict):
         raise BookingRequestError(400, "invalid_request", "Semaine type illisible.")
-    try:
-        start = date.fromisoformat(str(pattern.get("from", "")))
-        end = date.fromisoformat(str(pattern.get("to", "")))
-    except ValueError:
-        raise BookingRequestError(400, "invalid_request", "Semaine type : dates de début et de fin attendues (AAAA-MM-JJ).") from None
-    weekdays = set()
-    for value in pattern.get("weekdays") or []:
-        if isinstance(value, int) and 0 <= value <= 6:
-            weekdays.add(value)
-        elif isinstance(value, str) and value.lower() in _WEEKDAYS:
-            weekdays.add(_WEEKDAYS.index(value.lower()))
-        else:
-            raise BookingRequestError(400, "invalid_request", f"Semaine type : jour « {value} » inconnu.")
-    services = pattern.get("services") or []
+    where = "Semaine type"
+    if not all(isinstance(pattern.get(end), str) and _ISO_DAY.fullmatch(pattern[end]) for end in ("from", "to")):
+        raise BookingRequestError(400, "invalid_request", "Semaine type : dates de début et de fin attendues (AAAA-MM-JJ).")
+    start, end = parse_day(pattern["from"], today, where), parse_day(pattern["to"], today, where)
+    weekdays, services = pattern.get("weekdays") or [], pattern.get("services") or []
+    if not isinstance(weekdays, list) or not isinstance(services, list):
+        raise BookingRequestError(400, "invalid_request", "Semaine type : choisissez au moins un jour et un service connu.")
+    weekdays = {_pattern_weekday(value) for value in weekdays}
     codes = {s.code for s in commune.services}
-    if not weekdays or not services or any(s not in codes for s in services):
+    if not weekdays or not services or any(not isinstance(s, str) or s not in codes for s in services):
         raise BookingRequestError(400, "invalid_request", "Semaine type : choisissez au moins un jour et un service connu.")
     if end < start or (end - start).days > 120:
         raise BookingRequestError(400, "invalid_request", "Semaine type : la fin doit suivre le début, dans la même période scolaire.")
@@ -161,6 +199,17 @@ def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar) -> list
 
 
 # --- the rules (pure) ---------------------------------------------------------------------------
+
+def after_staff_refusal(day_item: dict | None) -> bool:
+    """A day the service enfance refused (the only refusal stored on a day): asked for
+    again, it goes back to the service's review, never straight to validated."""
+    return (day_item or {}).get("status") == "refused"
+
+
+def absence_window_open(day: date, today: date) -> bool:
+    """Whether an absence may still be declared online for `day` (ABSENCE_WINDOW)."""
+    return day >= today - ABSENCE_WINDOW
+
 
 def bookable_years(commune: Commune, today: date) -> tuple[date, date]:
     """The open school year: the current one; the next one too from July."""
@@ -198,6 +247,8 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
                            f"Trop tard : la date limite pour ce jour était le {french_deadline(deadline)}.")
         if status in HELD:
             return refused(item, "already_booked", "Ce jour est déjà réservé : la demande n'est pas enregistrée deux fois.")
+        if after_staff_refusal(day_item):
+            return Plan(item, "pending", "staff_review", STAFF_REVIEW_MESSAGE, day_item, service.capacity)
         return Plan(item, "validated", "", "Réservation validée.", day_item, service.capacity)
 
     if item.action == "cancel":
@@ -214,6 +265,10 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
         return refused(item, "already_absent", "L'absence de ce jour est déjà enregistrée.")
     if status != "validated":
         return refused(item, "not_booked", "Ce jour n'est pas réservé : il n'y a pas d'absence à déclarer.")
+    if not absence_window_open(item.day, today):
+        return refused(item, "absence_window_closed",
+                       f"Ce jour est passé depuis plus de {ABSENCE_WINDOW.days} jours : l'absence ne se déclare plus "
+                       "en ligne, adressez-vous au service enfance.")
     if on_time:
         return Plan(item, "cancelled", "cancelled_in_time",
                     "La date limite n'est pas passée : la réservation est annulée sans frais.", day_item, service.capacity)
@@ -375,20 +430,27 @@ class Bookings:
         table = self.storage.table_name
         ser = st.serialise
         if item.action == "reserve":
-            status = "pending" if full else "validated"
+            review = plan.status == "pending"  # asked again after a staff refusal: staff decide
+            status = "pending" if full or review else "validated"
+            reason = plan.reason if review else "waiting_list" if full else ""
             day = {
                 **key, "kind": "day", "child_id": child, "date": item.day, "service": item.service,
-                "status": status, "reason": "waiting_list" if full else "", "responsable_rank": rank,
+                "status": status, "reason": reason, "responsable_rank": rank,
                 "channel": channel, "requested_at": now, "updated_at": now,
                 "gsi1pk": counter_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
+                **({"message": plan.message} if review else {}),
             }
+            # A refused day is not held: asked again twice at once, the second finds it pending.
             put = {"Put": {"TableName": table, "Item": ser(day),
                            "ConditionExpression": "attribute_not_exists(pk) OR NOT #s IN (:v, :p, :a)",
                            "ExpressionAttributeNames": {"#s": "status"},
                            "ExpressionAttributeValues": ser({":v": "validated", ":p": "pending", ":a": "absent"})}}
-            if full:
+            if full or review:
+                # In line with the waiting list (staff see it in `portail requests list`); a
+                # review is never promoted by a freed seat, only decided by staff.
                 wait = {"pk": counter["pk"], "sk": wait_sk(now, family, child), "kind": "wait",
-                        "family_number": family, "child_id": child, "responsable_rank": rank, "requested_at": now}
+                        "family_number": family, "child_id": child, "responsable_rank": rank, "requested_at": now,
+                        **({"review": True} if review else {})}
                 return [put, {"Put": {"TableName": table, "Item": ser(wait)}}]
             if plan.capacity:
                 return [self._counter_update(counter, +1, plan.capacity), put]
@@ -436,6 +498,8 @@ class Bookings:
         promoted = []
         pk = counter_pk(service_code, day)
         for wait in self.storage.query_partition(pk, "WAIT#"):
+            if wait.get("review"):
+                continue  # asked again after a refusal: the service enfance decides, not a freed seat
             family, child = wait["family_number"], wait["child_id"]
             message = "Une place s'est libérée : réservation validée (liste d'attente)."
             failed = self.storage.transact([
@@ -469,7 +533,8 @@ class Bookings:
         From the WAIT items of `SERVICEDAY#<service>#<date>` (one Query per service when a
         day is given, else one Scan: a staff tool, never a request path); entries whose day
         is no longer pending (cancelled meanwhile) are left out. Each: family, child,
-        service, date, requested_at, position (1 = next in line), responsable_rank."""
+        service, date, requested_at, position (1 = next in line), responsable_rank, review
+        (asked again after a staff refusal: only staff decide it, a freed seat does not)."""
         if day is not None:
             codes = [service] if service else [s.code for s in self.commune.services]
             waits = [w for code in codes for w in self.storage.query_partition(counter_pk(code, day), "WAIT#")]
@@ -491,7 +556,7 @@ class Bookings:
             waiting.append({
                 "family": wait["family_number"], "child": wait["child_id"], "service": code, "date": d,
                 "requested_at": wait["requested_at"], "position": positions[(code, d)],
-                "responsable_rank": int(wait.get("responsable_rank") or 1),
+                "responsable_rank": int(wait.get("responsable_rank") or 1), "review": bool(wait.get("review")),
             })
         return waiting
 
@@ -593,6 +658,8 @@ class Bookings:
 # --- staff: rules (pure) ----------------------------------------------------------------------------
 
 STAFF_FULL_MESSAGE = "Service complet ce jour-là : libérez une place ou augmentez la capacité."
+STAFF_REVIEW_MESSAGE = ("Demandée à nouveau après un refus du service enfance : en attente de sa décision, "
+                        "elle n'est pas validée d'office.")
 STATUS_LABELS = {"validated": "validée", "pending": "en attente", "refused": "refusée", "cancelled": "annulée",
                  "absent": "absent"}
 

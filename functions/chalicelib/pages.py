@@ -36,6 +36,7 @@ from chalicelib.bookings import (
     STATUS_LABELS,
     Item,
     Plan,
+    after_staff_refusal,
     decide,
     french_day,
     french_month,
@@ -106,9 +107,6 @@ def page_etag(html: str) -> str:
 # the last days), the current one and the next two (bookings close 5 weekdays ahead).
 MONTHS_SHOWN = (-1, 0, 1, 2)
 MONTH_TEMPLATE = "famille/mois.html"
-# An absence is offered for a booked day at most this long ago (the month page shows the
-# previous month; older absences are the service enfance's business).
-ABSENCE_WINDOW = timedelta(days=31)
 
 
 def month_page_name(child_id: str, month: date) -> str:
@@ -223,8 +221,12 @@ CLOSED_MARK = ("–", "fermé", "jour-ferme")
 # The legend: (sign, class, words, what it means), every sign of the grid once.
 LEGEND = [
     (*STATUS_MARKS["validated"][::2], "réservé", "réservation validée"),
-    (*STATUS_MARKS["pending"][::2], "en attente", "service complet : demande en liste d'attente"),
-    (*STATUS_MARKS["refused"][::2], "refusé", "la raison est donnée au survol du jour et dans « Votre dernière demande »"),
+    (*STATUS_MARKS["pending"][::2], "en attente",
+     "service complet : demande en liste d'attente ; ou jour demandé à nouveau après un refus, "
+     "en attente de la décision du service enfance"),
+    (*STATUS_MARKS["refused"][::2], "refusé",
+     "refusé par le service enfance, qui donne sa raison au survol du jour et sous le calendrier ; "
+     "vous pouvez le demander à nouveau : le service enfance l'examine, il n'est pas validé d'office"),
     (*STATUS_MARKS["absent"][::2], "absent", "absence déclarée après la date limite"),
     (*STATUS_MARKS["cancelled"][::2], "annulé", "réservation annulée à temps, non facturée"),
     (*CLOSURE_MARKS["public_holiday"][::2], "férié", "jour férié, service fermé"),
@@ -236,6 +238,9 @@ ACTION_VERBS = {
     "cancel": "Annuler",
     "absence": "Déclarer une absence :",
 }
+# A day the service enfance refused, asked for again (bookings.after_staff_refusal).
+REVIEW_VERB = "Redemander"
+REVIEW_NOTE = "le service enfance examinera la demande, elle ne sera pas validée d'office"
 # The order in which a cell's actions are asked of `decide`: the first one allowed wins.
 # A day held (validated or waiting) is cancelled while on time, else declared absent.
 _CANDIDATES = {"validated": ("cancel", "absence"), "pending": ("cancel",), "absent": ()}
@@ -259,12 +264,9 @@ def allowed_action(day: date, service: Service, day_item: dict | None, enrolled:
                    commune: Commune, calendar: CommuneCalendar, now: datetime) -> str | None:
     """The action a parent may ask for this day now (`reserve`, `cancel`, `absence`), or
     None: the first candidate `bookings.decide` turns into a write, exactly as the
-    function will decide it (absences only within `ABSENCE_WINDOW`)."""
+    function will decide it (absences only within `bookings.ABSENCE_WINDOW`)."""
     status = (day_item or {}).get("status")
-    today = now.astimezone(commune.tz).date()
     for action in _CANDIDATES.get(status, ("reserve",)):
-        if action == "absence" and day < today - ABSENCE_WINDOW:
-            continue
         decision = decide(Item(day, service.code, action), enrolled=enrolled, day_item=day_item, service=service,
                           commune=commune, calendar=calendar, now=now)
         if isinstance(decision, Plan):
@@ -530,6 +532,11 @@ class FamilyPages:
                 "cells": [self._cell(day, service, booked.get((day.isoformat(), service.code)), enrolled, now)
                           for day in days],
             })
+        # The days staff refused, said in words under the grid: why, and what asking again does.
+        refused_days = [{"day": french_day(cell.day), "service": row["service"].label,
+                         "message": (booked.get((cell.day.isoformat(), row["service"].code)) or {}).get("message", ""),
+                         "again": cell.action == "reserve"}
+                        for row in rows for cell in row["cells"] if cell.css == STATUS_MARKS["refused"][2]]
         position = months.index(month)
         path = home + month_page_path(child_id, month)
         today = now.astimezone(commune.tz).date()
@@ -543,6 +550,8 @@ class FamilyPages:
             "columns": [{"day": d, "short": f"{_DAY_ABBREVIATIONS[d.weekday()]} {d:%d}", "long": french_day(d)}
                         for d in days],
             "rows": rows,
+            "refused_days": refused_days,
+            "review_note": REVIEW_NOTE,
             "legend": LEGEND,
             "previous": self._month_link(child_id, months[position - 1], home) if position > 0 else None,
             "next": self._month_link(child_id, months[position + 1], home) if position + 1 < len(months) else None,
@@ -582,10 +591,13 @@ class FamilyPages:
         deadline = ""
         if action != "absence":
             deadline = booking_deadline(day, commune.deadline_rule(service), commune.tz).isoformat()
+        label = f"{ACTION_VERBS[action]} {service.label} le {french_day(day)}"
+        if action == "reserve" and after_staff_refusal(day_item):
+            label = f"{REVIEW_VERB} {service.label} le {french_day(day)} : {REVIEW_NOTE}"
+            title = f"{title.rstrip('.')}. Vous pouvez redemander ce jour : {REVIEW_NOTE}."
         return Cell(day, mark, words, css, title, action,
                     value=f"{day.isoformat()}|{service.code}|{action}",
-                    label=f"{ACTION_VERBS[action]} {service.label} le {french_day(day)}",
-                    deadline=deadline, field_id=f"j-{day.isoformat()}-{service.code}")
+                    label=label, deadline=deadline, field_id=f"j-{day.isoformat()}-{service.code}")
 
     def _month_link(self, child_id: str, month: date, home: str) -> dict:
         return {"href": home + month_page_path(child_id, month), "label": _capitalised(french_month(month))}

@@ -119,7 +119,8 @@ def csrf_token(secret: str, page_key: str) -> str:
 
 
 def csrf_token_valid(secret: str, page_key: str, candidate: str) -> bool:
-    return hmac.compare_digest(csrf_token(secret, page_key), candidate or "")
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError, a 500).
+    return hmac.compare_digest(csrf_token(secret, page_key).encode(), (candidate or "").encode("utf-8", "replace"))
 
 
 def session_csrf_token(secret: str, session_hash: str) -> str:
@@ -129,7 +130,8 @@ def session_csrf_token(secret: str, session_hash: str) -> str:
 
 
 def session_csrf_valid(secret: str, session_hash: str, candidate: str | None) -> bool:
-    return hmac.compare_digest(session_csrf_token(secret, session_hash), candidate or "")
+    return hmac.compare_digest(session_csrf_token(secret, session_hash).encode(),
+                               (candidate or "").encode("utf-8", "replace"))
 
 
 def csrf_cookie_header(secret: str, session_hash: str) -> str:
