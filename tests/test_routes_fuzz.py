@@ -156,7 +156,7 @@ def documents_bucket(client):
 
 def test_no_route_answers_5xx_and_a_refusal_writes_nothing(client, enrolled, storage, documents_bucket):
     from app import accounts
-    from chalicelib.accounts import AccountError
+    from chalicelib.accounts import AccountError, login_digest
 
     routes = route_list()
     assert len(routes) >= 11
@@ -168,19 +168,23 @@ def test_no_route_answers_5xx_and_a_refusal_writes_nothing(client, enrolled, sto
         {"pk": "FAMILY#100", "sk": st.invoice_sk(INVOICE), "kind": "invoice", "number": INVOICE,
          "pdf_key": f"factures/100/{INVOICE}.pdf", "total": 10},
     ])
-    session = {"cookie": session_cookie(post(client, "/api/login", {"login": "alice", "password": PASSWORD_A}))}
+    cookie = session_cookie(post(client, "/api/login", {"login": "alice", "password": PASSWORD_A}))
+    session = {"cookie": cookie, "token": cookie.split(";")[0].split("=", 1)[1]}
     sources = iter(range(10**6))
 
     def logged_in() -> str:
         """The session's cookie; a new session when a call ended it (logout, password)."""
-        if storage.session(sessions.token_hash(session["cookie"].split("=", 1)[1])):
+        if storage.session(sessions.token_hash(session["token"])):
             return session["cookie"]
         try:  # a source of its own: the attacks' failed logins lock theirs out
             token, _ = accounts().login("alice", PASSWORD_A, f"10.0.{next(sources)}.1", GUIDE_NOW)
         except AccountError:  # locked out by the attacks' wrong current passwords: as a reset does
-            storage.batch_write([], [(st.login_pk("alice"), st.THROTTLE)])
+            digest = login_digest("secret-de-test", "alice")
+            storage.batch_write([], [(st.login_throttle_pk(digest), st.THROTTLE)])
             token, _ = accounts().login("alice", PASSWORD_A, f"10.1.{next(sources)}.1", GUIDE_NOW)
-        session["cookie"] = f"{sessions.COOKIE_NAME}={token}"
+        # The session's own CSRF cookie too: without it every write would stop at 403.
+        csrf = sessions.session_csrf_token("secret-de-test", sessions.token_hash(token))
+        session.update(token=token, cookie=f"{sessions.COOKIE_NAME}={token}; {sessions.CSRF_COOKIE_NAME}={csrf}")
         snapshot["table"] = lasting(storage)  # the login's list of sessions changed
         return session["cookie"]
 
@@ -216,10 +220,15 @@ def test_no_route_answers_5xx_and_a_refusal_writes_nothing(client, enrolled, sto
         assert "\r" not in location and "\n" not in location
         if status >= 400:
             error = json.loads(response.body)["error"]
+            gates.setdefault((path, method), set()).add(error["code"])
             assert error["code"] and error["message"].endswith((".", "?", "»")), error
             changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
             assert not changed, (status, error, changed)
 
+    gates: dict = {}
     for route in routes:  # each route its own examples: none is left out by chance
         attack(route)
+    # The attack reached the routes' own checks, not only the session and CSRF gates.
+    for (path, method), codes in gates.items():
+        assert codes - {"invalid_form", "not_authenticated", "cross_site_request"}, (path, method, codes)
 
