@@ -84,8 +84,10 @@ def main() -> None:
         function.reset_dependencies()
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         response, _ = post(connection, "/api/login", {"login": "alice", "password": PASSWORD})
-        cookie = next(v for k, v in response.getheaders() if k.lower() == "set-cookie"
-                      and v.startswith("__Host-session")).split(";")[0]
+        # The session and its CSRF cookie: a write without the latter is refused (invalid_form).
+        cookie = "; ".join(next(v for k, v in response.getheaders() if k.lower() == "set-cookie"
+                                and v.startswith(name)).split(";")[0]
+                           for name in ("__Host-session=", "__Host-csrf="))
         storage = function.storage()
         trips = RoundTrips(storage.client)
 

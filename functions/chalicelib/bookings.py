@@ -285,16 +285,6 @@ def payload_hash(child_id: str, items: list[Item]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# --- items of the table -------------------------------------------------------------------------
-
-def counter_pk(service: str, day: date) -> str:
-    return f"SERVICEDAY#{service}#{day.isoformat()}"
-
-
-def wait_sk(when: datetime, family: str, child: str) -> str:
-    return f"WAIT#{when.astimezone(UTC).isoformat()}#{family}#{child}"
-
-
 class Bookings:
     def __init__(self, storage: st.Storage, commune: Commune, calendar: CommuneCalendar | None = None):
         self.storage = storage
@@ -384,9 +374,9 @@ class Bookings:
                 size += len(actions)
             chunks.append(chunk)
             for chunk in chunks:
-                actions = [a for _, plan_actions in chunk for a in plan_actions]
-                owners = [index for index, plan_actions in chunk for _ in plan_actions]
-                failed = self.storage.transact(actions)
+                steps = [(index, action, takes_seat) for index, plan_actions in chunk
+                         for action, takes_seat in plan_actions]
+                failed = self.storage.transact([action for _, action, _ in steps])
                 if not failed:
                     for index, _ in chunk:
                         results[index], seat = self._written(plans.pop(index), index in full)
@@ -394,12 +384,11 @@ class Bookings:
                             freed.append(seat)
                     continue
                 for position in failed:
-                    index = owners[position]
+                    index, _, takes_seat = steps[position]
                     plan = plans.get(index)
                     if plan is None:
                         continue
-                    is_counter = actions[position].get("Update", {}).get("Key", {}).get("sk", {}).get("S") == st.COUNTER
-                    if is_counter and plan.item.action == "reserve" and index not in full:
+                    if takes_seat and index not in full:
                         full.add(index)  # the day is full: the request waits in line
                     else:
                         results[index] = self._refusal_after_race(plan)
@@ -422,71 +411,56 @@ class Bookings:
                        "Ce jour a changé pendant votre demande : rechargez la page et vérifiez-le.")
 
     def _actions(self, family: str, child: str, rank: int, plan: Plan, now: datetime, channel: str,
-                 full: bool) -> list[dict]:
+                 full: bool) -> list[tuple[dict, bool]]:
+        """The plan's transaction actions, each with whether it takes a seat (when that one
+        fails, the day is full and the request waits in line; any other, it changed)."""
         item = plan.item
-        key = {"pk": st.family_pk(family), "sk": st.day_sk(child, item.day, item.service)}
-        counter = {"pk": counter_pk(item.service, item.day), "sk": st.COUNTER}
         previous_status = (plan.previous or {}).get("status")
-        table = self.storage.table_name
-        ser = st.serialise
         if item.action == "reserve":
             review = plan.status == "pending"  # asked again after a staff refusal: staff decide
             status = "pending" if full or review else "validated"
             reason = plan.reason if review else "waiting_list" if full else ""
             day = {
-                **key, "kind": "day", "child_id": child, "date": item.day, "service": item.service,
+                "pk": st.family_pk(family), "sk": st.day_sk(child, item.day, item.service),
+                "kind": "day", "child_id": child, "date": item.day, "service": item.service,
                 "status": status, "reason": reason, "responsable_rank": rank,
                 "channel": channel, "requested_at": now, "updated_at": now,
-                "gsi1pk": counter_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
+                "gsi1pk": st.service_day_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
                 **({"message": plan.message} if review else {}),
             }
             # A refused day is not held: asked again twice at once, the second finds it pending.
-            put = {"Put": {"TableName": table, "Item": ser(day),
-                           "ConditionExpression": "attribute_not_exists(pk) OR NOT #s IN (:v, :p, :a)",
-                           "ExpressionAttributeNames": {"#s": "status"},
-                           "ExpressionAttributeValues": ser({":v": "validated", ":p": "pending", ":a": "absent"})}}
+            put = (self.storage.put_unless_action(day, HELD), False)
             if full or review:
                 # In line with the waiting list (staff see it in `portail requests list`); a
                 # review is never promoted by a freed seat, only decided by staff.
-                wait = {"pk": counter["pk"], "sk": wait_sk(now, family, child), "kind": "wait",
-                        "family_number": family, "child_id": child, "responsable_rank": rank, "requested_at": now,
-                        **({"review": True} if review else {})}
-                return [put, {"Put": {"TableName": table, "Item": ser(wait)}}]
+                wait = {"pk": st.service_day_pk(item.service, item.day), "sk": st.wait_sk(now, family, child),
+                        "kind": "wait", "family_number": family, "child_id": child, "responsable_rank": rank,
+                        "requested_at": now, **({"review": True} if review else {})}
+                return [put, (self.storage.put_action(wait), False)]
             if plan.capacity:
-                return [self._counter_update(counter, +1, plan.capacity), put]
+                return [(self.storage.take_seat_action(item.service, item.day, plan.capacity), True), put]
             return [put]
         # cancel / absence: an update from the state read, which must not have changed
-        update = {"Update": {
-            "TableName": table, "Key": ser(key),
-            "UpdateExpression": "SET #s = :new, #r = :reason, #m = :message, updated_at = :now, responsable_rank = :rank",
-            "ConditionExpression": "#s = :old",
-            "ExpressionAttributeNames": {"#s": "status", "#r": "reason", "#m": "message"},
-            "ExpressionAttributeValues": ser({":new": plan.status, ":reason": plan.reason, ":message": plan.message,
-                                              ":now": now, ":old": previous_status, ":rank": rank}),
-        }}
-        actions = [update]
+        actions = [(self._day_update(family, child, item.service, item.day, previous_status, status=plan.status,
+                                     reason=plan.reason, message=plan.message, updated_at=now,
+                                     responsable_rank=rank), False)]
         if plan.status == "cancelled" and previous_status == "validated" and plan.capacity:
-            actions.append(self._counter_update(counter, -1, plan.capacity))
+            actions.append((self.storage.release_seat_action(item.service, item.day), False))
         if plan.status == "cancelled" and previous_status == "pending":
-            wait = self.storage.query_partition(counter["pk"], "WAIT#")
-            mine = [w for w in wait if w["family_number"] == family and w["child_id"] == child]
-            actions += [{"Delete": {"TableName": table, "Key": ser({"pk": w["pk"], "sk": w["sk"]})}} for w in mine]
+            actions += [(leave, False) for leave in self._leave_waiting_list(family, child, item.service, item.day)]
         return actions
 
-    def _counter_update(self, counter: dict, delta: int, capacity: int) -> dict:
-        if delta > 0:
-            return {"Update": {
-                "TableName": self.storage.table_name, "Key": st.serialise(counter),
-                "UpdateExpression": "SET validated = if_not_exists(validated, :zero) + :one",
-                "ConditionExpression": "attribute_not_exists(validated) OR validated < :capacity",
-                "ExpressionAttributeValues": st.serialise({":zero": 0, ":one": 1, ":capacity": capacity}),
-            }}
-        return {"Update": {
-            "TableName": self.storage.table_name, "Key": st.serialise(counter),
-            "UpdateExpression": "SET validated = validated - :one",
-            "ConditionExpression": "validated > :zero",
-            "ExpressionAttributeValues": st.serialise({":zero": 0, ":one": 1}),
-        }}
+    def _day_update(self, family: str, child: str, service: str, day: date, expected_status: str,
+                    **changes) -> dict:
+        """A transaction action: a child's day changes (its status, why), only if it still
+        has the status read."""
+        return self.storage.update_if_action(st.family_pk(family), st.day_sk(child, day, service), changes,
+                                             {"status": expected_status})
+
+    def _leave_waiting_list(self, family: str, child: str, service: str, day: date) -> list[dict]:
+        """Transaction actions: a child's entries leave a service's waiting list (one Query)."""
+        return [self.storage.delete_action(wait["pk"], wait["sk"]) for wait in self.storage.waiting_list(service, day)
+                if wait["family_number"] == family and wait["child_id"] == child]
 
     # --- the waiting list -------------------------------------------------------------------------
 
@@ -496,25 +470,16 @@ class Bookings:
         if not service.capacity:
             return []
         promoted = []
-        pk = counter_pk(service_code, day)
-        for wait in self.storage.query_partition(pk, "WAIT#"):
+        for wait in self.storage.waiting_list(service_code, day):
             if wait.get("review"):
                 continue  # asked again after a refusal: the service enfance decides, not a freed seat
             family, child = wait["family_number"], wait["child_id"]
             message = "Une place s'est libérée : réservation validée (liste d'attente)."
             failed = self.storage.transact([
-                self._counter_update({"pk": pk, "sk": st.COUNTER}, +1, service.capacity),
-                {"Update": {
-                    "TableName": self.storage.table_name,
-                    "Key": st.serialise({"pk": st.family_pk(family), "sk": st.day_sk(child, day, service_code)}),
-                    "UpdateExpression": "SET #s = :v, #r = :reason, #m = :message, updated_at = :now",
-                    "ConditionExpression": "#s = :p",
-                    "ExpressionAttributeNames": {"#s": "status", "#r": "reason", "#m": "message"},
-                    "ExpressionAttributeValues": st.serialise({":v": "validated", ":p": "pending", ":now": now,
-                                                               ":reason": "promoted_from_waiting_list",
-                                                               ":message": message}),
-                }},
-                {"Delete": {"TableName": self.storage.table_name, "Key": st.serialise({"pk": wait["pk"], "sk": wait["sk"]})}},
+                self.storage.take_seat_action(service_code, day, service.capacity),
+                self._day_update(family, child, service_code, day, "pending", status="validated",
+                                 reason="promoted_from_waiting_list", message=message, updated_at=now),
+                self.storage.delete_action(wait["pk"], wait["sk"]),
             ])
             if not failed:
                 promoted.append({**wait, "service": service_code, "date": day})
@@ -537,9 +502,9 @@ class Bookings:
         (asked again after a staff refusal: only staff decide it, a freed seat does not)."""
         if day is not None:
             codes = [service] if service else [s.code for s in self.commune.services]
-            waits = [w for code in codes for w in self.storage.query_partition(counter_pk(code, day), "WAIT#")]
+            waits = [w for code in codes for w in self.storage.waiting_list(code, day)]
         else:
-            waits = self._scan_waits()
+            waits = self.storage.all_waiting_lists()
         entries = []
         for wait in waits:
             _, code, iso = wait["pk"].split("#", 2)
@@ -559,20 +524,6 @@ class Bookings:
                 "responsable_rank": int(wait.get("responsable_rank") or 1), "review": bool(wait.get("review")),
             })
         return waiting
-
-    def _scan_waits(self) -> list[dict]:
-        items, start = [], None
-        while True:
-            page = self.storage.client.scan(
-                TableName=self.storage.table_name,
-                FilterExpression="begins_with(pk, :pk) AND begins_with(sk, :sk)",
-                ExpressionAttributeValues=st.serialise({":pk": "SERVICEDAY#", ":sk": "WAIT#"}),
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            items.extend(st.deserialise(i) for i in page["Items"])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return items
 
     def staff_decide(self, family: str, child: str, service_code: str, day: date, accept: bool, reason: str,
                      now: datetime) -> dict:
@@ -602,23 +553,13 @@ class Bookings:
             status, code, message = "validated", "staff_accepted", "Acceptée par le service enfance."
         else:
             status, code, message = "refused", "staff_refused", f"Refusée par le service enfance : {reason}"
-        pk = counter_pk(service_code, day)
-        table = self.storage.table_name
         actions = []
         if accept and service.capacity:
-            actions.append(self._counter_update({"pk": pk, "sk": st.COUNTER}, +1, service.capacity))
+            actions.append(self.storage.take_seat_action(service_code, day, service.capacity))
         update_at = len(actions)
-        actions.append({"Update": {
-            "TableName": table, "Key": st.serialise(key),
-            "UpdateExpression": "SET #s = :new, #r = :reason, #m = :message, updated_at = :now, decided_by = :staff",
-            "ConditionExpression": "#s = :p",
-            "ExpressionAttributeNames": {"#s": "status", "#r": "reason", "#m": "message"},
-            "ExpressionAttributeValues": st.serialise({":new": status, ":reason": code, ":message": message,
-                                                       ":now": now, ":p": "pending", ":staff": "staff"}),
-        }})
-        for wait in self.storage.query_partition(pk, "WAIT#"):
-            if wait["family_number"] == family and wait["child_id"] == child:
-                actions.append({"Delete": {"TableName": table, "Key": st.serialise({"pk": wait["pk"], "sk": wait["sk"]})}})
+        actions.append(self._day_update(family, child, service_code, day, "pending", status=status, reason=code,
+                                        message=message, updated_at=now, decided_by="staff"))
+        actions += self._leave_waiting_list(family, child, service_code, day)
         failed = self.storage.transact(actions)
         if update_at in failed:
             raise BookingRequestError(409, "changed_meanwhile",
@@ -640,7 +581,7 @@ class Bookings:
     def service_day(self, service_code: str, day: date) -> dict:
         """One service on one day, for the kitchen: the validated children (expected), the
         absent ones (billed, not expected) and the waiting list in order (gsi1)."""
-        items = [i for i in self.storage.query_index(counter_pk(service_code, day)) if i["sk"].startswith("DAY#")]
+        items = [i for i in self.storage.query_index(st.service_day_pk(service_code, day)) if i["sk"].startswith("DAY#")]
 
         def entry(item: dict) -> dict:
             return {"family": item["pk"].removeprefix("FAMILY#"), "child": item["child_id"],

@@ -110,7 +110,7 @@ class Messages:
     def families_booked(self, service: str, day: date) -> list[str]:
         """The families with a child booked (validated) for that service that day: one Query
         of the index `SERVICEDAY#<service>#<date>`."""
-        days = self.storage.query_index(f"SERVICEDAY#{service}#{day.isoformat()}")
+        days = self.storage.query_index(st.service_day_pk(service, day))
         return sorted({d["pk"].removeprefix("FAMILY#") for d in days if d.get("status") == "validated"})
 
     @staticmethod

@@ -2,7 +2,11 @@
 
 Single-table layout (docs/data-model.md): a family's whole state lives in one
 partition `FAMILY#<number>`, so reading it is one Query; logins, sessions, audit
-entries and counters have partitions of their own.
+entries and counters have partitions of their own. The keys are in
+`chalicelib/keys.py`; the values on the wire and the transaction actions in
+`chalicelib/transactions.py`, whose `Transactions` this `Storage` inherits. The domain
+says what it reads and writes; only these modules say it in DynamoDB's words
+(tests/test_storage_wire_format.py).
 """
 
 from __future__ import annotations
@@ -11,117 +15,42 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-from chalicelib.table import TTL_ATTRIBUTE
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+# Re-exported: callers say `st.family_pk`, `st.serialise` (one home each, in keys.py and
+# transactions.py).
+from chalicelib.keys import (  # noqa: F401
+    COUNTER,
+    LOGIN,
+    PROFILE,
+    RESET,
+    RESET_REQUESTS,
+    SESSION,
+    THROTTLE,
+    WAIT,
+    audit_pk,
+    child_sk,
+    counter_pk,
+    day_sk,
+    family_pk,
+    login_pk,
+    login_throttle_pk,
+    normalise_login,
+    reset_token_pk,
+    responsable_sk,
+    service_day_pk,
+    session_pk,
+    source_pk,
+    wait_sk,
+)
+from chalicelib.transactions import Transactions, deserialise, serialise
 
 BATCH_WRITE_LIMIT = 25
 BATCH_GET_LIMIT = 100
 
 
-# --- keys -------------------------------------------------------------------------
-
-def family_pk(family_number: str) -> str:
-    return f"FAMILY#{family_number}"
-
-
-PROFILE = "PROFILE"
-
-
-def responsable_sk(rank: int) -> str:
-    return f"RESPONSABLE#{rank}"
-
-
-def child_sk(child_id: str) -> str:
-    return f"CHILD#{child_id}"
-
-
-def day_sk(child_id: str, day: date, service: str) -> str:
-    return f"DAY#{child_id}#{day.isoformat()}#{service}"
-
-
-def login_pk(login: str) -> str:
-    return f"LOGIN#{normalise_login(login)}"
-
-
-LOGIN = "LOGIN"
-
-
-def normalise_login(login: str) -> str:
-    return login.strip().lower()
-
-
-def session_pk(token_hash: str) -> str:
-    """Sessions are found by the hash of their token, never by the token itself."""
-    return f"SESSION#{token_hash}"
-
-
-def reset_token_pk(token_hash: str) -> str:
-    return f"RESET#{token_hash}"
-
-
-def source_pk(source: str) -> str:
-    return f"SOURCE#{source}"
-
-
-def login_throttle_pk(login_digest: str) -> str:
-    """A login's counters, known or not, under a keyed hash of it: the typed text (maybe
-    a password typed in the wrong field) is never stored."""
-    return f"THROTTLE#{login_digest}"
-
-
-SESSION = "SESSION"
-RESET = "RESET"
-# Sort keys of the counters, under `THROTTLE#<digest>` (a login) or `SOURCE#<address>`:
-THROTTLE = "THROTTLE"  # failed password checks
-RESET_REQUESTS = "RESET_REQUESTS"  # « Mot de passe oublié » requests
-
-
-def counter_pk(name: str) -> str:
-    return f"COUNTER#{name}"
-
-
-COUNTER = "COUNTER"
-
-
-def audit_pk(when: datetime) -> str:
-    return f"AUDIT#{when.astimezone(UTC).date().isoformat()}"
-
-
 def new_page_key() -> str:
     """The random 128-bit key of a family's private pages: never the family number."""
     return secrets.token_hex(16)
-
-
-# --- (de)serialisation ------------------------------------------------------------
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        raise TypeError("no floats in the table: use Decimal or int")
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return sorted(_plain(v) for v in value)
-    return value
-
-
-def serialise(item: dict) -> dict:
-    return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
-
-
-def deserialise(item: dict) -> dict:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -180,7 +109,7 @@ class FamilyState:
         return sum(1 for m in self.messages if not m.get("read_at"))
 
 
-class Storage:
+class Storage(Transactions):
     """Reads and writes the portal's entities; `client` is a boto3 DynamoDB client."""
 
     def __init__(self, client, table_name: str):
@@ -193,9 +122,7 @@ class Storage:
         self.client.put_item(TableName=self.table_name, Item=serialise(item))
 
     def get(self, pk: str, sk: str) -> dict | None:
-        answer = self.client.get_item(
-            TableName=self.table_name, Key=serialise({"pk": pk, "sk": sk}), ConsistentRead=True
-        )
+        answer = self.client.get_item(TableName=self.table_name, Key=self._key(pk, sk), ConsistentRead=True)
         return deserialise(answer["Item"]) if "Item" in answer else None
 
     def query_partition(self, pk: str, sk_prefix: str | None = None) -> list[dict]:
@@ -204,7 +131,8 @@ class Storage:
         if sk_prefix:
             expression += " AND begins_with(sk, :prefix)"
             values[":prefix"] = sk_prefix
-        return self._query(
+        return self._read_all(
+            self.client.query,
             KeyConditionExpression=expression,
             ExpressionAttributeValues=serialise(values),
             ConsistentRead=True,
@@ -216,18 +144,18 @@ class Storage:
         if gsi1sk_prefix:
             expression += " AND begins_with(gsi1sk, :prefix)"
             values[":prefix"] = gsi1sk_prefix
-        return self._query(
+        return self._read_all(
+            self.client.query,
             IndexName="gsi1",
             KeyConditionExpression=expression,
             ExpressionAttributeValues=serialise(values),
         )
 
-    def _query(self, **arguments) -> list[dict]:
+    def _read_all(self, operation, **arguments) -> list[dict]:
+        """Every item a Query or a Scan (`operation`) gives, page after page (1 MB each)."""
         items, start = [], None
         while True:
-            page = self.client.query(
-                TableName=self.table_name, **arguments, **({"ExclusiveStartKey": start} if start else {})
-            )
+            page = operation(TableName=self.table_name, **arguments, **({"ExclusiveStartKey": start} if start else {}))
             items.extend(deserialise(i) for i in page["Items"])
             start = page.get("LastEvaluatedKey")
             if not start:
@@ -235,13 +163,7 @@ class Storage:
 
     def all_items(self) -> list[dict]:
         """Every item of the table, by Scan: for tooling and tests, never on a request path."""
-        items, start = [], None
-        while True:
-            page = self.client.scan(TableName=self.table_name, **({"ExclusiveStartKey": start} if start else {}))
-            items.extend(deserialise(i) for i in page["Items"])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return items
+        return self._read_all(self.client.scan)
 
     def batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
         """Many items by key, 100 per round trip; unprocessed keys are asked again."""
@@ -250,7 +172,7 @@ class Storage:
         for chunk in _chunks(unique, BATCH_GET_LIMIT):
             request = {
                 self.table_name: {
-                    "Keys": [serialise({"pk": pk, "sk": sk}) for pk, sk in chunk],
+                    "Keys": [self._key(pk, sk) for pk, sk in chunk],
                     "ConsistentRead": True,
                 }
             }
@@ -266,7 +188,7 @@ class Storage:
         """Puts and deletes, 25 per round trip. Not atomic: callers validate everything first."""
         requests = [{"PutRequest": {"Item": serialise(item)}} for item in puts]
         requests += [
-            {"DeleteRequest": {"Key": serialise({"pk": pk, "sk": sk})}} for pk, sk in deletes
+            {"DeleteRequest": {"Key": self._key(pk, sk)}} for pk, sk in deletes
         ]
         for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
             pending = {self.table_name: chunk}
@@ -287,6 +209,18 @@ class Storage:
         """The login item: which family and responsable a login belongs to."""
         return self.get(login_pk(login), LOGIN)
 
+    # one service on one day: its waiting list (`SERVICEDAY#<service>#<date>`, WAIT items) --
+
+    def waiting_list(self, service: str, day: date) -> list[dict]:
+        """A service's waiting list on one day, in order of arrival: one Query."""
+        return self.query_partition(service_day_pk(service, day), WAIT)
+
+    def all_waiting_lists(self) -> list[dict]:
+        """The WAIT items of every service on every day, from one Scan (paginated): for
+        staff tooling (`portail requests list` without a day), never on a request path."""
+        return self._read_all(self.client.scan, FilterExpression="begins_with(pk, :pk) AND begins_with(sk, :sk)",
+                              ExpressionAttributeValues=serialise({":pk": "SERVICEDAY#", ":sk": WAIT}))
+
     # accounts and sessions ---------------------------------------------------------
 
     def login_records(self, login: str, login_digest: str, source: str,
@@ -296,50 +230,13 @@ class Storage:
         found = self.batch_get(keys)
         return tuple(found.get(key) for key in keys)
 
-    # counters (chalicelib/throttle.py): each attempt counted by one conditional write ----
-
-    def count_action(self, pk: str, sk: str, guard, marker: str, expires_at: int) -> dict:
-        """A transaction action: counts one attempt (its marker added to `recent`, and
-        `consecutive` + 1 when the guard counts it), only if `guard` (throttle.Guard)
-        still holds in the stored item. Never a value read and written back."""
-        values: dict = {":m": {"SS": [marker]}, ":ttl": {"N": str(expires_at)},
-                        ":window": {"N": str(guard.window_below)}}
-        adds = ["recent :m"]
-        conditions = ["(attribute_not_exists(recent) OR size(recent) < :window)"]
-        if guard.count_consecutive:
-            adds.insert(0, "consecutive :one")
-            values[":one"] = {"N": "1"}
-            if guard.consecutive_below is not None:
-                conditions.append("(attribute_not_exists(consecutive) OR consecutive < :below)")
-                values[":below"] = {"N": str(guard.consecutive_below)}
-            if guard.consecutive_equals is not None:
-                conditions.append("consecutive = :equals")
-                values[":equals"] = {"N": str(guard.consecutive_equals)}
-        return {"Update": {
-            "TableName": self.table_name,
-            "Key": serialise({"pk": pk, "sk": sk}),
-            "UpdateExpression": f"ADD {', '.join(adds)} SET #ttl = :ttl",
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
-            "ExpressionAttributeValues": values,
-        }}
-
-    def uncount_action(self, pk: str, sk: str, marker: str) -> dict:
-        """A transaction action: takes one counted attempt back out of a window."""
-        return {"Update": {
-            "TableName": self.table_name,
-            "Key": serialise({"pk": pk, "sk": sk}),
-            "UpdateExpression": "DELETE recent :m",
-            "ExpressionAttributeValues": {":m": {"SS": [marker]}},
-        }}
-
     def prune_markers(self, pk: str, sk: str, markers: Iterable[str]) -> None:
         """Deletes exactly these markers (they left their window): one UpdateItem; nothing
         when the item went meanwhile (an update would make an empty one, without TTL)."""
         try:
             self.client.update_item(
                 TableName=self.table_name,
-                Key=serialise({"pk": pk, "sk": sk}),
+                Key=self._key(pk, sk),
                 UpdateExpression="DELETE recent :gone",
                 ConditionExpression="attribute_exists(recent)",
                 ExpressionAttributeValues={":gone": {"SS": sorted(markers)}},
@@ -347,53 +244,9 @@ class Storage:
         except self.client.exceptions.ConditionalCheckFailedException:
             pass
 
-    def delete_action(self, pk: str, sk: str) -> dict:
-        return {"Delete": {"TableName": self.table_name, "Key": serialise({"pk": pk, "sk": sk})}}
-
-    def add_session_action(self, login: str, session_hash: str, new_password_hash: str | None = None) -> dict:
-        """A transaction action: remembers a login's session, so that a password change
-        can revoke them all; with `new_password_hash`, stores the password hashed again
-        with today's parameters."""
-        values = {":hash": {"SS": [session_hash]}}
-        expression = "ADD sessions :hash"
-        if new_password_hash:
-            expression += " SET password_hash = :password_hash"
-            values[":password_hash"] = {"S": new_password_hash}
-        return {"Update": {
-            "TableName": self.table_name,
-            "Key": serialise({"pk": login_pk(login), "sk": LOGIN}),
-            "UpdateExpression": expression,
-            "ExpressionAttributeValues": values,
-        }}
-
     def add_session(self, login: str, session_hash: str, new_password_hash: str | None = None) -> None:
         """`add_session_action` on its own (tooling and tests)."""
         self.client.update_item(**self.add_session_action(login, session_hash, new_password_hash)["Update"])
-
-    def transact_if(self, actions: list[dict]) -> bool:
-        """One TransactWriteItems: True when written; False when a condition failed or
-        another transaction held one of the items (TransactionConflict): nothing was
-        written then, and the caller reads again before deciding."""
-        try:
-            self.client.transact_write_items(TransactItems=actions)
-        except self.client.exceptions.TransactionCanceledException as error:
-            codes = {r.get("Code") for r in error.response.get("CancellationReasons") or []} - {"None", None}
-            if codes and codes <= {"ConditionalCheckFailed", "TransactionConflict"}:
-                return False
-            raise
-        return True
-
-    def transact_retrying(self, actions: list[dict], tries: int = 3) -> None:
-        """One TransactWriteItems of idempotent actions, tried again when another
-        transaction held one of its items (DynamoDB cancels rather than waits)."""
-        for attempt in range(tries):
-            try:
-                self.client.transact_write_items(TransactItems=actions)
-                return
-            except self.client.exceptions.TransactionCanceledException as error:
-                codes = {r.get("Code") for r in error.response.get("CancellationReasons") or []} - {"None", None}
-                if codes != {"TransactionConflict"} or attempt == tries - 1:
-                    raise
 
     def session(self, session_hash: str) -> dict | None:
         return self.get(session_pk(session_hash), SESSION)
@@ -410,7 +263,7 @@ class Storage:
                 expression, values = "REMOVE sessions", None
             self.client.update_item(
                 TableName=self.table_name,
-                Key=serialise({"pk": login_pk(login), "sk": LOGIN}),
+                Key=self._key(login_pk(login), LOGIN),
                 UpdateExpression=expression,
                 **({"ExpressionAttributeValues": values} if values else {}),
             )
@@ -420,7 +273,7 @@ class Storage:
         self.batch_write(list(extra), [(session_pk(session_hash), SESSION)])
         self.client.update_item(
             TableName=self.table_name,
-            Key=serialise({"pk": login_pk(login), "sk": LOGIN}),
+            Key=self._key(login_pk(login), LOGIN),
             UpdateExpression="DELETE sessions :gone",
             ExpressionAttributeValues={":gone": {"SS": [session_hash]}},
         )
@@ -433,27 +286,12 @@ class Storage:
             arguments["ConditionExpression"] = "attribute_exists(pk)"
         self.client.update_item(
             TableName=self.table_name,
-            Key=serialise({"pk": pk, "sk": sk}),
+            Key=self._key(pk, sk),
             UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(attributes))),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=serialise(values),
             **arguments,
         )
-
-    def transact(self, actions: list[dict]) -> list[int]:
-        """One TransactWriteItems (all or nothing). Returns the positions of the actions
-        whose condition failed (nothing was written then), or [] when all were written."""
-        if not actions:
-            return []
-        try:
-            self.client.transact_write_items(TransactItems=actions)
-        except self.client.exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons") or []
-            failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
-            if not failed:
-                raise
-            return failed
-        return []
 
     def take_reset_token(self, token_hash: str, now_epoch: int) -> dict | None:
         """Deletes a reset token that exists and has not expired, and returns it: used once,
@@ -461,7 +299,7 @@ class Storage:
         try:
             answer = self.client.delete_item(
                 TableName=self.table_name,
-                Key=serialise({"pk": reset_token_pk(token_hash), "sk": RESET}),
+                Key=self._key(reset_token_pk(token_hash), RESET),
                 ConditionExpression="attribute_exists(pk) AND expires_at > :now",
                 ExpressionAttributeValues=serialise({":now": now_epoch}),
                 ReturnValues="ALL_OLD",
@@ -512,44 +350,6 @@ class Storage:
             "ExpressionAttributeValues": serialise({":new": new, ":expected": expected}),
         }}
 
-    def put_new_action(self, item: dict) -> dict:
-        """A transaction action: puts `item`, which must not exist yet."""
-        return {"Put": {"TableName": self.table_name, "Item": serialise(item),
-                        "ConditionExpression": "attribute_not_exists(pk)"}}
-
-    def put_action(self, item: dict) -> dict:
-        return {"Put": {"TableName": self.table_name, "Item": serialise(item)}}
-
-    def update_if_action(self, pk: str, sk: str, new: dict, expected: dict, *, remove: Iterable[str] = (),
-                         absent: Iterable[str] = ()) -> dict:
-        """A transaction action: sets `new` attributes (and removes the `remove` ones) if
-        the `expected` ones still hold the values read and the `absent` ones still do not
-        exist (the item must exist)."""
-        names, values, sets, conditions = {}, {}, [], ["attribute_exists(pk)"]
-        for i, (name, value) in enumerate(new.items()):
-            names[f"#n{i}"] = name
-            values[f":n{i}"] = value
-            sets.append(f"#n{i} = :n{i}")
-        for i, (name, value) in enumerate(expected.items()):
-            names[f"#e{i}"] = name
-            values[f":e{i}"] = value
-            conditions.append(f"#e{i} = :e{i}")
-        for i, name in enumerate(absent):
-            names[f"#a{i}"] = name
-            conditions.append(f"attribute_not_exists(#a{i})")
-        removed = []
-        for i, name in enumerate(remove):
-            names[f"#r{i}"] = name
-            removed.append(f"#r{i}")
-        return {"Update": {
-            "TableName": self.table_name,
-            "Key": serialise({"pk": pk, "sk": sk}),
-            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removed) if removed else ""),
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": serialise(values),
-        }}
-
     def invoice(self, family_number: str, number: str) -> dict | None:
         """One invoice of one family: another family's number is simply not found."""
         return self.get(family_pk(family_number), invoice_sk(number))
@@ -575,19 +375,12 @@ class Storage:
     def scan_family_states(self, expression: str, values: dict, names: dict | None = None) -> dict[str, FamilyState]:
         """The family partitions' items that match a filter expression, from one Scan
         (paginated), grouped into states; for tooling, never on a request path."""
+        items = self._read_all(
+            self.client.scan, FilterExpression=expression, ExpressionAttributeValues=serialise(values),
+            ConsistentRead=True, **({"ExpressionAttributeNames": names} if names else {}))
         by_family: dict[str, list[dict]] = {}
-        start = None
-        while True:
-            page = self.client.scan(
-                TableName=self.table_name, FilterExpression=expression, ExpressionAttributeValues=serialise(values),
-                ConsistentRead=True, **({"ExpressionAttributeNames": names} if names else {}),
-                **({"ExclusiveStartKey": start} if start else {}))
-            for raw in page["Items"]:
-                item = deserialise(raw)
-                by_family.setdefault(item["pk"].removeprefix("FAMILY#"), []).append(item)
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                break
+        for item in items:
+            by_family.setdefault(item["pk"].removeprefix("FAMILY#"), []).append(item)
         return {number: FamilyState.from_items(sorted(items, key=lambda i: i["sk"]))
                 for number, items in by_family.items() if any(i["sk"] == PROFILE for i in items)}
 

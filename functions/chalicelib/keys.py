@@ -1,0 +1,98 @@
+"""The table's keys: which partition and sort key each entity lives under.
+
+Single-table layout (docs/data-model.md): a family's whole state lives in one
+partition `FAMILY#<number>`, so reading it is one Query; logins, sessions, audit
+entries, counters and each service's day have partitions of their own. Pure strings:
+`chalicelib/storage.py` re-exports them (callers write `st.family_pk`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+# --- a family's partition ---------------------------------------------------------------
+
+
+def family_pk(family_number: str) -> str:
+    return f"FAMILY#{family_number}"
+
+
+PROFILE = "PROFILE"
+
+
+def responsable_sk(rank: int) -> str:
+    return f"RESPONSABLE#{rank}"
+
+
+def child_sk(child_id: str) -> str:
+    return f"CHILD#{child_id}"
+
+
+def day_sk(child_id: str, day: date, service: str) -> str:
+    return f"DAY#{child_id}#{day.isoformat()}#{service}"
+
+
+# --- logins, sessions and their counters ---------------------------------------------------
+
+def login_pk(login: str) -> str:
+    return f"LOGIN#{normalise_login(login)}"
+
+
+LOGIN = "LOGIN"
+
+
+def normalise_login(login: str) -> str:
+    return login.strip().lower()
+
+
+def session_pk(token_hash: str) -> str:
+    """Sessions are found by the hash of their token, never by the token itself."""
+    return f"SESSION#{token_hash}"
+
+
+def reset_token_pk(token_hash: str) -> str:
+    return f"RESET#{token_hash}"
+
+
+def source_pk(source: str) -> str:
+    return f"SOURCE#{source}"
+
+
+def login_throttle_pk(login_digest: str) -> str:
+    """A login's counters, known or not, under a keyed hash of it: the typed text (maybe
+    a password typed in the wrong field) is never stored."""
+    return f"THROTTLE#{login_digest}"
+
+
+SESSION = "SESSION"
+RESET = "RESET"
+# Sort keys of the counters, under `THROTTLE#<digest>` (a login) or `SOURCE#<address>`:
+THROTTLE = "THROTTLE"  # failed password checks
+RESET_REQUESTS = "RESET_REQUESTS"  # « Mot de passe oublié » requests
+
+
+# --- numbering counters and the audit ---------------------------------------------------------
+
+def counter_pk(name: str) -> str:
+    return f"COUNTER#{name}"
+
+
+COUNTER = "COUNTER"
+
+
+def audit_pk(when: datetime) -> str:
+    return f"AUDIT#{when.astimezone(UTC).date().isoformat()}"
+
+
+# --- one service on one day: its seats (item COUNTER) and its waiting list -------------------
+
+def service_day_pk(service: str, day: date) -> str:
+    """A service's day: its seat counter, its waiting list, and (gsi1) its children's days."""
+    return f"SERVICEDAY#{service}#{day.isoformat()}"
+
+
+WAIT = "WAIT#"  # the sort keys' prefix of the waiting list, in order of arrival
+
+
+def wait_sk(when: datetime, family: str, child: str) -> str:
+    return f"{WAIT}{when.astimezone(UTC).isoformat()}#{family}#{child}"
