@@ -129,3 +129,18 @@ def test_a_message_read_is_written_once_and_its_pages_rendered_once(portal, stor
     with pytest.raises(Refusal) as unknown:  # another family's message: looked for in this family only
         family_actions.read_message(storage, portal.pages, "200", "0123456789abcdef", NOW)
     assert (unknown.value.status, unknown.value.code) == (404, "message_not_found")
+
+
+def test_new_contact_details_render_the_account_page_and_a_refused_change_renders_nothing(portal, storage):
+    from chalicelib.accounts import AccountError, Accounts
+
+    accounts = Accounts(storage, mailer=None, secret="secret-de-test", site_url="https://portail.example.fr")
+    session = SimpleNamespace(family_number="100", rank=1, login="alice")
+    contact = family_actions.update_contact(accounts, portal.pages, session, "alice@example.org", "06 12 34 56 78",
+                                            "", "203.0.113.9", NOW)
+    assert contact == {"email": "alice@example.org", "phone": "06 12 34 56 78"}
+    assert portal.pages.exports == [("100", NOW, ["compte"])]
+    with pytest.raises(AccountError) as refused:  # a new address needs the current password
+        family_actions.update_contact(accounts, portal.pages, session, "autre@example.org", "", "", "203.0.113.9", NOW)
+    assert refused.value.code == "current_password_required"
+    assert portal.pages.exports == [("100", NOW, ["compte"])]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.refusals import Refusal
+
 
 def book(bookings, messages, pages, family_number: str, child_id: str, rank: int, raw_items, pattern,
          now: datetime, idempotency_key=None) -> list[dict]:
@@ -82,6 +84,17 @@ def request_certificate(storage, documents, pages, session, child_id: str, dates
     return upload
 
 
+def invoice_download_url(storage, documents, family_number: str, number: str) -> str:
+    """A presigned GET of one of the family's invoice PDFs; any other number, another
+    family's included, is not found (Refusal 404): it is looked for in this family's
+    partition only, and a number no invoice could have is not looked for."""
+    plausible = 0 < len(number) <= 30 and number.isascii() and number.replace("-", "").isalnum()
+    invoice = storage.invoice(family_number, number) if plausible else None
+    if invoice is None or not invoice.get("pdf_key"):
+        raise Refusal(404, "invoice_not_found", "Cette facture est introuvable dans votre espace famille.")
+    return documents.invoice_download_url(invoice["pdf_key"])
+
+
 def read_message(storage, pages, family_number: str, message_id: str, now: datetime) -> None:
     """Marks one of the family's messages read, after which the pages that show it are
     rendered again; read again, its first instant stays and nothing is written. Another
@@ -89,8 +102,6 @@ def read_message(storage, pages, family_number: str, message_id: str, now: datet
     partition only."""
     from chalicelib.pages import message_id as id_of
     from chalicelib.pages import pages_showing_messages
-    from chalicelib.refusals import Refusal
-
     state = storage.family_state(family_number)
     message = next((m for m in state.messages if id_of(m) == message_id), None)
     if message is None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from chalice import Response
 
-from chalicelib import sessions
-from chalicelib.dependencies import accounts, family_pages, secret, site_url, storage
+from chalicelib import family_actions, sessions
+from chalicelib.dependencies import accounts, family_pages, secret, site_url
 from chalicelib.routes.calls import BODY_TYPES, Call, Routes, cleared_cookies, signed_cookies
 from chalicelib.web import cookie_value, error_response, redirect
 
@@ -94,10 +94,9 @@ def me(call: Call):
 @routes.route("/api/account", methods=["POST"], content_types=BODY_TYPES)
 @routes.family_call(form_errors=account_page)
 def account(call: Call):
-    contact = accounts().update_contact(call.session, call.field("email"), call.field("phone"),
-                                        call.field("current_password"), call.source, call.now)
-    # The account page shows the details: re-rendered before answering (DESIGN §1).
-    family_pages().export(storage(), call.session.family_number, call.now, only=["compte"])
+    contact = family_actions.update_contact(accounts(), family_pages(), call.session, call.field("email"),
+                                            call.field("phone"), call.field("current_password"), call.source,
+                                            call.now)
     return call.answer(account_page(call) + "#coordonnees-enregistrees", contact)
 
 

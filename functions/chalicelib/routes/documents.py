@@ -7,7 +7,6 @@ from chalice import Response
 
 from chalicelib import family_actions
 from chalicelib.dependencies import documents, family_pages, storage
-from chalicelib.refusals import Refusal
 from chalicelib.routes.calls import Call, Routes
 from chalicelib.web import JSON
 
@@ -32,9 +31,5 @@ def absence_certificate(call: Call):
 def invoice_pdf(call: Call, number):
     """The session family's invoice PDF: a redirect to a presigned S3 URL (≤ 5 minutes,
     downloaded as `<number>.pdf`). Any other number, another family's included, is 404."""
-    plausible = 0 < len(number) <= 30 and number.isascii() and number.replace("-", "").isalnum()
-    invoice = storage().invoice(call.session.family_number, number) if plausible else None
-    if invoice is None or not invoice.get("pdf_key"):
-        raise Refusal(404, "invoice_not_found", "Cette facture est introuvable dans votre espace famille.")
-    return Response(body="", status_code=302, headers={
-        "Location": documents().invoice_download_url(invoice["pdf_key"]), "Cache-Control": "no-store"})
+    url = family_actions.invoice_download_url(storage(), documents(), call.session.family_number, number)
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
