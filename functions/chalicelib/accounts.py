@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib import passwords, sessions, throttle
 from chalicelib import storage as st
 from chalicelib.families import checked_email, checked_phone
+from chalicelib.refusals import Refusal
 from chalicelib.sessions import Session
 from chalicelib.table import TTL_ATTRIBUTE
 
@@ -39,12 +40,8 @@ RESERVE_TRIES = 3
 RESET_LINK_JOB = "password_reset_link"
 
 
-@dataclass
-class AccountError(Exception):
-    status: int
-    code: str
-    message: str
-    retry_after: int | None = None
+class AccountError(Refusal):
+    """An account call refused: a status, a code, a French sentence (and for a throttle, Retry-After)."""
 
 
 def invalid_credentials() -> AccountError:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from chalicelib import storage as st
 from chalicelib.calendar_rules import CommuneCalendar, booking_deadline, is_before_deadline
 from chalicelib.config import Commune, Service
+from chalicelib.refusals import Refusal
 from chalicelib.table import TTL_ATTRIBUTE
 
 MAX_ITEMS = 100
@@ -46,12 +47,8 @@ def french_deadline(deadline: datetime) -> str:
     return f"{french_day(deadline.date())} à {deadline:%H} h {deadline:%M}"
 
 
-class BookingRequestError(Exception):
+class BookingRequestError(Refusal):
     """The whole submission is refused; nothing is written."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ import re
 import secrets
 from datetime import UTC, date, datetime
 
+from chalicelib.refusals import Refusal
+
 # Content type → file extension of the stored object.
 CONTENT_TYPES = {
     "application/pdf": "pdf",
@@ -43,14 +45,8 @@ BAD_FILE_MESSAGE = "Le certificat doit être un fichier PDF, JPEG ou PNG de 5 Mo
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class DocumentError(ValueError):
+class DocumentError(Refusal, ValueError):
     """A refusal with the HTTP contract's status, code and French message."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 # --- validation ------------------------------------------------------------------------

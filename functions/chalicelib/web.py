@@ -1,6 +1,6 @@
 """HTTP glue of the function: reading bodies and cookies, the same-origin check, the
 error shape, redirects. No rule of the portal lives here (those are in the domain
-modules); app.py keeps the routes."""
+modules); the routes are in chalicelib/routes/."""
 
 from __future__ import annotations
 

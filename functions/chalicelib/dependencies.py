@@ -1,0 +1,99 @@
+"""The function's collaborators, built on first use, then kept for the life of the Lambda
+container (its cold start): the routes (chalicelib/routes/), the middleware and the
+scheduled functions of app.py all reach them here. Each getter imports what it needs
+when first called, so that a route imports only what it uses."""
+
+from __future__ import annotations
+
+import os
+
+_dependencies: dict = {}
+
+
+def reset_dependencies() -> None:
+    """Forgets the clients (tests switch AWS between cases)."""
+    _dependencies.clear()
+
+
+def commune():
+    from chalicelib.config import get_commune
+
+    return get_commune()
+
+
+def storage():
+    if "storage" not in _dependencies:
+        import boto3
+
+        from chalicelib import table
+        from chalicelib.storage import Storage
+
+        _dependencies["storage"] = Storage(boto3.client("dynamodb"), table.table_name())
+    return _dependencies["storage"]
+
+
+def accounts():
+    if "accounts" not in _dependencies:
+        import boto3
+
+        from chalicelib import jobs
+        from chalicelib.accounts import Accounts
+        from chalicelib.mail import Mailer
+
+        info = commune().commune
+        _dependencies["accounts"] = Accounts(
+            storage(), Mailer(boto3.client("ses"), info.contact_email), secret=secret(),
+            site_url=site_url(), demo_mode=os.environ.get("PORTAIL_DEMO") == "1", commune_name=info.name,
+            contact_email=info.contact_email, contact_phone=info.contact_phone, defer=jobs.defer,
+        )
+    return _dependencies["accounts"]
+
+
+def bookings():
+    if "bookings" not in _dependencies:
+        from chalicelib.bookings import Bookings
+
+        _dependencies["bookings"] = Bookings(storage(), commune())
+    return _dependencies["bookings"]
+
+
+def messages():
+    if "messages" not in _dependencies:
+        from chalicelib.messages import Messages
+
+        _dependencies["messages"] = Messages(storage(), accounts().mailer, site_url(), commune().commune.name)
+    return _dependencies["messages"]
+
+
+def family_pages():
+    if "pages" not in _dependencies:
+        import boto3
+
+        from chalicelib import table
+        from chalicelib.pages import FamilyPages
+
+        _dependencies["pages"] = FamilyPages(boto3.client("s3"), table.bucket_name("pages"), commune(), secret())
+    return _dependencies["pages"]
+
+
+def documents():
+    if "documents" not in _dependencies:
+        import boto3
+
+        from chalicelib import table
+        from chalicelib.documents import Documents
+
+        _dependencies["documents"] = Documents(boto3.client("s3"), table.bucket_name("documents"))
+    return _dependencies["documents"]
+
+
+def secret() -> str:
+    from chalicelib.secret_parameters import load_secrets
+
+    load_secrets()  # production: from SSM, once per container
+    return os.environ["PORTAIL_SECRET"]
+
+
+def site_url() -> str:
+    """The address parents use: the stage's (PORTAIL_SITE_URL), else commune.toml's."""
+    return (os.environ.get("PORTAIL_SITE_URL") or commune().commune.site_url).rstrip("/")

@@ -1,0 +1,121 @@
+"""What a family's call does once its HTTP is read: the domain's writes, then what follows
+them, in order: the freed seats given to the waiting list (and those families told), the
+pages that show the change rendered again before the answer (a family reads its own
+write on the next page it opens).
+
+The collaborators are injected (the function passes its own, chalicelib.dependencies;
+a test or a staff tool may pass others) and the clock is an argument. Imports are made
+where used: the function's cold start loads only what a call needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.refusals import Refusal
+
+
+def book(bookings, messages, pages, family_number: str, child_id: str, rank: int, raw_items, pattern,
+         now: datetime, idempotency_key=None) -> list[dict]:
+    """Books, cancels or reports absent the days asked (a list of items, or a week
+    `pattern` when there is no list), every item checked before the first write
+    (BookingRequestError); then the seats freed go to the waiting list, and the pages
+    that show these days are rendered again. Returns each day's result."""
+    from chalicelib.bookings import expand_pattern, parse_items
+    from chalicelib.pages import pages_showing_days
+
+    today = now.astimezone(bookings.commune.tz).date()
+    if pattern is not None and raw_items is None:
+        items = expand_pattern(pattern, bookings.commune, bookings.calendar, today)
+    else:
+        items = parse_items(raw_items, bookings.commune, today)
+    results, freed = bookings.submit(family_number, child_id, rank, items, now, idempotency_key=idempotency_key)
+    promote_waiting(bookings, messages, pages, freed, now)
+    pages.export(bookings.storage, family_number, now, only=pages_showing_days(child_id, [i.day for i in items]))
+    return results
+
+
+def promote_waiting(bookings, messages, pages, freed: list, now: datetime) -> list[dict]:
+    """Freed seats (service, day) go to the oldest waiting requests; each family promoted
+    gets a message, and its pages that show the day and the message are rendered again.
+    Returns the requests promoted."""
+    from chalicelib.bookings import french_day
+    from chalicelib.pages import pages_showing_days, pages_showing_messages
+
+    promoted_all = []
+    for service, day in freed:
+        for promoted in bookings.promote(service, day, now):
+            label = bookings.commune.service(service).label
+            messages.send(
+                promoted["family_number"], f"Réservation validée : {label}, {french_day(day)}",
+                f"Une place s'est libérée : la réservation de **{label}** du **{french_day(day)}** "
+                "pour votre enfant, qui était en liste d'attente, est validée.", now)
+            # The promoted day, and the message that says so (dashboard count, inbox).
+            pages.export(bookings.storage, promoted["family_number"], now,
+                         only=[*pages_showing_days(promoted["child_id"], [day]), *pages_showing_messages()])
+            promoted_all.append(promoted)
+    return promoted_all
+
+
+def request_certificate(storage, documents, pages, session, child_id: str, dates, content_type, size,
+                        source: str, now: datetime) -> dict:
+    """A presigned S3 POST for one medical certificate of one of the family's children
+    (DocumentError: unknown child, bad dates or file). The certificate (awaited: it
+    excuses nothing until staff accept its file), the family's request line and the
+    audit entry are one batch write; then « Liste des demandes », which shows the
+    request, is rendered again."""
+    from chalicelib.documents import DocumentError, certificate_request_item, parse_dates
+
+    state = storage.family_state(session.family_number)
+    if not child_id or not any(child.get("child_id") == child_id for child in state.children):
+        raise DocumentError(404, "not_found", "Enfant inconnu.")
+    days = parse_dates(dates)
+    upload = documents.certificate_upload(session.family_number, child_id, days, content_type, size, now)
+    certificate = documents.record_certificate_item(session.family_number, child_id, days, upload["key"],
+                                                    "parent", now, upload["fields"]["Content-Type"])
+    storage.batch_write([
+        certificate,
+        certificate_request_item(session.family_number, child_id, days, session.rank, now, certificate),
+        storage.audit_item(now, session.login, "certificate_upload", {
+            "source": source, "child_id": child_id, "certificate_id": certificate["certificate_id"],
+            "dates": certificate["dates"], "document_key": upload["key"]}),
+    ])
+    pages.export(storage, session.family_number, now, only=["demandes"])
+    return upload
+
+
+def invoice_download_url(storage, documents, family_number: str, number: str) -> str:
+    """A presigned GET of one of the family's invoice PDFs; any other number, another
+    family's included, is not found (Refusal 404): it is looked for in this family's
+    partition only, and a number no invoice could have is not looked for."""
+    plausible = 0 < len(number) <= 30 and number.isascii() and number.replace("-", "").isalnum()
+    invoice = storage.invoice(family_number, number) if plausible else None
+    if invoice is None or not invoice.get("pdf_key"):
+        raise Refusal(404, "invoice_not_found", "Cette facture est introuvable dans votre espace famille.")
+    return documents.invoice_download_url(invoice["pdf_key"])
+
+
+def read_message(storage, pages, family_number: str, message_id: str, now: datetime) -> None:
+    """Marks one of the family's messages read, after which the pages that show it are
+    rendered again; read again, its first instant stays and nothing is written. Another
+    family's message is not found (Refusal 404): it is looked for in this family's
+    partition only."""
+    from chalicelib.pages import message_id as id_of
+    from chalicelib.pages import pages_showing_messages
+    state = storage.family_state(family_number)
+    message = next((m for m in state.messages if id_of(m) == message_id), None)
+    if message is None:
+        raise Refusal(404, "message_not_found", "Ce message est introuvable dans votre boîte de réception.")
+    if not message.get("read_at"):
+        message["read_at"] = now.isoformat()
+        storage.update_attributes(message["pk"], message["sk"], {"read_at": message["read_at"]})
+        pages.export(storage, family_number, now, only=pages_showing_messages(), state=state)
+
+
+def update_contact(accounts, pages, session, email: str, phone: str, current_password: str, source: str,
+                   now: datetime) -> dict:
+    """The account's e-mail and phone changed (AccountError when refused); the account
+    page, which shows them, is rendered again. Returns the new details."""
+    contact = accounts.update_contact(session, email, phone, current_password, source, now)
+    pages.export(accounts.storage, session.family_number, now, only=["compte"])
+    return contact
