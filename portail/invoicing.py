@@ -29,9 +29,11 @@ from decimal import Decimal
 
 from chalicelib import billing
 from chalicelib import storage as st
+from chalicelib.calendar_rules import month_end, month_key, school_year_of
 from chalicelib.config import Commune
 from chalicelib.documents import invoice_key
-from chalicelib.money import euros, to_decimal
+from chalicelib.formatting import euros, of_month
+from chalicelib.money import to_decimal
 
 ACTOR = "staff"
 MAX_ACTIONS = 100  # DynamoDB's limit of actions in one TransactWriteItems
@@ -115,8 +117,7 @@ class Invoicing:
         elif families is None:
             # Every family: one Scan of what the run needs (a Query per family would cost
             # a round trip each; on moto, each Query also reads the whole table).
-            states = self.storage.billing_states(billing.month_key(month), billing.first_day_read(month),
-                                                 billing.month_end(month))
+            states = self.storage.billing_states(month_key(month), billing.first_day_read(month), month_end(month))
             numbers = sorted(states)
         else:
             states, numbers = {}, sorted(families)
@@ -154,7 +155,7 @@ class Invoicing:
         return billing.credits_for(draft["total"], mine)
 
     def _unfinished(self, state, month: date) -> list[tuple[dict, dict]]:
-        prefix = f"BILLED#{billing.month_key(month)}#"
+        prefix = f"BILLED#{month_key(month)}#"
         invoices = {i["number"]: i for i in state.invoices}
         found = []
         for marker in state.other:
@@ -192,7 +193,7 @@ class Invoicing:
                 "pk": pk, "sk": st.operation_sk(operation_number), "kind": "operation", "number": operation_number,
                 "date": draft["invoice_date"], "description": billing.invoice_description(draft),
                 "regie": draft["regie"], "debit": draft["total"], "credit": billing.ZERO, "invoice_number": number,
-                "school_year": billing.school_year_label(self.commune, draft["invoice_date"]),
+                "school_year": school_year_of(draft["invoice_date"], self.commune.year_start),
                 "responsable_rank": draft["responsable_rank"],
             }
             marker = {
@@ -333,7 +334,7 @@ def progress_bar(stream=None) -> Callable[[int, int], None] | None:
 
 def summary(report: Report) -> list[str]:
     """The run's summary, in French: invoices, total, families skipped and why."""
-    month = billing.of_month(report.month)
+    month = of_month(report.month)
     lines = []
     count = len(report.invoices)
     if report.dry_run:

@@ -24,8 +24,10 @@ from pathlib import Path
 
 from chalicelib import billing
 from chalicelib import storage as st
+from chalicelib.calendar_rules import school_year_of
 from chalicelib.config import Commune
-from chalicelib.money import euros, to_decimal
+from chalicelib.formatting import euros, short_date
+from chalicelib.money import to_decimal
 
 from portail.importer import ImportRejected, RowError, read_rows
 
@@ -121,7 +123,7 @@ def parse_payments(path: Path, storage: st.Storage, today: date) -> list[Payment
         try:
             day = parse_date(row["date"])
             if day > today:
-                raise ValueError(f"le {day:%d/%m/%Y} est dans le futur")
+                raise ValueError(f"le {short_date(day)} est dans le futur")
             family = row["numero_famille"]
             if not _FAMILY_NUMBER.match(family):
                 raise ValueError(f"numéro de famille « {family} » invalide (chiffres uniquement)")
@@ -237,7 +239,7 @@ class PaymentImport:
                 "pk": pk, "sk": st.operation_sk(number), "kind": "operation", "number": number, "date": row.day,
                 "description": billing.payment_description(row.mode), "regie": self.commune.commune.regie,
                 "debit": billing.ZERO, "credit": row.amount, "payment_reference": row.reference,
-                "school_year": billing.school_year_label(self.commune, row.day), "responsable_rank": rank,
+                "school_year": school_year_of(row.day, self.commune.year_start), "responsable_rank": rank,
             }
             actions = [self.storage.counter_advance_action(st.OPERATION_COUNTER, self._counter, number),
                        self.storage.put_new_action(payment), self.storage.put_new_action(operation)]
@@ -276,7 +278,7 @@ def report_lines(results: list[ImportedPayment], dry_run: bool) -> list[str]:
     lines = []
     for r in results:
         row = r.row
-        head = f"ligne {row.line} : famille {row.family}, {euros(row.amount)} ({row.mode}, {row.day:%d/%m/%Y})"
+        head = f"ligne {row.line} : famille {row.family}, {euros(row.amount)} ({row.mode}, {short_date(row.day)})"
         if r.status == "already_imported":
             lines.append(f"{head} : déjà importé (référence {row.reference}), ignoré")
             continue

@@ -1,6 +1,10 @@
-"""Booking deadlines and the commune's calendar (public holidays, school holidays, closures).
+"""The commune's calendar: months, school years, open days and closures, deadlines.
 
-Pure rules: the clock is always an argument, never read here.
+Every rule of dates lives here, once: a month's first and last day, the school year
+holding a day (it starts on commune.toml's `school_year_start`), the days a service is
+open (public holidays, school holidays, closures) and the open day before another, the
+booking deadline and the paper plannings' one. Pure rules: the clock, or the day, is
+always an argument, never read here. Words for dates are chalicelib.formatting's.
 
 Sources of the calendar, checked against each other (see `_vsf_zone_days`):
 
@@ -17,6 +21,7 @@ Both packages are imported lazily: this module is on the function's import path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -26,7 +31,6 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps pydantic off this import
     from chalicelib.config import Commune, DeadlineRule, Service
 
-WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _ONE_DAY = timedelta(days=1)
 
 # Days the `holidays` package answers for school holidays: from the rentrée of the first
@@ -35,9 +39,77 @@ _ONE_DAY = timedelta(days=1)
 HOLIDAYS_PACKAGE_FIRST_DAY = date(2017, 9, 4)
 HOLIDAYS_PACKAGE_LAST_DAY = date(2031, 1, 31)
 
+# How far back the previous open day is looked for: an absence that began before a
+# longer break (the summer) does not continue after it. The invoicing run reads the
+# month's days and this many before it.
+PREVIOUS_OPEN_DAY_LOOKBACK = 31
+
 PUBLIC_HOLIDAY_LABEL = "Jour férié"
 SCHOOL_HOLIDAY_LABEL = "Vacances scolaires"
 _ASCENSION_BRIDGE = "Pont de l'Ascension"
+
+
+# ------------------------------------------------------------------------------ months
+
+
+def month_start(day: date, months: int = 0) -> date:
+    """The first day of the month `months` after `day`'s (before it when negative)."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return month_start(day, 1) - _ONE_DAY
+
+
+def month_key(day: date) -> str:
+    """« 2017-06 »: how items, page names and commands name `day`'s month."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def shift_months(day: date, months: int) -> date:
+    """The same day `months` months later (earlier when negative), or that month's last day."""
+    first = month_start(day, months)
+    return first.replace(day=min(day.day, month_end(first).day))
+
+
+def shift_years(day: date, years: int) -> date:
+    """The same day `years` years later (earlier when negative); 29 February gives the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+# ------------------------------------------------------------------------ school years
+
+# (month, day) of a school year's first day when commune.toml does not say (`Commune.year_start`).
+SCHOOL_YEAR_START = (9, 1)
+
+
+def school_year(day: date, start: tuple[int, int] = SCHOOL_YEAR_START) -> int:
+    """The calendar year the school year holding `day` begins in (2014 for 8 December 2014)."""
+    return day.year if (day.month, day.day) >= start else day.year - 1
+
+
+def school_year_first_day(year: int, start: tuple[int, int] = SCHOOL_YEAR_START) -> date:
+    return date(year, *start)
+
+
+def school_year_last_day(year: int, start: tuple[int, int] = SCHOOL_YEAR_START) -> date:
+    return school_year_first_day(year + 1, start) - _ONE_DAY
+
+
+def school_year_label(year: int) -> str:
+    """« 2014-2015 »: how statements, invoices and pages name the school year begun in `year`."""
+    return f"{year}-{year + 1}"
+
+
+def school_year_of(day: date, start: tuple[int, int] = SCHOOL_YEAR_START) -> str:
+    """« 2014-2015 » for any day of that school year (1 September 2014 to 31 August 2015
+    by default): the label invoices, operations and statements store."""
+    return school_year_label(school_year(day, start))
 
 
 # --------------------------------------------------------------------------- deadlines
@@ -78,6 +150,20 @@ def is_before_deadline(now: datetime, day: date, rule: DeadlineRule, tz: ZoneInf
     # Compare instants in UTC: two datetimes sharing one tzinfo compare by wall time.
     limit = deadline.astimezone(UTC) + timedelta(minutes=1)
     return now.astimezone(UTC) < limit
+
+
+def plannings_deadline(today: date, month: date | int) -> date:
+    """The last day the paper plannings of `month` are taken: the 20th of the month before.
+
+    `month` is any day of that month, or its number (1 to 12): then the first such
+    month after `today`'s month."""
+    if isinstance(month, int):
+        if not 1 <= month <= 12:
+            raise ValueError(f"month {month} is not 1 to 12")
+        first = date(today.year if month > today.month else today.year + 1, month, 1)
+    else:
+        first = month_start(month)
+    return (first - _ONE_DAY).replace(day=20)
 
 
 # --------------------------------------------------------------------- official sources
@@ -255,7 +341,9 @@ class CommuneCalendar:
         if day.weekday() not in service.weekdays:
             if day.weekday() >= 5:
                 return Closure("weekend", "Week-end")
-            return Closure("closed_weekday", f"Service fermé le {WEEKDAY_NAMES[day.weekday()]}")
+            from chalicelib.formatting import weekday_name
+
+            return Closure("closed_weekday", f"Service fermé le {weekday_name(day)}")
         return None
 
     def is_open(self, day: date, service: Service) -> bool:
@@ -270,3 +358,26 @@ class CommuneCalendar:
                 days.append(current)
             current += _ONE_DAY
         return days
+
+    def nth_open_weekday(self, service: Service, month: date, weekday: int, n: int) -> date | None:
+        """The `n`-th open `weekday` (0: Monday) of `month` for `service`; the month's last
+        such day when there are fewer, None when there is none."""
+        found = [d for d in self.opening_days(service, month_start(month), month_end(month)) if d.weekday() == weekday]
+        return found[n - 1] if len(found) >= n else (found[-1] if found else None)
+
+    def previous_open_day(self, day: date, service: Service) -> date | None:
+        """The service's last open day before `day`, within PREVIOUS_OPEN_DAY_LOOKBACK days."""
+        current = day - _ONE_DAY
+        for _ in range(PREVIOUS_OPEN_DAY_LOOKBACK):
+            if self.is_open(current, service):
+                return current
+            current -= _ONE_DAY
+        return None
+
+    def follows_absence(self, day: date, service: Service, status_on: Callable[[date], str | None]) -> bool:
+        """Whether an absence on `day` continues one: the service's previous open day was
+        an absence too (`status_on` gives a day's status). Such a day is not billed once
+        a medical certificate covers it; the first day of an absence is."""
+        previous = self.previous_open_day(day, service)
+        return previous is not None and status_on(previous) == "absent"
+

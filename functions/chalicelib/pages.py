@@ -38,15 +38,18 @@ from chalicelib.bookings import (
     Plan,
     after_staff_refusal,
     decide,
-    french_day,
-    french_month,
+)
+from chalicelib.calendar_rules import (
+    CommuneCalendar,
+    booking_deadline,
+    is_before_deadline,
     month_end,
+    month_start,
     plannings_deadline,
 )
-from chalicelib.calendar_rules import CommuneCalendar, booking_deadline, is_before_deadline
 from chalicelib.config import Commune, Service
+from chalicelib.formatting import euros, french_day, french_moment, french_month, hours, short_date
 from chalicelib.layout import TEMPLATES_DIR, layout_globals
-from chalicelib.money import euros
 from chalicelib.storage import FamilyState, Storage
 
 log = logging.getLogger("portail.pages")
@@ -164,16 +167,7 @@ def current_notices(item: dict | None, now: datetime) -> list[dict]:
 
 def shown_months(today: date) -> list[date]:
     """First days of the months whose pages are exported when the clock says `today`."""
-    index = today.year * 12 + today.month - 1
-    return [date((index + k) // 12, (index + k) % 12 + 1, 1) for k in MONTHS_SHOWN]
-
-
-def _french_date(value) -> str:
-    """« 03/11/2014 » from a date or an ISO string; "" when there is none."""
-    if not value:
-        return ""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    return day.strftime("%d/%m/%Y")
+    return [month_start(today, k) for k in MONTHS_SHOWN]
 
 
 def _page_id(value: str) -> str:
@@ -194,10 +188,6 @@ def _request_instant(request: dict) -> datetime:
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _hours(moment) -> str:
-    return f"{moment:%H} h {moment:%M}"
 
 
 # --- the month page ---------------------------------------------------------------------
@@ -308,7 +298,7 @@ class FamilyPages:
         months = shown_months(today)
         this_month = months[MONTHS_SHOWN.index(0)]
         children = [
-            {**c, "birth_date": _french_date(c["birth_date"]),
+            {**c, "birth_date": short_date(c["birth_date"]),
              "month_href": home + month_page_path(c["child_id"], this_month) if c.get("services") else None,
              "months": [self._month_link(c["child_id"], m, home) for m in months] if c.get("services") else []}
             for c in state.children
@@ -333,7 +323,7 @@ class FamilyPages:
 
         account = None
         if any(wanted(name) for name in ("accueil", "factures", "releve")):
-            account = statement.account(state.operations, state.invoices, today, self._year_start())
+            account = statement.account(state.operations, state.invoices, today, self.commune.year_start)
         extras = {
             "accueil": lambda: {"account": self._account_view(account), "unpaid": self._unpaid_view(account),
                                 "notices": [self._notice_view(n) for n in (notices or [])[:NOTICES_SHOWN]]},
@@ -367,10 +357,6 @@ class FamilyPages:
                         MONTH_TEMPLATE, name, **self.month_context(state, child, month, months, now, home))
         return pages
 
-    def _year_start(self) -> tuple[int, int]:
-        month, day = (int(part) for part in self.commune.commune.school_year_start.split("-"))
-        return month, day
-
     # --- the dashboard, invoices, payments, statement ---------------------------------------
 
     @staticmethod
@@ -380,8 +366,8 @@ class FamilyPages:
     @staticmethod
     def _unpaid_view(account: statement.Account) -> dict:
         return {
-            "invoices": [{"number": i.number, "invoice_date": _french_date(i.invoice_date),
-                          "due_date": _french_date(i.due_date), "total": euros(i.total),
+            "invoices": [{"number": i.number, "invoice_date": short_date(i.invoice_date),
+                          "due_date": short_date(i.due_date), "total": euros(i.total),
                           "left": euros(i.left_to_pay), "pdf_href": invoice_pdf_href(i.number)}
                          for i in account.unpaid],
             "total": euros(account.unpaid_total),
@@ -390,7 +376,7 @@ class FamilyPages:
     @staticmethod
     def _notice_view(notice: dict) -> dict:
         return {"title": notice.get("title", ""), "url": notice.get("url", ""),
-                "summary": notice.get("summary", ""), "date": _french_date(notice.get("date"))}
+                "summary": notice.get("summary", ""), "date": short_date(notice.get("date"))}
 
     @staticmethod
     def _invoices_view(state: FamilyState, account: statement.Account) -> list[dict]:
@@ -403,7 +389,7 @@ class FamilyPages:
             views.append({
                 "number": str(item["number"]), "period": item.get("period_label", ""),
                 "responsable": item.get("responsable_name", ""),
-                "invoice_date": _french_date(item.get("invoice_date")), "due_date": _french_date(item.get("due_date")),
+                "invoice_date": short_date(item.get("invoice_date")), "due_date": short_date(item.get("due_date")),
                 "total": euros(item.get("total") or 0), "paid": euros(paid), "left": euros(left),
                 "state": "payée" if left == 0 else ("à payer" if str(item["number"]) in unpaid else "à venir"),
                 "pdf_href": invoice_pdf_href(str(item["number"])),
@@ -418,7 +404,7 @@ class FamilyPages:
             if allocations is None:  # before the billing contract: the invoices' numbers only
                 allocations = [{"invoice_number": n} for n in item.get("invoice_numbers", [])]
             views.append({
-                "date": _french_date(item.get("date")), "mode": item.get("mode", ""),
+                "date": short_date(item.get("date")), "mode": item.get("mode", ""),
                 "amount": euros(item.get("amount") or 0),
                 "invoices": [{"number": a["invoice_number"],
                               "amount": euros(a["amount"]) if a.get("amount") is not None else ""}
@@ -434,7 +420,7 @@ class FamilyPages:
             "school_year": year,
             "years": [{"label": y, "href": f"{home}releve/{y}/", "current": y == year} for y in years],
             "opening_balance": euros(shown.opening_balance),
-            "operations": [{"number": o.number, "date": _french_date(o.day), "description": o.description,
+            "operations": [{"number": o.number, "date": short_date(o.day), "description": o.description,
                             "regie": o.regie, "debit": euros(o.debit) if o.debit else "",
                             "credit": euros(o.credit) if o.credit else ""} for o in shown.operations],
             "total_debit": euros(shown.total_debit),
@@ -448,7 +434,7 @@ class FamilyPages:
     def _local_moment(self, value) -> str:
         instant = datetime.fromisoformat(str(value))
         local = (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(self.commune.tz)
-        return f"{french_day(local.date())} à {_hours(local)}"
+        return french_moment(local)
 
     def _messages_view(self, state: FamilyState, home: str) -> list[dict]:
         views = []
@@ -559,7 +545,7 @@ class FamilyPages:
             "pattern": self._pattern_defaults(month, last, today, now, [s for s in commune.services if s.code in enrolled]),
             "pattern_services": [s for s in commune.services if s.code in enrolled],
             "deadline_weekdays": commune.booking.deadline_weekdays,
-            "deadline_time": _hours(commune.booking.deadline_time),
+            "deadline_time": hours(commune.booking.deadline_time),
             "plannings_deadline": french_day(plannings_deadline(today, month)),
             # Demos and training freeze the portal's clock (`portail serve --now`): the page
             # then gives the script that instant, since the browser's clock is the real one.
@@ -632,7 +618,7 @@ class FamilyPages:
                 "status_label": STATUS_LABELS.get(item.get("status"), item.get("status", "")),
                 "message": item.get("message", ""),
             })
-        return {"submitted": f"{french_day(local.date())} à {_hours(local)}",
+        return {"submitted": french_moment(local),
                 "channel": request.get("channel", "online"), "items": items}
 
     def _pattern_defaults(self, month: date, last: date, today: date, now: datetime,
