@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from chalicelib import numbering
 from chalicelib import storage as st
 from chalicelib.bookings import Bookings, Item
 from chalicelib.calendar_rules import (
@@ -202,7 +203,7 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
 
 
 # The régie's numbering does not start at 1 in the guide (« 21662 »): nor in the demo.
-DEMO_FIRST_NUMBERS = {st.INVOICE_COUNTER: 1000, st.OPERATION_COUNTER: 21000}
+DEMO_FIRST_NUMBERS = {numbering.INVOICE: 1000, numbering.OPERATION: 21000}
 _DEMO_MODES = ("carte", "chèque", "prélèvement", "espèces", "CESU")
 
 
@@ -239,9 +240,7 @@ def _bill(storage: st.Storage, commune: Commune, now: datetime, months: list[dat
     from portail.invoicing import Invoicing
     from portail.payments import PaymentImport, PaymentRow
 
-    if not any(storage.counter_values(*DEMO_FIRST_NUMBERS).values()):
-        storage.batch_write([{"pk": st.counter_pk(name), "sk": st.COUNTER, "value": value}
-                             for name, value in DEMO_FIRST_NUMBERS.items()])
+    numbering.start_numbers(storage, DEMO_FIRST_NUMBERS)
     site_url = os.environ.get("PORTAIL_SITE_URL") or commune.commune.site_url
     run = Invoicing(storage, commune, now, documents=documents, mailer=mailer, site_url=site_url)
     payments = PaymentImport(storage, commune, now)

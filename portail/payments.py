@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from chalicelib import billing
+from chalicelib import billing, numbering
 from chalicelib import storage as st
 from chalicelib.calendar_rules import school_year_of
 from chalicelib.config import Commune
@@ -182,7 +182,7 @@ class PaymentImport:
         self.storage = storage
         self.commune = commune
         self.now = now
-        self._counter: int | None = None
+        self.numbers = numbering.Counters(storage, numbering.OPERATION)
 
     @property
     def today(self) -> date:
@@ -225,9 +225,7 @@ class PaymentImport:
             if dry_run:
                 self._apply(state, invoices, allocations, None)
                 return result
-            if self._counter is None:
-                self._counter = self.storage.counter_values(st.OPERATION_COUNTER)[st.OPERATION_COUNTER]
-            number = self._counter + 1
+            number = self.numbers.number(numbering.OPERATION)
             pk = st.family_pk(row.family)
             payment = {
                 "pk": pk, "sk": sk, "kind": "payment", "reference": row.reference, "date": row.day,
@@ -241,7 +239,7 @@ class PaymentImport:
                 "debit": billing.ZERO, "credit": row.amount, "payment_reference": row.reference,
                 "school_year": school_year_of(row.day, self.commune.year_start), "responsable_rank": rank,
             }
-            actions = [self.storage.counter_advance_action(st.OPERATION_COUNTER, self._counter, number),
+            actions = [*self.numbers.advance_actions(1),
                        self.storage.put_new_action(payment), self.storage.put_new_action(operation)]
             for allocation in allocations:
                 invoice = invoices[allocation["invoice_number"]]
@@ -254,11 +252,11 @@ class PaymentImport:
                 "allocations": allocations, "unallocated": credit, "operation_number": number})))
             failed = self.storage.transact(actions)
             if not failed:
-                self._counter = number
+                self.numbers.advanced(1)
                 self._apply(state, invoices, allocations, payment)
                 return result
             if 0 in failed:
-                self._counter = None  # numbers taken meanwhile
+                self.numbers.forget()  # numbers taken meanwhile
             if set(failed) - {0}:
                 state = self.storage.family_state(row.family)  # imported or paid meanwhile
         raise PaymentError(f"Ligne {row.line} : écritures concurrentes à répétition, relancez l'import "

@@ -1,10 +1,11 @@
 """Billing rules (DESIGN §3): which days are billed, the absence and certificate rule,
-invoice lines and deductions, invoice and due dates, school years, payment allocation.
+invoice lines and deductions, invoice and due dates, payment allocation.
 
 Pure functions over the table's items (dicts as `Storage.family_state` returns them);
-the commune, its calendar and the clock are arguments. The run that numbers, stores,
-prints and announces invoices is `portail/invoicing.py`; payments are imported by
-`portail/payments.py`. Items written: docs/data-model.md, docs/billing.md.
+the commune, its calendar and the clock are arguments. Months and school years are
+chalicelib.calendar_rules', invoice numbers chalicelib.numbering's. The run that
+stores, prints and announces invoices is `portail/invoicing.py`; payments are imported
+by `portail/payments.py`. Items written: docs/data-model.md, docs/billing.md.
 
 Every euro on an invoice is explained by its lines: a line is one child and one
 service, `quantity` days at the tariff of the family's quotient bracket; a deduction
@@ -239,11 +240,6 @@ def draft_invoices(state, commune: Commune, month: date, calendar: CommuneCalend
             "lines": lines, "deductions": deductions, "total": total, "paid_amount": ZERO,
         })
     return drafts, skipped
-
-
-def invoice_number(commune: Commune, seq: int) -> str:
-    """« FAC-000042 »: the régie's prefix and the gapless sequence on 6 digits."""
-    return f"{commune.invoicing.number_prefix}-{seq:06d}"
 
 
 def invoice_description(invoice: dict) -> str:
