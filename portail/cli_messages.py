@@ -262,12 +262,14 @@ def rerender_inboxes(staff, families: list[str]) -> int:
               "(elles le seront à leur prochaine action ou au prochain export).", file=sys.stderr)
         return 0
     try:
+        from chalicelib.clock import is_frozen
         from chalicelib.pages import FamilyPages, pages_showing_messages
         from chalicelib.table import bucket_name
 
         from portail import aws
 
-        pages = FamilyPages(aws.client("s3", staff.endpoint_url), bucket_name("pages"), staff.commune, secret)
+        pages = FamilyPages(aws.client("s3", staff.endpoint_url), bucket_name("pages"), staff.commune, secret,
+                            frozen=is_frozen())
         only = pages_showing_messages()
         return sum(pages.export(staff.storage, family, staff.now, only=only) for family in families)
     except Exception as error:  # noqa: BLE001 - the messages are written; say why the pages are not

@@ -147,10 +147,12 @@ class Staff:
                   "(elles le seront à leur prochaine action ou au prochain export).", file=sys.stderr)
             return
         try:
+            from chalicelib.clock import is_frozen
             from chalicelib.pages import FamilyPages
             from chalicelib.table import bucket_name
 
-            pages = FamilyPages(aws.client("s3", self.endpoint_url), bucket_name("pages"), self.commune, secret)
+            pages = FamilyPages(aws.client("s3", self.endpoint_url), bucket_name("pages"), self.commune, secret,
+                                frozen=is_frozen())
             for family in families:
                 pages.export(self.storage, family, self.now)
         except Exception as error:  # noqa: BLE001 - the decision is written; say why the pages are not
