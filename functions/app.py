@@ -485,7 +485,7 @@ def book():
 
 def promote_waiting(freed: list, now) -> None:
     """Freed seats go to the oldest waiting requests; those families are told."""
-    from chalicelib.bookings import french_day
+    from chalicelib.formatting import french_day
 
     for service, day in freed:
         for promoted in bookings().promote(service, day, now):

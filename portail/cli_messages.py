@@ -278,6 +278,7 @@ def rerender_inboxes(staff, families: list[str]) -> int:
 
 
 def send(args) -> int:
+    from chalicelib.formatting import short_date
     from chalicelib.messages import SENDER
 
     from portail.staff import Staff, service_code
@@ -308,11 +309,11 @@ def send(args) -> int:
         booked = messages.families_booked(service, args.date)
         if not booked:
             raise CommandError(f"Aucun enfant n'est réservé (validé) en {staff.commune.service(service).label} "
-                               f"le {args.date:%d/%m/%Y} : aucun message n'est envoyé.")
+                               f"le {short_date(args.date)} : aucun message n'est envoyé.")
         recipients = messages.recipients(booked)
         details = {"target": "service", "service": service, "date": args.date.isoformat()}
         described = (f"{len(recipients)} famille(s) ayant un enfant réservé en "
-                     f"{staff.commune.service(service).label} le {args.date:%d/%m/%Y}")
+                     f"{staff.commune.service(service).label} le {short_date(args.date)}")
     details["file"] = Path(args.file).name
     items, failed = messages.send_many(recipients, message.subject, message.body_markdown, staff.now,
                                        body_html=body_html, sender=message.sender or SENDER,

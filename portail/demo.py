@@ -28,6 +28,7 @@ from chalicelib.calendar_rules import (
     CommuneCalendar,
     booking_deadline,
     month_end,
+    month_key,
     month_start,
     school_year,
     shift_years,
@@ -245,7 +246,7 @@ def _bill(storage: st.Storage, commune: Commune, now: datetime, months: list[dat
     run = Invoicing(storage, commune, now, documents=documents, mailer=mailer, site_url=site_url)
     payments = PaymentImport(storage, commune, now)
     today = now.astimezone(commune.tz).date()
-    last = months[-1].strftime("%Y-%m")
+    last = month_key(months[-1])
     issued_so_far: list[dict] = []
     for month in months:  # month by month, so that the statement's numbers follow the dates
         issued = run.run(month, states=states).invoices

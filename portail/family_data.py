@@ -32,6 +32,7 @@ from chalicelib.calendar_rules import (
     shift_years,
 )
 from chalicelib.config import Commune, Retention
+from chalicelib.formatting import short_date
 from chalicelib.table import bucket_name
 
 INVOICE_PREFIX = "factures"
@@ -227,7 +228,7 @@ def export_family(storage: st.Storage, s3_client, commune: Commune, family_numbe
         with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("famille.json", json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
             archive.writestr("LISEZMOI.txt", README.format(
-                commune=commune.commune.name, day=now.astimezone(commune.tz).strftime("%d/%m/%Y"),
+                commune=commune.commune.name, day=short_date(now.astimezone(commune.tz)),
                 number=family_number, audit=f"{commune.retention.audit_months} mois",
                 url=commune.commune.site_url.rstrip("/")))
             for name, content in files.items():
