@@ -262,12 +262,14 @@ def rerender_inboxes(staff, families: list[str]) -> int:
               "(elles le seront à leur prochaine action ou au prochain export).", file=sys.stderr)
         return 0
     try:
+        from chalicelib.clock import is_frozen
         from chalicelib.pages import FamilyPages, pages_showing_messages
         from chalicelib.table import bucket_name
 
         from portail import aws
 
-        pages = FamilyPages(aws.client("s3", staff.endpoint_url), bucket_name("pages"), staff.commune, secret)
+        pages = FamilyPages(aws.client("s3", staff.endpoint_url), bucket_name("pages"), staff.commune, secret,
+                            frozen=is_frozen())
         only = pages_showing_messages()
         return sum(pages.export(staff.storage, family, staff.now, only=only) for family in families)
     except Exception as error:  # noqa: BLE001 - the messages are written; say why the pages are not
@@ -276,6 +278,7 @@ def rerender_inboxes(staff, families: list[str]) -> int:
 
 
 def send(args) -> int:
+    from chalicelib.formatting import short_date
     from chalicelib.messages import SENDER
 
     from portail.staff import Staff, service_code
@@ -306,11 +309,11 @@ def send(args) -> int:
         booked = messages.families_booked(service, args.date)
         if not booked:
             raise CommandError(f"Aucun enfant n'est réservé (validé) en {staff.commune.service(service).label} "
-                               f"le {args.date:%d/%m/%Y} : aucun message n'est envoyé.")
+                               f"le {short_date(args.date)} : aucun message n'est envoyé.")
         recipients = messages.recipients(booked)
         details = {"target": "service", "service": service, "date": args.date.isoformat()}
         described = (f"{len(recipients)} famille(s) ayant un enfant réservé en "
-                     f"{staff.commune.service(service).label} le {args.date:%d/%m/%Y}")
+                     f"{staff.commune.service(service).label} le {short_date(args.date)}")
     details["file"] = Path(args.file).name
     items, failed = messages.send_many(recipients, message.subject, message.body_markdown, staff.now,
                                        body_html=body_html, sender=message.sender or SENDER,

@@ -21,9 +21,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from chalicelib import numbering
 from chalicelib import storage as st
 from chalicelib.bookings import Bookings, Item
-from chalicelib.calendar_rules import CommuneCalendar, booking_deadline
+from chalicelib.calendar_rules import (
+    CommuneCalendar,
+    booking_deadline,
+    month_end,
+    month_key,
+    month_start,
+    school_year,
+    shift_years,
+)
 from chalicelib.config import Commune
 
 from portail import aws
@@ -105,28 +114,7 @@ def write_demo_files(directory: Path = DEMO_DIR) -> None:
 
 def year_shift(commune: Commune, today: date) -> int:
     """Whole years between the guide's school year and the clock's."""
-    return commune.school_year_of(today) - GUIDE_YEAR
-
-
-def _shift_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def _month_start(day: date, months: int = 0) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _month_end(first: date) -> date:
-    return _month_start(first, 1) - timedelta(days=1)
-
-
-def _nth_open_weekday(calendar: CommuneCalendar, service, first: date, weekday: int, n: int) -> date | None:
-    found = [d for d in calendar.opening_days(service, first, _month_end(first)) if d.weekday() == weekday]
-    return found[n - 1] if len(found) >= n else (found[-1] if found else None)
+    return school_year(today, commune.year_start) - GUIDE_YEAR
 
 
 class DemoWriter:
@@ -188,7 +176,7 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
     imported: list[ParsedFiles] = []
 
     def dated(parsed: ParsedFiles) -> ParsedFiles:
-        parsed.children = [replace(c, birth_date=_shift_years(c.birth_date, shift)) for c in parsed.children]
+        parsed.children = [replace(c, birth_date=shift_years(c.birth_date, shift)) for c in parsed.children]
         imported.append(parsed)
         return parsed
 
@@ -216,7 +204,7 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
 
 
 # The régie's numbering does not start at 1 in the guide (« 21662 »): nor in the demo.
-DEMO_FIRST_NUMBERS = {st.INVOICE_COUNTER: 1000, st.OPERATION_COUNTER: 21000}
+DEMO_FIRST_NUMBERS = {numbering.INVOICE: 1000, numbering.OPERATION: 21000}
 _DEMO_MODES = ("carte", "chèque", "prélèvement", "espèces", "CESU")
 
 
@@ -253,14 +241,12 @@ def _bill(storage: st.Storage, commune: Commune, now: datetime, months: list[dat
     from portail.invoicing import Invoicing
     from portail.payments import PaymentImport, PaymentRow
 
-    if not any(storage.counter_values(*DEMO_FIRST_NUMBERS).values()):
-        storage.batch_write([{"pk": st.counter_pk(name), "sk": st.COUNTER, "value": value}
-                             for name, value in DEMO_FIRST_NUMBERS.items()])
+    numbering.start_numbers(storage, DEMO_FIRST_NUMBERS)
     site_url = os.environ.get("PORTAIL_SITE_URL") or commune.commune.site_url
     run = Invoicing(storage, commune, now, documents=documents, mailer=mailer, site_url=site_url)
     payments = PaymentImport(storage, commune, now)
     today = now.astimezone(commune.tz).date()
-    last = months[-1].strftime("%Y-%m")
+    last = month_key(months[-1])
     issued_so_far: list[dict] = []
     for month in months:  # month by month, so that the statement's numbers follow the dates
         issued = run.run(month, states=states).invoices
@@ -305,14 +291,14 @@ def _capacity_counters(items: list[dict]) -> list[dict]:
 def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> list[date]:
     """The families' days, requests and messages; returns the months to invoice."""
     today = w.today
-    next_month = _month_start(today, 1)
-    this_month = _month_start(today)
+    next_month = month_start(today, 1)
+    this_month = month_start(today)
     # Months already invoiced: the previous one once the invoice day has come.
-    last_invoiced = _month_start(today, -1 if today.day >= commune.invoicing.invoice_day else -2)
-    invoiced_months = [_month_start(last_invoiced, -1), last_invoiced]
+    last_invoiced = month_start(today, -1 if today.day >= commune.invoicing.invoice_day else -2)
+    invoiced_months = [month_start(last_invoiced, -1), last_invoiced]
     service = commune.service
     midi = service("GARDERIE_MIDI")
-    busy_day = _nth_open_weekday(w.calendar, midi, next_month, 3, 2)  # the guide's Je 11
+    busy_day = w.calendar.nth_open_weekday(midi, next_month, 3, 2)  # the guide's Je 11
     # The guide's family asks two days ago for its days of next month (the small room's
     # among them), before their deadlines; fifteen families asked for the small room on
     # that day the day before, in turn.
@@ -340,7 +326,7 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                     if code == "GARDERIE_MIDI":
                         continue
                     every = 1 if code == "RESTAURATION" else 2
-                    for i, day in enumerate(w.calendar.opening_days(service(code), month, min(_month_end(month), today))):
+                    for i, day in enumerate(w.calendar.opening_days(service(code), month, min(month_end(month), today))):
                         if i % every == 0:
                             days.append(w.day(number, cid, day, code, "validated", rank=rank))
             if guide:
@@ -369,7 +355,7 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
 def _excused_absence(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:
     """Three days of canteen missed in a row, with a medical certificate: the invoice bills
     the first and deducts the two others."""
-    canteen = [d for d in days if d["service"] == "RESTAURATION" and _month_start(d["date"]) == month]
+    canteen = [d for d in days if d["service"] == "RESTAURATION" and month_start(d["date"]) == month]
     run = canteen[3:6]
     if len(run) < 3:
         return
@@ -386,9 +372,9 @@ def _guide_asks(w: DemoWriter, month: date) -> list[tuple[date, str]]:
     Je 11 in the small room, full by then (en attente)."""
     c, cal = w.commune, w.calendar
     matin, midi = c.service("GARDERIE_MATIN"), c.service("GARDERIE_MIDI")
-    asked = [(_nth_open_weekday(cal, matin, month, 4, 1), matin.code),  # guide: Ve 05 ✓
-             (_nth_open_weekday(cal, midi, month, 1, 2), midi.code),  # guide: Ma 09 ✓
-             (_nth_open_weekday(cal, midi, month, 3, 2), midi.code)]  # Je 11: the waiting list
+    asked = [(cal.nth_open_weekday(matin, month, 4, 1), matin.code),  # guide: Ve 05 ✓
+             (cal.nth_open_weekday(midi, month, 1, 2), midi.code),  # guide: Ma 09 ✓
+             (cal.nth_open_weekday(midi, month, 3, 2), midi.code)]  # Je 11: the waiting list
     return [(day, code) for day, code in asked if day is not None]
 
 
@@ -400,9 +386,9 @@ def _guide_family_month(w: DemoWriter, number: str, child: str, month: date, day
     cal = w.calendar
     soir, resto = c.service("GARDERIE_SOIR"), c.service("RESTAURATION")
     decided = [
-        (soir, _nth_open_weekday(cal, soir, month, 4, 2), "refused", "staff_refused",
+        (soir, cal.nth_open_weekday(soir, month, 4, 2), "refused", "staff_refused",
          "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là."),
-        (resto, _nth_open_weekday(cal, resto, month, 0, 1), "cancelled", "cancelled_in_time",
+        (resto, cal.nth_open_weekday(resto, month, 0, 1), "cancelled", "cancelled_in_time",
          "Annulation enregistrée avant la date limite : ce jour n'est pas facturé."),
     ]
     for service, day, status, reason, message in decided:

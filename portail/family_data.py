@@ -24,7 +24,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from chalicelib import storage as st
+from chalicelib.calendar_rules import (
+    school_year,
+    school_year_first_day,
+    school_year_last_day,
+    shift_months,
+    shift_years,
+)
 from chalicelib.config import Commune, Retention
+from chalicelib.formatting import short_date
 from chalicelib.table import bucket_name
 
 INVOICE_PREFIX = "factures"
@@ -74,21 +82,6 @@ RETENTION_ROWS = {
 
 
 # --- dates ---------------------------------------------------------------------------------------
-
-def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def months_before(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    following = date(year + (month == 12), month % 12 + 1, 1)
-    return date(year, month, min(day.day, (following - timedelta(days=1)).day))
-
 
 def _instant(value) -> datetime | None:
     if not value:
@@ -142,7 +135,7 @@ def audit_entries(storage: st.Storage, family_number: str, logins: set[str], tod
     changes, uploads) or naming it (staff decisions, messages). The trail is filed by
     day, not by family: one Query per day of the audit window (366 for 12 months)."""
     found = []
-    day = months_before(today, retention.audit_months)
+    day = shift_months(today, -retention.audit_months)
     while day <= today:
         for entry in storage.audit_entries(day):
             details = entry.get("details") or {}
@@ -235,7 +228,7 @@ def export_family(storage: st.Storage, s3_client, commune: Commune, family_numbe
         with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("famille.json", json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
             archive.writestr("LISEZMOI.txt", README.format(
-                commune=commune.commune.name, day=now.astimezone(commune.tz).strftime("%d/%m/%Y"),
+                commune=commune.commune.name, day=short_date(now.astimezone(commune.tz)),
                 number=family_number, audit=f"{commune.retention.audit_months} mois",
                 url=commune.commune.site_url.rstrip("/")))
             for name, content in files.items():
@@ -305,14 +298,14 @@ def _cutoffs(commune: Commune, now: datetime) -> dict:
     return {
         # Kept: booked days and requests from the first day of this school year's
         # (bookings_school_years - 1) predecessors.
-        "bookings_from": commune.school_year_start_date(
-            commune.school_year_of(today) - (retention.bookings_school_years - 1)),
+        "bookings_from": school_year_first_day(
+            school_year(today, commune.year_start) - (retention.bookings_school_years - 1), commune.year_start),
         # Kept: accounting items of this civil year and the `accounting_years` before it.
         "accounting_from_year": today.year - retention.accounting_years,
         # Kept: messages sent at most `messages_years` before this very instant.
-        "messages_from": datetime.combine(years_before(now.date(), retention.messages_years), now.timetz()),
-        "audit_from": months_before(today, retention.audit_months),
-        "active_from": years_before(today, retention.inactive_family_years),
+        "messages_from": datetime.combine(shift_years(now.date(), -retention.messages_years), now.timetz()),
+        "audit_from": shift_months(today, -retention.audit_months),
+        "active_from": shift_years(today, -retention.inactive_family_years),
         "today": today,
     }
 
@@ -321,8 +314,8 @@ def certificate_end(item: dict, commune: Commune) -> date:
     """The last day a certificate is kept: the end of the school year of the last day it
     covers, plus `certificates_years`."""
     last = max(_day(d) for d in item.get("dates") or [item["sk"].split("#")[2]])
-    following = commune.school_year_of(last) + 1 + commune.retention.certificates_years
-    return commune.school_year_start_date(following) - timedelta(days=1)
+    return school_year_last_day(school_year(last, commune.year_start) + commune.retention.certificates_years,
+                                commune.year_start)
 
 
 def _accounting_day(item: dict) -> date | None:

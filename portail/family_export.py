@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from chalicelib import table
+from chalicelib import clock, table
 from chalicelib.config import Commune
 from chalicelib.pages import ExportReport, FamilyPages
 from chalicelib.storage import FamilyState, Storage
@@ -34,7 +34,8 @@ def export_report(storage: Storage, s3_client, commune: Commune, now: datetime, 
     of every family."""
     if notices:
         store_notices(storage, commune, now)
-    pages = FamilyPages(s3_client, table.bucket_name("pages"), commune, secret or os.environ["PORTAIL_SECRET"])
+    pages = FamilyPages(s3_client, table.bucket_name("pages"), commune, secret or os.environ["PORTAIL_SECRET"],
+                        frozen=clock.is_frozen())
     return pages.export_all(storage, now, family_states(storage).values())
 
 

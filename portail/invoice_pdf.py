@@ -11,12 +11,11 @@ creation date, fixed document id): the same invoice always gives the same bytes.
 from __future__ import annotations
 
 import io
-from datetime import date
 from decimal import Decimal
 
 from chalicelib.billing import PAYMENT_MODES
 from chalicelib.config import Commune
-from chalicelib.money import euros
+from chalicelib.formatting import euros, short_date
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -33,11 +32,6 @@ _STRONG = ParagraphStyle("strong", parent=_BODY, fontName="Helvetica-Bold")
 _TITLE = ParagraphStyle("title", parent=_BODY, fontName="Helvetica-Bold", fontSize=16, leading=20, alignment=TA_RIGHT)
 _RIGHT = ParagraphStyle("right", parent=_BODY, alignment=TA_RIGHT)
 _HEADING = ParagraphStyle("heading", parent=_BODY, fontName="Helvetica-Bold", fontSize=11, leading=15, spaceBefore=4)
-
-
-def _day(value) -> str:
-    day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    return f"{day:%d/%m/%Y}"
 
 
 def _text(value) -> str:
@@ -58,7 +52,7 @@ def _how_to_pay(invoice: dict, commune: Commune, site_url: str) -> str:
     info = commune.commune
     modes = ", ".join(PAYMENT_MODES[:-1]) + " ou " + PAYMENT_MODES[-1]
     contact = " ; ".join(p for p in (info.contact_email, info.contact_phone) if p)
-    text = (f"<b>Comment payer</b> : avant le {_day(invoice['due_date'])}, auprès de la {_text(invoice['regie'])}, "
+    text = (f"<b>Comment payer</b> : avant le {short_date(invoice['due_date'])}, auprès de la {_text(invoice['regie'])}, "
             f"en {_text(modes)} (chèque à l'ordre du Trésor public). Rappelez le numéro de facture "
             f"{_text(invoice['number'])} et votre N° famille {_text(invoice['family_number'])}.")
     if contact:
@@ -81,8 +75,8 @@ def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
     sender = Paragraph(f"<b>Commune de {_text(info.name)}</b><br/>{_text(invoice['regie'])}<br/>Service enfance"
                        + "".join(f"<br/>{_text(p)}" for p in (info.contact_email, info.contact_phone) if p), _BODY)
     title = [Paragraph("FACTURE", _TITLE),
-             Paragraph(f"N° {_text(invoice['number'])}<br/>Date de facture : {_day(invoice['invoice_date'])}<br/>"
-                       f"Date d'échéance : {_day(invoice['due_date'])}", _RIGHT)]
+             Paragraph(f"N° {_text(invoice['number'])}<br/>Date de facture : {short_date(invoice['invoice_date'])}<br/>"
+                       f"Date d'échéance : {short_date(invoice['due_date'])}", _RIGHT)]
     top = Table([[sender, title]], colWidths=(95 * mm, 75 * mm), hAlign="LEFT")
     top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
@@ -124,7 +118,7 @@ def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
     story.append(Paragraph("Chaque ligne : quantité de jours × prix unitaire (tarif de la tranche de quotient "
                            f"familial {_text(invoice.get('quotient_bracket', ''))}) = montant.", _SMALL))
     story += [Spacer(0, 6 * mm),
-              KeepTogether([Paragraph(f"Montant à payer avant le {_day(invoice['due_date'])} : "
+              KeepTogether([Paragraph(f"Montant à payer avant le {short_date(invoice['due_date'])} : "
                                       f"<b>{euros(total - paid)}</b>", _STRONG), Spacer(0, 3 * mm),
                             Paragraph(_how_to_pay(invoice, commune, site_url), _BODY)])]
     document.build(story)

@@ -1,5 +1,6 @@
-"""The monthly invoicing run (`portail invoices run AAAA-MM`): numbering, storage, PDFs,
-announcements. The rules (which days, lines, deductions, dates) are chalicelib.billing's.
+"""The monthly invoicing run (`portail invoices run AAAA-MM`): storage, PDFs,
+announcements. The rules (which days, lines, deductions, dates) are chalicelib.billing's,
+the gapless numbers chalicelib.numbering's.
 
 One invoice per responsable billed and month. Invoices are written by chunks in ONE
 TransactWriteItems each: the invoices, their statement operations, a marker per
@@ -27,11 +28,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from chalicelib import billing
+from chalicelib import billing, numbering
 from chalicelib import storage as st
+from chalicelib.calendar_rules import month_end, month_key, school_year_of
 from chalicelib.config import Commune
 from chalicelib.documents import invoice_key
-from chalicelib.money import euros, to_decimal
+from chalicelib.formatting import euros, of_month
+from chalicelib.money import to_decimal
 
 ACTOR = "staff"
 MAX_ACTIONS = 100  # DynamoDB's limit of actions in one TransactWriteItems
@@ -100,7 +103,7 @@ class Invoicing:
         self.calendar = calendar or CommuneCalendar(commune)
         self.progress = progress
         self._render = render
-        self._counters: dict[str, int] | None = None
+        self.numbers = numbering.Counters(storage, numbering.INVOICE, numbering.OPERATION)
 
     # --- the run --------------------------------------------------------------------
 
@@ -115,8 +118,7 @@ class Invoicing:
         elif families is None:
             # Every family: one Scan of what the run needs (a Query per family would cost
             # a round trip each; on moto, each Query also reads the whole table).
-            states = self.storage.billing_states(billing.month_key(month), billing.first_day_read(month),
-                                                 billing.month_end(month))
+            states = self.storage.billing_states(month_key(month), billing.first_day_read(month), month_end(month))
             numbers = sorted(states)
         else:
             states, numbers = {}, sorted(families)
@@ -154,7 +156,7 @@ class Invoicing:
         return billing.credits_for(draft["total"], mine)
 
     def _unfinished(self, state, month: date) -> list[tuple[dict, dict]]:
-        prefix = f"BILLED#{billing.month_key(month)}#"
+        prefix = f"BILLED#{month_key(month)}#"
         invoices = {i["number"]: i for i in state.invoices}
         found = []
         for marker in state.other:
@@ -168,19 +170,14 @@ class Invoicing:
 
     # --- numbering and writing ------------------------------------------------------
 
-    def counters(self) -> dict[str, int]:
-        if self._counters is None:
-            self._counters = self.storage.counter_values(st.INVOICE_COUNTER, st.OPERATION_COUNTER)
-        return self._counters
-
-    def _items(self, drafts: list[dict], counters: dict[str, int]) -> list[tuple[dict, dict, dict, list]]:
+    def _items(self, drafts: list[dict]) -> list[tuple[dict, dict, dict, list]]:
         """(invoice, operation, marker, payment updates) of each draft, numbered from the counters."""
         built = []
         created = self.now.astimezone(UTC).isoformat()
         for k, draft in enumerate(drafts, start=1):
-            seq = counters[st.INVOICE_COUNTER] + k
-            operation_number = counters[st.OPERATION_COUNTER] + k
-            number = billing.invoice_number(self.commune, seq)
+            seq = self.numbers.number(numbering.INVOICE, k)
+            operation_number = self.numbers.number(numbering.OPERATION, k)
+            number = numbering.invoice_number(self.commune, seq)
             family = draft["family_number"]
             pk = st.family_pk(family)
             paid = to_decimal(sum((share for _, share in draft["credits"]), Decimal(0)))
@@ -192,7 +189,7 @@ class Invoicing:
                 "pk": pk, "sk": st.operation_sk(operation_number), "kind": "operation", "number": operation_number,
                 "date": draft["invoice_date"], "description": billing.invoice_description(draft),
                 "regie": draft["regie"], "debit": draft["total"], "credit": billing.ZERO, "invoice_number": number,
-                "school_year": billing.school_year_label(self.commune, draft["invoice_date"]),
+                "school_year": school_year_of(draft["invoice_date"], self.commune.year_start),
                 "responsable_rank": draft["responsable_rank"],
             }
             marker = {
@@ -213,10 +210,8 @@ class Invoicing:
 
     def _plan(self, drafts: list[dict]) -> list[dict]:
         """A dry run: the invoices as they would be numbered; nothing is written."""
-        counters = self.counters()
-        planned = [invoice for invoice, *_ in self._items(drafts, counters)]
-        counters[st.INVOICE_COUNTER] += len(drafts)
-        counters[st.OPERATION_COUNTER] += len(drafts)
+        planned = [invoice for invoice, *_ in self._items(drafts)]
+        self.numbers.advanced(len(drafts))
         return planned
 
     def _commit(self, drafts: list[dict], report: Report) -> list[dict]:
@@ -225,15 +220,9 @@ class Invoicing:
         for _attempt in range(MAX_ATTEMPTS):
             if not drafts:
                 return []
-            counters = self.counters()
-            built = self._items(drafts, counters)
-            actions = [
-                self.storage.counter_advance_action(st.INVOICE_COUNTER, counters[st.INVOICE_COUNTER],
-                                                    counters[st.INVOICE_COUNTER] + len(drafts)),
-                self.storage.counter_advance_action(st.OPERATION_COUNTER, counters[st.OPERATION_COUNTER],
-                                                    counters[st.OPERATION_COUNTER] + len(drafts)),
-            ]
-            owners: list[tuple[int, str]] = [(-1, "counter"), (-1, "counter")]
+            built = self._items(drafts)
+            actions = self.numbers.advance_actions(len(drafts))
+            owners: list[tuple[int, str]] = [(-1, "counter")] * len(actions)
             for index, (invoice, operation, marker, updates) in enumerate(built):
                 for kind, action in (("invoice", self.storage.put_new_action(invoice)),
                                      ("operation", self.storage.put_new_action(operation)),
@@ -247,8 +236,7 @@ class Invoicing:
                 "total": to_decimal(sum((d["total"] for d in drafts), Decimal(0)))})))
             failed = self.storage.transact(actions)
             if not failed:
-                counters[st.INVOICE_COUNTER] += len(drafts)
-                counters[st.OPERATION_COUNTER] += len(drafts)
+                self.numbers.advanced(len(drafts))
                 issued = [({**invoice, "email": draft.get("email")}, marker)
                           for (invoice, _, marker, _), draft in zip(built, drafts, strict=True)]
                 self._finish([(marker, invoice) for invoice, marker in issued], report)
@@ -261,7 +249,7 @@ class Invoicing:
                 elif kind == "credit":
                     refresh.add(index)  # a payment changed meanwhile: read its family again
                 else:
-                    self._counters = None  # numbers taken meanwhile: read the counters again
+                    self.numbers.forget()  # numbers taken meanwhile: read the counters again
             for index in refresh - drop:
                 state = self.storage.family_state(drafts[index]["family_number"])
                 drafts[index]["credits"] = self._credits(drafts[index], state.payments)
@@ -333,7 +321,7 @@ def progress_bar(stream=None) -> Callable[[int, int], None] | None:
 
 def summary(report: Report) -> list[str]:
     """The run's summary, in French: invoices, total, families skipped and why."""
-    month = billing.of_month(report.month)
+    month = of_month(report.month)
     lines = []
     count = len(report.invoices)
     if report.dry_run:

@@ -22,10 +22,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from chalicelib import billing
+from chalicelib import billing, numbering
 from chalicelib import storage as st
+from chalicelib.calendar_rules import school_year_of
 from chalicelib.config import Commune
-from chalicelib.money import euros, to_decimal
+from chalicelib.formatting import euros, short_date
+from chalicelib.money import to_decimal
 
 from portail.importer import ImportRejected, RowError, read_rows
 
@@ -121,7 +123,7 @@ def parse_payments(path: Path, storage: st.Storage, today: date) -> list[Payment
         try:
             day = parse_date(row["date"])
             if day > today:
-                raise ValueError(f"le {day:%d/%m/%Y} est dans le futur")
+                raise ValueError(f"le {short_date(day)} est dans le futur")
             family = row["numero_famille"]
             if not _FAMILY_NUMBER.match(family):
                 raise ValueError(f"numéro de famille « {family} » invalide (chiffres uniquement)")
@@ -180,7 +182,7 @@ class PaymentImport:
         self.storage = storage
         self.commune = commune
         self.now = now
-        self._counter: int | None = None
+        self.numbers = numbering.Counters(storage, numbering.OPERATION)
 
     @property
     def today(self) -> date:
@@ -223,9 +225,7 @@ class PaymentImport:
             if dry_run:
                 self._apply(state, invoices, allocations, None)
                 return result
-            if self._counter is None:
-                self._counter = self.storage.counter_values(st.OPERATION_COUNTER)[st.OPERATION_COUNTER]
-            number = self._counter + 1
+            number = self.numbers.number(numbering.OPERATION)
             pk = st.family_pk(row.family)
             payment = {
                 "pk": pk, "sk": sk, "kind": "payment", "reference": row.reference, "date": row.day,
@@ -237,9 +237,9 @@ class PaymentImport:
                 "pk": pk, "sk": st.operation_sk(number), "kind": "operation", "number": number, "date": row.day,
                 "description": billing.payment_description(row.mode), "regie": self.commune.commune.regie,
                 "debit": billing.ZERO, "credit": row.amount, "payment_reference": row.reference,
-                "school_year": billing.school_year_label(self.commune, row.day), "responsable_rank": rank,
+                "school_year": school_year_of(row.day, self.commune.year_start), "responsable_rank": rank,
             }
-            actions = [self.storage.counter_advance_action(st.OPERATION_COUNTER, self._counter, number),
+            actions = [*self.numbers.advance_actions(1),
                        self.storage.put_new_action(payment), self.storage.put_new_action(operation)]
             for allocation in allocations:
                 invoice = invoices[allocation["invoice_number"]]
@@ -252,11 +252,11 @@ class PaymentImport:
                 "allocations": allocations, "unallocated": credit, "operation_number": number})))
             failed = self.storage.transact(actions)
             if not failed:
-                self._counter = number
+                self.numbers.advanced(1)
                 self._apply(state, invoices, allocations, payment)
                 return result
             if 0 in failed:
-                self._counter = None  # numbers taken meanwhile
+                self.numbers.forget()  # numbers taken meanwhile
             if set(failed) - {0}:
                 state = self.storage.family_state(row.family)  # imported or paid meanwhile
         raise PaymentError(f"Ligne {row.line} : écritures concurrentes à répétition, relancez l'import "
@@ -276,7 +276,7 @@ def report_lines(results: list[ImportedPayment], dry_run: bool) -> list[str]:
     lines = []
     for r in results:
         row = r.row
-        head = f"ligne {row.line} : famille {row.family}, {euros(row.amount)} ({row.mode}, {row.day:%d/%m/%Y})"
+        head = f"ligne {row.line} : famille {row.family}, {euros(row.amount)} ({row.mode}, {short_date(row.day)})"
         if r.status == "already_imported":
             lines.append(f"{head} : déjà importé (référence {row.reference}), ignoré")
             continue

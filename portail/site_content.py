@@ -21,9 +21,8 @@ from datetime import date, datetime, time, timedelta
 
 from chalicelib.calendar_rules import booking_deadline
 from chalicelib.config import Commune, DeadlineRule
+from chalicelib.formatting import french_day, time_of_day
 from chalicelib.layout import ACCESSIBILITY_STATUS
-
-from portail.theme import date_fr
 
 # A child of Pelican's logger: portail.build collects its errors with Pelican's own (whose
 # « Could not process x.md » does not say why).
@@ -41,11 +40,6 @@ class ContentError(Exception):
         log.error("%s", message)
 
 
-def hours_fr(value: time) -> str:
-    """« 23 h 59 », « 18 h »: the way French public pages write a time of day."""
-    return f"{value.hour} h" if value.minute == 0 else f"{value.hour} h {value.minute:02d}"
-
-
 def days_fr(count: int) -> str:
     return f"{count} jour{'s' if count > 1 else ''}"
 
@@ -54,11 +48,11 @@ def _example(day: date, rule: DeadlineRule, commune: Commune) -> str:
     """« pour le lundi 8 décembre, au plus tard le lundi 1er décembre à 23 h 59 »."""
     deadline = booking_deadline(day, rule, commune.tz)
     return (f"pour le {_without_year(day)}, au plus tard le {_without_year(deadline.date())} "
-            f"à {hours_fr(rule.time)}")
+            f"à {time_of_day(rule.time)}")
 
 
 def _without_year(day: date) -> str:
-    return date_fr(day).rsplit(" ", 1)[0]
+    return french_day(day).rsplit(" ", 1)[0]
 
 
 def example_days(today: date) -> tuple[date, date]:
@@ -75,14 +69,14 @@ def rule_texts(commune: Commune, now: datetime) -> dict[str, str]:
     monday, friday = example_days(now.astimezone(commune.tz).date())
     particular = [
         f"{service.label} : au plus tard {days_fr(service.deadline.weekdays)} avant, "
-        f"hors week-end, à {hours_fr(service.deadline.time)}"
+        f"hors week-end, à {time_of_day(service.deadline.time)}"
         for service in commune.services
         if service.deadline is not None and service.deadline != rule
     ]
     invoicing = commune.invoicing
     return {
         "delai_jours": days_fr(rule.weekdays),
-        "delai_heure": hours_fr(rule.time),
+        "delai_heure": time_of_day(rule.time),
         "exemple_delai": _example(monday, rule, commune),
         "autre_exemple_delai": _example(friday, rule, commune),
         "delais_particuliers": (

@@ -28,14 +28,11 @@ from chalicelib.bookings import (
     BookingRequestError,
     Bookings,
     Item,
-    french_day,
-    french_month,
-    month_end,
-    next_month,
-    plannings_deadline,
 )
+from chalicelib.calendar_rules import month_end, month_start, plannings_deadline
 from chalicelib.config import Commune
 from chalicelib.documents import DocumentError
+from chalicelib.formatting import french_day, french_month, short_date
 
 from portail import aws
 from portail.importer import ImportRejected, RowError, normalise_header, read_rows
@@ -78,10 +75,6 @@ def service_code(name: str, commune: Commune) -> str:
     if code is None:
         raise ValueError(f"service « {name} » inconnu (attendu : {', '.join(s.code for s in commune.services)})")
     return code
-
-
-def short_date(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 # --- what every command shares -------------------------------------------------------------
@@ -154,10 +147,12 @@ class Staff:
                   "(elles le seront à leur prochaine action ou au prochain export).", file=sys.stderr)
             return
         try:
+            from chalicelib.clock import is_frozen
             from chalicelib.pages import FamilyPages
             from chalicelib.table import bucket_name
 
-            pages = FamilyPages(aws.client("s3", self.endpoint_url), bucket_name("pages"), self.commune, secret)
+            pages = FamilyPages(aws.client("s3", self.endpoint_url), bucket_name("pages"), self.commune, secret,
+                                frozen=is_frozen())
             for family in families:
                 pages.export(self.storage, family, self.now)
         except Exception as error:  # noqa: BLE001 - the decision is written; say why the pages are not
@@ -340,7 +335,7 @@ def _outcome(result: dict, existing: dict | None) -> tuple[str, str]:
 def import_plannings(staff: Staff, path: Path, late: bool = False) -> list[PlanningLine]:
     """Books next month's days of a paper planning (channel `paper`): the online deadline
     does not apply, every other rule does; a day already booked is a duplicate."""
-    month = next_month(staff.today)
+    month = month_start(staff.today, 1)
     deadline = plannings_deadline(staff.today, month)
     if staff.today > deadline and not late:
         raise StaffError(

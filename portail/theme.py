@@ -1,31 +1,19 @@
 """Jinja filters and data of the public site's theme (site/pelicanconf.py).
 
-French dates come from Babel, never from the system locale (the machine has no fr_FR).
-An importable module, so Pelican's content cache can pickle what refers to it.
+French words for dates are chalicelib.formatting's (Babel, never the system locale:
+the machine has no fr_FR). An importable module, so Pelican's content cache can pickle
+what refers to it.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
-from babel.dates import format_date
-from chalicelib.config import WEEKDAY_NAMES, Commune, Service
+from chalicelib.config import Commune, Service
+from chalicelib.formatting import weekday_name
 
 PERIOD_LABELS = {
     "school": "les jours d'école",
     "holidays": "pendant les vacances scolaires",
 }
-
-
-def date_fr(value: date | datetime, with_weekday: bool = True) -> str:
-    """« lundi 1er décembre 2014 », « lundi 8 décembre 2014 »."""
-    if isinstance(value, datetime):
-        value = value.date()
-    day = "1er" if value.day == 1 else str(value.day)
-    text = f"{day} {format_date(value, 'MMMM y', locale='fr_FR')}"
-    if with_weekday:
-        text = f"{format_date(value, 'EEEE', locale='fr_FR')} {text}"
-    return text
 
 
 def join_fr(words: list[str]) -> str:
@@ -39,8 +27,8 @@ def weekdays_text(days: frozenset[int]) -> str:
     """« du lundi au vendredi », « lundi, mardi, jeudi et vendredi »."""
     ordered = sorted(days)
     if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"du {WEEKDAY_NAMES[ordered[0]]} au {WEEKDAY_NAMES[ordered[-1]]}"
-    return join_fr([WEEKDAY_NAMES[day] for day in ordered])
+        return f"du {weekday_name(ordered[0])} au {weekday_name(ordered[-1])}"
+    return join_fr([weekday_name(day) for day in ordered])
 
 
 def service_row(service: Service) -> dict:

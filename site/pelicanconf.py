@@ -15,6 +15,7 @@ for _path in (_ROOT / "functions", _ROOT):
     if str(_path) not in sys.path:
         sys.path.append(str(_path))
 
+from chalicelib import formatting  # noqa: E402
 from chalicelib.clock import now as _clock_now  # noqa: E402
 from chalicelib.config import get_commune  # noqa: E402
 from chalicelib.layout import TEMPLATES_DIR, layout_globals  # noqa: E402
@@ -37,7 +38,7 @@ SITEURL = _commune.commune.site_url
 RELATIVE_URLS = False
 TIMEZONE = _commune.commune.timezone
 DEFAULT_LANG = "fr"
-# Dates are formatted by the `date_fr` filter (Babel), not by the system locale.
+# Dates are formatted by the `date_fr` filter (chalicelib.formatting, Babel), not by the system locale.
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 
 PATH = str(_ROOT / "content")
@@ -106,7 +107,7 @@ JINJA_GLOBALS = {
     "services": theme.services(_commune),
 }
 JINJA_FILTERS = {
-    "date_fr": theme.date_fr,
+    "date_fr": formatting.french_day,
     "join_fr": theme.join_fr,
     "guide_pages": theme.guide_pages,
     "in_order": theme.in_order,

@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from chalicelib import calendar_rules
+from chalicelib import calendar_rules, holiday_sources
 from chalicelib.calendar_rules import (
     Closure,
     CommuneCalendar,
@@ -204,13 +204,13 @@ def test_public_holiday_names_stay_french_under_an_english_locale(monkeypatch, c
     # Lambda runs with LANG=en_US.UTF-8: the names must not follow the locale.
     monkeypatch.setenv("LANGUAGE", "en_US")
     monkeypatch.setenv("LANG", "en_US.UTF-8")
-    calendar_rules._public_holidays.cache_clear()
+    holiday_sources.public_holidays.cache_clear()
     try:
         calendar = CommuneCalendar(commune)
         assert calendar.public_holiday(date(2015, 5, 1)) == "Fête du Travail"
         assert calendar.public_holiday(date(2015, 7, 14)) == "Fête nationale"
     finally:
-        calendar_rules._public_holidays.cache_clear()
+        holiday_sources.public_holidays.cache_clear()
 
 
 def test_christmas_holidays_2014_zone_c(calendar, commune):
@@ -443,3 +443,46 @@ def test_every_school_year_has_its_five_holiday_periods(calendar, year):
         "Vacances d'été",
     ):
         assert weekdays_off.get(name, 0) >= 9, (year, name, weekdays_off)
+
+
+# --- months, school years, open days ------------------------------------------------
+
+
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)), st.integers(-30, 30))
+def test_months_and_their_ends(day, shift):
+    first = calendar_rules.month_start(day, shift)
+    assert first.day == 1 and (first.year * 12 + first.month) - (day.year * 12 + day.month) == shift
+    end = calendar_rules.month_end(first)
+    assert end.month == first.month and (end + timedelta(days=1)).day == 1
+    moved = calendar_rules.shift_months(day, shift)
+    assert calendar_rules.month_start(moved) == first and moved.day == min(day.day, end.day)
+    assert calendar_rules.month_key(first) == f"{first:%Y-%m}"
+
+
+def test_school_years_start_on_the_commune_s_day():
+    assert calendar_rules.school_year(date(2014, 12, 8)) == 2014
+    assert calendar_rules.school_year(date(2015, 8, 31)) == 2014 and calendar_rules.school_year(date(2015, 9, 1)) == 2015
+    assert calendar_rules.school_year(date(2015, 9, 1), (9, 2)) == 2014
+    assert calendar_rules.school_year_first_day(2014, (9, 2)) == date(2014, 9, 2)
+    assert calendar_rules.school_year_last_day(2014, (9, 2)) == date(2015, 9, 1)
+    assert calendar_rules.school_year_of(date(2015, 6, 30)) == "2014-2015"
+
+
+def test_the_previous_open_day_skips_closures_and_gives_up_after_a_month(commune, calendar):
+    canteen = commune.service("RESTAURATION")  # closed on Wednesdays
+    assert calendar.previous_open_day(date(2014, 10, 9), canteen) == date(2014, 10, 7)
+    # After the Christmas holidays (20 December 2014 to 4 January 2015): the last school day.
+    assert calendar.previous_open_day(date(2015, 1, 5), canteen) == date(2014, 12, 19)
+    # After the summer holidays, more than 31 days back: none, an absence starts afresh.
+    assert calendar.previous_open_day(date(2015, 9, 1), canteen) is None
+    statuses = {date(2014, 10, 7): "absent"}
+    assert calendar.follows_absence(date(2014, 10, 9), canteen, statuses.get)
+    assert not calendar.follows_absence(date(2014, 10, 7), canteen, statuses.get)
+    # The guide's Thursday 11 December 2014: the second open Thursday of the month.
+    assert calendar.nth_open_weekday(canteen, date(2014, 12, 1), 3, 2) == date(2014, 12, 11)
+    assert calendar.nth_open_weekday(canteen, date(2014, 12, 1), 2, 1) is None  # no canteen on Wednesdays
+
+
+def test_paper_plannings_are_due_on_the_20th_of_the_month_before():
+    assert calendar_rules.plannings_deadline(date(2014, 11, 19), date(2014, 12, 1)) == date(2014, 11, 20)
+    assert calendar_rules.plannings_deadline(date(2014, 12, 2), 1) == date(2014, 12, 20)

@@ -33,9 +33,12 @@ def test_shipped_configuration_has_the_guides_four_services(commune):
 def test_school_year_of_a_day(commune):
     from datetime import date
 
-    assert commune.school_year_of(date(2014, 12, 8)) == 2014
-    assert commune.school_year_of(date(2015, 6, 30)) == 2014
-    assert commune.school_year_of(date(2015, 9, 1)) == 2015
+    from chalicelib.calendar_rules import school_year
+
+    assert commune.year_start == (9, 1)
+    assert school_year(date(2014, 12, 8), commune.year_start) == 2014
+    assert school_year(date(2015, 6, 30), commune.year_start) == 2014
+    assert school_year(date(2015, 9, 1), commune.year_start) == 2015
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [

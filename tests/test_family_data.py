@@ -16,15 +16,14 @@ from decimal import Decimal
 
 import pytest
 from chalicelib import storage as st
+from chalicelib.calendar_rules import shift_months, shift_years
 from chalicelib.config import Retention
 
 from portail.cli import main
 from portail.family_data import (
     RETENTION_ROWS,
-    months_before,
     plan_purge,
     retention_phrases,
-    years_before,
 )
 from tests.conftest import GUIDE_NOW, ROOT
 
@@ -351,9 +350,9 @@ def test_plan_purge_is_pure_and_keeps_everything_recent(commune):
 def test_date_helpers_clip_to_the_month():
     from datetime import date
 
-    assert years_before(date(2016, 2, 29), 2) == date(2014, 2, 28)
-    assert months_before(date(2014, 3, 31), 1) == date(2014, 2, 28)
-    assert months_before(date(2014, 11, 28), 12) == date(2013, 11, 28)
+    assert shift_years(date(2016, 2, 29), -2) == date(2014, 2, 28)
+    assert shift_months(date(2014, 3, 31), -1) == date(2014, 2, 28)
+    assert shift_months(date(2014, 11, 28), -12) == date(2013, 11, 28)
 
 
 # --- the « données personnelles » page ------------------------------------------------------------

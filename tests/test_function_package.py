@@ -44,3 +44,18 @@ def test_function_import_path_has_no_tooling():
     )
     loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code], cwd=FUNCTIONS)))
     assert not loaded & {"pelican", "moto", "werkzeug", "flask", "playwright", "markdown", "portail"}
+
+
+def test_babel_is_loaded_by_the_first_french_text_not_by_the_cold_start():
+    """The function lists Babel, but `import app` and the domain's modules do not load it
+    (about 100 ms and its locale data): chalicelib.formatting imports it when it formats."""
+    code = (
+        "import json, sys, app, chalicelib.formatting, chalicelib.pages, chalicelib.bookings, "
+        "chalicelib.billing, chalicelib.statement, chalicelib.calendar_rules;"
+        "before = 'babel' in sys.modules;"
+        "from datetime import date; from chalicelib.formatting import french_day;"
+        "text = french_day(date(2014, 12, 1));"
+        "print(json.dumps([before, 'babel' in sys.modules, text]))"
+    )
+    before, after, text = json.loads(subprocess.check_output([sys.executable, "-c", code], cwd=FUNCTIONS))
+    assert (before, after, text) == (False, True, "lundi 1er décembre 2014")

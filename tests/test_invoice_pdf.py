@@ -11,7 +11,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from chalicelib.money import euros
+from chalicelib.formatting import euros
 from pypdf import PdfReader
 
 from tests.conftest import GUIDE_NOW

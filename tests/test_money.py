@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 from babel.numbers import format_currency
-from chalicelib.money import cents, euros, from_cents, to_decimal
+from chalicelib.formatting import euros
+from chalicelib.money import cents, from_cents, to_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -6,6 +6,7 @@ The guide's clock: Friday 28 November 2014, 12:00 in Paris (`frozen_clock`)."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime
 from html import unescape
@@ -36,7 +37,9 @@ REQUESTS = "demandes/index.html"
 def pages(storage, commune):
     s3 = boto3.client("s3", region_name="eu-west-3")
     s3.create_bucket(Bucket="pages", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
-    return FamilyPages(s3, "pages", commune, "secret-de-test")
+    # The portal's clock is frozen in these tests, as `portail serve --now` freezes it:
+    # the edge that builds the exporter says so (app.family_pages: clock.is_frozen()).
+    return FamilyPages(s3, "pages", commune, "secret-de-test", frozen=True)
 
 
 def submit(storage, commune, items, now=GUIDE_NOW, family="100"):
@@ -264,6 +267,27 @@ def test_the_page_carries_the_token_the_path_back_and_no_inline_script_or_style(
     assert "au plus tard 5 jours (<strong>hors week-end</strong>) avant la date souhaitée, à 23 h 59" in html
     assert "le 1<sup>er</sup> jour est facturé" in html
     assert "déposés avant le 20 de chaque mois" in html and "au plus tard le jeudi 20 novembre 2014" in html
+
+
+def test_the_frozen_clock_is_told_by_the_exporter_not_read_while_rendering(storage, enrolled, commune,
+                                                                          monkeypatch):
+    """Rendering reads no environment variable: whether the page gives the script the
+    clock's instant is the exporter's `frozen` flag, whatever PORTAIL_NOW says then."""
+    from chalicelib.clock import FROZEN_ENV
+
+    s3 = boto3.client("s3", region_name="eu-west-3")
+    s3.create_bucket(Bucket="pages", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    key = enrolled["A"]["page_key"]
+    assert os.environ.get(FROZEN_ENV)  # the `enrolled` fixture froze the clock
+    FamilyPages(s3, "pages", commune, "secret-de-test").export(storage, "100", GUIDE_NOW)
+    assert "data-horloge" not in read_bucket_page(s3, key)
+    monkeypatch.delenv(FROZEN_ENV)
+    FamilyPages(s3, "pages", commune, "secret-de-test", frozen=True).export(storage, "100", GUIDE_NOW)
+    assert 'data-horloge="2014-11-28T12:00:00+01:00"' in read_bucket_page(s3, key)
+
+
+def read_bucket_page(s3, key) -> str:
+    return s3.get_object(Bucket="pages", Key=f"famille/{key}/{DECEMBER}")["Body"].read().decode()
 
 
 def test_the_week_pattern_form(storage, enrolled, pages):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from chalicelib import billing
-from chalicelib.money import euros
+from chalicelib.formatting import euros
 
 from portail.importer import ImportRejected
 from portail.payments import PaymentImport, parse_amount, parse_mode

@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 import jinja2
 import pytest
 from chalicelib.clock import FROZEN_ENV
+from chalicelib.formatting import french_day
 from chalicelib.layout import ACCESSIBILITY_STATUS, FOOTER_LINKS, TEMPLATES_DIR, layout_globals
 
 from portail.build import MARKER, BuildError, build_site
-from portail.theme import date_fr, weekdays_text
+from portail.theme import weekdays_text
 
 ROOT = Path(__file__).resolve().parents[1]
 THEME_TEMPLATES = ROOT / "site" / "theme" / "templates"
@@ -469,8 +470,8 @@ def test_publishing_adds_the_notices_feed_with_absolute_links(tmp_path, caplog):
 
 
 def test_french_dates_and_days():
-    assert date_fr(date(2014, 12, 1)) == "lundi 1er décembre 2014"
-    assert date_fr(date(2014, 12, 8), with_weekday=False) == "8 décembre 2014"
+    assert french_day(date(2014, 12, 1)) == "lundi 1er décembre 2014"
+    assert french_day(date(2014, 12, 8), with_weekday=False) == "8 décembre 2014"
     assert weekdays_text(frozenset({0, 1, 2, 3, 4})) == "du lundi au vendredi"
     assert weekdays_text(frozenset({0, 1, 3, 4})) == "lundi, mardi, jeudi et vendredi"
 

@@ -18,8 +18,8 @@ from chalicelib.bookings import (
     Bookings,
     Item,
     decide,
-    plannings_deadline,
 )
+from chalicelib.calendar_rules import plannings_deadline
 
 from portail.cli import main
 from tests.conftest import GUIDE_NOW, add_family, all_items

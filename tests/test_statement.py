@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from chalicelib.statement import account, left_to_pay, school_year_of
+from chalicelib.calendar_rules import school_year_of
+from chalicelib.statement import account, left_to_pay
 from hypothesis import given
 from hypothesis import strategies as st
 

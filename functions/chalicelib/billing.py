@@ -1,10 +1,11 @@
 """Billing rules (DESIGN §3): which days are billed, the absence and certificate rule,
-invoice lines and deductions, invoice and due dates, school years, payment allocation.
+invoice lines and deductions, invoice and due dates, payment allocation.
 
 Pure functions over the table's items (dicts as `Storage.family_state` returns them);
-the commune, its calendar and the clock are arguments. The run that numbers, stores,
-prints and announces invoices is `portail/invoicing.py`; payments are imported by
-`portail/payments.py`. Items written: docs/data-model.md, docs/billing.md.
+the commune, its calendar and the clock are arguments. Months and school years are
+chalicelib.calendar_rules', invoice numbers chalicelib.numbering's. The run that
+stores, prints and announces invoices is `portail/invoicing.py`; payments are imported
+by `portail/payments.py`. Items written: docs/data-model.md, docs/billing.md.
 
 Every euro on an invoice is explained by its lines: a line is one child and one
 service, `quantity` days at the tariff of the family's quotient bracket; a deduction
@@ -21,11 +22,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from chalicelib.calendar_rules import (
+    PREVIOUS_OPEN_DAY_LOOKBACK,
+    month_end,
+    month_key,
+    school_year_of,
+)
+from chalicelib.formatting import of_month, short_date
 from chalicelib.money import to_decimal
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from chalicelib.calendar_rules import CommuneCalendar
-    from chalicelib.config import Commune, Service
+    from chalicelib.config import Commune
 
 ZERO = Decimal("0.00")
 # Booked days that are billed: validated days, and absences (declared after the
@@ -34,7 +42,6 @@ BILLED_STATUSES = ("validated", "absent")
 CERTIFIED_REASON = "Absence justifiée par certificat médical"
 PAYMENT_MODES = ("espèces", "chèque", "carte", "CESU", "prélèvement")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_PREVIOUS_DAYS_LOOKED_AT = 31  # as the bookings module does for an absence's first day
 
 
 class BillingError(ValueError):
@@ -51,18 +58,9 @@ def parse_month(text: str) -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def month_end(month: date) -> date:
-    following = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    return following - timedelta(days=1)
-
-
-def month_key(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
 def period_label(month: date) -> str:
     """« 01/06/2017 - 30/06/2017 », as the guide's statement writes a period."""
-    return f"{month:%d/%m/%Y} - {month_end(month):%d/%m/%Y}"
+    return f"{short_date(month)} - {short_date(month_end(month))}"
 
 
 def invoice_dates(commune: Commune, month: date) -> tuple[date, date]:
@@ -73,25 +71,11 @@ def invoice_dates(commune: Commune, month: date) -> tuple[date, date]:
     return issued, issued + timedelta(days=commune.invoicing.due_days)
 
 
-def school_year_label(commune: Commune, day: date) -> str:
-    """« 2016-2017 »: the school year (from commune.school_year_start) holding `day`."""
-    year = commune.school_year_of(day)
-    return f"{year}-{year + 1}"
-
-
-def of_month(month: date) -> str:
-    """« de juin 2017 », « d'octobre 2014 » (French elides before a vowel)."""
-    from chalicelib.bookings import french_month
-
-    name = french_month(month)
-    return f"d'{name}" if name[0] in "aeiouy" else f"de {name}"
-
-
 def check_month_over(commune: Commune, month: date, today: date) -> None:
     """A month is invoiced once it is over: its days can no longer change."""
     if month_end(month) >= today:
         raise BillingError(f"Le mois {of_month(month)} n'est pas terminé : il sera facturable "
-                           f"à partir du {month_end(month) + timedelta(days=1):%d/%m/%Y}.")
+                           f"à partir du {short_date(month_end(month) + timedelta(days=1))}.")
 
 
 # --- which days are billed ------------------------------------------------------------
@@ -127,16 +111,7 @@ def _day_of(item: dict) -> date:
 def first_day_read(month: date) -> date:
     """The first day whose booking can decide how the month is billed: an absence that
     began up to a month before (after the holidays) still counts as continuing."""
-    return month - timedelta(days=_PREVIOUS_DAYS_LOOKED_AT)
-
-
-def previous_open_day(calendar: CommuneCalendar, service: Service, day: date) -> date | None:
-    current = day - timedelta(days=1)
-    for _ in range(_PREVIOUS_DAYS_LOOKED_AT):
-        if calendar.is_open(current, service):
-            return current
-        current -= timedelta(days=1)
-    return None
+    return month - timedelta(days=PREVIOUS_OPEN_DAY_LOOKBACK)
 
 
 def billed_days(days: Iterable[dict], certificates: Iterable[dict], commune: Commune, month: date,
@@ -152,11 +127,8 @@ def billed_days(days: Iterable[dict], certificates: Iterable[dict], commune: Com
         status = item.get("status")
         if not start <= day <= end or status not in BILLED_STATUSES:
             continue
-        excused = False
-        if status == "absent" and (child, day) in certified:
-            previous = previous_open_day(calendar, commune.service(code), day)
-            before = by_key.get((child, previous, code)) if previous else None
-            excused = bool(before and before.get("status") == "absent")
+        excused = status == "absent" and (child, day) in certified and calendar.follows_absence(
+            day, commune.service(code), lambda d, child=child, code=code: (by_key.get((child, d, code)) or {}).get("status"))
         billed.append(BilledDay(child, code, day, status, int(item.get("responsable_rank") or 1), excused))
     return sorted(billed, key=lambda b: (b.rank, _child_order(b.child_id), b.service, b.day))
 
@@ -264,15 +236,10 @@ def draft_invoices(state, commune: Commune, month: date, calendar: CommuneCalend
             "email": responsable.get("email") or None,
             "month": month_key(month), "period_start": month, "period_end": month_end(month),
             "period_label": period_label(month), "invoice_date": issued, "due_date": due,
-            "school_year": school_year_label(commune, month), "quotient_bracket": bracket,
+            "school_year": school_year_of(month, commune.year_start), "quotient_bracket": bracket,
             "lines": lines, "deductions": deductions, "total": total, "paid_amount": ZERO,
         })
     return drafts, skipped
-
-
-def invoice_number(commune: Commune, seq: int) -> str:
-    """« FAC-000042 »: the régie's prefix and the gapless sequence on 6 digits."""
-    return f"{commune.invoicing.number_prefix}-{seq:06d}"
 
 
 def invoice_description(invoice: dict) -> str:

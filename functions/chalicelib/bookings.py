@@ -18,8 +18,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from chalicelib import storage as st
-from chalicelib.calendar_rules import CommuneCalendar, booking_deadline, is_before_deadline
-from chalicelib.config import Commune, Service
+from chalicelib.calendar_rules import (
+    CommuneCalendar,
+    booking_deadline,
+    is_before_deadline,
+    school_year,
+    school_year_first_day,
+    school_year_last_day,
+)
+from chalicelib.config import WEEKDAY_NAMES, Commune, Service
+from chalicelib.formatting import french_day, french_moment
 from chalicelib.refusals import Refusal
 from chalicelib.table import TTL_ATTRIBUTE
 
@@ -32,19 +40,6 @@ IDEMPOTENCY_TTL = timedelta(days=2)
 # An absence is declared online for a booked day at most this long ago (the month pages
 # show the previous month); older days are the service enfance's business.
 ABSENCE_WINDOW = timedelta(days=31)
-_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre")
-
-
-def french_day(day: date) -> str:
-    """« lundi 8 décembre 2014 » (« 1er » for the first of the month)."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{_WEEKDAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def french_deadline(deadline: datetime) -> str:
-    return f"{french_day(deadline.date())} à {deadline:%H} h {deadline:%M}"
 
 
 class BookingRequestError(Refusal):
@@ -148,8 +143,8 @@ def parse_items(raw_items, commune: Commune, today: date) -> list[Item]:
 def _pattern_weekday(value) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
         return value
-    if isinstance(value, str) and value.lower() in _WEEKDAYS:
-        return _WEEKDAYS.index(value.lower())
+    if isinstance(value, str) and value.lower() in WEEKDAY_NAMES:
+        return WEEKDAY_NAMES.index(value.lower())
     if isinstance(value, str) and value in {"0", "1", "2", "3", "4", "5", "6"}:
         return int(value)
     raise BookingRequestError(400, "invalid_request", f"Semaine type : jour « {_shown(value)} » inconnu.")
@@ -210,9 +205,9 @@ def absence_window_open(day: date, today: date) -> bool:
 
 def bookable_years(commune: Commune, today: date) -> tuple[date, date]:
     """The open school year: the current one; the next one too from July."""
-    year = commune.school_year_of(today)
+    year = school_year(today, commune.year_start)
     last_year = year + 1 if today.month in (7, 8) else year
-    return commune.school_year_start_date(year), commune.school_year_start_date(last_year + 1) - timedelta(days=1)
+    return school_year_first_day(year, commune.year_start), school_year_last_day(last_year, commune.year_start)
 
 
 def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: Service, commune: Commune,
@@ -241,7 +236,7 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
             return refused(item, "not_enrolled", f"Votre enfant n'est pas inscrit au service {service.label}.")
         if apply_deadline and not on_time:
             return refused(item, "deadline_passed",
-                           f"Trop tard : la date limite pour ce jour était le {french_deadline(deadline)}.")
+                           f"Trop tard : la date limite pour ce jour était le {french_moment(deadline)}.")
         if status in HELD:
             return refused(item, "already_booked", "Ce jour est déjà réservé : la demande n'est pas enregistrée deux fois.")
         if after_staff_refusal(day_item):
@@ -253,7 +248,7 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
             return refused(item, "not_booked", "Ce jour n'est pas réservé : il n'y a rien à annuler.")
         if apply_deadline and not on_time:
             return refused(item, "deadline_passed",
-                           f"La date limite d'annulation était le {french_deadline(deadline)} : déclarez plutôt une absence.")
+                           f"La date limite d'annulation était le {french_moment(deadline)} : déclarez plutôt une absence.")
         return Plan(item, "cancelled", "cancelled_in_time",
                     "Réservation annulée avant la date limite : ce jour n'est pas facturé.", day_item, service.capacity)
 
@@ -316,7 +311,8 @@ class Bookings:
                 continue
             seen.add((item.day, item.service))
             service = self.commune.service(item.service)
-            previous_absent = self._previous_open_day_absent(days, child_id, item, service)
+            previous_absent = self.calendar.follows_absence(
+                item.day, service, lambda day, code=item.service: (days.get(st.day_sk(child_id, day, code)) or {}).get("status"))
             key = st.day_sk(child_id, item.day, item.service)
             decision = decide(item, enrolled=list(child.get("services", [])), day_item=days.get(key),
                               service=service, commune=self.commune, calendar=self.calendar, now=now,
@@ -339,15 +335,6 @@ class Bookings:
                           TTL_ATTRIBUTE: int((now + IDEMPOTENCY_TTL).timestamp())})
         self.storage.batch_write(extra)
         return answer, freed
-
-    def _previous_open_day_absent(self, days: dict, child_id: str, item: Item, service: Service) -> bool:
-        day = item.day - timedelta(days=1)
-        for _ in range(31):
-            if self.calendar.is_open(day, service):
-                previous = days.get(st.day_sk(child_id, day, service.code))
-                return bool(previous and previous.get("status") == "absent")
-            day -= timedelta(days=1)
-        return False
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -601,30 +588,3 @@ STAFF_REVIEW_MESSAGE = ("Demandée à nouveau après un refus du service enfance
 STATUS_LABELS = {"validated": "validée", "pending": "en attente", "refused": "refusée", "cancelled": "annulée",
                  "absent": "absent"}
 
-
-def next_month(today: date) -> date:
-    """The first day of the month after `today`'s."""
-    return date(today.year + (today.month == 12), today.month % 12 + 1, 1)
-
-
-def month_end(first: date) -> date:
-    return next_month(first) - timedelta(days=1)
-
-
-def french_month(day: date) -> str:
-    """« janvier 2015 »."""
-    return f"{_MONTHS[day.month - 1]} {day.year}"
-
-
-def plannings_deadline(today: date, month: date | int) -> date:
-    """The last day the paper plannings of `month` are taken: the 20th of the month before.
-
-    `month` is any day of that month, or its number (1 to 12): then the first such
-    month after `today`'s month."""
-    if isinstance(month, int):
-        if not 1 <= month <= 12:
-            raise ValueError(f"month {month} is not 1 to 12")
-        first = date(today.year if month > today.month else today.year + 1, month, 1)
-    else:
-        first = month.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=20)

@@ -1,43 +1,106 @@
-"""Booking deadlines and the commune's calendar (public holidays, school holidays, closures).
+"""The commune's calendar: months, school years, open days and closures, deadlines.
 
-Pure rules: the clock is always an argument, never read here.
+Every rule of dates lives here, once: a month's first and last day, the school year
+holding a day (it starts on commune.toml's `school_year_start`), the days a service is
+open (public holidays, school holidays, closures) and the open day before another, the
+booking deadline and the paper plannings' one. Pure rules: the clock, or the day, is
+always an argument, never read here. Words for dates are chalicelib.formatting's.
 
-Sources of the calendar, checked against each other (see `_vsf_zone_days`):
-
-- public holidays of France: the `holidays` package, any year, names in French;
-- school holidays of the commune's zone: the `holidays` package from the 2017 rentrée
-  (it has nothing before the 2017-2018 school year, and extrapolates its rules after
-  the last published arrêté), otherwise `vacances-scolaires-france` (1990 to the
-  summer of 2028);
-- `commune.toml` adds public holidays, closed days and school holiday periods, and
-  turns official holiday days back into school days.
-
-Both packages are imported lazily: this module is on the function's import path.
+The official public and school holidays come from chalicelib.holiday_sources;
+`commune.toml` adds public holidays, closed days and school holiday periods, and turns
+official holiday days back into school days.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
+
+from chalicelib.holiday_sources import (
+    SCHOOL_HOLIDAY_LABEL,
+    clean_name,
+    official_school_holiday,
+    public_holidays,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps pydantic off this import
     from chalicelib.config import Commune, DeadlineRule, Service
 
-WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _ONE_DAY = timedelta(days=1)
 
-# Days the `holidays` package answers for school holidays: from the rentrée of the first
-# school year it knows (2017-2018; on 1-3 September 2017 it would wrongly say "school")
-# to the end of the Christmas break of 2030-2031 (only Christmas falls in January).
-HOLIDAYS_PACKAGE_FIRST_DAY = date(2017, 9, 4)
-HOLIDAYS_PACKAGE_LAST_DAY = date(2031, 1, 31)
+
+# How far back the previous open day is looked for: an absence that began before a
+# longer break (the summer) does not continue after it. The invoicing run reads the
+# month's days and this many before it.
+PREVIOUS_OPEN_DAY_LOOKBACK = 31
 
 PUBLIC_HOLIDAY_LABEL = "Jour férié"
-SCHOOL_HOLIDAY_LABEL = "Vacances scolaires"
-_ASCENSION_BRIDGE = "Pont de l'Ascension"
+
+
+# ------------------------------------------------------------------------------ months
+
+
+def month_start(day: date, months: int = 0) -> date:
+    """The first day of the month `months` after `day`'s (before it when negative)."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return month_start(day, 1) - _ONE_DAY
+
+
+def month_key(day: date) -> str:
+    """« 2017-06 »: how items, page names and commands name `day`'s month."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def shift_months(day: date, months: int) -> date:
+    """The same day `months` months later (earlier when negative), or that month's last day."""
+    first = month_start(day, months)
+    return first.replace(day=min(day.day, month_end(first).day))
+
+
+def shift_years(day: date, years: int) -> date:
+    """The same day `years` years later (earlier when negative); 29 February gives the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+# ------------------------------------------------------------------------ school years
+
+# (month, day) of a school year's first day when commune.toml does not say (`Commune.year_start`).
+SCHOOL_YEAR_START = (9, 1)
+
+
+def school_year(day: date, start: tuple[int, int] = SCHOOL_YEAR_START) -> int:
+    """The calendar year the school year holding `day` begins in (2014 for 8 December 2014)."""
+    return day.year if (day.month, day.day) >= start else day.year - 1
+
+
+def school_year_first_day(year: int, start: tuple[int, int] = SCHOOL_YEAR_START) -> date:
+    return date(year, *start)
+
+
+def school_year_last_day(year: int, start: tuple[int, int] = SCHOOL_YEAR_START) -> date:
+    return school_year_first_day(year + 1, start) - _ONE_DAY
+
+
+def school_year_label(year: int) -> str:
+    """« 2014-2015 »: how statements, invoices and pages name the school year begun in `year`."""
+    return f"{year}-{year + 1}"
+
+
+def school_year_of(day: date, start: tuple[int, int] = SCHOOL_YEAR_START) -> str:
+    """« 2014-2015 » for any day of that school year (1 September 2014 to 31 August 2015
+    by default): the label invoices, operations and statements store."""
+    return school_year_label(school_year(day, start))
 
 
 # --------------------------------------------------------------------------- deadlines
@@ -80,92 +143,18 @@ def is_before_deadline(now: datetime, day: date, rule: DeadlineRule, tz: ZoneInf
     return now.astimezone(UTC) < limit
 
 
-# --------------------------------------------------------------------- official sources
+def plannings_deadline(today: date, month: date | int) -> date:
+    """The last day the paper plannings of `month` are taken: the 20th of the month before.
 
-
-def _clean_name(name: str) -> str:
-    """« Vacances de Noël »: single spaces, capital first letter, ASCII apostrophe."""
-    text = " ".join(str(name).replace("\u2019", "'").split())
-    return text[:1].upper() + text[1:] if text else SCHOOL_HOLIDAY_LABEL
-
-
-@lru_cache(maxsize=64)
-def _public_holidays(year: int) -> dict[date, str]:
-    import holidays
-
-    # language must be explicit: left out, names follow the process locale (English
-    # under LANG=C.UTF-8 or en_US, as on Lambda).
-    return dict(holidays.France(years=year, language="fr"))
-
-
-@lru_cache(maxsize=64)
-def _holidays_package_school_days(zone: str, year: int) -> dict[date, str]:
-    """Zone's school holiday days in `year` from `holidays`, within its trusted range."""
-    if not HOLIDAYS_PACKAGE_FIRST_DAY.year <= year <= HOLIDAYS_PACKAGE_LAST_DAY.year:
-        return {}
-    import holidays
-
-    try:
-        found = holidays.France(
-            years=year, categories=("school",), subdiv=f"Zone {zone}", language="fr"
-        )
-    except (NotImplementedError, KeyError, ValueError):  # older releases lack the category
-        return {}
-    return {
-        day: _clean_name(name)
-        for day, name in found.items()
-        if HOLIDAYS_PACKAGE_FIRST_DAY <= day <= HOLIDAYS_PACKAGE_LAST_DAY
-    }
-
-
-@lru_cache(maxsize=1)
-def _vsf_dates():
-    from vacances_scolaires_france import SchoolHolidayDates
-
-    return SchoolHolidayDates()  # reads its CSV once (about 60 ms)
-
-
-@lru_cache(maxsize=3)
-def _vsf_zone_days(zone: str) -> dict[int, dict[date, str]]:
-    """`vacances-scolaires-france` days for `zone`, by year, in the `holidays` convention.
-
-    Both sources end a period on the day before classes resume (Christmas 2014:
-    Sunday 4 January 2015; 2018-2019: Sunday 6 January 2019) and start it on the
-    Saturday when classes end on a Friday or Saturday. But when classes end on a
-    weekday (« le départ en vacances a lieu après la classe »), vacances-scolaires-france
-    counts that last day of classes as a holiday (summer 2016 from Tuesday 5 July, summer
-    2021 from Tuesday 6 July, Toussaint 2016 from Wednesday 19 October), and some of its
-    dates are a day early (zone C winter 2015 from Friday 13 February instead of Saturday
-    14). `holidays` starts on the first day without classes. So a period that starts on
-    a weekday which is not a public holiday loses that first day; except the Ascension
-    bridge, which vacances-scolaires-france already starts on its first day off.
-    """
-    source = _vsf_dates()
-    key = source.zone_key(zone)
-    days = sorted(day for day, row in source.data.items() if row[key])
-    by_year: dict[int, dict[date, str]] = {}
-    previous: date | None = None
-    previous_name = None
-    for day in days:
-        name = _clean_name(source.data[day]["nom_vacances"])
-        starts_period = previous is None or day - previous != _ONE_DAY or name != previous_name
-        previous, previous_name = day, name
-        if (
-            starts_period
-            and day.weekday() < 5
-            and name != _ASCENSION_BRIDGE
-            and day not in _public_holidays(day.year)
-        ):
-            continue
-        by_year.setdefault(day.year, {})[day] = name
-    return by_year
-
-
-def official_school_holiday(zone: str, day: date) -> str | None:
-    """Name of the official school holiday period holding `day` in `zone`, if any."""
-    if HOLIDAYS_PACKAGE_FIRST_DAY <= day <= HOLIDAYS_PACKAGE_LAST_DAY:
-        return _holidays_package_school_days(zone, day.year).get(day)
-    return _vsf_zone_days(zone).get(day.year, {}).get(day)
+    `month` is any day of that month, or its number (1 to 12): then the first such
+    month after `today`'s month."""
+    if isinstance(month, int):
+        if not 1 <= month <= 12:
+            raise ValueError(f"month {month} is not 1 to 12")
+        first = date(today.year if month > today.month else today.year + 1, month, 1)
+    else:
+        first = month_start(month)
+    return (first - _ONE_DAY).replace(day=20)
 
 
 # ----------------------------------------------------------------------------- closures
@@ -209,7 +198,7 @@ class CommuneCalendar:
 
     def public_holiday(self, day: date) -> str | None:
         """French name of the public holiday on `day` (« Noël »), or None."""
-        name = _public_holidays(day.year).get(day)
+        name = public_holidays(day.year).get(day)
         if name is not None:
             return name
         return PUBLIC_HOLIDAY_LABEL if day in self._extra_public else None
@@ -229,7 +218,7 @@ class CommuneCalendar:
         for period in self._periods:
             current = max(period.start, date(year, 1, 1))
             while current <= period.end and current.year == year:
-                days[current] = _clean_name(period.name)
+                days[current] = clean_name(period.name)
                 current += _ONE_DAY
         for day in self._school_days:
             days.pop(day, None)
@@ -255,7 +244,9 @@ class CommuneCalendar:
         if day.weekday() not in service.weekdays:
             if day.weekday() >= 5:
                 return Closure("weekend", "Week-end")
-            return Closure("closed_weekday", f"Service fermé le {WEEKDAY_NAMES[day.weekday()]}")
+            from chalicelib.formatting import weekday_name
+
+            return Closure("closed_weekday", f"Service fermé le {weekday_name(day)}")
         return None
 
     def is_open(self, day: date, service: Service) -> bool:
@@ -270,3 +261,26 @@ class CommuneCalendar:
                 days.append(current)
             current += _ONE_DAY
         return days
+
+    def nth_open_weekday(self, service: Service, month: date, weekday: int, n: int) -> date | None:
+        """The `n`-th open `weekday` (0: Monday) of `month` for `service`; the month's last
+        such day when there are fewer, None when there is none."""
+        found = [d for d in self.opening_days(service, month_start(month), month_end(month)) if d.weekday() == weekday]
+        return found[n - 1] if len(found) >= n else (found[-1] if found else None)
+
+    def previous_open_day(self, day: date, service: Service) -> date | None:
+        """The service's last open day before `day`, within PREVIOUS_OPEN_DAY_LOOKBACK days."""
+        current = day - _ONE_DAY
+        for _ in range(PREVIOUS_OPEN_DAY_LOOKBACK):
+            if self.is_open(current, service):
+                return current
+            current -= _ONE_DAY
+        return None
+
+    def follows_absence(self, day: date, service: Service, status_on: Callable[[date], str | None]) -> bool:
+        """Whether an absence on `day` continues one: the service's previous open day was
+        an absence too (`status_on` gives a day's status). Such a day is not billed once
+        a medical certificate covers it; the first day of an absence is."""
+        previous = self.previous_open_day(day, service)
+        return previous is not None and status_on(previous) == "absent"
+

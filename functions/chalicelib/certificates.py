@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from chalicelib import storage as st
 from chalicelib.documents import DocumentError
@@ -124,7 +124,9 @@ def family_words(item: dict) -> str:
 
 def short_dates(item: dict) -> str:
     """« 06/10/2014, 07/10/2014 »."""
-    return ", ".join(date.fromisoformat(d).strftime("%d/%m/%Y") for d in item.get("dates", []))
+    from chalicelib.formatting import short_date
+
+    return ", ".join(short_date(d) for d in item.get("dates", []))
 
 
 def notice(item: dict, child_name: str, accepted: bool, reason: str = "") -> tuple[str, str]:

@@ -22,6 +22,12 @@ def parse_instant(text: str) -> datetime:
     return value
 
 
+def is_frozen() -> bool:
+    """Whether the clock is frozen: read by the edges that build what must know it (the
+    pages exporter), never while rendering."""
+    return bool(os.environ.get(FROZEN_ENV))
+
+
 def now() -> datetime:
     frozen = os.environ.get(FROZEN_ENV)
     if frozen:

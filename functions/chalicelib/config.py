@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+# The words commune.toml's `weekdays` and the week pattern's form accept (0: Monday).
+# Read words: chalicelib.formatting (Babel); a test keeps the two the same.
 WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 # Where the function finds the file once deployed (`portail publish` copies it there);
@@ -206,13 +208,12 @@ class Commune(_Strict):
             weekdays=self.booking.deadline_weekdays, time=self.booking.deadline_time
         )
 
-    def school_year_start_date(self, year: int) -> date:
+    @property
+    def year_start(self) -> tuple[int, int]:
+        """(month, day) of a school year's first day, from `school_year_start` (« 09-01 »);
+        the school years themselves are chalicelib.calendar_rules'."""
         month, day = (int(part) for part in self.commune.school_year_start.split("-"))
-        return date(year, month, day)
-
-    def school_year_of(self, day: date) -> int:
-        """The year in which the school year holding `day` began (2014 for 2014-2015)."""
-        return day.year if day >= self.school_year_start_date(day.year) else day.year - 1
+        return month, day
 
 
 

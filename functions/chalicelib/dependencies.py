@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from chalicelib import clock
+
 _dependencies: dict = {}
 
 
@@ -72,7 +74,8 @@ def family_pages():
         from chalicelib import table
         from chalicelib.pages import FamilyPages
 
-        _dependencies["pages"] = FamilyPages(boto3.client("s3"), table.bucket_name("pages"), commune(), secret())
+        _dependencies["pages"] = FamilyPages(boto3.client("s3"), table.bucket_name("pages"), commune(), secret(),
+                                             frozen=clock.is_frozen())
     return _dependencies["pages"]
 
 

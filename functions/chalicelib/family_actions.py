@@ -39,7 +39,7 @@ def promote_waiting(bookings, messages, pages, freed: list, now: datetime) -> li
     """Freed seats (service, day) go to the oldest waiting requests; each family promoted
     gets a message, and its pages that show the day and the message are rendered again.
     Returns the requests promoted."""
-    from chalicelib.bookings import french_day
+    from chalicelib.formatting import french_day
     from chalicelib.pages import pages_showing_days, pages_showing_messages
 
     promoted_all = []

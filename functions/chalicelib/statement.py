@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from chalicelib.calendar_rules import SCHOOL_YEAR_START, school_year_label, school_year_of
 from chalicelib.money import to_decimal
 
 ZERO = Decimal("0.00")
@@ -71,16 +72,6 @@ class Account:
         return YearStatement(school_year, opening, [], ZERO, ZERO, opening)
 
 
-def school_year_label(start_year: int) -> str:
-    return f"{start_year}-{start_year + 1}"
-
-
-def school_year_of(day: date, year_start: tuple[int, int] = (9, 1)) -> str:
-    """« 2014-2015 » for any day from 1 September 2014 to 31 August 2015 (by default)."""
-    start = day.year if (day.month, day.day) >= year_start else day.year - 1
-    return school_year_label(start)
-
-
 def _school_year(item: dict, day: date, year_start: tuple[int, int]) -> str:
     """The operation's school year as stored (« 2014-2015 », or the first year alone),
     else the one holding its date."""
@@ -96,7 +87,7 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def operation(item: dict, year_start: tuple[int, int] = (9, 1)) -> Operation:
+def operation(item: dict, year_start: tuple[int, int] = SCHOOL_YEAR_START) -> Operation:
     day = _day(item["date"])
     return Operation(
         number=int(item.get("number") or item["sk"].rsplit("#", 1)[-1]),
@@ -116,7 +107,7 @@ def left_to_pay(invoice: dict) -> Decimal:
 
 
 def account(operations: list[dict], invoices: list[dict], today: date,
-            year_start: tuple[int, int] = (9, 1)) -> Account:
+            year_start: tuple[int, int] = SCHOOL_YEAR_START) -> Account:
     """The family's account on `today` (its OPERATION# and INVOICE# items).
 
     - balance: Σ(credit − debit) of the operations dated up to `today`;

@@ -327,11 +327,7 @@ class Storage(Transactions):
         return self.query_partition(f"AUDIT#{day.isoformat()}")
 
     # billing ----------------------------------------------------------------------
-    # Invoices, operations and payments are numbered from counters (`COUNTER#INVOICE`,
-    # `COUNTER#OPERATION`: the last number given). A run advances a counter in the same
-    # TransactWriteItems that writes the items it numbers, on the condition that the
-    # counter still holds the value read: a crash leaves neither a gap nor a duplicate,
-    # and two runs at once cannot give the same number.
+    # The primitives of the gapless numbers of invoices and operations (chalicelib.numbering).
 
     def counter_values(self, *names: str) -> dict[str, int]:
         """The counters' last numbers (0 for a counter never used): one round trip."""
@@ -396,6 +392,3 @@ def operation_sk(number: int) -> str:
 def payment_sk(day: date, reference: str) -> str:
     return f"PAYMENT#{day.isoformat()}#{reference}"
 
-
-INVOICE_COUNTER = "INVOICE"
-OPERATION_COUNTER = "OPERATION"

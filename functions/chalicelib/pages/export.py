@@ -1,0 +1,179 @@
+"""The family pages export: a family's state read (one Query), its pages rendered
+(chalicelib.pages.render) and written to the private pages bucket under
+`famille/<page key>/`; CloudFront serves them behind the signed cookies (DESIGN §1).
+
+The I/O of the pages lives here: the state and the notices read from the table, the
+pages written to S3 (only those whose ETag changed, by threads, in `export_all`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.config import Commune
+from chalicelib.pages.account import NOTICES_PK, NOTICES_SK, current_notices
+from chalicelib.pages.nightly import in_slice
+from chalicelib.pages.render import PageRenderer
+from chalicelib.storage import FamilyState, Storage
+
+log = logging.getLogger("portail.pages")
+
+# Private pages: a browser may keep them for the back button, never a shared cache.
+PAGE_CACHE_CONTROL = "private, no-cache"
+# Concurrent S3 PUTs of `export_all` (boto3 clients are thread-safe).
+UPLOAD_THREADS = 8
+
+
+def page_etag(html: str) -> str:
+    """The ETag S3 gives a page stored in one PUT (SSE-S3): the MD5 of its bytes, quoted."""
+    return '"' + hashlib.md5(html.encode("utf-8"), usedforsecurity=False).hexdigest() + '"'
+
+
+@dataclass
+class ExportReport:
+    families: int = 0
+    pages: int = 0  # pages written
+    unchanged: int = 0  # pages rendered the same as the stored ones, not written again
+    failed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _LazyState:
+    """A family read when its turn comes (one Query), so that a failing read is that
+    family's failure only, and memory holds one family at a time."""
+
+    storage: Storage
+    number: str
+
+    def read(self) -> FamilyState:
+        return self.storage.family_state(self.number)
+
+
+class FamilyPages:
+    """Exports families' pages to `bucket`. `frozen`: the portal's clock is frozen
+    (`portail serve --now`): the edge that builds the exporter says so (`clock.is_frozen()`)."""
+
+    def __init__(self, s3_client, bucket: str, commune: Commune, secret: str, *, frozen: bool = False):
+        self.s3 = s3_client
+        self.bucket = bucket
+        self.commune = commune
+        self.renderer = PageRenderer(commune, secret, frozen=frozen)
+
+    def render(self, state: FamilyState, rank: int, now: datetime, only: list[str] | None = None,
+               notices: list[dict] | None = None) -> dict[str, str]:
+        """{path under famille/<key>/: HTML} (PageRenderer.render), nothing written."""
+        return self.renderer.render(state, rank, now, only, notices)
+
+    def publish(self, page_key: str, pages: dict[str, str]) -> None:
+        for path, html in pages.items():
+            self._put(page_key, path, html)
+
+    def _put(self, page_key: str, path: str, html: str) -> None:
+        self.s3.put_object(
+            Bucket=self.bucket, Key=f"famille/{page_key}/{path}", Body=html.encode("utf-8"),
+            ContentType="text/html; charset=utf-8", CacheControl=PAGE_CACHE_CONTROL,
+        )
+
+    def _stored_etags(self, page_key: str) -> dict[str, str]:
+        """{path under the family's folder: ETag} of its stored pages."""
+        prefix = f"famille/{page_key}/"
+        etags = {}
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                etags[entry["Key"][len(prefix):]] = entry["ETag"]
+        return etags
+
+    def notices(self, storage: Storage, now: datetime) -> list[dict]:
+        """The notices for all parents current at `now`: one GetItem."""
+        return current_notices(storage.get(NOTICES_PK, NOTICES_SK), now)
+
+    def export(self, storage: Storage, family_number: str, now: datetime, only: list[str] | None = None,
+               *, state: FamilyState | None = None) -> int:
+        """Re-renders a family's pages (all, or `only` those named); returns how many.
+        `state`: the family's state when the caller has just read it (saves the Query)."""
+        if only is not None and not only:
+            return 0
+        if state is None:
+            state = storage.family_state(family_number)
+        notices = self.notices(storage, now) if only is None or "accueil" in only else None
+        return self.export_state(state, now, only, notices)
+
+    def export_state(self, state: FamilyState, now: datetime, only: list[str] | None = None,
+                     notices: list[dict] | None = None) -> int:
+        """Renders and writes the pages of a family state already read."""
+        if state.profile is None:
+            return 0
+        # The pages show the first responsable; a second one (separated parents) sees the
+        # same family pages (the booked days, invoices and payments say whose they are).
+        pages = self.render(state, 1, now, only, notices)
+        self.publish(state.profile["page_key"], pages)
+        return len(pages)
+
+    def export_all(self, storage: Storage, now: datetime, states: Iterable[FamilyState] | None = None,
+                   family_slice: tuple[int, int] | None = None) -> ExportReport:
+        """Every family's pages (the nightly run, `portail build --families`): the notices
+        are read once; the families one Query each (`storage.family_numbers()`), unless
+        `states` are given (the command line reads them all from one Scan). A family that
+        fails is logged and counted; the others are exported all the same.
+
+        S3 answers a PUT in tens of milliseconds and a family has about twenty pages: a
+        family's pages are uploaded by UPLOAD_THREADS threads while the next family is
+        read and rendered. Only the pages whose content changed are written: one
+        ListObjectsV2 of the family's folder gives the stored pages' ETags (a night
+        changes the dashboard's date and the months whose deadlines passed, not the
+        twenty pages; a PUT costs as much as the LIST). `family_slice` = (index, count) exports
+        only the families of that slice (the nightly run's invocations, `in_slice`)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        report = ExportReport()
+        notices = self.notices(storage, now)
+        if states is None:
+            states = (_LazyState(storage, number) for number in storage.family_numbers()
+                      if family_slice is None or in_slice(number, *family_slice))
+
+        def failed(number) -> None:
+            log.exception("family %s: pages not exported", number)
+            report.failed.append(str(number))
+
+        def settle(number, futures) -> None:
+            try:
+                for future in futures:
+                    future.result()
+            except Exception:  # noqa: BLE001 - one family must not stop the others' export
+                failed(number)
+                return
+            report.pages += len(futures)
+            report.families += 1
+
+        pending = None
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            for state in states:
+                number = state.number if isinstance(state, _LazyState) else (state.profile or {}).get("family_number")
+                try:
+                    if isinstance(state, _LazyState):
+                        state = state.read()
+                    if state.profile is None:
+                        continue
+                    pages = self.render(state, 1, now, None, notices)
+                except Exception:  # noqa: BLE001 - one family must not stop the others' export
+                    failed(number)
+                    continue
+                key = state.profile["page_key"]
+                try:
+                    stored = self._stored_etags(key)
+                except Exception:  # noqa: BLE001 - one family must not stop the others' export
+                    failed(number)
+                    continue
+                changed = {path: html for path, html in pages.items() if stored.get(path) != page_etag(html)}
+                report.unchanged += len(pages) - len(changed)
+                futures = [pool.submit(self._put, key, path, html) for path, html in changed.items()]
+                if pending:
+                    settle(*pending)
+                pending = (number, futures)
+            if pending:
+                settle(*pending)
+        return report

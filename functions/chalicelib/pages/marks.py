@@ -1,0 +1,54 @@
+"""The French words and signs of the family pages: the month grid's marks and legend,
+the actions a day offers, what the « liste des demandes » calls each request."""
+
+from __future__ import annotations
+
+# The month grid's column heads (« Lu 01 »), Monday first as date.weekday().
+DAY_ABBREVIATIONS = ("Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di")
+
+# Every mark of the grid: the sign shown, the words a screen reader says (and the
+# legend), the cell's class. Colour only repeats what the sign and the words say.
+STATUS_MARKS = {
+    "validated": ("✓", "réservé", "jour-reserve"),
+    "pending": ("…", "en attente", "jour-attente"),
+    "refused": ("✗", "refusé", "jour-refuse"),
+    "absent": ("A", "absent", "jour-absent"),
+    "cancelled": ("○", "annulé", "jour-annule"),
+}
+CLOSURE_MARKS = {
+    "public_holiday": ("F", "férié", "jour-ferie"),
+    "school_holiday": ("P", "vacances", "jour-vacances"),
+}
+CLOSED_MARK = ("–", "fermé", "jour-ferme")
+# The legend: (sign, class, words, what it means), every sign of the grid once.
+LEGEND = [
+    (*STATUS_MARKS["validated"][::2], "réservé", "réservation validée"),
+    (*STATUS_MARKS["pending"][::2], "en attente",
+     "service complet : demande en liste d'attente ; ou jour demandé à nouveau après un refus, "
+     "en attente de la décision du service enfance"),
+    (*STATUS_MARKS["refused"][::2], "refusé",
+     "refusé par le service enfance, qui donne sa raison au survol du jour et sous le calendrier ; "
+     "vous pouvez le demander à nouveau : le service enfance l'examine, il n'est pas validé d'office"),
+    (*STATUS_MARKS["absent"][::2], "absent", "absence déclarée après la date limite"),
+    (*STATUS_MARKS["cancelled"][::2], "annulé", "réservation annulée à temps, non facturée"),
+    (*CLOSURE_MARKS["public_holiday"][::2], "férié", "jour férié, service fermé"),
+    (*CLOSURE_MARKS["school_holiday"][::2], "vacances", "vacances scolaires, service fermé"),
+    (*CLOSED_MARK[::2], "fermé", "week-end ou jour sans ce service"),
+]
+ACTION_VERBS = {
+    "reserve": "Réserver",
+    "cancel": "Annuler",
+    "absence": "Déclarer une absence :",
+}
+# A day the service enfance refused, asked for again (bookings.after_staff_refusal).
+REVIEW_VERB = "Redemander"
+REVIEW_NOTE = "le service enfance examinera la demande, elle ne sera pas validée d'office"
+
+# What the « liste des demandes » calls each kind of request and each action.
+REQUEST_KINDS = {"booking": "Réservation en ligne", "certificate": "Certificat médical",
+                 "staff_decision": "Décision du service enfance",
+                 "certificate_decision": "Décision sur un certificat médical"}
+PAPER_PLANNING = "Planning papier"
+CERTIFICATE_DECISIONS = {"accepted": "accepté", "refused": "refusé"}
+ACTION_NOUNS = {"reserve": "réservation", "cancel": "annulation", "absence": "absence",
+                "certificate": "certificat médical", "accept": "acceptation", "refuse": "refus"}

@@ -1,0 +1,135 @@
+"""Rendering a family's pages: its state (read by the caller) through the view models
+and the shared layout's templates, into {path under famille/<key>/: HTML}. No I/O but
+the templates' files: reading the state and writing the pages are chalicelib.pages.export's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib import sessions, statement
+from chalicelib.calendar_rules import CommuneCalendar
+from chalicelib.config import Commune
+from chalicelib.formatting import french_day, short_date
+from chalicelib.layout import TEMPLATES_DIR, layout_globals
+from chalicelib.pages.account import (
+    dashboard_context,
+    invoices_view,
+    payments_view,
+    statement_context,
+    statement_years,
+)
+from chalicelib.pages.exchanges import messages_view, requests_context
+from chalicelib.pages.month import month_context, month_link
+from chalicelib.pages.names import (
+    INBOX_TEMPLATE,
+    MENU_SECTIONS,
+    MESSAGE_TEMPLATE,
+    MONTH_TEMPLATE,
+    MONTHS_SHOWN,
+    PAGES,
+    STATEMENT_TEMPLATE,
+    month_page_name,
+    month_page_path,
+    shown_months,
+)
+from chalicelib.storage import FamilyState
+
+
+class PageRenderer:
+    """The commune's family pages. `frozen`: the portal's clock is frozen (`portail
+    serve --now`); the month pages then give their instant to the booking script. It is
+    told by whoever builds the renderer, never read from the environment here."""
+
+    def __init__(self, commune: Commune, secret: str, *, frozen: bool = False,
+                 calendar: CommuneCalendar | None = None):
+        self.commune = commune
+        self.secret = secret
+        self.frozen = frozen
+        self.calendar = calendar or CommuneCalendar(commune)
+        self._environment = None
+
+    @property
+    def environment(self):
+        if self._environment is None:
+            from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+            self._environment = Environment(
+                loader=FileSystemLoader(str(TEMPLATES_DIR)),
+                autoescape=select_autoescape(default=True),
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            self._environment.globals["portail"] = layout_globals(self.commune)
+        return self._environment
+
+    def render(self, state: FamilyState, rank: int, now: datetime, only: list[str] | None = None,
+               notices: list[dict] | None = None) -> dict[str, str]:
+        """{path under famille/<key>/: HTML} for one responsable's view of the family (all
+        its pages, or `only` those named, chalicelib.pages.names); `notices` are the
+        current notices for all parents (`account.current_notices`)."""
+        commune = self.commune
+        page_key = state.profile["page_key"]
+        home = f"/famille/{page_key}/"
+        responsable = next((r for r in state.responsables if int(r["rank"]) == rank), state.responsables[0])
+        today = now.astimezone(commune.tz).date()
+        months = shown_months(today)
+        this_month = months[MONTHS_SHOWN.index(0)]
+        children = [
+            {**c, "birth_date": short_date(c["birth_date"]),
+             "month_href": home + month_page_path(c["child_id"], this_month) if c.get("services") else None,
+             "months": [month_link(c["child_id"], m, home) for m in months] if c.get("services") else []}
+            for c in state.children
+        ]
+        context = {
+            "home": home,
+            "csrf_token": sessions.csrf_token(self.secret, page_key),
+            "family_number": state.profile["family_number"],
+            "responsable": responsable,
+            "children": children,
+            "unread": state.unread_messages,
+            "now": now,
+            "today_label": french_day(today),
+        }
+
+        def wanted(name: str) -> bool:
+            return only is None or name in only
+
+        def page(template: str, name: str, **extra) -> str:
+            section = MENU_SECTIONS.get(name.split(":")[0], name)
+            return self.environment.get_template(template).render(current=name, section=section, **context, **extra)
+
+        account = None
+        if any(wanted(name) for name in ("accueil", "factures", "releve")):
+            account = statement.account(state.operations, state.invoices, today, commune.year_start)
+        extras = {
+            "accueil": lambda: dashboard_context(account, notices),
+            "factures": lambda: {"invoices": invoices_view(state, account)},
+            "reglements": lambda: {"payments": payments_view(state)},
+            "demandes": lambda: requests_context(state, commune),
+        }
+        pages = {}
+        for name, (template, path) in PAGES.items():
+            if wanted(name):
+                pages[path] = page(template, name, **extras.get(name, dict)())
+        if wanted("releve"):
+            years = statement_years(account)
+            for year in years:
+                html = page(STATEMENT_TEMPLATE, "releve", **statement_context(account, year, years, home))
+                pages[f"releve/{year}/index.html"] = html
+                if year == account.current_year:
+                    pages["releve/index.html"] = html
+        if wanted("messages"):
+            messages = messages_view(state, home, commune.tz)
+            pages["messages/index.html"] = page(INBOX_TEMPLATE, "messages", messages=messages)
+            for message in messages:
+                pages[f"messages/{message['id']}/index.html"] = page(MESSAGE_TEMPLATE, "message", message=message)
+        for child in state.children:
+            if not child.get("services"):
+                continue
+            for month in months:
+                name = month_page_name(child["child_id"], month)
+                if wanted(name):
+                    pages[month_page_path(child["child_id"], month) + "index.html"] = page(
+                        MONTH_TEMPLATE, name, **month_context(state, child, month, months, now, home, commune=commune,
+                                                             calendar=self.calendar, frozen=self.frozen))
+        return pages
