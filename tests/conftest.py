@@ -1,15 +1,26 @@
-"""Fixtures every test module reuses: the table on moto, the demo family, a frozen clock."""
+"""Fixtures every test module reuses: the table on moto, the demo family, a frozen clock,
+the fixture commune (tests/commune.toml)."""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE_NOW = datetime.fromisoformat("2014-11-28T12:00:00+01:00")
+# The tests' own commune: every test reads it (the function through PORTAIL_COMMUNE_FILE).
+COMMUNE_FILE = ROOT / "tests" / "commune.toml"
+# The commune's real configuration, edited by its staff: read only by the tests of what
+# ships with it (tests/test_config.py), the demo and the public site, which use it by
+# design (`make run` shows them).
+SHIPPED_COMMUNE_FILE = ROOT / "content" / "commune.toml"
+SMALL_ROOM = "GARDERIE_MIDI"  # the one service whose capacity the tests fill
 
 # Tests never reach real AWS: fake credentials, a fixed region, and no endpoint left
 # over from a shell where `make run` was started.
@@ -20,15 +31,64 @@ os.environ.update(
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION="eu-west-3",
-    PORTAIL_COMMUNE_FILE=str(ROOT / "content" / "commune.toml"),
+    PORTAIL_COMMUNE_FILE=str(COMMUNE_FILE),
 )
+
+
+def commune_data(path: Path = COMMUNE_FILE) -> dict:
+    """The commune's configuration as data (a fresh copy each call, free to change)."""
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def commune_toml(edit=None, path: Path = COMMUNE_FILE) -> str:
+    """The text of a commune.toml: `path`'s, changed by `edit(data)` (e.g. a staff member's
+    mistake), written back as TOML."""
+    import tomli_w
+
+    data = commune_data(path)
+    if edit:
+        edit(data)
+    return tomli_w.dumps(data)
+
+
+def commune_with(*, capacity: int, service: str = SMALL_ROOM, path: Path = COMMUNE_FILE):
+    """The fixture commune with `service` limited to `capacity` children a day."""
+    from chalicelib.config import parse_commune
+
+    def edit(data: dict) -> None:
+        (chosen,) = [s for s in data["services"] if s["code"] == service]
+        chosen["capacity"] = capacity
+
+    return parse_commune(commune_toml(edit, path))
 
 
 @pytest.fixture(scope="session")
 def commune():
+    """The fixture commune (tests/commune.toml), as the function reads it."""
     from chalicelib.config import load_commune
 
-    return load_commune(ROOT / "content" / "commune.toml")
+    return load_commune(COMMUNE_FILE)
+
+
+@pytest.fixture(scope="session")
+def shipped_commune():
+    """content/commune.toml: for the tests of the demo and of the public site only."""
+    from chalicelib.config import load_commune
+
+    return load_commune(SHIPPED_COMMUNE_FILE)
+
+
+@pytest.fixture
+def shipped_commune_file(monkeypatch):
+    """PORTAIL_COMMUNE_FILE at content/commune.toml, as `make run` has it (demo, site)."""
+    monkeypatch.setenv("PORTAIL_COMMUNE_FILE", str(SHIPPED_COMMUNE_FILE))
+    return SHIPPED_COMMUNE_FILE
+
+
+def shipped_environment() -> dict:
+    """The environment of a `portail` process started as `make run` starts it: with the
+    commune's real configuration (the demo and the public site use it by design)."""
+    return {**os.environ, "PORTAIL_COMMUNE_FILE": str(SHIPPED_COMMUNE_FILE)}
 
 
 @pytest.fixture
@@ -55,6 +115,29 @@ def _new_storage():
     return Storage(client, table.table_name())
 
 
+@cache
+def _boto3_session():
+    import boto3
+
+    return boto3.Session()
+
+
+@contextmanager
+def moto():
+    """moto in-process, its backends empty at the start (as `mock_aws()`), over one boto3
+    session kept for the whole run: a new session per test (moto's default) loads every
+    service model again, most of a test's set-up time."""
+    import boto3
+    from moto import mock_aws
+
+    previous, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, _boto3_session()
+    try:
+        with mock_aws(config={"core": {"reset_boto3_session": False}}):
+            yield
+    finally:
+        boto3.DEFAULT_SESSION = previous
+
+
 def pytest_configure(config):
     """moto as the embedded AWS runs it: no whole-table copy per transaction action
     (portail/moto_transactions.py), in every test process."""
@@ -66,9 +149,7 @@ def pytest_configure(config):
 @pytest.fixture
 def aws():
     """moto in-process, for single-threaded tests (race tests use the embedded server)."""
-    from moto import mock_aws
-
-    with mock_aws():
+    with moto():
         yield
 
 
@@ -79,16 +160,14 @@ def storage(aws):
 
 
 @pytest.fixture(scope="module")
-def demo_storage():
-    """The table seeded with the demo at the guide's date (read-only for its tests)."""
-    from chalicelib.config import load_commune
-    from moto import mock_aws
-
+def demo_storage(shipped_commune):
+    """The table seeded with the demo at the guide's date (read-only for its tests), with
+    the commune's real configuration, as `make run` seeds it."""
     from portail.demo import seed_demo
 
-    with mock_aws():
+    with moto():
         storage = _new_storage()
-        seed_demo(storage, load_commune(ROOT / "content" / "commune.toml"), GUIDE_NOW)
+        seed_demo(storage, shipped_commune, GUIDE_NOW)
         yield storage
 
 
@@ -146,16 +225,30 @@ def mails():
 
 from portail.sample import add_family  # noqa: E402  (re-exported: tests import it from here)
 
+_HASHES: dict[str, str] = {}
+
 
 @pytest.fixture
-def families(storage):
+def families(storage, monkeypatch):
     """Family A (login alice) and family B (login bob), each with a password."""
-    return {
-        "A": add_family(storage, "100", "alice", "une phrase de passe tres longue", last_name="ALPHA",
-                        child="ANNA", email="alice@example.org"),
-        "B": add_family(storage, "200", "bob", "un autre secret pour la famille B", last_name="BRAVO",
-                        child="BRUNO", email="bob@example.org"),
-    }
+    from chalicelib import passwords
+
+    original = passwords.hash_password
+
+    def hash_once(password: str) -> str:
+        # argon2 costs ~50 ms a hash by design: each fixture password is hashed once a run.
+        if password not in _HASHES:
+            _HASHES[password] = original(password)
+        return _HASHES[password]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(passwords, "hash_password", hash_once)
+        return {
+            "A": add_family(storage, "100", "alice", "une phrase de passe tres longue", last_name="ALPHA",
+                            child="ANNA", email="alice@example.org"),
+            "B": add_family(storage, "200", "bob", "un autre secret pour la famille B", last_name="BRAVO",
+                            child="BRUNO", email="bob@example.org"),
+        }
 
 
 def all_items(storage) -> list[dict]:
