@@ -111,7 +111,7 @@ def _new_storage():
     from chalicelib.storage import Storage
 
     client = boto3.client("dynamodb", region_name="eu-west-3")
-    table.create_table(client, table.table_name())
+    table.create_table(client, table.table_name(), wait=False)
     return Storage(client, table.table_name())
 
 
@@ -120,6 +120,13 @@ def _boto3_session():
     import boto3
 
     return boto3.Session()
+
+
+@cache
+def _setup_client(service: str):
+    """The fixtures' own SES and S3 clients, made once: moto answers them in every test
+    (the tests' and the function's clients stay new in each test)."""
+    return _boto3_session().client(service, region_name="eu-west-3")
 
 
 @contextmanager
@@ -182,7 +189,6 @@ def signing_keys():
 @pytest.fixture
 def client(storage, signing_keys, monkeypatch, commune):
     """Chalice's test client for the function, over the empty table, SES ready."""
-    import boto3
     from app import app, reset_dependencies
     from chalice.test import Client
 
@@ -193,10 +199,10 @@ def client(storage, signing_keys, monkeypatch, commune):
     for name, value in {**environment, "PORTAIL_SECRET": "secret-de-test"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PORTAIL_DEMO", raising=False)
-    boto3.client("ses", region_name="eu-west-3").verify_email_identity(EmailAddress=commune.commune.contact_email)
+    _setup_client("ses").verify_email_identity(EmailAddress=commune.commune.contact_email)
     from chalicelib.table import bucket_name
 
-    boto3.client("s3", region_name="eu-west-3").create_bucket(
+    _setup_client("s3").create_bucket(
         Bucket=bucket_name("pages"), CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     reset_dependencies()
     with Client(app, project_dir=str(ROOT / "functions")) as test_client:
