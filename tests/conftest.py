@@ -16,9 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 GUIDE_NOW = datetime.fromisoformat("2014-11-28T12:00:00+01:00")
 # The tests' own commune: every test reads it (the function through PORTAIL_COMMUNE_FILE).
 COMMUNE_FILE = ROOT / "tests" / "commune.toml"
-# The commune's real configuration, edited by its staff: read only by the tests of what
-# ships with it (tests/test_config.py), the demo and the public site, which use it by
-# design (`make run` shows them).
+# The commune's real configuration, edited by its staff: read only where the portal uses
+# it by design (`make run` shows them): the demo (tests/test_demo*.py, test_billing_demo.py,
+# which also checks the file fits the demo), the public site and its content pages
+# (test_site.py, test_notices.py, test_family_data.py's page), `portail serve --demo`
+# (test_serve_command.py, tests/browser/) and the deployment package (test_deploy.py).
 SHIPPED_COMMUNE_FILE = ROOT / "content" / "commune.toml"
 SMALL_ROOM = "GARDERIE_MIDI"  # the one service whose capacity the tests fill
 

@@ -18,15 +18,18 @@ from chalicelib.http_headers import SECURITY_HEADERS
 
 from portail import deploy
 from portail.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHIPPED_COMMUNE_FILE
 
 STAGE = "prod"
 
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
-    """The stage's package, made once (about 8 s: chalice package with the wheel cache)."""
-    return deploy.package(STAGE, tmp_path_factory.mktemp("paquet") / STAGE)
+    """The stage's package, made once (about 8 s: chalice package with the wheel cache),
+    as an operator makes it: with the commune's own content/commune.toml."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORTAIL_COMMUNE_FILE", str(SHIPPED_COMMUNE_FILE))
+        return deploy.package(STAGE, tmp_path_factory.mktemp("paquet") / STAGE)
 
 
 @pytest.fixture(scope="module")
