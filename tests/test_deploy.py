@@ -80,7 +80,7 @@ def test_the_package_holds_chalice_functions_and_the_commune(package):
     assert deploy.ROLE_PLACEHOLDER not in package.template_path.read_text(encoding="utf-8")
     with zipfile.ZipFile(package.zip_path) as archive:
         names = set(archive.namelist())
-        assert archive.read("chalicelib/commune.toml") == (ROOT / "content" / "commune.toml").read_bytes()
+        assert archive.read("chalicelib/commune.toml") == SHIPPED_COMMUNE_FILE.read_bytes()
     assert {"app.py", "chalicelib/secret_parameters.py", "chalicelib/templates/base.html"} <= names
     assert not any(name.startswith(("pelican/", "moto/", "reportlab/")) for name in names)
     # The working tree is untouched: the function finds content/commune.toml locally.
@@ -252,7 +252,7 @@ def test_the_runtime_is_the_one_the_compiled_modules_were_built_for(package):
 
 def test_a_package_whose_modules_do_not_fit_the_runtime_is_refused(package, tmp_path):
     archive_path = tmp_path / "deployment.zip"
-    commune = ROOT / "content" / "commune.toml"
+    commune = SHIPPED_COMMUNE_FILE
     with zipfile.ZipFile(archive_path, "w") as archive:
         archive.writestr("pydantic_core/_pydantic_core.cpython-313-x86_64-linux-gnu.so", b"")
         archive.writestr("chalicelib/commune.toml", commune.read_bytes())
