@@ -7,7 +7,7 @@ PORT   ?= 8000
 NOW    ?=
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench install clean browser
+.PHONY: run test lint bench install clean browser docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: $(STAMP) $(CHROMIUM) $(AXE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions portail tests bench site
+
+## make docs: docs/cli.md's usage lines and option tables, from the commands' parsers
+docs: $(STAMP)
+	$(BIN)/python -m portail.cli_docs
 
 ## make bench: benchmarks; each prints its ratio last
 bench: $(STAMP)

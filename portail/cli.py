@@ -104,33 +104,33 @@ def parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="lance tout le portail sur cette machine (AWS embarqué)")
     serve.add_argument("--demo", action="store_true", help="charge les familles de démonstration")
-    serve.add_argument("--port", type=int, default=8000, help="port du navigateur (défaut : 8000)")
-    serve.add_argument("--aws-port", type=int, default=None,
+    serve.add_argument("--port", type=int, default=8000, metavar="PORT", help="port du navigateur (défaut : 8000)")
+    serve.add_argument("--aws-port", type=int, default=None, metavar="PORT",
                        help="port de l'AWS embarqué (défaut : port du navigateur + 1)")
     serve.add_argument("--now", metavar="ISO-8601", help="fige l'horloge du portail, ex. 2014-11-28T12:00:00+01:00")
-    serve.add_argument("--output", default="output", help="dossier du site construit (défaut : output)")
+    serve.add_argument("--output", default="output", metavar="DOSSIER", help="dossier du site construit (défaut : output)")
     serve.set_defaults(handler=_serve)
 
     imp = commands.add_parser("import", help="importe familles, responsables et enfants (CSV ; séparés par « ; »)")
-    imp.add_argument("--families", "--familles", metavar="FICHIER", help="familles.csv")
-    imp.add_argument("--responsables", metavar="FICHIER", help="responsables.csv")
-    imp.add_argument("--children", "--enfants", metavar="FICHIER", help="enfants.csv")
+    imp.add_argument("--families", "--familles", metavar="FICHIER", help="le fichier des familles (familles.csv)")
+    imp.add_argument("--responsables", metavar="FICHIER", help="le fichier des responsables (responsables.csv)")
+    imp.add_argument("--children", "--enfants", metavar="FICHIER", help="le fichier des enfants (enfants.csv)")
     imp.add_argument("--directory", metavar="DOSSIER", help="dossier contenant les trois fichiers sous leurs noms usuels")
     imp.add_argument("--dry-run", action="store_true", help="vérifie les fichiers sans rien écrire")
-    imp.add_argument("--endpoint-url", help="adresse de l'AWS embarqué (défaut : AWS_ENDPOINT_URL, sinon AWS)")
+    imp.add_argument("--endpoint-url", metavar="URL", help="adresse de l'AWS embarqué (défaut : AWS_ENDPOINT_URL, sinon AWS)")
     imp.set_defaults(handler=_import)
 
     build = commands.add_parser("build", help="construit le site public")
-    build.add_argument("--output", default="output", help="dossier de sortie (défaut : output)")
-    build.add_argument("--site-url", help="adresse publique du site (défaut : celle de commune.toml)")
+    build.add_argument("--output", default="output", metavar="DOSSIER", help="dossier de sortie (défaut : output)")
+    build.add_argument("--site-url", metavar="URL", help="adresse publique du site (défaut : celle de commune.toml)")
     build.add_argument("--families", "--familles", action="store_true",
                        help="enregistre aussi les informations et exporte les pages de toutes les familles")
-    build.add_argument("--endpoint-url", help="avec --families : adresse de l'AWS embarqué "
+    build.add_argument("--endpoint-url", metavar="URL", help="avec --families : adresse de l'AWS embarqué "
                                               "(défaut : AWS_ENDPOINT_URL, sinon AWS)")
     build.set_defaults(handler=_build)
 
     demo = commands.add_parser("demo-files", help="régénère les fichiers CSV de démonstration")
-    demo.add_argument("directory", nargs="?", help="dossier cible (défaut : data/demo)")
+    demo.add_argument("directory", nargs="?", metavar="DOSSIER", help="dossier cible (défaut : data/demo)")
     demo.set_defaults(handler=_demo_files)
 
     from portail.staff import parse_day
@@ -141,7 +141,7 @@ def parser() -> argparse.ArgumentParser:
     listing = decisions.add_parser("list", help="les demandes en attente, par jour et service, dans l'ordre d'arrivée")
     listing.add_argument("--service", help="un service (code ou libellé)")
     listing.add_argument("--date", type=parse_day, metavar="DATE", help="un jour (JJ/MM/AAAA ou AAAA-MM-JJ)")
-    listing.add_argument("--endpoint-url", help=endpoint_help)
+    listing.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     listing.set_defaults(handler=_staff("requests_list"))
     for action, text in (("accept", "accepte une demande en attente (dans la capacité du service)"),
                          ("refuse", "refuse une demande en attente, avec son motif")):
@@ -153,7 +153,7 @@ def parser() -> argparse.ArgumentParser:
                               help="le jour demandé (JJ/MM/AAAA ou AAAA-MM-JJ)")
         if action == "refuse":
             decision.add_argument("--reason", required=True, metavar="MOTIF", help="le motif, transmis à la famille")
-        decision.add_argument("--endpoint-url", help=endpoint_help)
+        decision.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
         decision.set_defaults(handler=_staff(f"requests_{action}"))
 
     plannings = commands.add_parser("plannings", help="plannings papier du mois prochain")
@@ -161,14 +161,14 @@ def parser() -> argparse.ArgumentParser:
     planning = planning_actions.add_parser("import", help="réserve les jours d'un planning papier (CSV ; séparé par « ; »)")
     planning.add_argument("file", metavar="FICHIER", help="numero_famille;numero_enfant;date;service;rang")
     planning.add_argument("--late", action="store_true", help="accepte un planning arrivé après le 20 du mois")
-    planning.add_argument("--endpoint-url", help=endpoint_help)
+    planning.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     planning.set_defaults(handler=_staff("plannings_import"))
 
     count = commands.add_parser("headcount", help="les enfants attendus par service un jour donné, et la liste d'attente")
     count.add_argument("--date", required=True, type=parse_day, metavar="DATE", help="le jour (JJ/MM/AAAA ou AAAA-MM-JJ)")
     count.add_argument("--service", help="un seul service (code ou libellé ; défaut : ceux ouverts ce jour-là)")
     count.add_argument("--csv", action="store_true", help="lignes CSV séparées par « ; » sur la sortie standard")
-    count.add_argument("--endpoint-url", help=endpoint_help)
+    count.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     count.set_defaults(handler=_staff("headcount"))
 
     certificates = commands.add_parser("certificates", help="certificats médicaux : liste, acceptation, refus, "
@@ -176,7 +176,7 @@ def parser() -> argparse.ArgumentParser:
     certificate_actions = certificates.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = certificate_actions.add_parser("list", help="les certificats envoyés par les familles et pas encore "
                                                           "décidés : à examiner, ou en attente du fichier")
-    listing.add_argument("--endpoint-url", help=endpoint_help)
+    listing.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     listing.set_defaults(handler=_staff("certificates_list"))
     for action, text in (("accept", "accepte un certificat reçu : ses jours d'absence ne sont plus facturés"),
                          ("refuse", "refuse un certificat, avec son motif")):
@@ -186,14 +186,14 @@ def parser() -> argparse.ArgumentParser:
                               help="l'identifiant du certificat (portail certificates list)")
         if action == "refuse":
             decision.add_argument("--reason", required=True, metavar="MOTIF", help="le motif, transmis à la famille")
-        decision.add_argument("--endpoint-url", help=endpoint_help)
+        decision.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
         decision.set_defaults(handler=_staff(f"certificates_{action}"))
     record = certificate_actions.add_parser("record", help="enregistre un certificat médical reçu sur papier")
     record.add_argument("--family", required=True, metavar="N", help="numéro de famille")
     record.add_argument("--child", required=True, metavar="ENFANT", help="numéro de l'enfant")
     record.add_argument("--dates", required=True, metavar="D1,D2", help="les jours couverts, séparés par des virgules")
     record.add_argument("--file", metavar="CLÉ", help="le fichier numérisé dans le bucket des documents")
-    record.add_argument("--endpoint-url", help=endpoint_help)
+    record.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     record.set_defaults(handler=_staff("certificates_record"))
 
     # Each concern registers its own commands (billing, messages and family data, deployment).

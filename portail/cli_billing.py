@@ -19,7 +19,7 @@ def register(commands, endpoint_help: str) -> None:
     run = invoice_actions.add_parser("run", help="émet les factures d'un mois (une par responsable facturé)")
     run.add_argument("month", metavar="MOIS", help="le mois facturé, AAAA-MM (par exemple 2017-06)")
     run.add_argument("--dry-run", action="store_true", help="affiche ce qui serait facturé, sans rien écrire ni envoyer")
-    run.add_argument("--endpoint-url", help=endpoint_help)
+    run.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     run.set_defaults(handler=_guarded(invoices_run))
 
     payments = commands.add_parser("payments", help="règlements reçus par la régie")
@@ -27,7 +27,7 @@ def register(commands, endpoint_help: str) -> None:
     imp = payment_actions.add_parser("import", help="importe des règlements (CSV séparé par « ; »)")
     imp.add_argument("file", metavar="FICHIER", help="date;numero_famille;numero_facture;montant;mode")
     imp.add_argument("--dry-run", action="store_true", help="vérifie le fichier et affiche les affectations, sans rien écrire")
-    imp.add_argument("--endpoint-url", help=endpoint_help)
+    imp.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     imp.set_defaults(handler=_guarded(payments_import))
 
 

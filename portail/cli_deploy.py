@@ -54,14 +54,14 @@ def register(commands, endpoint_help: str) -> None:
     """Adds this module's sub-commands to `portail`'s parser."""
     package = commands.add_parser(
         "package", help="construit le paquet déployable d'une étape (modèle CloudFormation et fonction)")
-    package.add_argument("--stage", required=True, help="l'étape de functions/.chalice/config.json, ex. prod")
+    package.add_argument("--stage", required=True, metavar="ÉTAPE", help="l'étape de functions/.chalice/config.json, ex. prod")
     package.add_argument("--out", metavar="DOSSIER", help="dossier du paquet (défaut : build/ÉTAPE)")
     package.set_defaults(handler=_package)
 
     publish = commands.add_parser("publish", help="envoie le site public construit dans le bucket de l'étape")
-    publish.add_argument("--stage", required=True, help="l'étape déployée, ex. prod (sa pile donne le bucket)")
+    publish.add_argument("--stage", required=True, metavar="ÉTAPE", help="l'étape déployée, ex. prod (sa pile donne le bucket)")
     publish.add_argument("--output", default="output", metavar="DOSSIER",
                          help="le site construit par « portail build » (défaut : output)")
-    publish.add_argument("--bucket", help="le bucket du site (défaut : la sortie SiteBucketName de la pile)")
-    publish.add_argument("--endpoint-url", help=endpoint_help)
+    publish.add_argument("--bucket", metavar="BUCKET", help="le bucket du site (défaut : la sortie SiteBucketName de la pile)")
+    publish.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     publish.set_defaults(handler=_publish)

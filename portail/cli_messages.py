@@ -404,7 +404,7 @@ def register(commands, endpoint_help: str) -> None:
                         help="les familles ayant un enfant réservé (validé) pour ce service le jour --date")
     sending.add_argument("--date", type=parse_day, metavar="DATE", help="le jour, avec --service (JJ/MM/AAAA ou AAAA-MM-JJ)")
     sending.add_argument("file", metavar="FICHIER.md", help="le message (UTF-8)")
-    sending.add_argument("--endpoint-url", help=endpoint_help)
+    sending.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     sending.set_defaults(handler=_run(send))
 
     family = commands.add_parser("family", help="données personnelles d'une famille : copie et purge")
@@ -413,12 +413,12 @@ def register(commands, endpoint_help: str) -> None:
                                                     "(droit d'accès) : JSON, factures et certificats")
     copy.add_argument("family", metavar="N", help="numéro de famille")
     copy.add_argument("--output", metavar="FICHIER", help="l'archive à écrire (défaut : famille-<N>-<AAAAMMJJ>.zip)")
-    copy.add_argument("--endpoint-url", help=endpoint_help)
+    copy.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     copy.set_defaults(handler=_run(export))
 
     removal = family_actions.add_parser("purge", help="supprime ce qui dépasse les durées de conservation "
                                                       "([retention] de commune.toml)")
     removal.add_argument("--dry-run", action="store_true", help="compte ce qui serait supprimé, sans rien supprimer")
-    removal.add_argument("--endpoint-url", help=endpoint_help)
+    removal.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     removal.set_defaults(handler=_run(purge))
 

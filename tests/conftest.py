@@ -1,15 +1,28 @@
-"""Fixtures every test module reuses: the table on moto, the demo family, a frozen clock."""
+"""Fixtures every test module reuses: the table on moto, the demo family, a frozen clock,
+the fixture commune (tests/commune.toml)."""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE_NOW = datetime.fromisoformat("2014-11-28T12:00:00+01:00")
+# The tests' own commune: every test reads it (the function through PORTAIL_COMMUNE_FILE).
+COMMUNE_FILE = ROOT / "tests" / "commune.toml"
+# The commune's real configuration, edited by its staff: read only where the portal uses
+# it by design (`make run` shows them): the demo (tests/test_demo*.py, test_billing_demo.py,
+# which also checks the file fits the demo), the public site and its content pages
+# (test_site.py, test_notices.py, test_family_data.py's page), `portail serve --demo`
+# (test_serve_command.py, tests/browser/) and the deployment package (test_deploy.py).
+SHIPPED_COMMUNE_FILE = ROOT / "content" / "commune.toml"
+SMALL_ROOM = "GARDERIE_MIDI"  # the one service whose capacity the tests fill
 
 # Tests never reach real AWS: fake credentials, a fixed region, and no endpoint left
 # over from a shell where `make run` was started.
@@ -20,15 +33,64 @@ os.environ.update(
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION="eu-west-3",
-    PORTAIL_COMMUNE_FILE=str(ROOT / "content" / "commune.toml"),
+    PORTAIL_COMMUNE_FILE=str(COMMUNE_FILE),
 )
+
+
+def commune_data(path: Path = COMMUNE_FILE) -> dict:
+    """The commune's configuration as data (a fresh copy each call, free to change)."""
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def commune_toml(edit=None, path: Path = COMMUNE_FILE) -> str:
+    """The text of a commune.toml: `path`'s, changed by `edit(data)` (e.g. a staff member's
+    mistake), written back as TOML."""
+    import tomli_w
+
+    data = commune_data(path)
+    if edit:
+        edit(data)
+    return tomli_w.dumps(data)
+
+
+def commune_with(*, capacity: int, service: str = SMALL_ROOM, path: Path = COMMUNE_FILE):
+    """The fixture commune with `service` limited to `capacity` children a day."""
+    from chalicelib.config import parse_commune
+
+    def edit(data: dict) -> None:
+        (chosen,) = [s for s in data["services"] if s["code"] == service]
+        chosen["capacity"] = capacity
+
+    return parse_commune(commune_toml(edit, path))
 
 
 @pytest.fixture(scope="session")
 def commune():
+    """The fixture commune (tests/commune.toml), as the function reads it."""
     from chalicelib.config import load_commune
 
-    return load_commune(ROOT / "content" / "commune.toml")
+    return load_commune(COMMUNE_FILE)
+
+
+@pytest.fixture(scope="session")
+def shipped_commune():
+    """content/commune.toml: for the tests of the demo and of the public site only."""
+    from chalicelib.config import load_commune
+
+    return load_commune(SHIPPED_COMMUNE_FILE)
+
+
+@pytest.fixture
+def shipped_commune_file(monkeypatch):
+    """PORTAIL_COMMUNE_FILE at content/commune.toml, as `make run` has it (demo, site)."""
+    monkeypatch.setenv("PORTAIL_COMMUNE_FILE", str(SHIPPED_COMMUNE_FILE))
+    return SHIPPED_COMMUNE_FILE
+
+
+def shipped_environment() -> dict:
+    """The environment of a `portail` process started as `make run` starts it: with the
+    commune's real configuration (the demo and the public site use it by design)."""
+    return {**os.environ, "PORTAIL_COMMUNE_FILE": str(SHIPPED_COMMUNE_FILE)}
 
 
 @pytest.fixture
@@ -51,8 +113,38 @@ def _new_storage():
     from chalicelib.storage import Storage
 
     client = boto3.client("dynamodb", region_name="eu-west-3")
-    table.create_table(client, table.table_name())
+    table.create_table(client, table.table_name(), wait=False)
     return Storage(client, table.table_name())
+
+
+@cache
+def _boto3_session():
+    import boto3
+
+    return boto3.Session()
+
+
+@cache
+def _setup_client(service: str):
+    """The fixtures' own SES and S3 clients, made once: moto answers them in every test
+    (the tests' and the function's clients stay new in each test)."""
+    return _boto3_session().client(service, region_name="eu-west-3")
+
+
+@contextmanager
+def moto():
+    """moto in-process, its backends empty at the start (as `mock_aws()`), over one boto3
+    session kept for the whole run: a new session per test (moto's default) loads every
+    service model again, most of a test's set-up time."""
+    import boto3
+    from moto import mock_aws
+
+    previous, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, _boto3_session()
+    try:
+        with mock_aws(config={"core": {"reset_boto3_session": False}}):
+            yield
+    finally:
+        boto3.DEFAULT_SESSION = previous
 
 
 def pytest_configure(config):
@@ -66,9 +158,7 @@ def pytest_configure(config):
 @pytest.fixture
 def aws():
     """moto in-process, for single-threaded tests (race tests use the embedded server)."""
-    from moto import mock_aws
-
-    with mock_aws():
+    with moto():
         yield
 
 
@@ -79,16 +169,14 @@ def storage(aws):
 
 
 @pytest.fixture(scope="module")
-def demo_storage():
-    """The table seeded with the demo at the guide's date (read-only for its tests)."""
-    from chalicelib.config import load_commune
-    from moto import mock_aws
-
+def demo_storage(shipped_commune):
+    """The table seeded with the demo at the guide's date (read-only for its tests), with
+    the commune's real configuration, as `make run` seeds it."""
     from portail.demo import seed_demo
 
-    with mock_aws():
+    with moto():
         storage = _new_storage()
-        seed_demo(storage, load_commune(ROOT / "content" / "commune.toml"), GUIDE_NOW)
+        seed_demo(storage, shipped_commune, GUIDE_NOW)
         yield storage
 
 
@@ -103,7 +191,6 @@ def signing_keys():
 @pytest.fixture
 def client(storage, signing_keys, monkeypatch, commune):
     """Chalice's test client for the function, over the empty table, SES ready."""
-    import boto3
     from app import app, reset_dependencies
     from chalice.test import Client
 
@@ -114,10 +201,10 @@ def client(storage, signing_keys, monkeypatch, commune):
     for name, value in {**environment, "PORTAIL_SECRET": "secret-de-test"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PORTAIL_DEMO", raising=False)
-    boto3.client("ses", region_name="eu-west-3").verify_email_identity(EmailAddress=commune.commune.contact_email)
+    _setup_client("ses").verify_email_identity(EmailAddress=commune.commune.contact_email)
     from chalicelib.table import bucket_name
 
-    boto3.client("s3", region_name="eu-west-3").create_bucket(
+    _setup_client("s3").create_bucket(
         Bucket=bucket_name("pages"), CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     reset_dependencies()
     with Client(app, project_dir=str(ROOT / "functions")) as test_client:
@@ -146,16 +233,30 @@ def mails():
 
 from portail.sample import add_family  # noqa: E402  (re-exported: tests import it from here)
 
+_HASHES: dict[str, str] = {}
+
 
 @pytest.fixture
-def families(storage):
+def families(storage, monkeypatch):
     """Family A (login alice) and family B (login bob), each with a password."""
-    return {
-        "A": add_family(storage, "100", "alice", "une phrase de passe tres longue", last_name="ALPHA",
-                        child="ANNA", email="alice@example.org"),
-        "B": add_family(storage, "200", "bob", "un autre secret pour la famille B", last_name="BRAVO",
-                        child="BRUNO", email="bob@example.org"),
-    }
+    from chalicelib import passwords
+
+    original = passwords.hash_password
+
+    def hash_once(password: str) -> str:
+        # argon2 costs ~50 ms a hash by design: each fixture password is hashed once a run.
+        if password not in _HASHES:
+            _HASHES[password] = original(password)
+        return _HASHES[password]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(passwords, "hash_password", hash_once)
+        return {
+            "A": add_family(storage, "100", "alice", "une phrase de passe tres longue", last_name="ALPHA",
+                            child="ANNA", email="alice@example.org"),
+            "B": add_family(storage, "200", "bob", "un autre secret pour la famille B", last_name="BRAVO",
+                            child="BRUNO", email="bob@example.org"),
+        }
 
 
 def all_items(storage) -> list[dict]:

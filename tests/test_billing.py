@@ -40,6 +40,8 @@ def state(days, certificates=(), bracket="B", ranks=(1,), other=()) -> FamilySta
 
 
 OCTOBER = date(2014, 10, 1)
+# Tariffs of the fixture commune (tests/commune.toml): RESTAURATION 2,45 € in bracket B;
+# in bracket D, GARDERIE_MATIN 2,05 €, RESTAURATION 3,65 €, GARDERIE_SOIR 3,05 €.
 # RESTAURATION opens Monday, Tuesday, Thursday, Friday; Wednesday 8 October is closed,
 # the Toussaint holidays run from 18 October to 2 November 2014 (zone C).
 
@@ -52,8 +54,8 @@ def test_validated_days_are_billed_cancellations_pending_and_refused_are_not(com
     assert skipped == []
     (line,) = invoice["lines"]
     assert line["days"] == ["2014-10-02", "2014-10-03"]  # September's day belongs to September
-    assert (line["quantity"], line["unit_price"], line["amount"]) == (2, Decimal("2.30"), Decimal("4.60"))
-    assert invoice["total"] == Decimal("4.60") and invoice["deductions"] == []
+    assert (line["quantity"], line["unit_price"], line["amount"]) == (2, Decimal("2.45"), Decimal("4.90"))
+    assert invoice["total"] == Decimal("4.90") and invoice["deductions"] == []
 
 
 def test_absence_without_certificate_every_day_is_billed(commune, calendar):
@@ -62,7 +64,7 @@ def test_absence_without_certificate_every_day_is_billed(commune, calendar):
     (invoice,), _ = billing.draft_invoices(state(days), commune, OCTOBER, calendar)
     assert invoice["lines"][0]["quantity"] == 3
     assert invoice["deductions"] == []
-    assert invoice["total"] == Decimal("6.90")
+    assert invoice["total"] == Decimal("7.35")
 
 
 def test_absence_with_certificate_first_day_billed_following_days_deducted(commune, calendar):
@@ -72,11 +74,11 @@ def test_absence_with_certificate_first_day_billed_following_days_deducted(commu
     (invoice,), _ = billing.draft_invoices(state(days, certificates), commune, OCTOBER, calendar)
     (line,) = invoice["lines"]
     (deduction,) = invoice["deductions"]
-    assert line["quantity"] == 4 and line["amount"] == Decimal("9.20")
+    assert line["quantity"] == 4 and line["amount"] == Decimal("9.80")
     assert deduction["days"] == ["2014-10-07", "2014-10-09"]  # the 6th, first day, stays billed
-    assert (deduction["quantity"], deduction["unit_price"], deduction["amount"]) == (2, Decimal("2.30"), Decimal("-4.60"))
+    assert (deduction["quantity"], deduction["unit_price"], deduction["amount"]) == (2, Decimal("2.45"), Decimal("-4.90"))
     assert deduction["reason"] == billing.CERTIFIED_REASON
-    assert invoice["total"] == Decimal("4.60") == line["amount"] + deduction["amount"]
+    assert invoice["total"] == Decimal("4.90") == line["amount"] + deduction["amount"]
 
 
 @pytest.mark.parametrize("not_accepted", ["awaited", "to_review", "refused"])
@@ -85,7 +87,7 @@ def test_only_an_accepted_certificate_excuses_days(commune, calendar, not_accept
     certificates = [certificate("1", "2014-10-06", "2014-10-07", "2014-10-09", state=not_accepted)]
     (invoice,), _ = billing.draft_invoices(state(days, certificates), commune, OCTOBER, calendar)
     assert invoice["deductions"] == []
-    assert invoice["total"] == Decimal("6.90")
+    assert invoice["total"] == Decimal("7.35")
 
 
 def test_a_certificate_covers_only_its_own_days(commune, calendar):
@@ -113,7 +115,7 @@ def test_an_absence_continues_across_the_holidays_and_the_month(commune, calenda
     (invoice,), _ = billing.draft_invoices(state(days, certificates), commune, date(2014, 11, 1), calendar)
     assert invoice["lines"][0]["quantity"] == 3
     assert invoice["deductions"][0]["days"] == ["2014-11-03", "2014-11-04"]
-    assert invoice["total"] == Decimal("2.30")
+    assert invoice["total"] == Decimal("2.45")
 
 
 def test_nothing_to_pay_gives_no_invoice(commune, calendar):
@@ -129,11 +131,11 @@ def test_one_line_per_child_and_service_at_the_brackets_tariff(commune, calendar
             day("1", "2014-10-02", "validated", "GARDERIE_MATIN"), day("1", "2014-10-03", "validated")]
     (invoice,), _ = billing.draft_invoices(state(days, bracket="D"), commune, OCTOBER, calendar)
     assert [(x["child_name"], x["service"], x["quantity"], x["unit_price"]) for x in invoice["lines"]] == [
-        ("ANNA ALPHA", "GARDERIE_MATIN", 1, Decimal("2.25")),
-        ("ANNA ALPHA", "RESTAURATION", 2, Decimal("3.80")),
-        ("LUC ALPHA", "GARDERIE_SOIR", 1, Decimal("3.20")),
+        ("ANNA ALPHA", "GARDERIE_MATIN", 1, Decimal("2.05")),
+        ("ANNA ALPHA", "RESTAURATION", 2, Decimal("3.65")),
+        ("LUC ALPHA", "GARDERIE_SOIR", 1, Decimal("3.05")),
     ]
-    assert invoice["total"] == Decimal("13.05") == sum(x["amount"] for x in invoice["lines"])
+    assert invoice["total"] == Decimal("12.40") == sum(x["amount"] for x in invoice["lines"])
     assert all(x["amount"] == x["quantity"] * x["unit_price"] for x in invoice["lines"])
 
 

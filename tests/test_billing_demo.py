@@ -12,21 +12,20 @@ from chalicelib.mail import Mailer
 from chalicelib.table import bucket_name
 
 from portail.demo import GUIDE_FAMILY, seed_demo
-from tests.conftest import GUIDE_NOW, ROOT
+from tests.conftest import GUIDE_NOW
 
 
 @pytest.fixture(scope="module")
-def demo():
-    """The demo at the guide's date on moto, with its documents bucket and mail sender."""
-    from chalicelib.config import load_commune
-    from moto import mock_aws
+def demo(shipped_commune):
+    """The demo at the guide's date on moto, with its documents bucket and mail sender,
+    on the commune's real configuration (as `make run` seeds it)."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    from tests.conftest import _new_storage
+    from tests.conftest import _new_storage, moto
 
-    commune = load_commune(ROOT / "content" / "commune.toml")
-    with mock_aws():
+    commune = shipped_commune
+    with moto():
         storage = _new_storage()
         s3 = boto3.client("s3", region_name="eu-west-3")
         s3.create_bucket(Bucket=bucket_name("documents"), CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})

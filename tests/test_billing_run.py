@@ -95,9 +95,9 @@ def test_absences_with_and_without_certificate_through_bookings(storage, commune
     with_certificate, without = by_family["100"], by_family["200"]
     assert with_certificate["lines"][0]["days"] == ["2014-10-02", "2014-10-03", "2014-10-06", "2014-10-07", "2014-10-09"]
     assert with_certificate["deductions"][0]["days"] == ["2014-10-07", "2014-10-09"]  # the 6th, first day, is billed
-    assert with_certificate["total"] == Decimal("6.90")  # 3 days at 2,30 €
+    assert with_certificate["total"] == Decimal("7.35")  # 3 days at 2,45 € (tests/commune.toml)
     assert without["lines"][0]["quantity"] == 5 and without["deductions"] == []
-    assert without["total"] == Decimal("11.50")  # the cancelled 10th is free
+    assert without["total"] == Decimal("12.25")  # the cancelled 10th is free
 
 
 # --- separated parents ------------------------------------------------------------------
@@ -114,17 +114,17 @@ def test_separated_parents_each_get_their_own_invoice_and_mail(storage, commune,
     stored = invoices(storage)
     assert [(i["family_number"], i["responsable_rank"], i["responsable_name"], i["lines"][0]["days"], i["total"])
             for i in stored] == [
-        ("300", 1, "Madame ANNE NOM300", ["2014-10-02", "2014-10-03"], Decimal("4.60")),
-        ("300", 2, "Monsieur PAUL AUTRE300", ["2014-10-06", "2014-10-07", "2014-10-09"], Decimal("6.90")),
-        ("400", 1, "Madame ANNE NOM400", ["2014-10-02"], Decimal("2.30")),
+        ("300", 1, "Madame ANNE NOM300", ["2014-10-02", "2014-10-03"], Decimal("4.90")),
+        ("300", 2, "Monsieur PAUL AUTRE300", ["2014-10-06", "2014-10-07", "2014-10-09"], Decimal("7.35")),
+        ("400", 1, "Madame ANNE NOM400", ["2014-10-02"], Decimal("2.45")),
     ]
     assert [i["number"] for i in stored] == ["FAC-000001", "FAC-000002", "FAC-000003"]
-    assert report.total == Decimal("13.80")
+    assert report.total == Decimal("14.70")
     sent = {m["To"]: m for m in mails()}
     assert set(sent) == {"f300@example.org", "f300-2@example.org", "f400@example.org"}
     mail = sent["f300-2@example.org"]
     assert "FAC-000002" in mail["Subject"]
-    assert "FAC-000002" in mail["Body"] and "01/10/2014 - 31/10/2014" in mail["Body"] and "6,90\u00a0€" in mail["Body"]
+    assert "FAC-000002" in mail["Body"] and "01/10/2014 - 31/10/2014" in mail["Body"] and "7,35\u00a0€" in mail["Body"]
     assert "https://portail.example.org/connexion/" in mail["Body"]
     # Nothing else: not the other parent's invoice, no name, no child.
     assert "FAC-000001" not in mail["Body"] and "NOM300" not in mail["Body"] and "LEA" not in mail["Body"]
@@ -132,9 +132,9 @@ def test_separated_parents_each_get_their_own_invoice_and_mail(storage, commune,
     operations = sorted((i for i in all_items(storage) if i["sk"].startswith("OPERATION#")), key=lambda o: o["number"])
     assert [(o["number"], o["invoice_number"], o["debit"], o["date"], o["description"], o["school_year"])
             for o in operations] == [
-        (1, "FAC-000001", Decimal("4.60"), "2014-11-04", "Facture : 01/10/2014 - 31/10/2014", "2014-2015"),
-        (2, "FAC-000002", Decimal("6.90"), "2014-11-04", "Facture : 01/10/2014 - 31/10/2014", "2014-2015"),
-        (3, "FAC-000003", Decimal("2.30"), "2014-11-04", "Facture : 01/10/2014 - 31/10/2014", "2014-2015"),
+        (1, "FAC-000001", Decimal("4.90"), "2014-11-04", "Facture : 01/10/2014 - 31/10/2014", "2014-2015"),
+        (2, "FAC-000002", Decimal("7.35"), "2014-11-04", "Facture : 01/10/2014 - 31/10/2014", "2014-2015"),
+        (3, "FAC-000003", Decimal("2.45"), "2014-11-04", "Facture : 01/10/2014 - 31/10/2014", "2014-2015"),
     ]
     assert pdf_keys(tools.s3) == ["factures/300/FAC-000001.pdf", "factures/300/FAC-000002.pdf",
                                   "factures/400/FAC-000003.pdf"]
@@ -249,7 +249,7 @@ def test_the_summary_says_which_families_are_skipped_and_why(storage, commune, t
 
     text = "\n".join(summary(invoicing(storage, commune, tools).run(OCTOBER)))
 
-    assert "Facturation du mois d'octobre 2014 : 1 facture(s) émise(s), total 2,30\u00a0€." in text
+    assert "Facturation du mois d'octobre 2014 : 1 facture(s) émise(s), total 2,45\u00a0€." in text
     assert "tranche de quotient familial « Z » inconnue" in text and "famille 603" in text
     assert "aucun jour facturable : 2 (famille 601, famille 602)" in text
 
@@ -263,12 +263,12 @@ def test_the_commands_invoice_a_month_and_refuse_bad_months(storage, commune, to
     book(storage, "700", ["2014-10-02", "2014-10-03"])
     assert main(["invoices", "run", "2014-10", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "FAC-000001 : famille 700, Madame ANNE NOM700, 1 ligne(s), total 4,60\u00a0€" in out
+    assert "FAC-000001 : famille 700, Madame ANNE NOM700, 1 ligne(s), total 4,90\u00a0€" in out
     assert invoices(storage) == []
 
     assert main(["invoices", "run", "2014-10"]) == 0
     out = capsys.readouterr().out
-    assert "Facturation du mois d'octobre 2014 : 1 facture(s) émise(s), total 4,60\u00a0€." in out
+    assert "Facturation du mois d'octobre 2014 : 1 facture(s) émise(s), total 4,90\u00a0€." in out
     assert [i["number"] for i in invoices(storage)] == ["FAC-000001"] and len(mails()) == 1
 
     assert main(["invoices", "run", "2014-11"]) == 1

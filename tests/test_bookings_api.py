@@ -223,19 +223,21 @@ def test_no_session_no_booking(client, enrolled):
 
 # --- the waiting list ------------------------------------------------------------------------------
 
-def test_a_full_day_waits_in_line_and_a_cancellation_promotes_the_oldest(client, cookie_a, cookie_b, storage, mails):
-    day, service = "2014-12-11", "GARDERIE_MIDI"  # capacity 12
-    storage.put({"pk": f"SERVICEDAY#{service}#{day}", "sk": "COUNTER", "validated": 11})
+def test_a_full_day_waits_in_line_and_a_cancellation_promotes_the_oldest(client, cookie_a, cookie_b, storage, mails,
+                                                                        commune):
+    day, service = "2014-12-11", "GARDERIE_MIDI"
+    seats = commune.service(service).capacity
+    storage.put({"pk": f"SERVICEDAY#{service}#{day}", "sk": "COUNTER", "validated": seats - 1})
     assert results(book(client, cookie_a, [(day, service, "reserve")]))[0][2] == "validated"
     waiting = json.loads(book(client, cookie_b, [(day, service, "reserve")]).body)["results"][0]
     assert (waiting["status"], waiting["reason"]) == ("pending", "waiting_list")
-    assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER")["validated"] == 12
+    assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER")["validated"] == seats
     assert len(storage.query_partition(f"SERVICEDAY#{service}#{day}", "WAIT#")) == 1
 
     assert results(book(client, cookie_a, [(day, service, "cancel")]))[0][2] == "cancelled"
     promoted = storage.get("FAMILY#200", f"DAY#1#{day}#{service}")
     assert (promoted["status"], promoted["reason"]) == ("validated", "promoted_from_waiting_list")
-    assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER")["validated"] == 12
+    assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER")["validated"] == seats
     assert storage.query_partition(f"SERVICEDAY#{service}#{day}", "WAIT#") == []
     # Family B is told: a message in its inbox and a mail that says so (no content).
     (message,) = storage.family_state("200").messages
@@ -244,13 +246,14 @@ def test_a_full_day_waits_in_line_and_a_cancellation_promotes_the_oldest(client,
     assert storage.family_state("100").messages == []
 
 
-def test_cancelling_a_pending_request_leaves_the_line(client, cookie_b, storage):
+def test_cancelling_a_pending_request_leaves_the_line(client, cookie_b, storage, commune):
     day, service = "2014-12-11", "GARDERIE_MIDI"
-    storage.put({"pk": f"SERVICEDAY#{service}#{day}", "sk": "COUNTER", "validated": 12})
+    seats = commune.service(service).capacity
+    storage.put({"pk": f"SERVICEDAY#{service}#{day}", "sk": "COUNTER", "validated": seats})
     book(client, cookie_b, [(day, service, "reserve")])
     assert results(book(client, cookie_b, [(day, service, "cancel")]))[0][2] == "cancelled"
     assert storage.query_partition(f"SERVICEDAY#{service}#{day}", "WAIT#") == []
-    assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER")["validated"] == 12
+    assert storage.get(f"SERVICEDAY#{service}#{day}", "COUNTER")["validated"] == seats
 
 
 def test_a_day_staff_refused_asked_again_waits_for_staff_and_is_not_validated(client, cookie_a, storage):

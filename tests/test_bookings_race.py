@@ -10,10 +10,9 @@ import pytest
 from botocore.config import Config
 from chalicelib import table
 from chalicelib.bookings import Bookings, Item
-from chalicelib.config import parse_commune
 from chalicelib.storage import Storage
 
-from tests.conftest import GUIDE_NOW, ROOT
+from tests.conftest import GUIDE_NOW, commune_with
 
 pytestmark = pytest.mark.server
 DAY = date(2014, 12, 11)
@@ -21,8 +20,8 @@ DAY = date(2014, 12, 11)
 
 @pytest.fixture
 def small_room():
-    text = (ROOT / "content" / "commune.toml").read_text(encoding="utf-8").replace("capacity = 12", "capacity = 10")
-    return parse_commune(text)
+    """GARDERIE_MIDI with ten seats."""
+    return commune_with(capacity=10, service="GARDERIE_MIDI")
 
 
 def storage_for(embedded_aws, threads):

@@ -8,14 +8,12 @@ from datetime import date, datetime
 import boto3
 from chalicelib import table
 from chalicelib.bookings import Bookings, Item
-from chalicelib.config import parse_commune
 from chalicelib.storage import Storage
 from hypothesis import settings
 from hypothesis import strategies as strats
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from moto import mock_aws
 
-from tests.conftest import ROOT
+from tests.conftest import commune_with, moto
 
 FAMILIES = ("1", "2", "3")
 DAYS = (date(2014, 12, 11), date(2014, 12, 12), date(2014, 12, 15))
@@ -23,20 +21,19 @@ SERVICES = ("GARDERIE_MIDI", "RESTAURATION")
 CAPACITY = 2
 BEFORE = datetime.fromisoformat("2014-11-28T12:00:00+01:00")  # every deadline ahead
 AFTER = datetime.fromisoformat("2014-12-10T12:00:00+01:00")  # every deadline passed
-COMMUNE = parse_commune((ROOT / "content" / "commune.toml").read_text(encoding="utf-8")
-                        .replace("capacity = 12", f"capacity = {CAPACITY}"))
+COMMUNE = commune_with(capacity=CAPACITY, service="GARDERIE_MIDI")
 
 
-_MOCK = mock_aws()
+_MOCK = moto()
 _TABLES = iter(range(10**6))
 
 
 def setup_module():
-    _MOCK.start()  # once: starting moto per example costs more than the example
+    _MOCK.__enter__()  # once: starting moto per example costs more than the example
 
 
 def teardown_module():
-    _MOCK.stop()
+    _MOCK.__exit__(None, None, None)
 
 
 class BookingMachine(RuleBasedStateMachine):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,12 +13,13 @@ from chalicelib.calendar_rules import (
     booking_deadline,
     is_before_deadline,
 )
-from chalicelib.config import DeadlineRule, load_commune, parse_commune
+from chalicelib.config import DeadlineRule, parse_commune
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import commune_toml
+
 PARIS = ZoneInfo("Europe/Paris")
-COMMUNE_FILE = Path(__file__).parents[1] / "content" / "commune.toml"
 RULE = DeadlineRule(weekdays=5, time=time(23, 59))
 WINTER = timedelta(hours=1)  # CET
 SUMMER = timedelta(hours=2)  # CEST
@@ -34,23 +34,21 @@ def days(start: date, end: date) -> list[date]:
 
 
 @pytest.fixture(scope="module")
-def commune():
-    return load_commune(COMMUNE_FILE)
-
-
-@pytest.fixture(scope="module")
 def calendar(commune):
+    """The fixture commune's calendar (tests/commune.toml: zone C, closed on 10 November 2014)."""
     return CommuneCalendar(commune)
 
 
-def variant(extra_services: str = "", **replacements: str):
-    """The real commune.toml with some `key = value` lines replaced (and services added)."""
-    text = COMMUNE_FILE.read_text(encoding="utf-8")
-    for key, value in replacements.items():
-        line = next(line for line in text.splitlines() if line.split("=")[0].strip() == key)
-        text = text.replace(line, f"{key} = {value}", 1)
-    text = text.replace("[invoicing]", f"{extra_services}\n[invoicing]", 1)
-    return parse_commune(text, "commune-test.toml")
+def variant(*services: dict, calendar: dict | None = None, zone: str | None = None):
+    """The fixture commune with services added, keys of its [calendar] or its school zone
+    changed, read back from its TOML."""
+    def edit(data: dict) -> None:
+        data["services"].extend(services)
+        data["calendar"].update(calendar or {})
+        if zone:
+            data["commune"]["school_zone"] = zone
+
+    return parse_commune(commune_toml(edit), "commune-test.toml")
 
 
 # ------------------------------------------------------------------------------ deadlines
@@ -286,26 +284,22 @@ def test_opening_days_bounds_are_inclusive(calendar, commune):
     assert calendar.opening_days(matin, date(2014, 12, 8), date(2014, 12, 5)) == []
 
 
-LEISURE_CENTRE = """
-[[services]]
-code = "CENTRE_LOISIRS"
-label = "CENTRE DE LOISIRS"
-weekdays = ["lundi", "mardi", "mercredi", "jeudi", "vendredi"]
-period = "holidays"
-tariffs = { A = "5.00", B = "6.00", C = "7.00", D = "8.00", E = "9.00" }
-"""
+LEISURE_CENTRE = {
+    "code": "CENTRE_LOISIRS",
+    "label": "CENTRE DE LOISIRS",
+    "weekdays": ["lundi", "mardi", "mercredi", "jeudi", "vendredi"],
+    "period": "holidays",
+    "tariffs": {"A": "5.00", "B": "6.00", "C": "7.00", "D": "8.00", "E": "9.00"},
+}
 
 
 def test_commune_toml_overrides():
-    commune = variant(
-        LEISURE_CENTRE,
-        school_holidays=(
-            '[{ name = "Pont de l\'Ascension", start = 2015-05-15, end = 2015-05-17 },'
-            " { start = 2015-06-01, end = 2015-06-01 }]"
-        ),
-        school_days="[2014-12-22]",
-        extra_public_holidays="[2015-06-05]",
-    )
+    commune = variant(LEISURE_CENTRE, calendar={
+        "school_holidays": [{"name": "Pont de l'Ascension", "start": date(2015, 5, 15), "end": date(2015, 5, 17)},
+                            {"start": date(2015, 6, 1), "end": date(2015, 6, 1)}],
+        "school_days": [date(2014, 12, 22)],
+        "extra_public_holidays": [date(2015, 6, 5)],
+    })
     calendar = CommuneCalendar(commune)
     matin = commune.service("GARDERIE_MATIN")
     # An added period closes school-time services, with its own name.
@@ -365,7 +359,7 @@ def test_2015_comes_from_vacances_scolaires_france_by_zone(calendar):
     assert calendar.school_holiday(date(2015, 10, 19)) == "Vacances de la Toussaint"
     # Zone A was on holiday the week before, zone C was at school.
     assert calendar.school_holiday(date(2015, 2, 9)) is None
-    zone_a = CommuneCalendar(variant(school_zone='"A"'))
+    zone_a = CommuneCalendar(variant(zone="A"))
     assert zone_a.school_holiday(date(2015, 2, 9)) == "Vacances d'hiver"
 
 
@@ -385,7 +379,7 @@ def test_2029_comes_from_the_holidays_package_by_zone(calendar):
     assert calendar.school_holiday(date(2029, 7, 16)) == "Vacances d'été"
     assert calendar.school_holiday(date(2029, 2, 26)) == "Vacances d'hiver"
     assert calendar.school_holiday(date(2029, 2, 12)) is None
-    zone_a = CommuneCalendar(variant(school_zone='"A"'))
+    zone_a = CommuneCalendar(variant(zone="A"))
     assert zone_a.school_holiday(date(2029, 2, 12)) == "Vacances d'hiver"
 
 

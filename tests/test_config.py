@@ -1,20 +1,23 @@
-"""content/commune.toml: the shipped configuration and the errors staff see."""
+"""commune.toml: how it reads and the errors staff see.
+
+The tests read their own commune (tests/commune.toml, the `commune` fixture). The file
+the commune's staff edit, content/commune.toml, is checked against the demo that runs on
+it in tests/test_demo.py (test_the_shipped_configuration_is_valid_and_fits_the_demo).
+"""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
 from chalicelib.config import ConfigError, load_commune, parse_commune
 
 from portail import cli
-from tests.conftest import ROOT
-
-REAL = (ROOT / "content" / "commune.toml").read_text(encoding="utf-8")
+from tests.conftest import COMMUNE_FILE, commune_toml, commune_with
 
 
-def test_shipped_configuration_has_the_guides_four_services(commune):
+def test_the_fixture_commune_reads_as_written(commune):
     assert commune.commune.school_zone == "C"
     assert commune.commune.regie == "REGIE UNIQUE DE CREGY LES MEAUX"
     assert [(s.code, s.label) for s in commune.services] == [
@@ -26,12 +29,20 @@ def test_shipped_configuration_has_the_guides_four_services(commune):
     # The guide's rule: 5 weekdays before, 23:59.
     rule = commune.deadline_rule(commune.service("RESTAURATION"))
     assert (rule.weekdays, rule.time) == (5, time(23, 59))
-    assert commune.service("RESTAURATION").tariffs["A"] == Decimal("1.50")
+    assert commune.service("RESTAURATION").tariffs["A"] == Decimal("1.40")
     assert commune.service("GARDERIE_SOIR").weekdays == frozenset({0, 1, 3, 4})
+    assert [s.capacity for s in commune.services] == [None, 3, None, 40]
+
+
+def test_a_commune_with_another_capacity_changes_only_that(commune):
+    assert commune_toml() and parse_commune(commune_toml()) == commune  # the helper writes the file back as it reads
+    roomier = commune_with(capacity=10)
+    assert roomier.service("GARDERIE_MIDI").capacity == 10
+    assert roomier.service("RESTAURATION").capacity == commune.service("RESTAURATION").capacity
+    assert roomier.model_copy(update={"services": commune.services}) == commune
 
 
 def test_school_year_of_a_day(commune):
-    from datetime import date
 
     from chalicelib.calendar_rules import school_year
 
@@ -41,24 +52,46 @@ def test_school_year_of_a_day(commune):
     assert school_year(date(2015, 9, 1), commune.year_start) == 2015
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ('weekdays = ["lundi", "mardi", "jeudi", "vendredi"]\nperiod', 'weekdays = ["lundi", "mardy"]\nperiod',
-     "commune.toml : services[2].weekdays : jour inconnu « mardy »"),
-    ('school_zone = "C"', 'school_zone = "D"', "commune.toml : commune.school_zone : "),
-    ('regie = "REGIE UNIQUE DE CREGY LES MEAUX"\n', "", "commune.toml : commune.regie : clé obligatoire absente"),
-    ('A = "1.50"', "A = 1.5", "services[3].tariffs : le tarif A doit être écrit entre guillemets"),
-    ('A = "1.50"', 'Z = "1.50"', "services.RESTAURATION.tariffs : il manque le tarif de la tranche A"),
-    ("capacity = 12", "capacity = 0", "commune.toml : services[1].capacity : "),
-    ('deadline_time = "23:59"', 'deadline_time = "25:00"', "commune.toml : booking.deadline_time : "),
-    ("due_days = 30", "due_days = 30\ncolour = 1", "commune.toml : invoicing.colour : clé inconnue"),
-    ('timezone = "Europe/Paris"', 'timezone = "Europe/Crégy"', "fuseau horaire inconnu « Europe/Crégy »"),
-    ("[invoicing]", "[invoicing", "commune.toml : syntaxe TOML invalide"),
-])
-def test_errors_name_the_file_the_key_and_the_reason(old, new, expected):
-    assert old in REAL
+def _set(section: str, **values):
+    return lambda data: data[section].update(values)
+
+
+def _service(index: int, **values):
+    return lambda data: data["services"][index].update(values)
+
+
+def _tariff_renamed(data: dict) -> None:
+    tariffs = data["services"][3]["tariffs"]
+    tariffs["Z"] = tariffs.pop("A")
+
+
+# A staff member's mistakes in commune.toml, each made on the fixture commune's data.
+MISTAKES = {
+    "unknown weekday": (_service(2, weekdays=["lundi", "mardy"]),
+                        "commune.toml : services[2].weekdays : jour inconnu « mardy »"),
+    "unknown zone": (_set("commune", school_zone="D"), "commune.toml : commune.school_zone : "),
+    "missing régie": (lambda data: data["commune"].pop("regie"),
+                      "commune.toml : commune.regie : clé obligatoire absente"),
+    "unquoted tariff": (lambda data: data["services"][3]["tariffs"].update(A=1.5),
+                        "services[3].tariffs : le tarif A doit être écrit entre guillemets"),
+    "missing tariff": (_tariff_renamed, "services.RESTAURATION.tariffs : il manque le tarif de la tranche A"),
+    "zero capacity": (_service(1, capacity=0), "commune.toml : services[1].capacity : "),
+    "impossible time": (_set("booking", deadline_time="25:00"), "commune.toml : booking.deadline_time : "),
+    "unknown key": (_set("invoicing", colour=1), "commune.toml : invoicing.colour : clé inconnue"),
+    "unknown time zone": (_set("commune", timezone="Europe/Crégy"), "fuseau horaire inconnu « Europe/Crégy »"),
+}
+
+
+@pytest.mark.parametrize(("edit", "expected"), MISTAKES.values(), ids=MISTAKES.keys())
+def test_errors_name_the_file_the_key_and_the_reason(edit, expected):
     with pytest.raises(ConfigError) as error:
-        parse_commune(REAL.replace(old, new, 1), "commune.toml")
+        parse_commune(commune_toml(edit), "commune.toml")
     assert expected in str(error.value)
+
+
+def test_a_syntax_error_is_named():
+    with pytest.raises(ConfigError, match="commune.toml : syntaxe TOML invalide"):
+        parse_commune(COMMUNE_FILE.read_text(encoding="utf-8") + "\n[invoicing\n", "commune.toml")
 
 
 def test_missing_file_is_named(tmp_path):
@@ -68,7 +101,7 @@ def test_missing_file_is_named(tmp_path):
 
 def test_cli_stops_on_a_broken_configuration_before_starting(tmp_path, monkeypatch, capsys):
     broken = tmp_path / "commune.toml"
-    broken.write_text(REAL.replace('school_zone = "C"', 'school_zone = "Z"'), encoding="utf-8")
+    broken.write_text(commune_toml(_set("commune", school_zone="Z")), encoding="utf-8")
     monkeypatch.setenv("PORTAIL_COMMUNE_FILE", str(broken))
     assert cli.main(["serve", "--port", "0"]) == 1
     err = capsys.readouterr().err

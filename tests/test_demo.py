@@ -1,13 +1,16 @@
-"""The demo of `portail serve --demo`: the guide's family at the guide's dates."""
+"""The demo of `portail serve --demo`: the guide's family at the guide's dates, on the commune's
+real configuration (content/commune.toml, the `shipped_commune` fixture), as `make run` shows it."""
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 
 import pytest
+from chalicelib.config import load_commune
 
-from portail.demo import GUIDE_FAMILY
-from tests.conftest import all_items, family_states
+from portail.demo import DEMO_DIR, GUIDE_FAMILY, SERVICES
+from tests.conftest import SHIPPED_COMMUNE_FILE, all_items, family_states
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +60,26 @@ def test_december_2014_shows_the_guides_ticks_and_every_state(guide_family):
     assert len(guide_family.requests) == 1
 
 
-def test_the_small_room_is_full_and_has_a_waiting_list(demo_storage, commune, guide_family):
+def test_the_small_room_is_full_and_has_a_waiting_list(demo_storage, shipped_commune, guide_family):
     (pending,) = [d for d in guide_family.days if d["status"] == "pending"]
     rows = demo_storage.query_index(f"SERVICEDAY#{pending['service']}#{pending['date']}")
     validated = [r for r in rows if r["status"] == "validated"]
     waiting = [r for r in rows if r["status"] == "pending"]
-    assert len(validated) == commune.service(pending["service"]).capacity
+    assert len(validated) == shipped_commune.service(pending["service"]).capacity
     assert len(waiting) >= 2
     counter = demo_storage.get(f"SERVICEDAY#{pending['service']}#{pending['date']}", "COUNTER")
     assert counter["validated"] == len(validated)
 
 
-def test_every_waiting_day_of_the_demo_is_on_the_waiting_list_in_arrival_order(demo_storage, demo_states, commune,
-                                                                               capsys, monkeypatch):
+def test_every_waiting_day_of_the_demo_is_on_the_waiting_list_in_arrival_order(demo_storage, demo_states, shipped_commune,
+                                                                               shipped_commune_file, capsys, monkeypatch):
     from chalicelib.bookings import Bookings
 
     from portail.cli import main
 
     pending = sorted((number, d["child_id"], d["service"], d["date"])
                      for number, state in demo_states.items() for d in state.days if d["status"] == "pending")
-    waiting = Bookings(demo_storage, commune).pending()
+    waiting = Bookings(demo_storage, shipped_commune).pending()
     assert len(pending) >= 3
     assert sorted((w["family"], w["child"], w["service"], w["date"].isoformat()) for w in waiting) == pending
     # In arrival order on each day, numbered from 1; the guide's family asked last.
@@ -95,16 +98,16 @@ def test_every_waiting_day_of_the_demo_is_on_the_waiting_list_in_arrival_order(d
     assert f"{guide_day['position']}. famille {GUIDE_FAMILY}, enfant 1 (ZTEST CONNIE)" in out
 
 
-def test_every_capacity_counter_counts_the_validated_days(demo_storage, demo_states, commune):
+def test_every_capacity_counter_counts_the_validated_days(demo_storage, demo_states, shipped_commune):
     validated: dict[str, int] = {}
     for state in demo_states.values():
         for d in state.days:
-            if d["status"] in ("validated", "absent") and commune.service(d["service"]).capacity:
+            if d["status"] in ("validated", "absent") and shipped_commune.service(d["service"]).capacity:
                 key = f"SERVICEDAY#{d['service']}#{d['date']}"
                 validated[key] = validated.get(key, 0) + 1
     counters = {i["pk"]: i["validated"] for i in all_items(demo_storage)
                 if i["pk"].startswith("SERVICEDAY#") and i["sk"] == "COUNTER"
-                and commune.service(i["pk"].split("#")[1]).capacity}
+                and shipped_commune.service(i["pk"].split("#")[1]).capacity}
     assert counters == validated
 
 
@@ -131,3 +134,29 @@ def test_invoice_and_operation_numbers_have_no_gap(demo_storage, demo_states):
     assert invoices == list(range(invoices[0], invoices[0] + len(invoices)))
     assert operations == list(range(operations[0], operations[0] + len(operations)))
     assert demo_storage.get("COUNTER#INVOICE", "COUNTER")["value"] == invoices[-1]
+
+
+def _demo_csv(name: str) -> list[dict]:
+    with open(DEMO_DIR / name, encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file, delimiter=";"))
+
+
+def test_the_shipped_configuration_is_valid_and_fits_the_demo(shipped_commune, demo_storage):
+    """content/commune.toml, as the commune's staff leave it: it loads (the fixture did),
+    has every service and bracket the demo uses, each with its tariffs, and the demo
+    (`make run`) seeds with it and shows its waiting list."""
+    assert load_commune(SHIPPED_COMMUNE_FILE) == shipped_commune
+    codes = [s.code for s in shipped_commune.services]
+    brackets = {b.code for b in shipped_commune.quotient_brackets}
+    used = {code.strip() for row in _demo_csv("enfants.csv") for code in row["services"].split(",") if code.strip()}
+    assert used <= set(SERVICES) <= set(codes), f"services of the demo missing from commune.toml: {set(SERVICES) - set(codes)}"
+    assert {row["tranche_qf"] for row in _demo_csv("familles.csv")} <= brackets
+    for service in shipped_commune.services:
+        assert set(service.tariffs) == brackets, service.code
+        assert all(price > 0 for price in service.tariffs.values()), service.code
+    # The demo seeded with it (the demo_storage fixture): the guide's family, and a
+    # small room full enough for the waiting list the guide shows.
+    assert [c["first_name"] for c in demo_storage.family_state(GUIDE_FAMILY).children] == ["CONNIE", "CRICHI", "PRINCESSE"]
+    small_room = shipped_commune.service("GARDERIE_MIDI").capacity
+    assert small_room and any(d["status"] == "pending" and d["service"] == "GARDERIE_MIDI"
+                              for d in demo_storage.family_state(GUIDE_FAMILY).days)

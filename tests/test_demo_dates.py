@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from chalicelib.calendar_rules import CommuneCalendar
-from chalicelib.config import load_commune
 
 from portail.demo import GUIDE_FAMILY, seed_demo
-from tests.conftest import ROOT
+
+# The demo runs on the commune's real configuration (`make run`): shipped_commune.
 
 
-def test_on_another_date_the_children_keep_the_guides_ages(storage):
-    commune = load_commune(ROOT / "content" / "commune.toml")
+def test_on_another_date_the_children_keep_the_guides_ages(storage, shipped_commune):
+    commune = shipped_commune
     now = datetime.fromisoformat("2026-11-28T12:00:00+01:00")
     seed_demo(storage, commune, now)
     state = storage.family_state(GUIDE_FAMILY)
@@ -25,12 +25,12 @@ def test_on_another_date_the_children_keep_the_guides_ages(storage):
         assert calendar.is_open(date.fromisoformat(d["date"]), commune.service(d["service"])), d
 
 
-def test_a_cancellation_in_the_demo_gives_the_seat_to_the_first_waiting_child(storage):
+def test_a_cancellation_in_the_demo_gives_the_seat_to_the_first_waiting_child(storage, shipped_commune):
     from chalicelib.bookings import Bookings, Item
 
     from tests.conftest import GUIDE_NOW
 
-    commune = load_commune(ROOT / "content" / "commune.toml")
+    commune = shipped_commune
     seed_demo(storage, commune, GUIDE_NOW)
     bookings = Bookings(storage, commune)
     first, *others = bookings.pending("GARDERIE_MIDI", date(2014, 12, 11))

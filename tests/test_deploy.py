@@ -18,15 +18,18 @@ from chalicelib.http_headers import SECURITY_HEADERS
 
 from portail import deploy
 from portail.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHIPPED_COMMUNE_FILE
 
 STAGE = "prod"
 
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
-    """The stage's package, made once (about 8 s: chalice package with the wheel cache)."""
-    return deploy.package(STAGE, tmp_path_factory.mktemp("paquet") / STAGE)
+    """The stage's package, made once (about 8 s: chalice package with the wheel cache),
+    as an operator makes it: with the commune's own content/commune.toml."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORTAIL_COMMUNE_FILE", str(SHIPPED_COMMUNE_FILE))
+        return deploy.package(STAGE, tmp_path_factory.mktemp("paquet") / STAGE)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +80,7 @@ def test_the_package_holds_chalice_functions_and_the_commune(package):
     assert deploy.ROLE_PLACEHOLDER not in package.template_path.read_text(encoding="utf-8")
     with zipfile.ZipFile(package.zip_path) as archive:
         names = set(archive.namelist())
-        assert archive.read("chalicelib/commune.toml") == (ROOT / "content" / "commune.toml").read_bytes()
+        assert archive.read("chalicelib/commune.toml") == SHIPPED_COMMUNE_FILE.read_bytes()
     assert {"app.py", "chalicelib/secret_parameters.py", "chalicelib/templates/base.html"} <= names
     assert not any(name.startswith(("pelican/", "moto/", "reportlab/")) for name in names)
     # The working tree is untouched: the function finds content/commune.toml locally.
@@ -249,7 +252,7 @@ def test_the_runtime_is_the_one_the_compiled_modules_were_built_for(package):
 
 def test_a_package_whose_modules_do_not_fit_the_runtime_is_refused(package, tmp_path):
     archive_path = tmp_path / "deployment.zip"
-    commune = ROOT / "content" / "commune.toml"
+    commune = SHIPPED_COMMUNE_FILE
     with zipfile.ZipFile(archive_path, "w") as archive:
         archive.writestr("pydantic_core/_pydantic_core.cpython-313-x86_64-linux-gnu.so", b"")
         archive.writestr("chalicelib/commune.toml", commune.read_bytes())

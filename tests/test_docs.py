@@ -1,63 +1,147 @@
-"""Docs stay true to the code: every option and every configuration key is documented."""
+"""Docs stay true to the code, one documented item per test: each command of `portail`
+(docs/cli.md is generated from the parsers), each key of commune.toml, each CSV column,
+each environment variable, each route of the function."""
 
 from __future__ import annotations
 
 import argparse
 import re
 
+import pytest
 from chalicelib.config import Commune
 
-from portail.cli import parser
+from portail import cli_docs
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"
+CLI_DOC = DOCS / "cli.md"
+COMMANDS = cli_docs.commands()
+ARRAYS = ("services", "quotient_brackets")  # the [[...]] sections of commune.toml
 
 
-def _subcommands(command=None, prefix: str = "") -> dict:
-    """{name: parser} of every command; nested ones named « requests list »."""
-    command = command or parser()
-    action = next(a for a in command._actions if isinstance(a, argparse._SubParsersAction))
-    found = {}
-    for name, sub in action.choices.items():
-        if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
-            found.update(_subcommands(sub, f"{prefix}{name} "))
-        else:
-            found[f"{prefix}{name}"] = sub
-    return found
+def _section(text: str, heading: str) -> str:
+    """The text under `heading`, up to the next level-2 heading."""
+    return text.split(heading, 1)[1].split("\n## ", 1)[0]
 
 
-def test_every_command_and_option_is_in_docs_cli():
-    text = (DOCS / "cli.md").read_text(encoding="utf-8")
-    for name, sub in _subcommands().items():
-        assert f"## `portail {name}`" in text, name
-        section = text.split(f"## `portail {name}`", 1)[1].split("\n## ", 1)[0]
-        for action in sub._actions:
-            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
-                continue
-            names = action.option_strings or [action.dest]
-            for option in names:
-                assert f"`{option}" in section, f"portail {name} {option} is not documented"
+# --- docs/cli.md ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["portail", *COMMANDS])
+def test_docs_cli_shows_what_the_parser_says(name):
+    text = CLI_DOC.read_text(encoding="utf-8")
+    heading = "## Commands" if name == "portail" else f"## `{name}`"
+    assert heading in text, f"docs/cli.md has no section « {heading} »"
+    documented = cli_docs.blocks(_section(text, heading)).get(name)
+    regenerate = f"regenerate it: .venv/bin/{cli_docs.REGENERATE} (make docs)"
+    assert documented is not None, f"docs/cli.md: no block for « {name} » in its section; {regenerate}"
+    assert documented == cli_docs.render(name), (
+        f"docs/cli.md: the block of « {name} » differs from its parser; {regenerate}")
 
 
-def test_every_configuration_key_is_in_docs_configuration():
+@pytest.mark.parametrize("name", list(cli_docs.blocks(CLI_DOC.read_text(encoding="utf-8"))))
+def test_each_block_of_docs_cli_names_a_command(name):
+    assert name == "portail" or name in COMMANDS, f"docs/cli.md documents « {name} », which no longer exists"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_option_has_its_french_help(name):
+    for action in COMMANDS[name]._actions:
+        if not isinstance(action, argparse._HelpAction):
+            assert action.help and action.help.strip(), f"{name} {action.option_strings or action.dest}: no help"
+
+
+def test_the_generator_names_the_command_that_drifted(tmp_path):
+    """What the test above relies on: a changed option shows in that command's block only."""
+    text = CLI_DOC.read_text(encoding="utf-8")
+    drifted = text.replace("| `--late` |", "| `--tard` |", 1)
+    assert drifted != text
+    assert cli_docs.stale(drifted) == ["portail plannings import"]
+    assert cli_docs.regenerate(drifted) == (text, [])
+    assert cli_docs.stale(text) == []
+
+
+def test_a_new_command_gets_a_section_to_explain():
+    text = CLI_DOC.read_text(encoding="utf-8")
+    name = "portail headcount"
+    whole = cli_docs.block(name)
+    without = text.replace(whole, "", 1)
+    assert cli_docs.stale(without) == [name]
+    regenerated, added = cli_docs.regenerate(without)
+    assert added == [name] and cli_docs.stale(regenerated) == []
+    assert regenerated.endswith(f"\n## `{name}`\n\nLes enfants attendus par service un jour donné, et la liste "
+                                f"d'attente.\n\n{whole}\n")
+
+
+# --- docs/configuration.md ----------------------------------------------------------------
+
+def _configuration_keys() -> list[tuple[str, str]]:
+    keys = []
+    for section, field in Commune.model_fields.items():
+        model = field.annotation
+        if section in ARRAYS:
+            model = model.__args__[0]  # list[Service] → Service
+        keys.extend((section, key) for key in model.model_fields)
+    return keys
+
+
+@pytest.mark.parametrize(("section", "key"), _configuration_keys(), ids=lambda value: value)
+def test_every_configuration_key_is_in_docs_configuration(section, key):
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    for section, model in Commune.model_fields.items():
-        heading = f"`[[{section}]]`" if section in ("services", "quotient_brackets") else f"`[{section}]`"
-        assert heading in text, section
-        part = text.split(heading, 1)[1].split("\n## ", 1)[0]
-        inner = model.annotation
-        inner = getattr(inner, "__args__", (inner,))[0] if section in ("services", "quotient_brackets") else inner
-        for key in inner.model_fields:
-            assert f"| `{key}` |" in part, f"{section}.{key} is not documented"
+    heading = f"`[[{section}]]`" if section in ARRAYS else f"`[{section}]`"
+    assert heading in text, f"docs/configuration.md has no section {heading}"
+    assert f"| `{key}` |" in _section(text, heading), f"{section}.{key} is not documented"
 
 
-def test_every_csv_column_is_in_docs_import():
+# --- docs/import.md -------------------------------------------------------------------------
+
+def _csv_columns() -> list[str]:
     from portail.importer import CHILD_COLUMNS, FAMILY_COLUMNS, RESPONSABLE_COLUMNS
 
-    text = (DOCS / "import.md").read_text(encoding="utf-8")
-    for columns in (FAMILY_COLUMNS, RESPONSABLE_COLUMNS, CHILD_COLUMNS):
-        for column in columns:
-            assert re.search(rf"`{column}`", text), column
+    return list(dict.fromkeys([*FAMILY_COLUMNS, *RESPONSABLE_COLUMNS, *CHILD_COLUMNS]))  # numero_famille once
+
+
+@pytest.mark.parametrize("column", _csv_columns())
+def test_every_csv_column_is_in_docs_import(column):
+    assert re.search(rf"`{column}`", (DOCS / "import.md").read_text(encoding="utf-8")), column
+
+
+# --- docs/environment.md --------------------------------------------------------------------
+
+def _environment_variables() -> list[str]:
+    used = set()
+    for folder in ("functions", "portail"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used |= set(re.findall(r"PORTAIL_[A-Z_]+", path.read_text(encoding="utf-8")))
+    return sorted(used)
+
+
+def test_the_code_reads_environment_variables():
+    assert "PORTAIL_TABLE" in _environment_variables()  # the scan below finds them
+
+
+@pytest.mark.parametrize("name", _environment_variables())
+def test_every_environment_variable_is_in_docs_environment(name):
+    assert f"`{name}`" in (DOCS / "environment.md").read_text(encoding="utf-8"), f"{name} is not documented"
+
+
+# --- the function's routes ---------------------------------------------------------------
+
+def _routes() -> list[str]:
+    from app import app
+
+    return [f"{method} {path}" for path, methods in app.routes.items() for method in methods]
+
+
+def _route_pattern(route: str) -> re.Pattern:
+    """`POST /api/messages/{message_id}/read` as docs write it: `{id}` or `<id>` alike."""
+    parts = re.split(r"\{[^}]+\}", route)
+    return re.compile(r"[{<][^}>]+[}>]".join(re.escape(part) for part in parts) + r"(?![\w/])")
+
+
+@pytest.mark.parametrize("route", _routes())
+def test_every_route_of_the_function_is_in_the_docs(route):
+    docs = "\n".join(path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.md")))
+    assert _route_pattern(route).search(docs), f"« {route} » is in no file of docs/"
 
 
 def test_readme_starts_with_the_two_commands():
@@ -65,16 +149,3 @@ def test_readme_starts_with_the_two_commands():
     head = "\n".join(lines[:8])
     assert "make run" in head and "make test" in head
     assert "make test" in (ROOT / ".ci" / "run").read_text()
-
-
-def test_every_environment_variable_is_in_docs_environment():
-    import re as regex
-
-    text = (DOCS / "environment.md").read_text(encoding="utf-8")
-    used = set()
-    for folder in ("functions", "portail"):
-        for path in (ROOT / folder).rglob("*.py"):
-            used |= set(regex.findall(r"PORTAIL_[A-Z_]+", path.read_text(encoding="utf-8")))
-    assert used
-    for name in sorted(used):
-        assert f"`{name}`" in text, f"{name} is not documented"

@@ -72,11 +72,11 @@ def test_each_pdf_reads_as_its_stored_invoice_line_by_line(storage, commune, too
         assert f"Montant à payer avant le 04/12/2014 : {plain(euros(invoice['total']))}" in text
     first = "\n".join(pdf_text_lines(stored_pdf(tools, stored[0])))
     assert "12 rue de la Mairie" in first and "77124 Crégy-lès-Meaux" in first
-    assert "LEA NOM300 RESTAURATION : absences justifiées 2 3,80 € -7,60 €" in first
+    assert "LEA NOM300 RESTAURATION : absences justifiées 2 3,65 € -7,30 €" in first  # bracket D: 3,65 €
     assert "Absence justifiée par certificat médical" in first
     # The other parent's PDF shows only their own days.
     second = "\n".join(pdf_text_lines(stored_pdf(tools, stored[1])))
-    assert "LEA NOM300 RESTAURATION 2 3,80 € 7,60 €" in second and "GARDERIE SOIR" not in second
+    assert "LEA NOM300 RESTAURATION 2 3,65 € 7,30 €" in second and "GARDERIE SOIR" not in second
 
 
 def test_a_pdf_shows_what_a_credit_already_paid():

@@ -149,7 +149,7 @@ def test_the_markdown_subset_never_lets_markup_through(hostile):
 
 # --- a message the function sends itself --------------------------------------------------------
 
-def test_a_seat_given_from_the_waiting_list_shows_its_message_and_the_day(client, storage, enrolled):
+def test_a_seat_given_from_the_waiting_list_shows_its_message_and_the_day(client, storage, enrolled, commune):
     """Family A cancels the last seat of a full day: family B, waiting, gets it and a
     message; B's dashboard, inbox, month page and list of requests are re-rendered."""
     from app import family_pages
@@ -157,8 +157,9 @@ def test_a_seat_given_from_the_waiting_list_shows_its_message_and_the_day(client
 
     from tests.test_bookings_api import book
 
-    day, service = "2014-12-11", "GARDERIE_MIDI"  # capacity 12
-    storage.put({"pk": f"SERVICEDAY#{service}#{day}", "sk": "COUNTER", "validated": 11})
+    day, service = "2014-12-11", "GARDERIE_MIDI"
+    storage.put({"pk": f"SERVICEDAY#{service}#{day}", "sk": "COUNTER",
+                 "validated": commune.service(service).capacity - 1})
     cookie_a = session_cookie(post(client, "/api/login", {"login": "alice", "password": PASSWORD_A}))
     cookie_b = session_cookie(post(client, "/api/login", {"login": "bob", "password": PASSWORD_B}))
     assert book(client, cookie_a, [(day, service, "reserve")]).status_code == 200

@@ -143,8 +143,9 @@ def test_service_and_day_reach_the_families_with_a_validated_booking_only(portal
     assert entry["details"]["service"] == "GARDERIE_MIDI" and entry["details"]["date"] == "2014-12-11"
 
 
-def test_a_waiting_request_is_not_a_booking(portal, storage, tmp_path, capsys):
-    storage.put({"pk": f"SERVICEDAY#GARDERIE_MIDI#{DAY}", "sk": "COUNTER", "validated": 12})  # full
+def test_a_waiting_request_is_not_a_booking(portal, storage, tmp_path, capsys, commune):
+    storage.put({"pk": f"SERVICEDAY#GARDERIE_MIDI#{DAY}", "sk": "COUNTER",
+                 "validated": commune.service("GARDERIE_MIDI").capacity})  # full
     assert portal.submit("200", "1", 1, [Item(DAY, "GARDERIE_MIDI", "reserve")], GUIDE_NOW)[0][0]["status"] == "pending"
     status, _, err = cli(capsys, "messages", "send", "--service", "GARDERIE_MIDI", "--date", "2014-12-11",
                          good_file(tmp_path))

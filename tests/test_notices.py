@@ -70,8 +70,9 @@ def test_a_notice_that_cannot_be_read_names_its_file(commune, tmp_path):
         read_notices(commune, GUIDE_NOW, tmp_path)
 
 
-def test_the_notices_of_the_repository_are_readable(commune):
-    found = read_notices(commune, GUIDE_NOW, ROOT / "content" / "notices")
+def test_the_notices_of_the_repository_are_readable(shipped_commune):
+    """content/notices/ as the public site reads them, with the commune's own commune.toml."""
+    found = read_notices(shipped_commune, GUIDE_NOW, ROOT / "content" / "notices")
     assert found and all(n["title"] and n["url"].startswith("/informations/") for n in found)
 
 

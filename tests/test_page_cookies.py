@@ -31,7 +31,7 @@ from tests.test_accounts_api import (
     set_cookies,
 )
 
-SITE = "http://127.0.0.1:8000"  # content/commune.toml's site_url: the address the cookies name
+SITE = "http://127.0.0.1:8000"  # tests/commune.toml's site_url: the address the cookies name
 RENEW = "/api/session/renew"
 PAGE_COOKIES = ("CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id")
 

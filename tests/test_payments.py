@@ -32,7 +32,7 @@ def items(storage, prefix: str, family: str = "300") -> list[dict]:
 
 @pytest.fixture
 def two_invoices(storage, commune, tools):  # noqa: F811
-    """Family 300: September's invoice FAC-000001 (6,90 €) and October's FAC-000002 (4,60 €)."""
+    """Family 300, bracket B (RESTAURATION 2,45 € in tests/commune.toml): September's invoice FAC-000001 (7,35 €) and October's FAC-000002 (4,90 €)."""
     new_family(storage, "300")
     book(storage, "300", ["2014-09-02", "2014-09-04", "2014-09-05"])
     book(storage, "300", ["2014-10-02", "2014-10-03"])
@@ -46,17 +46,17 @@ def by_number(storage) -> dict:
 
 
 def test_a_payment_is_split_across_the_oldest_unpaid_invoices(storage, commune, two_invoices, tmp_path):
-    assert [(n, i["total"]) for n, i in two_invoices.items()] == [("FAC-000001", Decimal("6.90")),
-                                                                 ("FAC-000002", Decimal("4.60"))]
+    assert [(n, i["total"]) for n, i in two_invoices.items()] == [("FAC-000001", Decimal("7.35")),
+                                                                 ("FAC-000002", Decimal("4.90"))]
     path = write(tmp_path, HEADER + "20/11/2014;300;;10,00;chèque\n")
 
     (result,) = PaymentImport(storage, commune, GUIDE_NOW).import_file(path)
 
-    assert result.allocations == [{"invoice_number": "FAC-000001", "amount": Decimal("6.90")},
-                                  {"invoice_number": "FAC-000002", "amount": Decimal("3.10")}]
+    assert result.allocations == [{"invoice_number": "FAC-000001", "amount": Decimal("7.35")},
+                                  {"invoice_number": "FAC-000002", "amount": Decimal("2.65")}]
     stored = by_number(storage)
-    assert stored["FAC-000001"]["paid_amount"] == Decimal("6.90")
-    assert stored["FAC-000002"]["paid_amount"] == Decimal("3.10")  # 1,50 € left to pay
+    assert stored["FAC-000001"]["paid_amount"] == Decimal("7.35")
+    assert stored["FAC-000002"]["paid_amount"] == Decimal("2.65")  # 2,25 € left to pay
     (payment,) = items(storage, "PAYMENT#")
     assert payment["sk"].startswith("PAYMENT#2014-11-20#")
     assert (payment["amount"], payment["mode"], payment["unallocated"]) == (Decimal("10.00"), "chèque", Decimal("0.00"))
@@ -68,10 +68,10 @@ def test_a_payment_is_split_across_the_oldest_unpaid_invoices(storage, commune, 
 
 def test_a_named_invoice_is_paid_first_and_an_overpayment_stays_a_credit_for_the_next_invoice(
         storage, commune, two_invoices, tools, tmp_path):  # noqa: F811
-    path = write(tmp_path, HEADER + "2014-11-20;300;FAC-000002;12.00;CB\n")
+    path = write(tmp_path, HEADER + "2014-11-20;300;FAC-000002;12.75;CB\n")
     (result,) = PaymentImport(storage, commune, GUIDE_NOW).import_file(path)
-    assert result.allocations == [{"invoice_number": "FAC-000002", "amount": Decimal("4.60")},
-                                  {"invoice_number": "FAC-000001", "amount": Decimal("6.90")}]
+    assert result.allocations == [{"invoice_number": "FAC-000002", "amount": Decimal("4.90")},
+                                  {"invoice_number": "FAC-000001", "amount": Decimal("7.35")}]
     assert result.unallocated == Decimal("0.50")
 
     # November is invoiced in December: the credit of 0,50 € settles part of it.
@@ -81,7 +81,7 @@ def test_a_named_invoice_is_paid_first_and_an_overpayment_stays_a_credit_for_the
 
     Invoicing(storage, commune, later, documents=tools.documents, mailer=tools.mailer).run(date(2014, 11, 1))
     november = by_number(storage)["FAC-000003"]
-    assert (november["total"], november["paid_amount"]) == (Decimal("2.30"), Decimal("0.50"))
+    assert (november["total"], november["paid_amount"]) == (Decimal("2.45"), Decimal("0.50"))
     (payment,) = items(storage, "PAYMENT#")
     assert payment["unallocated"] == Decimal("0.00")
     assert payment["allocations"][-1] == {"invoice_number": "FAC-000003", "amount": Decimal("0.50")}
@@ -158,9 +158,9 @@ def test_the_statement_balance_is_the_sum_of_its_operations_and_matches_the_unpa
     year = [o for o in operations if o["school_year"] == "2014-2015"]
     old_balance = sum(o["credit"] - o["debit"] for o in operations if o["school_year"] < "2014-2015")
     balance = old_balance + sum(o["credit"] - o["debit"] for o in year)
-    assert euros(old_balance) == "-4,60\u00a0€"  # June's invoice, carried over
-    assert balance == sum(o["credit"] - o["debit"] for o in operations) == Decimal("3.80")
+    assert euros(old_balance) == "-4,90\u00a0€"  # June's invoice, carried over
+    assert balance == sum(o["credit"] - o["debit"] for o in operations) == Decimal("3.20")
     # The dashboard: what is left to pay on the invoices, less the credit not yet used.
     unpaid = sum(billing.remaining(i) for i in invoices(storage))
     credit = sum(p["unallocated"] for p in items(storage, "PAYMENT#"))
-    assert balance == credit - unpaid == Decimal("3.80") and unpaid == 0
+    assert balance == credit - unpaid == Decimal("3.20") and unpaid == 0

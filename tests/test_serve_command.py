@@ -16,7 +16,7 @@ import pytest
 from chalicelib import table
 from chalicelib.storage import Storage
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shipped_environment
 
 pytestmark = pytest.mark.server
 
@@ -33,7 +33,7 @@ def portal(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "portail.cli", "serve", "--demo", "--port", str(port), "--aws-port", "0",
          "--now", "2014-11-28T12:00:00+01:00", "--output", str(tmp_path / "output")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=shipped_environment(),
         # Started as a background job of a script would be, with SIGINT ignored: Ctrl-C
         # (the SIGINT the test sends) must stop the portal all the same.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
@@ -105,7 +105,7 @@ def test_a_busy_port_is_one_clear_sentence(tmp_path):
         port = busy.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "portail.cli", "serve", "--port", str(port), "--output", str(tmp_path / "o")],
-            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            cwd=ROOT, capture_output=True, text=True, timeout=60, env=shipped_environment(),
         )
     assert result.returncode == 1
     assert f"Le port {port} est déjà utilisé" in result.stderr

@@ -19,6 +19,7 @@ from chalicelib.layout import ACCESSIBILITY_STATUS, FOOTER_LINKS, TEMPLATES_DIR,
 
 from portail.build import MARKER, BuildError, build_site
 from portail.theme import weekdays_text
+from tests.conftest import SHIPPED_COMMUNE_FILE, commune_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 THEME_TEMPLATES = ROOT / "site" / "theme" / "templates"
@@ -37,10 +38,12 @@ GUIDE_PAGES = [  # the guide's reading order (their `Order`)
 ]
 
 
-def _build_at(output: Path, instant: str, **options) -> int:
-    """Builds as `portail serve --now instant` does: the portal's clock frozen."""
+def _build_at(output: Path, instant: str, commune_file: Path = SHIPPED_COMMUNE_FILE, **options) -> int:
+    """Builds as `portail serve --now instant` does: the portal's clock frozen, the
+    commune's real configuration (the public site is built from content/ by design)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(FROZEN_ENV, instant)
+        patch.setenv("PORTAIL_COMMUNE_FILE", str(commune_file))
         return build_site(output, **options)
 
 
@@ -120,10 +123,10 @@ def test_build_writes_the_pages_and_counts_them(built):
     assert (output / "theme" / "js" / "portail.js").is_file()
 
 
-def test_home_page_tells_what_the_portal_does(output, commune):
+def test_home_page_tells_what_the_portal_does(output, shipped_commune):
     page = (output / "index.html").read_text(encoding="utf-8")
     text = _text(page)
-    assert commune.commune.name in text
+    assert shipped_commune.commune.name in text
     for task in ("Réserver la cantine et la garderie", "Déclarer une absence", "factures", "messages"):
         assert task in text
     assert 'href="/guide/reserver-et-annuler/"' in page and 'href="/guide/regles/"' in page
@@ -142,15 +145,15 @@ def test_the_guides_rules_give_the_deadline_the_example_absences_and_plannings(o
     assert "au plus tard le 20 de chaque mois pour le mois suivant" in text
 
 
-def test_guide_page_gives_the_rules_the_example_and_the_services(output, commune):
+def test_guide_page_gives_the_rules_the_example_and_the_services(output, shipped_commune):
     page = (output / "guide" / "reserver-et-annuler" / "index.html").read_text(encoding="utf-8")
     text = _text(page)
     assert EXAMPLE in text
     assert "hors week-end" in text
     assert "23 h 59" in text
     assert "Envoyer ma demande" in text and "Semaine type" in text  # the month page's labels
-    assert len(commune.services) == 4
-    for service in commune.services:
+    assert len(shipped_commune.services) == 4
+    for service in shipped_commune.services:
         assert f'<th scope="row">{service.label}</th>' in page
         assert service.description in text
     # Days and capacities come from commune.toml.
@@ -172,14 +175,12 @@ def test_the_guide_lists_its_pages_in_reading_order_and_each_leads_to_the_next(o
 
 def test_the_guide_states_the_deadline_configured_in_commune_toml(tmp_path):
     """Three weekdays at 18:00 instead of five at 23:59: every sentence follows."""
-    configured = (ROOT / "content" / "commune.toml").read_text(encoding="utf-8")
-    changed = configured.replace("deadline_weekdays = 5", "deadline_weekdays = 3").replace(
-        'deadline_time = "23:59"', 'deadline_time = "18:00"')
-    assert changed != configured
-    (tmp_path / "commune.toml").write_text(changed, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PORTAIL_COMMUNE_FILE", str(tmp_path / "commune.toml"))
-        _build_at(tmp_path / "output", GUIDE_NOW)
+    def three_days_at_six(data: dict) -> None:
+        assert (data["booking"]["deadline_weekdays"], data["booking"]["deadline_time"]) == (5, "23:59")
+        data["booking"].update(deadline_weekdays=3, deadline_time="18:00")
+
+    (tmp_path / "commune.toml").write_text(commune_toml(three_days_at_six, SHIPPED_COMMUNE_FILE), encoding="utf-8")
+    _build_at(tmp_path / "output", GUIDE_NOW, commune_file=tmp_path / "commune.toml")
     output = tmp_path / "output"
     rules = _text((output / "guide" / "regles" / "index.html").read_text(encoding="utf-8"))
     assert "au plus tard 3 jours avant ce jour (hors week-end), à 18 h" in rules
@@ -280,13 +281,13 @@ def test_the_notice_is_published_with_its_french_date(output):
     assert 'href="/informations/rentree-reservations-en-ligne/"' in listing
 
 
-def test_every_page_extends_the_shared_layout(output, commune):
+def test_every_page_extends_the_shared_layout(output, shipped_commune):
     for path in _html_pages(output):
         page = path.read_text(encoding="utf-8")
         assert page.startswith("<!doctype html>\n<html lang=\"fr\">"), path
         assert '<link rel="stylesheet" href="/theme/css/portail.css">' in page, path
         assert '<link rel="stylesheet" href="/theme/css/print.css" media="print">' in page, path
-        assert f'<span class="marque-commune">{commune.commune.name}</span>' in page, path
+        assert f'<span class="marque-commune">{shipped_commune.commune.name}</span>' in page, path
         assert page.count("<h1>") == 1, path
 
 
@@ -335,7 +336,7 @@ def test_the_guides_pictures_are_small_and_said_in_words(output):
         assert (output / src.lstrip("/")).stat().st_size < 80_000, src
 
 
-def test_the_accessibility_statement_follows_the_rgaa_model(output, commune):
+def test_the_accessibility_statement_follows_the_rgaa_model(output, shipped_commune):
     page = (output / "accessibilite" / "index.html").read_text(encoding="utf-8")
     text = _text(page)
     assert re.search(r"<h1>Déclaration d(&#39;|')accessibilité</h1>", page)
@@ -350,7 +351,7 @@ def test_the_accessibility_statement_follows_the_rgaa_model(output, commune):
     assert re.search(r"Cette déclaration a été établie le \d{1,2} \w+ 20\d\d\.", text)
     assert "article 47 de la loi n° 2005-102 du 11 février 2005" in text
     assert "Défenseur des droits" in text and "Libre réponse 71120" in text
-    assert f'href="mailto:{commune.commune.contact_email}"' in page
+    assert f'href="mailto:{shipped_commune.commune.contact_email}"' in page
     # Its tables are captioned and scroll inside a labelled region.
     assert page.count('role="region"') == page.count("<table>") == 2
 

@@ -25,7 +25,8 @@ from portail.cli import main
 from tests.conftest import GUIDE_NOW, add_family, all_items
 
 ALL = ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]
-MIDI, DAY = "GARDERIE_MIDI", date(2014, 12, 11)  # capacity 12; a Thursday
+MIDI, DAY = "GARDERIE_MIDI", date(2014, 12, 11)  # a Thursday
+SEATS = 3  # GARDERIE_MIDI's capacity in tests/commune.toml
 COUNTER = ("SERVICEDAY#GARDERIE_MIDI#2014-12-11", "COUNTER")
 
 
@@ -43,6 +44,7 @@ def portal(storage, families, frozen_clock, monkeypatch, commune):
     boto3.client("s3", region_name="eu-west-3").create_bucket(
         Bucket=bucket_name("pages"), CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     monkeypatch.setenv("PORTAIL_SECRET", "secret-de-test")
+    assert commune.service(MIDI).capacity == SEATS
     return Bookings(storage, commune)
 
 
@@ -52,8 +54,8 @@ def reserve(bookings, family, day=DAY, service=MIDI, now=GUIDE_NOW):
 
 
 def full_day_with_waiting(storage, bookings, *families):
-    """GARDERIE MIDI of 11 December full (counter at 12); `families` wait in that order."""
-    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": 12})
+    """GARDERIE MIDI of 11 December full (counter at its capacity); `families` wait in that order."""
+    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": SEATS})
     for minute, family in enumerate(families):
         assert reserve(bookings, family, now=GUIDE_NOW + timedelta(minutes=minute)) == "pending"
 
@@ -106,7 +108,7 @@ def test_accepting_within_the_capacity_validates_and_tells_the_family(portal, st
     from chalicelib.table import bucket_name
 
     full_day_with_waiting(storage, portal, "200", "100")
-    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": 11})  # a seat is free
+    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": SEATS - 1})  # a seat is free
     status, out, err = cli(capsys, "requests", "accept", "--family", "100", "--child", "1",
                            "--service", "garderie midi", "--date", "2014-12-11")
     assert status == 0, err
@@ -114,7 +116,7 @@ def test_accepting_within_the_capacity_validates_and_tells_the_family(portal, st
     assert out.startswith("Demande acceptée : famille 100, enfant 1, GARDERIE MIDI, jeudi 11 décembre 2014")
     day = day_item(storage, "100")
     assert (day["status"], day["reason"], day["decided_by"]) == ("validated", "staff_accepted", "staff")
-    assert storage.get(*COUNTER)["validated"] == 12
+    assert storage.get(*COUNTER)["validated"] == SEATS
     assert waits(storage) == [("200", "1")]  # the others keep their place
     (message,) = storage.family_state("100").messages
     assert message["subject"] == "Demande acceptée : GARDERIE MIDI, jeudi 11 décembre 2014"
@@ -135,7 +137,7 @@ def test_accepting_a_full_day_fails_clearly_and_changes_nothing(portal, storage,
     assert status == 1
     assert err.strip() == STAFF_FULL_MESSAGE
     assert day_item(storage, "100")["status"] == "pending"
-    assert storage.get(*COUNTER)["validated"] == 12 and waits(storage) == [("100", "1")]
+    assert storage.get(*COUNTER)["validated"] == SEATS and waits(storage) == [("100", "1")]
     assert storage.family_state("100").messages == [] and mails() == []
     assert sorted(all_items(storage), key=lambda i: (i["pk"], i["sk"])) == \
         sorted(before, key=lambda i: (i["pk"], i["sk"]))
@@ -172,7 +174,7 @@ def test_refusing_tells_the_family_why(portal, storage, capsys, mails):
     day = day_item(storage, "100")
     assert (day["status"], day["reason"]) == ("refused", "staff_refused")
     assert day["message"] == "Refusée par le service enfance : sortie scolaire ce jour-là"
-    assert waits(storage) == [("200", "1")] and storage.get(*COUNTER)["validated"] == 12
+    assert waits(storage) == [("200", "1")] and storage.get(*COUNTER)["validated"] == SEATS
     (message,) = storage.family_state("100").messages
     assert message["subject"] == "Demande refusée : GARDERIE MIDI, jeudi 11 décembre 2014"
     assert "Motif : sortie scolaire ce jour-là" in message["body_markdown"]
@@ -185,13 +187,13 @@ def test_refusing_tells_the_family_why(portal, storage, capsys, mails):
 def test_a_day_asked_again_after_a_refusal_goes_back_to_staff_never_straight_to_validated(portal, storage, capsys):
     full_day_with_waiting(storage, portal, "100")
     portal.staff_decide("100", "1", MIDI, DAY, False, "effectif d'encadrement insuffisant", GUIDE_NOW)
-    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": 11})  # a seat is free
+    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": SEATS - 1})  # a seat is free
     later = GUIDE_NOW + timedelta(minutes=5)
     (result,), freed = portal.submit("100", "1", 1, [Item(DAY, MIDI, "reserve")], later)
     assert (result["status"], result["reason"]) == ("pending", "staff_review")
     assert "en attente de sa décision" in result["message"] and freed == []
     assert day_item(storage, "100")["status"] == "pending"
-    assert storage.get(*COUNTER)["validated"] == 11  # no seat taken
+    assert storage.get(*COUNTER)["validated"] == SEATS - 1  # no seat taken
     # On the list staff read, in arrival order, marked as such.
     assert reserve(portal, "200", now=later + timedelta(minutes=1)) == "validated"  # takes the free seat
     assert [(w["family"], w["position"], w["review"]) for w in portal.pending(MIDI, DAY)] == [("100", 1, True)]
@@ -207,7 +209,7 @@ def test_a_day_asked_again_after_a_refusal_goes_back_to_staff_never_straight_to_
     assert [p["family_number"] for p in promoted] == ["300"]
     assert day_item(storage, "100")["status"] == "pending"
     # Staff decide it like any waiting request.
-    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": 11})
+    storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": SEATS - 1})
     assert portal.staff_decide("100", "1", MIDI, DAY, True, "", later)["status"] == "validated"
     assert waits(storage) == []
 
@@ -323,7 +325,7 @@ def thursday(portal, storage):
     """11 December: GARDERIE MIDI, 100 and 200 validated, then full, 400 and 300 waiting;
     RESTAURATION: 200 expected, 100 absent (declared after the deadline)."""
     assert reserve(portal, "100") == reserve(portal, "200") == "validated"
-    storage.update_attributes(*COUNTER, {"validated": 12})
+    storage.update_attributes(*COUNTER, {"validated": SEATS})
     assert reserve(portal, "400", now=GUIDE_NOW + timedelta(minutes=1)) == "pending"
     assert reserve(portal, "300", now=GUIDE_NOW + timedelta(minutes=2)) == "pending"
     assert reserve(portal, "100", service="RESTAURATION") == reserve(portal, "200", service="RESTAURATION")
@@ -340,7 +342,7 @@ def test_the_headcount_counts_the_validated_children_and_lists_the_waiting_list(
     status, out, err = cli(capsys, "headcount", "--date", "11/12/2014", "--service", MIDI)
     assert status == 0, err
     assert out.splitlines() == [
-        "GARDERIE MIDI, jeudi 11 décembre 2014 : 2 enfant(s) attendu(s) (capacité 12)",
+        f"GARDERIE MIDI, jeudi 11 décembre 2014 : 2 enfant(s) attendu(s) (capacité {SEATS})",
         "  - famille 100, ALPHA ANNA (réservé par Madame ANNE ALPHA)",
         "  - famille 200, BRAVO BRUNO (réservé par Madame ANNE BRAVO)",
         "  Liste d'attente : 2",
@@ -349,7 +351,7 @@ def test_the_headcount_counts_the_validated_children_and_lists_the_waiting_list(
         "",
     ]
     out = cli(capsys, "headcount", "--date", "2014-12-11")[1]
-    assert "RESTAURATION, jeudi 11 décembre 2014 : 1 enfant(s) attendu(s) (capacité 180)" in out
+    assert "RESTAURATION, jeudi 11 décembre 2014 : 1 enfant(s) attendu(s) (capacité 40)" in out
     assert "Absents (facturés, non attendus) : 1\n  - famille 100, ALPHA ANNA" in out
     assert "GARDERIE SOIR, jeudi 11 décembre 2014 : 0 enfant(s) attendu(s)" in out
 
@@ -401,7 +403,7 @@ def test_staff_decisions_and_certificates_appear_in_the_list_of_requests(storage
 
     day = date(2014, 12, 11)
     storage.update_attributes("FAMILY#100", "CHILD#1", {"services": ["GARDERIE_MIDI"]})
-    storage.put({"pk": f"SERVICEDAY#GARDERIE_MIDI#{day}", "sk": "COUNTER", "validated": 12})
+    storage.put({"pk": f"SERVICEDAY#GARDERIE_MIDI#{day}", "sk": "COUNTER", "validated": SEATS})
     bookings = Bookings(storage, commune)
     from chalicelib.bookings import Item
 

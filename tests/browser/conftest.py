@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from portail.screenshots import stop_portal
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shipped_environment
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The background-networking flags matter: this machine's network refuses connections,
@@ -53,7 +53,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    """`portail serve --demo` at the guide's date on a free port: its base URL.
+    """`portail serve --demo` at the guide's date on a free port, as `make run` starts it
+    (the commune's real configuration): its base URL.
 
     The server's output goes to a file, not a pipe nobody reads (its request log would
     fill a pipe and block it); the file is shown when the portal does not start.
@@ -65,7 +66,7 @@ def portal(tmp_path_factory):
         process = subprocess.Popen(
             [sys.executable, "-m", "portail.cli", "serve", "--demo", "--port", str(port),
              "--aws-port", "0", "--now", GUIDE_NOW, "--output", str(workdir / "output")],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=shipped_environment(),
         )
     deadline = time.monotonic() + STARTUP_SECONDS
     while "Ctrl-C pour arrêter." not in log_path.read_text():
