@@ -50,8 +50,9 @@ def book(portal, family, action, raw_items=None):
                                raw_items or [{"date": DAY, "service": SERVICE, "action": action}], None, NOW)
 
 
-def test_a_cancellation_promotes_the_oldest_tells_it_and_renders_both_families_pages(portal, storage):
-    storage.put({"pk": f"SERVICEDAY#{SERVICE}#{DAY}", "sk": "COUNTER", "validated": 11})
+def test_a_cancellation_promotes_the_oldest_tells_it_and_renders_both_families_pages(portal, storage, commune):
+    seats = commune.service(SERVICE).capacity  # one seat left: family 100 takes it
+    storage.put({"pk": f"SERVICEDAY#{SERVICE}#{DAY}", "sk": "COUNTER", "validated": seats - 1})
     assert book(portal, "100", "reserve")[0]["status"] == "validated"
     assert book(portal, "200", "reserve")[0]["reason"] == "waiting_list"
     portal.pages.exports.clear()
