@@ -1,4 +1,4 @@
-"""Family pages (issue 5): bytes and requests per page type (HTML + CSS + JS, raw and
+"""Family pages: bytes and requests per page type (HTML + CSS + JS, raw and
 gzipped), the pages and DynamoDB round trips of one booking and of one message read, and
 a full export of N families (default 3,000) through the embedded AWS against pure
 Jinja2 rendering of the same pages in memory (ratio last).

@@ -3,7 +3,7 @@ of chalicelib/routes/, one per concern) and its scheduled and deferred work.
 
 The rules live in chalicelib; the routes only read a call, call the domain and answer.
 Every call that changes state passes the same-origin check of the middleware; forms
-also carry a token. A form post answers 303 to a page; a JSON call gets JSON (DESIGN §4).
+also carry a token. A form post answers 303 to a page; a JSON call gets JSON (docs/http-api.md).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def guard(event, get_response):
     return with_headers(response)
 
 
-# --- nightly re-export (issue 5) ---------------------------------------------------------
+# --- nightly re-export ---------------------------------------------------------
 
 # Every night from 01:00 UTC (02:00 in Paris in winter, 03:00 in summer: EventBridge
 # rules know only UTC), after the deadlines of 23:59: every family's pages are rendered

@@ -1,4 +1,4 @@
-"""The `portail` commands of issue 6 (billing): registered by portail/cli.py.
+"""The `portail` commands of billing: registered by portail/cli.py.
 
 `portail invoices run AAAA-MM [--dry-run]` and `portail payments import FICHIER
 [--dry-run]` (docs/cli.md, docs/billing.md). Refusals are French sentences on stderr,

@@ -1,4 +1,4 @@
-"""The `portail` commands of issue 7 (deploy): registered by portail/cli.py.
+"""The `portail` commands of deploy: registered by portail/cli.py.
 
   portail package --stage S [--out DIR]     the deployable package (docs/deployment.md)
   portail publish --stage S [--output DIR]  the built public site to the stage's bucket

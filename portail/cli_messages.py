@@ -1,4 +1,4 @@
-"""The `portail` commands of issue 7: `messages send` (docs/messages.md), `family export`
+"""The `portail` commands of messages and the family's data: `messages send` (docs/messages.md), `family export`
 and `family purge` (docs/family-data.md). Registered by portail/cli.py.
 
 A message file is Markdown with a front matter:

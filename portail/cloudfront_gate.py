@@ -2,7 +2,7 @@
 
 Login signs the cookies in the function (chalicelib.signed_cookies); CloudFront verifies
 them in production; locally portail.devserver verifies the same cookies here, so the
-gate is tested, not assumed (DESIGN §1).
+gate is tested, not assumed (docs/architecture.md).
 
 `verify_signed_cookies` says yes only when:
   - `CloudFront-Policy`, `CloudFront-Signature` and `CloudFront-Key-Pair-Id` are present;

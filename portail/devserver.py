@@ -1,6 +1,6 @@
 """The local server of `portail serve`: what the browser sees on its one port.
 
-It plays CloudFront's part (DESIGN §1):
+It plays CloudFront's part (docs/architecture.md):
   /api/...      the Chalice app, in this process (chalice.local's LocalGateway)
   /famille/...  the private family pages, behind the signed-cookie gate: the
                 CloudFront signed cookies login sets are verified with the public key

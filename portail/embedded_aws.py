@@ -2,7 +2,7 @@
 
 DynamoDB, S3 and SES answer at `endpoint_url`; `configure_environment()` points every
 boto3 client of the process at it (AWS_ENDPOINT_URL), so the function's code runs
-unchanged (DESIGN §1, §7).
+unchanged (docs/architecture.md).
 
 moto checks no credentials and answers CORS for any origin: any web page open in the
 operator's browser could read the whole table through it. `LocalGuard`, in front of

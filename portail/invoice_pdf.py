@@ -4,7 +4,7 @@ What a parent needs to check every euro: the commune and its régie, the family 
 the responsable billed and their address, the period (« 01/06/2017 - 30/06/2017 »),
 one row per child and service (quantity × unit price = amount), the deductions, the
 total, the due date, and how to pay. Euros are written the French way (« 1 234,56 € »)
-with reportlab's core fonts, which print `€` (DESIGN §7). The output is invariant (no
+with reportlab's core fonts, which print `€` (docs/architecture.md). The output is invariant (no
 creation date, fixed document id): the same invoice always gives the same bytes.
 """
 

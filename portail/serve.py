@@ -1,6 +1,6 @@
 """`portail serve`: the whole portal on this machine, the browser seeing one port.
 
-The embedded AWS (moto, DESIGN §7) on a loopback port of its own, the public site built
+The embedded AWS (moto, docs/architecture.md) on a loopback port of its own, the public site built
 by Pelican, the Chalice app and the private-page gate behind portail.devserver.
 
 Each run makes a fresh signed-cookie key pair (portail.local_keys): the private key goes

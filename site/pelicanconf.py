@@ -1,4 +1,4 @@
-"""Pelican settings of the public site: guide, notices, legal pages (DESIGN §1, §2).
+"""Pelican settings of the public site: guide, notices, legal pages (docs/architecture.md).
 
 Built by `portail build` / `portail serve` through portail.build.build_site, which gives
 OUTPUT_PATH (and SITEURL when asked); `pelican -s site/pelicanconf.py` works as well.

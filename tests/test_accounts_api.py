@@ -1,4 +1,4 @@
-"""Accounts through the function (DESIGN §4): every rule of the accounts issue, with an
+"""Accounts through the function (docs/http-api.md): every rule of the accounts issue, with an
 injected clock. The race on a reset token is in test_accounts_race.py (embedded AWS)."""
 
 from __future__ import annotations
@@ -460,7 +460,7 @@ def test_a_hash_made_with_weaker_parameters_is_renewed_at_login(client, families
     assert login().status_code == 200
 
 
-# --- changing the e-mail needs the current password (issue 11, item 3) ---------------------
+# --- changing the e-mail needs the current password ---------------------
 
 def test_a_new_email_needs_the_current_password_and_the_previous_address_is_told(client, families, login, storage,
                                                                                  mails):
@@ -536,7 +536,7 @@ def test_wrong_current_passwords_count_as_login_failures(client, families, login
     assert login().status_code == 429
 
 
-# --- « Mot de passe oublié » reveals nothing (issue 11, item 5) ---------------------------
+# --- « Mot de passe oublié » reveals nothing ---------------------------
 
 def test_forgot_answers_the_same_for_a_known_and_an_unknown_login(client, families, mails):
     known = post(client, "/api/password/forgot", {"login": "alice"})
@@ -599,7 +599,7 @@ def test_a_limited_forgot_form_goes_back_to_its_page(client, families):
         303, "/mot-de-passe/oublie/#erreur-too-many-requests")
 
 
-# --- the form token is bound to the session (issue 11, item 8) ------------------------------
+# --- the form token is bound to the session ------------------------------
 
 def test_every_session_gets_its_own_csrf_cookie(client, families, login):
     first, second = login(), login()
@@ -626,7 +626,7 @@ def test_a_post_with_an_ended_sessions_csrf_cookie_is_refused(client, families, 
     assert ok.status_code == 303 and storage.family_state("100").responsables[0]["phone"] == "06 11 22 33 44"
 
 
-# --- the audit keeps no typed secret (issue 11, item 15) -------------------------------------
+# --- the audit keeps no typed secret -------------------------------------
 
 def test_a_password_typed_in_the_login_field_is_stored_nowhere(client, families, login, storage, frozen_clock):
     typed = "Ma Phrase Secrete Tapee Trop Tot"

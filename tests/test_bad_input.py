@@ -1,4 +1,4 @@
-"""Bad input and cross-site calls (issue 11, items 9 and 10): a clear French 4xx, never a
+"""Bad input and cross-site calls: a clear French 4xx, never a
 500, and nothing written; the same-origin check against the stage's own address.
 
 The property test over every route is in test_routes_fuzz.py."""

@@ -1,5 +1,5 @@
 """The billing rules (chalicelib.billing), pure: which days are billed, the absence and
-certificate rule, lines and deductions, dates, allocation of payments (DESIGN §3)."""
+certificate rule, lines and deductions, dates, allocation of payments (docs/bookings.md, docs/billing.md)."""
 
 from __future__ import annotations
 

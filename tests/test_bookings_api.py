@@ -1,4 +1,4 @@
-"""POST /api/bookings (DESIGN §3, §4): every rule at its edge, with a frozen clock.
+"""POST /api/bookings (docs/bookings.md, docs/http-api.md): every rule at its edge, with a frozen clock.
 
 The guide's clock: Friday 28 November 2014, 12:00 in Paris. Concurrency proofs are in
 test_bookings_race.py (embedded AWS)."""

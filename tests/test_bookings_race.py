@@ -1,4 +1,4 @@
-"""Concurrency proofs through the embedded AWS (moto's server behind its lock, DESIGN §7)."""
+"""Concurrency proofs through the embedded AWS (moto's server behind its lock, docs/architecture.md)."""
 
 from __future__ import annotations
 

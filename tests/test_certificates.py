@@ -1,4 +1,4 @@
-"""Medical certificates (DESIGN §4, `POST /api/absences/certificate`): a presigned S3 POST
+"""Medical certificates (docs/http-api.md, `POST /api/absences/certificate`): a presigned S3 POST
 whose policy fixes the key, the content type and the size; the certificate and the
 family's request line are recorded; nothing is written after a refusal."""
 
@@ -292,7 +292,7 @@ def test_the_list_of_requests_shows_the_certificate_at_once(client, cookie, fami
     assert "En attente du fichier" in text and "reçu" not in text
 
 
-# --- states: a certificate excuses nothing until staff accepted its file (issue 11) ------
+# --- states: a certificate excuses nothing until staff accepted its file ------
 
 OCTOBER = date(2014, 10, 1)
 ABSENT = ["2014-10-06", "2014-10-07", "2014-10-09"]  # the canteen is closed on Wednesdays

@@ -1,4 +1,4 @@
-"""Deployment (issue 7): the stage's package made by a real `chalice package
+"""Deployment: the stage's package made by a real `chalice package
 --merge-template` passes cfn-lint and says what the design says (table, private buckets,
 CloudFront behaviours, security headers, the functions' role and environment);
 `portail publish` serves every file from S3 (moto) with the right headers; production

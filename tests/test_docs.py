@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 import pytest
 from chalicelib.config import Commune
@@ -142,6 +143,38 @@ def _route_pattern(route: str) -> re.Pattern:
 def test_every_route_of_the_function_is_in_the_docs(route):
     docs = "\n".join(path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.md")))
     assert _route_pattern(route).search(docs), f"« {route} » is in no file of docs/"
+    contract = (DOCS / "http-api.md").read_text(encoding="utf-8")
+    assert _route_pattern(route).search(contract), f"« {route} » is missing from docs/http-api.md's list of routes"
+
+
+@pytest.mark.parametrize("document", sorted(path.name for path in DOCS.glob("*.md")))
+def test_every_document_is_listed_in_the_readme(document):
+    assert f"`docs/{document}`" in (ROOT / "README.md").read_text(encoding="utf-8"), \
+        f"docs/{document} is not in the README's table of documents"
+
+
+def _repository_texts():
+    for pattern in ("functions/**/*.py", "functions/**/*.html", "portail/*.py", "site/**/*.py", "site/**/*.html",
+                    "tests/**/*.py", "bench/*.py", "docs/*.md", "README.md", "Makefile"):
+        yield from (path for path in ROOT.glob(pattern) if ".venv" not in path.parts)
+
+
+def test_the_repository_cites_only_its_own_documents():
+    """A clone holds no design document outside it, and « issue N » means nothing to a
+    reader: code and docs cite docs/, and every docs/ file they cite exists."""
+    foreign = re.compile(r"DESIGN §|DESIGN\.md|\.\./shared|\b[Ii]ssues? #?[0-9]+\b")
+    cited = re.compile(r"docs/([a-z0-9-]+\.md)")
+    problems = []
+    for path in _repository_texts():
+        if path.resolve() == Path(__file__).resolve():
+            continue
+        text = path.read_text(encoding="utf-8")
+        for number, line in enumerate(text.splitlines(), start=1):
+            where = f"{path.relative_to(ROOT)}:{number}"
+            problems += [f"{where}: « {m.group(0)} »" for m in foreign.finditer(line)]
+            problems += [f"{where}: docs/{m.group(1)} does not exist" for m in cited.finditer(line)
+                         if not (DOCS / m.group(1)).is_file()]
+    assert not problems, "\n".join(problems)
 
 
 def test_readme_starts_with_the_two_commands():

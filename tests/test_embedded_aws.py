@@ -1,4 +1,4 @@
-"""The embedded AWS (moto's server behind one lock): DESIGN §7's race, and the resources."""
+"""The embedded AWS (moto's server behind one lock): the race of docs/architecture.md §6, and the resources."""
 
 from __future__ import annotations
 

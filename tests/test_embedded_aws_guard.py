@@ -1,4 +1,4 @@
-"""The embedded AWS as S3 and a browser see it (issue 11, items 14 and 6): a certificate's
+"""The embedded AWS as S3 and a browser see it: a certificate's
 upload through the real presigned POST is checked as S3 checks it, and web pages get
 neither CORS nor data; then staff decide a certificate uploaded that way, at once from
 two threads."""

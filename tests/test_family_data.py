@@ -1,4 +1,4 @@
-"""A family's personal data (issue 7, docs/family-data.md): `portail family export N`
+"""A family's personal data (docs/family-data.md): `portail family export N`
 writes all of family A and nothing of family B; `portail family purge` removes what is
 past the retention periods of commune.toml and nothing inside them (boundaries checked
 with a frozen clock); both recorded in the audit trail; the « données personnelles »

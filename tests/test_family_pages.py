@@ -1,4 +1,4 @@
-"""The family pages export (issue 5): the dashboard, « Mes enfants », « Mes factures »,
+"""The family pages export: the dashboard, « Mes enfants », « Mes factures »,
 « Mes règlements », the statement per school year, the inbox and its messages, the list
 of requests, « Mon compte »; each family's pages hold its data and no other family's.
 

@@ -1,4 +1,4 @@
-"""`POST /api/messages/{id}/read` (issue 7): the family's own message is marked read and
+"""`POST /api/messages/{id}/read`: the family's own message is marked read and
 the pages showing it (dashboard, inbox, the message) are re-rendered before the answer;
 another family's message is 404 and changes nothing. And the safe Markdown subset the
 function renders a message with when no HTML was stored at send time."""

@@ -1,4 +1,4 @@
-"""`portail messages send` (issue 7, docs/messages.md): a Markdown file to one, many or
+"""`portail messages send` (docs/messages.md): a Markdown file to one, many or
 all families, or to those with a child booked for a service on a day. Messages reach
 exactly the families addressed; the notice mail never carries the message (neither its
 text nor its subject); a bad file or an unknown family sends nothing at all.

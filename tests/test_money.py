@@ -1,4 +1,4 @@
-"""Euros in French everywhere (issue 6): « 1 234,56 € », never floats."""
+"""Euros in French everywhere: « 1 234,56 € », never floats."""
 
 from decimal import Decimal
 

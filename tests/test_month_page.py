@@ -1,4 +1,4 @@
-"""A child's month page (issues 4 and 5): the guide's December 2014 grid, its marks and
+"""A child's month page: the guide's December 2014 grid, its marks and
 their words, the booking form's boxes decided by the bookings rules, the last request,
 the week pattern, and the bookings route re-rendering exactly the pages it changed.
 

@@ -1,4 +1,4 @@
-"""Notices for all parents (issues 5 and 7): content/notices/*.md read at build time,
+"""Notices for all parents: content/notices/*.md read at build time,
 stored as ONE item (NOTICES/CURRENT), shown on every family's dashboard; an expired one
 is gone at the next nightly export (the scheduled function)."""
 

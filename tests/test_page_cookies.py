@@ -1,4 +1,4 @@
-"""Issue 11, item 4: stolen page cookies stop working soon after logout, password change
+"""Stolen page cookies stop working soon after logout, password change
 or reset, while a parent who keeps reading keeps access (docs/accounts.md).
 
 The CloudFront signed cookies live 5 minutes at most; the family pages renew them through

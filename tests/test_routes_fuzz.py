@@ -1,4 +1,4 @@
-"""Random bodies at every route of the function (issue 11, item 10): whatever a logged-in
+"""Random bodies at every route of the function: whatever a logged-in
 parent's browser (or anyone) sends, the answer is 2xx, 3xx or 4xx, never a 5xx, and a
 4xx writes nothing.
 

@@ -1,4 +1,4 @@
-"""The service enfance's commands (issue 4, docs/cli.md): the waiting list and its
+"""The service enfance's commands (docs/cli.md): the waiting list and its
 decisions, paper plannings, the kitchen's headcount, certificates received on paper.
 
 In-process moto; the commands run through `portail.cli.main` with the portal's clock

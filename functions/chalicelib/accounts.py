@@ -1,4 +1,4 @@
-"""Accounts: login, logout, password change and reset, contact details (DESIGN §4).
+"""Accounts: login, logout, password change and reset, contact details (docs/http-api.md).
 
 The storage and the mailer are injected, and so is `defer` (chalicelib.jobs.defer in
 the function): the clock and the source address are arguments. Every outcome a parent

@@ -1,4 +1,4 @@
-"""Billing rules (DESIGN §3): which days are billed, the absence and certificate rule,
+"""Billing rules (docs/bookings.md, docs/billing.md): which days are billed, the absence and certificate rule,
 invoice lines and deductions, invoice and due dates, payment allocation.
 
 Pure functions over the table's items (dicts as `Storage.family_state` returns them);

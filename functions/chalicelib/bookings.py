@@ -1,4 +1,4 @@
-"""Bookings: reservations, cancellations and absences of a child's days (DESIGN §3).
+"""Bookings: reservations, cancellations and absences of a child's days (docs/bookings.md, docs/billing.md).
 
 `decide` is pure: for one requested day it gives the final refusal, or the write to
 try. `Bookings.submit` reads the family's state (one Query), decides every item, then
@@ -474,7 +474,7 @@ class Bookings:
             self.storage.batch_write([], [(wait["pk"], wait["sk"])])
         return promoted
 
-    # --- staff: the waiting list and its decisions (issue 4) -------------------------------------
+    # --- staff: the waiting list and its decisions -------------------------------------
 
     def pending(self, service: str | None = None, day: date | None = None) -> list[dict]:
         """The waiting requests: days still `pending`, by day, service, then arrival order.

@@ -1,6 +1,6 @@
 """Documents in S3: medical certificates and invoice PDFs.
 
-The only module that talks to S3 for documents (DESIGN §2). It stays light: no import
+The only module that talks to S3 for documents (docs/architecture.md). It stays light: no import
 beyond the standard library at module level, the S3 client is injected.
 
 A parent never sends a file through the function: `POST /api/absences/certificate`
@@ -10,7 +10,7 @@ size (1 byte to 5 MB), so S3 itself refuses any other file. The key is
 under the family's own prefix. The certificate is recorded in the family's partition
 (`CERTIFICATE#<child id>#<first date>#<id>`) as `awaited`: it excuses nothing until its
 file is in the bucket and staff accepted it (chalicelib.certificates); billing then
-leaves the covered absent days after the first one unbilled (DESIGN §3, Absences).
+leaves the covered absent days after the first one unbilled (docs/billing.md, absences).
 
 Invoice PDFs are written by the invoicing run under `factures/<N° famille>/<number>.pdf`
 and read back only through a presigned GET valid 5 minutes at most, which makes the

@@ -1,6 +1,6 @@
 """The shared layout `templates/base.html`: where it lives and what it reads.
 
-Two renderers extend that one file (DESIGN §2): Pelican for the public pages
+Two renderers extend that one file (docs/architecture.md): Pelican for the public pages
 (site/pelicanconf.py puts TEMPLATES_DIR first through THEME_TEMPLATES_OVERRIDES) and
 the function for the family pages. Both give the layout the same `portail` global,
 built here, so the header, the menu and the footer never differ.

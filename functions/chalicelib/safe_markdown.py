@@ -1,6 +1,6 @@
 """The Markdown of staff messages, rendered to safe HTML by the function itself.
 
-The function cannot carry the `markdown` package (cold start, DESIGN §2), and a message
+The function cannot carry the `markdown` package (cold start, docs/architecture.md), and a message
 is written by staff but shown inside a family's private pages: so a small subset is
 rendered here, after escaping everything. The only tags in the output are the ones
 written below; a link keeps its address only for http(s), mailto, tel or a path of the

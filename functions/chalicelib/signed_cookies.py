@@ -1,4 +1,4 @@
-"""CloudFront signed cookies: a family's access to its private pages (DESIGN §1).
+"""CloudFront signed cookies: a family's access to its private pages (docs/architecture.md).
 
 Login answers with three cookies, `CloudFront-Policy`, `CloudFront-Signature` and
 `CloudFront-Key-Pair-Id`. Their custom policy covers only
@@ -73,7 +73,7 @@ RENEWAL_PATH = "/api/session/renew"
 RETURN_MARKER_SECONDS = 30
 _RETURN_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]{1,300}", re.ASCII)
 # Attributes after Path on every cookie. Chromium keeps and sends Secure cookies over
-# plain http://127.0.0.1 and http://localhost (DESIGN §7): the local server needs no TLS.
+# plain http://127.0.0.1 and http://localhost (docs/architecture.md): the local server needs no TLS.
 COOKIE_ATTRIBUTES = "Secure; HttpOnly; SameSite=Lax"
 
 _PAGE_KEY = re.compile(r"[0-9a-f]{32}")

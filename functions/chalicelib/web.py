@@ -22,7 +22,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def error_response(status: int, code: str, message: str, headers: dict | None = None) -> Response:
-    """The error shape of the HTTP contract (DESIGN §4)."""
+    """The error shape of the HTTP contract (docs/http-api.md)."""
     return Response(body={"error": {"code": code, "message": message}}, status_code=status, headers=headers or {})
 
 

@@ -1,10 +1,10 @@
-"""Issue 5: every page type passes axe-core, fits a 360 px screen, and runs clean.
+"""Every page type passes axe-core, fits a 360 px screen, and runs clean.
 
 Real headless Chromium against `portail serve --demo` at the guide's date (conftest.py),
 logged in once as the guide's family. Two contexts share that session:
 
 - `axe`: made with `bypass_csp=True`, because the portal's Content-Security-Policy
-  (rightly) refuses the injected axe-core script (DESIGN §7). axe-core comes from the
+  (rightly) refuses the injected axe-core script (docs/architecture.md). axe-core comes from the
   npm registry (node_modules/axe-core, pinned in package.json); it runs with its
   default rules (WCAG A and AA, WCAG 2.2's target size, best practices), at a phone's
   width and at a desktop's.

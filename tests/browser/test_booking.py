@@ -1,4 +1,4 @@
-"""Issue 4: a parent books from the child's month page, with JavaScript on and off.
+"""A parent books from the child's month page, with JavaScript on and off.
 
 Real headless Chromium against `portail serve --demo` at the guide's date (see
 conftest.py): from the dashboard, « CONNIE », then December 2014; two canteen days are
@@ -122,7 +122,7 @@ def test_the_month_page_at_360_px_without_console_error(new_context):
 def test_an_absence_declared_after_the_deadline(new_context):
     """Today's canteen is past its deadline: the box declares an absence, not a cancellation.
     The day before was already an absence, so the function says this one is not billed
-    once a certificate is given (DESIGN §3, Absences)."""
+    once a certificate is given (docs/billing.md, absences)."""
     page = new_context().new_page()
     log_in(page, "ztest")
     page.get_by_role("link", name="CONNIE").click()

@@ -1,4 +1,4 @@
-"""Issue 5: the family pages in a real browser, with JavaScript on and off.
+"""The family pages in a real browser, with JavaScript on and off.
 
 Real headless Chromium against `portail serve --demo` at the guide's date (conftest.py):
 an invoice's PDF opened from « Mes factures »; a message read, and the dashboard's count

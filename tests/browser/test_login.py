@@ -1,4 +1,4 @@
-"""Issue 3: a parent logs in through the form, with JavaScript on and off, and reaches the
+"""A parent logs in through the form, with JavaScript on and off, and reaches the
 dashboard; another family's page answers 403.
 
 Real headless Chromium against `portail serve --demo` (see conftest.py): the login form,

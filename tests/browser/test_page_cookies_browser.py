@@ -1,4 +1,4 @@
-"""Issue 11, item 4 in a real browser: page cookies of 5 minutes, renewed while the
+"""Page cookies of 5 minutes, renewed while the
 session lives (docs/accounts.md).
 
 `portail serve` runs in this process (a thread), so that the test moves the portal's

@@ -1,6 +1,6 @@
 """The family pages export: a family's state read (one Query), its pages rendered
 (chalicelib.pages.render) and written to the private pages bucket under
-`famille/<page key>/`; CloudFront serves them behind the signed cookies (DESIGN §1).
+`famille/<page key>/`; CloudFront serves them behind the signed cookies (docs/architecture.md).
 
 The I/O of the pages lives here: the state and the notices read from the table, the
 pages written to S3 (only those whose ETag changed, by threads, in `export_all`).
