@@ -34,15 +34,14 @@ def storage_for(embedded_aws, threads):
     return Storage(client, table.table_name())
 
 
-def new_accounts(storage):
+def new_accounts(storage, mailer=None):
     """Accounts over the embedded AWS."""
-    return Accounts(storage, CapturingMailer(), secret="secret-de-test", site_url="http://127.0.0.1:8000")
+    return Accounts(storage, mailer or CapturingMailer(), secret="secret-de-test", site_url="http://127.0.0.1:8000")
 
 
 def new_password_reset(storage, mailer):
     """The password reset over the embedded AWS; deferred jobs run at once (no worker thread here)."""
-    reset = PasswordReset(storage, mailer, secret="secret-de-test", site_url="http://127.0.0.1:8000",
-                          defer=lambda kind, payload: jobs[kind](payload))
+    reset = PasswordReset(new_accounts(storage, mailer), defer=lambda kind, payload: jobs[kind](payload))
     jobs = {RESET_LINK_JOB: reset.send_reset_link}
     return reset
 

@@ -62,10 +62,7 @@ def password_reset():
         from chalicelib import jobs
         from chalicelib.password_reset import PasswordReset
 
-        _dependencies["password_reset"] = PasswordReset(
-            storage(), mailer(), secret=secret(), site_url=site_url(), commune_name=commune().commune.name,
-            defer=jobs.defer,
-        )
+        _dependencies["password_reset"] = PasswordReset(accounts(), defer=jobs.defer)
     return _dependencies["password_reset"]
 
 

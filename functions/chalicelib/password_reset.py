@@ -3,9 +3,10 @@ a request counted and audited, then a deferred job (RESET_LINK_JOB, chalicelib/j
 that mails a single-use link, then the new password set with that link.
 
 A request does the same work, gets the same answer and takes the same time whether the
-login exists or not: only the job looks it up. The storage, the mailer and `defer`
-(chalicelib.jobs.defer in the function) are injected; the clock and the source address
-are arguments. Refusals are accounts.AccountError.
+login exists or not: only the job looks it up. The accounts (their storage, mailer,
+secret and site address) and `defer` (chalicelib.jobs.defer in the function) are
+injected; the clock and the source address are arguments. Refusals are
+accounts.AccountError.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from chalicelib.accounts import (
     MAX_LOGIN,
     RESERVE_TRIES,
     AccountError,
+    Accounts,
     audit_actor,
     confirm_new_password,
     epoch,
@@ -49,15 +51,11 @@ def too_many_reset_requests(seconds: int) -> AccountError:
 
 
 class PasswordReset:
-    def __init__(self, storage: st.Storage, mailer, *, secret: str, site_url: str, commune_name: str = "",
-                 defer: Callable[[str, dict], None] | None = None):
-        if not secret:
-            raise ValueError("the stage's secret is needed (keyed hashes of logins)")
-        self.storage = storage
-        self.mailer = mailer
-        self.secret = secret
-        self.site_url = site_url.rstrip("/")
-        self.commune_name = commune_name
+    """The reset of the logins of `accounts`, with its storage, mailer, secret and site address."""
+
+    def __init__(self, accounts: Accounts, defer: Callable[[str, dict], None] | None = None):
+        self.accounts = accounts
+        self.storage = accounts.storage
         if defer is None:
             from chalicelib import jobs
 
@@ -73,13 +71,13 @@ class PasswordReset:
         if len(login) > MAX_LOGIN:
             raise AccountError(400, "invalid_request", "Cet identifiant est trop long : vérifiez votre saisie.")
         source = throttle.source_key(source)
-        digest = login_digest(self.secret, login)
+        digest = login_digest(self.accounts.secret, login)
         login_key = (st.login_throttle_pk(digest), st.RESET_REQUESTS)
         source_key = (st.source_pk(source), st.RESET_REQUESTS)
         wait, actor = 0, None
         for _ in range(RESERVE_TRIES):
             login_item, by_login, by_source = self.storage.login_records(login, digest, source, st.RESET_REQUESTS)
-            actor = audit_actor(self.secret, login, login_item)
+            actor = audit_actor(self.accounts.secret, login, login_item)
             by_login = frozenset((by_login or {}).get("recent") or ())
             by_source = frozenset((by_source or {}).get("recent") or ())
             windows = ((login_key, throttle.RESET_LOGIN_HOUR, by_login), (source_key, throttle.RESET_SOURCE_HOUR, by_source))
@@ -121,12 +119,12 @@ class PasswordReset:
         })
         # The link is built from the configured address, never from the request's Host;
         # the token travels in the fragment, which no server log records.
-        link = f"{self.site_url}/mot-de-passe/nouveau/#{token}"
-        self.mailer.send(
+        link = f"{self.accounts.site_url}/mot-de-passe/nouveau/#{token}"
+        self.accounts.mailer.send(
             responsable["email"],
             "Portail Famille : choisir un nouveau mot de passe",
             f"Bonjour,\n\nUne demande de nouveau mot de passe a été faite pour votre compte du Portail Famille"
-            f"{' de ' + self.commune_name if self.commune_name else ''}.\n\n"
+            f"{' de ' + self.accounts.commune_name if self.accounts.commune_name else ''}.\n\n"
             f"Pour choisir votre nouveau mot de passe, ouvrez ce lien dans les 30 minutes :\n{link}\n\n"
             "Ce lien ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce message : "
             "votre mot de passe actuel reste valable.\n",
@@ -157,9 +155,9 @@ class PasswordReset:
             "demo_only": False,
         })
         # A reset never locks anyone out: the login's count starts again.
-        self.storage.batch_write([], [(st.login_throttle_pk(login_digest(self.secret, login)), st.THROTTLE)])
+        self.storage.batch_write([], [(st.login_throttle_pk(login_digest(self.accounts.secret, login)), st.THROTTLE)])
         self.storage.revoke_sessions(login, extra=[self.storage.audit_item(now, login, "password_reset", {"source": source})])
-        confirm_new_password(self.mailer, self.site_url, responsable)
+        confirm_new_password(self.accounts.mailer, self.accounts.site_url, responsable)
 
     def _responsable(self, login_item: dict) -> dict:
         return self.storage.get(st.family_pk(login_item["family_number"]),
