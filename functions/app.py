@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from chalice import Chalice, Response
 from chalicelib import clock, jobs, sessions
-from chalicelib.dependencies import accounts, family_pages, reset_dependencies, site_url, storage
+from chalicelib.dependencies import (
+    accounts,
+    family_pages,
+    password_reset,
+    reset_dependencies,
+    site_url,
+    storage,
+)
 from chalicelib.routes import accounts as account_routes
 from chalicelib.routes import bookings as booking_routes
 from chalicelib.routes import documents as document_routes
@@ -100,10 +107,10 @@ def nightly_export(event):
 # --- deferred jobs (chalicelib/jobs.py) ----------------------------------------------------
 
 def _reset_link(payload: dict) -> None:
-    accounts().send_reset_link(payload)
+    password_reset().send_reset_link(payload)
 
 
-# chalicelib.accounts.RESET_LINK_JOB (not imported here: the cold start stays light;
+# chalicelib.password_reset.RESET_LINK_JOB (not imported here: the cold start stays light;
 # jobs.defer refuses a kind nobody registered).
 jobs.register("password_reset_link", _reset_link)
 

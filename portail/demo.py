@@ -23,7 +23,8 @@ from pathlib import Path
 
 from chalicelib import numbering
 from chalicelib import storage as st
-from chalicelib.bookings import Bookings, Item
+from chalicelib.booking_requests import Item
+from chalicelib.bookings import Bookings
 from chalicelib.calendar_rules import (
     CommuneCalendar,
     booking_deadline,

@@ -5,7 +5,7 @@ refuse, the ones received on paper).
 Every command reads the portal's clock (`PORTAIL_NOW` freezes it) and writes an audit
 entry. A decision is told to the family (inbox + notice mail); after a decision or an
 import the family's private pages are rendered again. The rules live in
-`chalicelib.bookings` (pure where they can be); this module reads files, prints, and
+`chalicelib.bookings` and `chalicelib.waiting_list` (pure where they can be); this module reads files, prints, and
 turns refusals into one French sentence.
 """
 
@@ -23,16 +23,13 @@ from functools import cached_property
 from pathlib import Path
 
 from chalicelib import storage as st
-from chalicelib.bookings import (
-    MAX_ITEMS,
-    BookingRequestError,
-    Bookings,
-    Item,
-)
+from chalicelib.booking_requests import MAX_ITEMS, BookingRequestError, Item
+from chalicelib.bookings import Bookings
 from chalicelib.calendar_rules import month_end, month_start, plannings_deadline
 from chalicelib.config import Commune
 from chalicelib.documents import DocumentError
 from chalicelib.formatting import french_day, french_month, short_date
+from chalicelib.waiting_list import WaitingList
 
 from portail import aws
 from portail.importer import ImportRejected, RowError, normalise_header, read_rows
@@ -99,6 +96,10 @@ class Staff:
     @cached_property
     def bookings(self) -> Bookings:
         return Bookings(self.storage, self.commune)
+
+    @cached_property
+    def waiting_list(self) -> WaitingList:
+        return WaitingList(self.storage, self.commune)
 
     @property
     def today(self) -> date:
@@ -194,7 +195,7 @@ def _instant(text: str, commune: Commune) -> str:
 def requests_list(args) -> int:
     staff = Staff.open(args.endpoint_url)
     service = staff.service(args.service) if args.service else None
-    waiting = staff.bookings.pending(service, args.date)
+    waiting = staff.waiting_list.pending(service, args.date)
     staff.audit("requests_listed", {"service": service, "date": args.date, "count": len(waiting)})
     if not waiting:
         print("Aucune demande en attente.")
@@ -218,7 +219,7 @@ def _decide(args, accept: bool) -> int:
     staff = Staff.open(args.endpoint_url)
     service = staff.service(args.service)
     reason = "" if accept else args.reason
-    day = staff.bookings.staff_decide(args.family, args.child, service, args.date, accept, reason, staff.now)
+    day = staff.waiting_list.staff_decide(args.family, args.child, service, args.date, accept, reason, staff.now)
     label = staff.commune.service(service).label
     when = french_day(args.date)
     child_item = staff.storage.get(st.family_pk(args.family), st.child_sk(args.child)) or {}
@@ -387,7 +388,7 @@ def headcount(args) -> int:
         services = [staff.commune.service(staff.service(args.service))]
     else:
         services = [s for s in staff.commune.services if staff.bookings.calendar.is_open(day, s)]
-    counts = [(s, staff.bookings.service_day(s.code, day)) for s in services]
+    counts = [(s, staff.waiting_list.service_day(s.code, day)) for s in services]
     staff.audit("headcount_viewed", {"date": day, "services": [s.code for s in services]})
     people = [(e["family"], e["child"], e["responsable_rank"])
               for _, c in counts for e in c["expected"] + c["absent"] + c["waiting"]]

@@ -9,7 +9,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from chalicelib import passwords, table
-from chalicelib.accounts import RESET_LINK_JOB, AccountError, Accounts
+from chalicelib.accounts import AccountError, Accounts
+from chalicelib.password_reset import RESET_LINK_JOB, PasswordReset
 from chalicelib.storage import Storage
 
 from tests.conftest import GUIDE_NOW, add_family
@@ -34,19 +35,23 @@ def storage_for(embedded_aws, threads):
 
 
 def new_accounts(storage, mailer=None):
-    """Accounts over the embedded AWS; deferred jobs run at once (no worker thread here)."""
-    accounts = Accounts(storage, mailer or CapturingMailer(), secret="secret-de-test",
-                        site_url="http://127.0.0.1:8000", defer=lambda kind, payload: jobs[kind](payload))
-    jobs = {RESET_LINK_JOB: accounts.send_reset_link}
-    return accounts
+    """Accounts over the embedded AWS."""
+    return Accounts(storage, mailer or CapturingMailer(), secret="secret-de-test", site_url="http://127.0.0.1:8000")
+
+
+def new_password_reset(storage, mailer):
+    """The password reset over the embedded AWS; deferred jobs run at once (no worker thread here)."""
+    reset = PasswordReset(new_accounts(storage, mailer), defer=lambda kind, payload: jobs[kind](payload))
+    jobs = {RESET_LINK_JOB: reset.send_reset_link}
+    return reset
 
 
 def test_ten_threads_racing_one_reset_token_exactly_one_wins(embedded_aws, embedded_resources):
     storage = storage_for(embedded_aws, THREADS)
     add_family(storage, "100", "alice", PASSWORD, last_name="ALPHA", child="ANNA", email="alice@example.org")
     mailer = CapturingMailer()
-    accounts = new_accounts(storage, mailer)
-    accounts.forgot_password("alice", "127.0.0.1", GUIDE_NOW)
+    reset = new_password_reset(storage, mailer)
+    reset.forgot_password("alice", "127.0.0.1", GUIDE_NOW)
     token = mailer.sent[0][2].split("/mot-de-passe/nouveau/#", 1)[1].split()[0]
 
     barrier = threading.Barrier(THREADS)
@@ -55,7 +60,7 @@ def test_ten_threads_racing_one_reset_token_exactly_one_wins(embedded_aws, embed
     def attempt(n: int) -> None:
         barrier.wait()
         try:
-            accounts.reset_password(token, f"nouvelle phrase secrete numero {n}", "127.0.0.1", GUIDE_NOW)
+            reset.reset_password(token, f"nouvelle phrase secrete numero {n}", "127.0.0.1", GUIDE_NOW)
             outcomes[n] = "won"
         except AccountError as error:
             outcomes[n] = error.code

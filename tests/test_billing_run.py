@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import boto3
 import pytest
 from chalicelib import storage as st
-from chalicelib.bookings import Bookings, Item
+from chalicelib.booking_requests import Item
+from chalicelib.bookings import Bookings
 from chalicelib.documents import Documents, record_staff_certificate
 from chalicelib.families import Responsable, responsable_item
 from chalicelib.mail import Mailer

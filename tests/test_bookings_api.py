@@ -155,7 +155,8 @@ def test_an_absence_older_than_the_window_is_refused_by_the_function_as_by_the_p
     # Booked in time long ago; on 28 November, 17 October is 42 days back, 3 November 25.
     from datetime import datetime
 
-    from chalicelib.bookings import Bookings, Item
+    from chalicelib.booking_requests import Item
+    from chalicelib.bookings import Bookings
 
     Bookings(storage, commune).submit(
         "100", "1", 1, [Item(date.fromisoformat(d), "RESTAURATION", "reserve") for d in ("2014-10-17", "2014-11-03")],
@@ -339,7 +340,8 @@ def test_booking_later_in_the_year_moves_nothing_else(client, cookie_a, frozen_c
 def test_the_absence_window_is_one_rule_for_decide_and_the_month_page(commune, back, offered):
     from datetime import datetime
 
-    from chalicelib.bookings import Item, Plan, decide
+    from chalicelib.booking_requests import Item
+    from chalicelib.bookings import Plan, decide
     from chalicelib.calendar_rules import CommuneCalendar
     from chalicelib.pages import allowed_action
 

@@ -9,7 +9,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from chalicelib import table
-from chalicelib.bookings import Bookings, Item
+from chalicelib.booking_requests import Item
+from chalicelib.bookings import Bookings
 from chalicelib.storage import Storage
 
 from tests.conftest import GUIDE_NOW, commune_with

@@ -7,8 +7,10 @@ from datetime import date, datetime
 
 import boto3
 from chalicelib import table
-from chalicelib.bookings import Bookings, Item
+from chalicelib.booking_requests import Item
+from chalicelib.bookings import Bookings
 from chalicelib.storage import Storage
+from chalicelib.waiting_list import WaitingList
 from hypothesis import settings
 from hypothesis import strategies as strats
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -51,6 +53,7 @@ class BookingMachine(RuleBasedStateMachine):
             )
         ])
         self.bookings = Bookings(self.storage, COMMUNE)
+        self.waiting_list = WaitingList(self.storage, COMMUNE)
         self.now = BEFORE
         self.clock = 0
 
@@ -67,7 +70,7 @@ class BookingMachine(RuleBasedStateMachine):
         results, freed = self.bookings.submit(family, "1", 1, [Item(day, service, action)], now)
         promoted = []
         for seat in freed:
-            promoted += self.bookings.promote(*seat, now)
+            promoted += self.waiting_list.promote(*seat, now)
         after = self.snapshot()
         # No family's partition changes but the one acting, except a promotion it waited for.
         promoted_keys = {(f"FAMILY#{p['family_number']}", f"DAY#{p['child_id']}#{p['date']}#{p['service']}")
@@ -106,11 +109,12 @@ class BookingMachine(RuleBasedStateMachine):
         family = day["pk"].removeprefix("FAMILY#")
         before = self.snapshot()
         self.clock += 1
-        from chalicelib.bookings import BookingRequestError
+        from chalicelib.booking_requests import BookingRequestError
 
         try:
-            self.bookings.staff_decide(family, day["child_id"], day["service"], date.fromisoformat(day["date"]),
-                                       accept, "décision du service", self.now.replace(microsecond=self.clock))
+            self.waiting_list.staff_decide(family, day["child_id"], day["service"],
+                                           date.fromisoformat(day["date"]), accept, "décision du service",
+                                           self.now.replace(microsecond=self.clock))
         except BookingRequestError as error:
             assert accept and error.code == "full"  # only an acceptance can fail: the day is full
         after = self.snapshot()

@@ -73,13 +73,13 @@ def test_the_small_room_is_full_and_has_a_waiting_list(demo_storage, shipped_com
 
 def test_every_waiting_day_of_the_demo_is_on_the_waiting_list_in_arrival_order(demo_storage, demo_states, shipped_commune,
                                                                                shipped_commune_file, capsys, monkeypatch):
-    from chalicelib.bookings import Bookings
+    from chalicelib.waiting_list import WaitingList
 
     from portail.cli import main
 
     pending = sorted((number, d["child_id"], d["service"], d["date"])
                      for number, state in demo_states.items() for d in state.days if d["status"] == "pending")
-    waiting = Bookings(demo_storage, shipped_commune).pending()
+    waiting = WaitingList(demo_storage, shipped_commune).pending()
     assert len(pending) >= 3
     assert sorted((w["family"], w["child"], w["service"], w["date"].isoformat()) for w in waiting) == pending
     # In arrival order on each day, numbered from 1; the guide's family asked last.

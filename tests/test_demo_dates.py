@@ -26,25 +26,27 @@ def test_on_another_date_the_children_keep_the_guides_ages(storage, shipped_comm
 
 
 def test_a_cancellation_in_the_demo_gives_the_seat_to_the_first_waiting_child(storage, shipped_commune):
-    from chalicelib.bookings import Bookings, Item
+    from chalicelib.booking_requests import Item
+    from chalicelib.bookings import Bookings
+    from chalicelib.waiting_list import WaitingList
 
     from tests.conftest import GUIDE_NOW
 
     commune = shipped_commune
     seed_demo(storage, commune, GUIDE_NOW)
-    bookings = Bookings(storage, commune)
-    first, *others = bookings.pending("GARDERIE_MIDI", date(2014, 12, 11))
+    bookings, waiting_list = Bookings(storage, commune), WaitingList(storage, commune)
+    first, *others = waiting_list.pending("GARDERIE_MIDI", date(2014, 12, 11))
     seat = next(r for r in storage.query_index("SERVICEDAY#GARDERIE_MIDI#2014-12-11") if r["status"] == "validated")
     family = seat["pk"].removeprefix("FAMILY#")
     (result,), freed = bookings.submit(family, seat["child_id"], 1, [Item(date(2014, 12, 11), "GARDERIE_MIDI", "cancel")],
                                        GUIDE_NOW)
     assert result["status"] == "cancelled" and freed == [("GARDERIE_MIDI", date(2014, 12, 11))]
-    (promoted,) = bookings.promote("GARDERIE_MIDI", date(2014, 12, 11), GUIDE_NOW)
+    (promoted,) = waiting_list.promote("GARDERIE_MIDI", date(2014, 12, 11), GUIDE_NOW)
     assert (promoted["family_number"], promoted["child_id"]) == (first["family"], first["child"])
-    assert [(w["family"], w["position"]) for w in bookings.pending("GARDERIE_MIDI", date(2014, 12, 11))] == [
+    assert [(w["family"], w["position"]) for w in waiting_list.pending("GARDERIE_MIDI", date(2014, 12, 11))] == [
         (w["family"], n) for n, w in enumerate(others, start=1)]
     # A request made now comes after them all.
     (late,), _ = bookings.submit(family, seat["child_id"], 1, [Item(date(2014, 12, 11), "GARDERIE_MIDI", "reserve")],
                                  GUIDE_NOW)
     assert late["status"] == "pending"
-    assert bookings.pending("GARDERIE_MIDI", date(2014, 12, 11))[-1]["family"] == family
+    assert waiting_list.pending("GARDERIE_MIDI", date(2014, 12, 11))[-1]["family"] == family

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 from chalicelib import family_actions
-from chalicelib.bookings import BookingRequestError, Bookings
+from chalicelib.booking_requests import BookingRequestError
+from chalicelib.bookings import Bookings
 from chalicelib.documents import DocumentError, Documents
 from chalicelib.pages import pages_showing_days, pages_showing_messages
 from chalicelib.refusals import Refusal

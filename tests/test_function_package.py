@@ -51,6 +51,7 @@ def test_babel_is_loaded_by_the_first_french_text_not_by_the_cold_start():
     (about 100 ms and its locale data): chalicelib.formatting imports it when it formats."""
     code = (
         "import json, sys, app, chalicelib.formatting, chalicelib.pages, chalicelib.bookings, "
+        "chalicelib.booking_requests, chalicelib.waiting_list, chalicelib.accounts, chalicelib.password_reset, "
         "chalicelib.billing, chalicelib.statement, chalicelib.calendar_rules;"
         "before = 'babel' in sys.modules;"
         "from datetime import date; from chalicelib.formatting import french_day;"

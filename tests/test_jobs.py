@@ -89,7 +89,7 @@ def test_in_aws_a_job_is_an_asynchronous_invocation_of_the_jobs_function(kind, m
 
 def test_the_function_registers_the_reset_mail_and_its_jobs_function():
     import app
-    from chalicelib.accounts import RESET_LINK_JOB
+    from chalicelib.password_reset import RESET_LINK_JOB
 
     assert RESET_LINK_JOB in jobs._handlers
     assert jobs.FUNCTION in {f.name for f in app.app.pure_lambda_functions}

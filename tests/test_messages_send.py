@@ -12,7 +12,8 @@ from datetime import date
 
 import pytest
 from chalicelib import storage as st
-from chalicelib.bookings import Bookings, Item
+from chalicelib.booking_requests import Item
+from chalicelib.bookings import Bookings
 
 from portail.cli import main
 from portail.cli_messages import CommandError, parse_message_text, render_markdown

@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 from chalicelib import sessions
-from chalicelib.bookings import Bookings, Item
+from chalicelib.booking_requests import Item
+from chalicelib.bookings import Bookings
 from chalicelib.pages import FamilyPages, pages_showing_days, shown_months
 
 from tests.conftest import GUIDE_NOW

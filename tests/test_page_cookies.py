@@ -152,7 +152,7 @@ def test_after_a_reset_no_session_renews_anything(client, families, storage, fro
     key = families["A"]["page_key"]
     first, _ = log_in(client)
     second, second_cookies = log_in(client)
-    # The link « Mot de passe oublié ? » mails: its token, as accounts.forgot_password stores it.
+    # The link « Mot de passe oublié ? » mails: its token, as password_reset.send_reset_link stores it.
     token = "jeton-de-reinitialisation-pour-le-test-0123456789"
     storage.put({"pk": st.reset_token_pk(sessions.token_hash(token)), "sk": st.RESET, "kind": "reset_token",
                  "login": "alice", "created_at": GUIDE_NOW,

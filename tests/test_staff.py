@@ -2,7 +2,8 @@
 decisions, paper plannings, the kitchen's headcount, certificates received on paper.
 
 In-process moto; the commands run through `portail.cli.main` with the portal's clock
-frozen (`PORTAIL_NOW`), the rules through `chalicelib.bookings` directly."""
+frozen (`PORTAIL_NOW`), the rules through `chalicelib.bookings` and
+`chalicelib.waiting_list` directly."""
 
 from __future__ import annotations
 
@@ -12,14 +13,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from chalicelib import storage as st
-from chalicelib.bookings import (
-    STAFF_FULL_MESSAGE,
-    BookingRequestError,
-    Bookings,
-    Item,
-    decide,
-)
+from chalicelib.booking_requests import BookingRequestError, Item
+from chalicelib.bookings import Bookings, decide
 from chalicelib.calendar_rules import plannings_deadline
+from chalicelib.waiting_list import STAFF_FULL_MESSAGE, WaitingList
 
 from portail.cli import main
 from tests.conftest import GUIDE_NOW, add_family, all_items
@@ -46,6 +43,12 @@ def portal(storage, families, frozen_clock, monkeypatch, commune):
     monkeypatch.setenv("PORTAIL_SECRET", "secret-de-test")
     assert commune.service(MIDI).capacity == SEATS
     return Bookings(storage, commune)
+
+
+@pytest.fixture
+def waiting(portal):
+    """The waiting list of `portal`'s table and commune."""
+    return WaitingList(portal.storage, portal.commune)
 
 
 def reserve(bookings, family, day=DAY, service=MIDI, now=GUIDE_NOW):
@@ -80,7 +83,7 @@ def cli(capsys, *argv):
 
 # --- portail requests list --------------------------------------------------------------------
 
-def test_the_list_shows_waiting_requests_in_arrival_order(portal, storage, capsys):
+def test_the_list_shows_waiting_requests_in_arrival_order(portal, waiting, storage, capsys):
     full_day_with_waiting(storage, portal, "200", "100")
     status, out, err = cli(capsys, "requests", "list", "--date", "11/12/2014")
     assert status == 0, err
@@ -90,10 +93,10 @@ def test_the_list_shows_waiting_requests_in_arrival_order(portal, storage, capsy
     assert lines[2].startswith("2. famille 100, enfant 1 (ALPHA ANNA), demandée le 28/11/2014 à 12:01")
     assert "par Madame ANNE ALPHA" in lines[2]
     # the same from the domain, by day or over the whole table (Scan)
-    by_day = portal.pending(MIDI, DAY)
+    by_day = waiting.pending(MIDI, DAY)
     assert [(w["family"], w["position"]) for w in by_day] == [("200", 1), ("100", 2)]
-    assert portal.pending() == by_day == portal.pending(day=DAY)
-    assert portal.pending("RESTAURATION") == []
+    assert waiting.pending() == by_day == waiting.pending(day=DAY)
+    assert waiting.pending("RESTAURATION") == []
     assert ("staff", "requests_listed") in audit_actions(storage)
 
 
@@ -143,10 +146,10 @@ def test_accepting_a_full_day_fails_clearly_and_changes_nothing(portal, storage,
         sorted(before, key=lambda i: (i["pk"], i["sk"]))
 
 
-def test_a_day_that_is_not_waiting_cannot_be_decided(portal, storage, capsys):
+def test_a_day_that_is_not_waiting_cannot_be_decided(portal, waiting, storage, capsys):
     assert reserve(portal, "100") == "validated"
     with pytest.raises(BookingRequestError) as error:
-        portal.staff_decide("100", "1", MIDI, DAY, True, "", GUIDE_NOW)
+        waiting.staff_decide("100", "1", MIDI, DAY, True, "", GUIDE_NOW)
     assert error.value.code == "not_pending" and "validée" in error.value.message
     status, _, err = cli(capsys, "requests", "refuse", "--family", "200", "--child", "1", "--service", MIDI,
                          "--date", "11/12/2014", "--reason", "x")
@@ -155,18 +158,18 @@ def test_a_day_that_is_not_waiting_cannot_be_decided(portal, storage, capsys):
 
 # --- portail requests refuse ----------------------------------------------------------------
 
-def test_refusing_needs_a_reason(portal, storage, capsys):
+def test_refusing_needs_a_reason(portal, waiting, storage, capsys):
     full_day_with_waiting(storage, portal, "100")
     with pytest.raises(SystemExit) as exit_:
         main(["requests", "refuse", "--family", "100", "--child", "1", "--service", MIDI, "--date", "11/12/2014"])
     assert exit_.value.code == 2
     assert "--reason" in capsys.readouterr().err
     with pytest.raises(BookingRequestError):
-        portal.staff_decide("100", "1", MIDI, DAY, False, "  ", GUIDE_NOW)
+        waiting.staff_decide("100", "1", MIDI, DAY, False, "  ", GUIDE_NOW)
     assert day_item(storage, "100")["status"] == "pending"
 
 
-def test_refusing_tells_the_family_why(portal, storage, capsys, mails):
+def test_refusing_tells_the_family_why(portal, waiting, storage, capsys, mails):
     full_day_with_waiting(storage, portal, "100", "200")
     status, out, err = cli(capsys, "requests", "refuse", "--family", "100", "--child", "1", "--service", MIDI,
                            "--date", "11/12/2014", "--reason", "sortie scolaire ce jour-là")
@@ -180,13 +183,13 @@ def test_refusing_tells_the_family_why(portal, storage, capsys, mails):
     assert "Motif : sortie scolaire ce jour-là" in message["body_markdown"]
     assert [m["To"] for m in mails()] == ["alice@example.org"]
     assert "sortie scolaire" not in mails()[0]["Body"]  # the mail only says there is a message
-    assert [p["position"] for p in portal.pending(MIDI, DAY)] == [1]
+    assert [p["position"] for p in waiting.pending(MIDI, DAY)] == [1]
     assert ("staff", "request_refused") in audit_actions(storage)
 
 
-def test_a_day_asked_again_after_a_refusal_goes_back_to_staff_never_straight_to_validated(portal, storage, capsys):
+def test_a_day_asked_again_after_a_refusal_goes_back_to_staff_never_straight_to_validated(portal, waiting, storage, capsys):
     full_day_with_waiting(storage, portal, "100")
-    portal.staff_decide("100", "1", MIDI, DAY, False, "effectif d'encadrement insuffisant", GUIDE_NOW)
+    waiting.staff_decide("100", "1", MIDI, DAY, False, "effectif d'encadrement insuffisant", GUIDE_NOW)
     storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": SEATS - 1})  # a seat is free
     later = GUIDE_NOW + timedelta(minutes=5)
     (result,), freed = portal.submit("100", "1", 1, [Item(DAY, MIDI, "reserve")], later)
@@ -196,7 +199,7 @@ def test_a_day_asked_again_after_a_refusal_goes_back_to_staff_never_straight_to_
     assert storage.get(*COUNTER)["validated"] == SEATS - 1  # no seat taken
     # On the list staff read, in arrival order, marked as such.
     assert reserve(portal, "200", now=later + timedelta(minutes=1)) == "validated"  # takes the free seat
-    assert [(w["family"], w["position"], w["review"]) for w in portal.pending(MIDI, DAY)] == [("100", 1, True)]
+    assert [(w["family"], w["position"], w["review"]) for w in waiting.pending(MIDI, DAY)] == [("100", 1, True)]
     status, out, err = cli(capsys, "requests", "list", "--date", "11/12/2014")
     assert status == 0, err
     assert "1. famille 100, enfant 1 (ALPHA ANNA), demandée le 28/11/2014 à 12:05" in out
@@ -205,22 +208,22 @@ def test_a_day_asked_again_after_a_refusal_goes_back_to_staff_never_straight_to_
     assert reserve(portal, "300", now=later + timedelta(minutes=2)) == "pending"
     (cancelled,), freed = portal.submit("200", "1", 1, [Item(DAY, MIDI, "cancel")], later + timedelta(minutes=3))
     assert cancelled["status"] == "cancelled" and freed == [(MIDI, DAY)]
-    promoted = portal.promote(MIDI, DAY, later + timedelta(minutes=3))
+    promoted = waiting.promote(MIDI, DAY, later + timedelta(minutes=3))
     assert [p["family_number"] for p in promoted] == ["300"]
     assert day_item(storage, "100")["status"] == "pending"
     # Staff decide it like any waiting request.
     storage.put({"pk": COUNTER[0], "sk": "COUNTER", "validated": SEATS - 1})
-    assert portal.staff_decide("100", "1", MIDI, DAY, True, "", later)["status"] == "validated"
+    assert waiting.staff_decide("100", "1", MIDI, DAY, True, "", later)["status"] == "validated"
     assert waits(storage) == []
 
 
-def test_a_day_without_capacity_refused_by_staff_also_goes_back_to_staff(portal, storage):
+def test_a_day_without_capacity_refused_by_staff_also_goes_back_to_staff(portal, waiting, storage):
     soir = date(2014, 12, 11)
     storage.put({"pk": "FAMILY#100", "sk": st.day_sk("1", soir, "GARDERIE_SOIR"), "kind": "day", "child_id": "1",
                  "date": soir, "service": "GARDERIE_SOIR", "status": "refused", "reason": "staff_refused",
                  "message": "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là."})
     assert reserve(portal, "100", soir, "GARDERIE_SOIR") == "pending"
-    assert [(w["family"], w["service"], w["review"]) for w in portal.pending()] == [("100", "GARDERIE_SOIR", True)]
+    assert [(w["family"], w["service"], w["review"]) for w in waiting.pending()] == [("100", "GARDERIE_SOIR", True)]
     assert reserve(portal, "100", soir, "GARDERIE_SOIR") == "refused"  # already asked: once only
 
 
@@ -335,8 +338,8 @@ def thursday(portal, storage):
     return portal
 
 
-def test_the_headcount_counts_the_validated_children_and_lists_the_waiting_list(thursday, capsys):
-    day = thursday.service_day(MIDI, DAY)
+def test_the_headcount_counts_the_validated_children_and_lists_the_waiting_list(thursday, waiting, capsys):
+    day = waiting.service_day(MIDI, DAY)
     assert [(e["family"], e["child"]) for e in day["expected"]] == [("100", "1"), ("200", "1")]
     assert [(w["family"], w["position"]) for w in day["waiting"]] == [("400", 1), ("300", 2)]
     status, out, err = cli(capsys, "headcount", "--date", "11/12/2014", "--service", MIDI)
@@ -398,17 +401,15 @@ def test_a_certificate_for_an_unknown_child_or_file_elsewhere_is_refused(portal,
 def test_staff_decisions_and_certificates_appear_in_the_list_of_requests(storage, families, frozen_clock, commune):
     from datetime import date
 
-    from chalicelib.bookings import Bookings
     from chalicelib.documents import record_staff_certificate
 
     day = date(2014, 12, 11)
     storage.update_attributes("FAMILY#100", "CHILD#1", {"services": ["GARDERIE_MIDI"]})
     storage.put({"pk": f"SERVICEDAY#GARDERIE_MIDI#{day}", "sk": "COUNTER", "validated": SEATS})
     bookings = Bookings(storage, commune)
-    from chalicelib.bookings import Item
 
     bookings.submit("100", "1", 1, [Item(day, "GARDERIE_MIDI", "reserve")], frozen_clock())
-    bookings.staff_decide("100", "1", "GARDERIE_MIDI", day, False, "sortie scolaire", frozen_clock())
+    WaitingList(storage, commune).staff_decide("100", "1", "GARDERIE_MIDI", day, False, "sortie scolaire", frozen_clock())
     record_staff_certificate(storage, "100", "1", ["2014-12-08"], frozen_clock())
     requests = storage.family_state("100").requests
     assert sorted(r["type"] for r in requests) == ["booking", "certificate", "staff_decision"]

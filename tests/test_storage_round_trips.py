@@ -10,7 +10,9 @@ from datetime import date
 
 import pytest
 from chalicelib import storage as st
-from chalicelib.bookings import Bookings, Item
+from chalicelib.booking_requests import Item
+from chalicelib.bookings import Bookings
+from chalicelib.waiting_list import WaitingList
 
 from tests.conftest import GUIDE_NOW
 
@@ -46,7 +48,7 @@ def line(storage, commune):
     )])
     capacity = commune.service(MIDI).capacity
     storage.put({"pk": f"SERVICEDAY#{MIDI}#{DAY}", "sk": "COUNTER", "validated": capacity - 1})
-    return Bookings(storage, commune), Calls(storage.client)
+    return Bookings(storage, commune), WaitingList(storage, commune), Calls(storage.client)
 
 
 def submit(bookings, family: str, *items: tuple[date, str]) -> list[str]:
@@ -55,7 +57,7 @@ def submit(bookings, family: str, *items: tuple[date, str]) -> list[str]:
 
 
 def test_each_booking_path_keeps_its_round_trips_and_its_transactions(line):
-    bookings, calls = line
+    bookings, waiting_list, calls = line
     # Reservations: the family's Query, one transaction (a seat and the day each), the request.
     assert submit(bookings, "1", (DAY, "reserve"), (OTHER_DAY, "reserve")) == ["validated", "validated"]
     assert calls.take() == ({"Query": 1, "TransactWriteItems": 1, "BatchWriteItem": 1}, [4])
@@ -66,9 +68,9 @@ def test_each_booking_path_keeps_its_round_trips_and_its_transactions(line):
     calls.take()
     # The waiting list by day: one Query per service and the days in one BatchGetItem;
     # over the whole table, one Scan.
-    assert [w["family"] for w in bookings.pending(MIDI, DAY)] == ["2", "3"]
+    assert [w["family"] for w in waiting_list.pending(MIDI, DAY)] == ["2", "3"]
     assert calls.take() == ({"Query": 1, "BatchGetItem": 1}, [])
-    assert [w["family"] for w in bookings.pending()] == ["2", "3"]
+    assert [w["family"] for w in waiting_list.pending()] == ["2", "3"]
     assert calls.take() == ({"Scan": 1, "BatchGetItem": 1}, [])
     # Leaving the line: its WAIT item read and deleted with the day.
     assert submit(bookings, "3", (DAY, "cancel")) == ["cancelled"]
@@ -76,10 +78,10 @@ def test_each_booking_path_keeps_its_round_trips_and_its_transactions(line):
     # A cancellation frees a seat (day and counter together); the oldest waiting is promoted.
     assert submit(bookings, "1", (DAY, "cancel")) == ["cancelled"]
     assert calls.take() == ({"Query": 1, "TransactWriteItems": 1, "BatchWriteItem": 1}, [2])
-    assert [p["family_number"] for p in bookings.promote(MIDI, DAY, GUIDE_NOW)] == ["2"]
+    assert [p["family_number"] for p in waiting_list.promote(MIDI, DAY, GUIDE_NOW)] == ["2"]
     assert calls.take() == ({"Query": 1, "TransactWriteItems": 1}, [3])
     # Staff decide: the day read, the line read, one transaction, the family's request line.
     assert submit(bookings, "3", (DAY, "reserve")) == ["pending"]
     calls.take()
-    assert bookings.staff_decide("3", "1", MIDI, DAY, False, "complet", GUIDE_NOW)["status"] == "refused"
+    assert waiting_list.staff_decide("3", "1", MIDI, DAY, False, "complet", GUIDE_NOW)["status"] == "refused"
     assert calls.take() == ({"GetItem": 1, "Query": 1, "TransactWriteItems": 1, "PutItem": 1}, [2])

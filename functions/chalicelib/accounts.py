@@ -1,7 +1,8 @@
-"""Accounts: login, logout, password change and reset, contact details (docs/http-api.md).
+"""Accounts: login, logout, password change, contact details (docs/http-api.md); the
+password reset (« Mot de passe oublié ? ») is in password_reset.py.
 
-The storage and the mailer are injected, and so is `defer` (chalicelib.jobs.defer in
-the function): the clock and the source address are arguments. Every outcome a parent
+The storage and the mailer are injected: the clock and the source address are
+arguments. Every outcome a parent
 may meet is an AccountError with its HTTP status, its machine code and a French
 sentence. Nothing here tells whether a login exists, and nothing stores a login as
 typed unless it exists (a password typed in the login field stays nowhere): counters
@@ -18,26 +19,21 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from chalicelib import passwords, sessions, throttle
 from chalicelib import storage as st
 from chalicelib.families import checked_email, checked_phone
 from chalicelib.refusals import Refusal
 from chalicelib.sessions import Session
-from chalicelib.table import TTL_ATTRIBUTE
 
-RESET_VALIDITY = timedelta(minutes=30)
 # Longer inputs are refused before any hashing: no one types 4 KB of password.
 MAX_INPUT = 4096
 MAX_LOGIN = 254
 # Reading, then counting, is tried again when parallel requests changed the counters
 # in between; past that, the attempt is refused (429), never checked uncounted.
 RESERVE_TRIES = 3
-# The deferred job that mails a reset link (chalicelib/jobs.py).
-RESET_LINK_JOB = "password_reset_link"
 
 
 class AccountError(Refusal):
@@ -52,12 +48,8 @@ def wrong_current_password() -> AccountError:
     return AccountError(400, "invalid_credentials", "Le mot de passe actuel est incorrect.")
 
 
-def invalid_token() -> AccountError:
-    return AccountError(400, "invalid_token",
-                        "Ce lien n'est plus valable : demandez un nouveau lien depuis « Mot de passe oublié ? ».")
-
-
-def _minutes(seconds: int) -> str:
+def in_minutes(seconds: int) -> str:
+    """A wait in whole minutes, in French (« 3 minutes »), never less than one."""
     minutes = max(1, math.ceil(seconds / 60))
     return f"{minutes} minute{'s' if minutes > 1 else ''}"
 
@@ -65,17 +57,8 @@ def _minutes(seconds: int) -> str:
 def too_many_attempts(seconds: int) -> AccountError:
     return AccountError(
         429, "too_many_attempts",
-        f"Trop de tentatives de connexion : réessayez dans {_minutes(seconds)}, "
+        f"Trop de tentatives de connexion : réessayez dans {in_minutes(seconds)}, "
         "ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».",
-        retry_after=seconds,
-    )
-
-
-def too_many_reset_requests(seconds: int) -> AccountError:
-    return AccountError(
-        429, "too_many_requests",
-        f"Trop de demandes de nouveau mot de passe : réessayez dans {_minutes(seconds)}. "
-        "Un lien déjà envoyé reste valable 30 minutes.",
         retry_after=seconds,
     )
 
@@ -94,8 +77,26 @@ def family_names(state: st.FamilyState) -> list[str]:
             for name in ("first_name", "last_name")]
 
 
-def _epoch(when: datetime) -> int:
+def audit_actor(secret: str, login: str, login_item: dict | None) -> str:
+    """Who an audit entry names: a known login as it is, an unknown one by its keyed hash."""
+    return login if login_item else f"inconnu:{login_digest(secret, login)[:16]}"
+
+
+def epoch(when: datetime) -> int:
     return int(when.timestamp())
+
+
+def confirm_new_password(mailer, site_url: str, responsable: dict) -> None:
+    """Tells the responsable's address that the password changed (after a change or a reset)."""
+    if responsable.get("email"):
+        mailer.send(
+            responsable["email"],
+            "Portail Famille : votre mot de passe a été changé",
+            "Bonjour,\n\nLe mot de passe de votre compte du Portail Famille vient d'être changé, et toutes "
+            "les connexions ouvertes ont été fermées.\n\nSi vous n'êtes pas à l'origine de ce changement, "
+            f"choisissez immédiatement un nouveau mot de passe depuis {site_url}/connexion/ "
+            "(« Mot de passe oublié ? ») et prévenez le service Enfance.\n",
+        )
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,7 @@ class Attempt:
 
 class Accounts:
     def __init__(self, storage: st.Storage, mailer, *, secret: str, site_url: str, demo_mode: bool = False,
-                 commune_name: str = "", contact_email: str = "", contact_phone: str = "",
-                 defer: Callable[[str, dict], None] | None = None):
+                 commune_name: str = "", contact_email: str = "", contact_phone: str = ""):
         if not secret:
             raise ValueError("the stage's secret is needed (keyed hashes of logins)")
         self.storage = storage
@@ -125,18 +125,6 @@ class Accounts:
         self.commune_name = commune_name
         self.contact_email = contact_email
         self.contact_phone = contact_phone
-        if defer is None:
-            from chalicelib import jobs
-
-            defer = jobs.defer
-        self.defer = defer
-
-    def _digest(self, login: str) -> str:
-        return login_digest(self.secret, login)
-
-    def _actor(self, login: str, login_item: dict | None) -> str:
-        """Who an audit entry names: a known login as it is, an unknown one by its keyed hash."""
-        return login if login_item else f"inconnu:{self._digest(login)[:16]}"
 
     # counting password checks ---------------------------------------------------------
 
@@ -145,7 +133,7 @@ class Accounts:
         """Counts the password check about to be made as a failure, for the login and the
         source, in one transaction with its audit entry, on the condition that the
         throttles still allow it; too_many_attempts (nothing checked) otherwise."""
-        digest = self._digest(login)
+        digest = login_digest(self.secret, login)
         throttle_key = (st.login_throttle_pk(digest), st.THROTTLE)
         source_key = (st.source_pk(source), st.THROTTLE)
         wait, login_item = 0, None
@@ -161,17 +149,19 @@ class Accounts:
                 if stale:
                     self.storage.prune_markers(*key, stale)
             marker = throttle.new_marker(now, secrets.token_hex(4))
-            audit = self.storage.audit_item(now, self._actor(login, login_item), failed_action, {"source": source})
+            audit = self.storage.audit_item(now, audit_actor(self.secret, login, login_item), failed_action,
+                                            {"source": source})
             if self.storage.transact_if([
                 self.storage.count_action(*throttle_key, throttle.account_guard(account), marker,
-                                          _epoch(now + throttle.DAILY_WINDOW)),
+                                          epoch(now + throttle.DAILY_WINDOW)),
                 self.storage.count_action(*source_key, throttle.source_guard(), marker,
-                                          _epoch(now + throttle.SOURCE_WINDOW)),
+                                          epoch(now + throttle.SOURCE_WINDOW)),
                 self.storage.put_action(audit),
             ]):
                 return Attempt(login_item, throttle_key, source_key, marker, audit)
         wait = max(wait, 1)  # parallel attempts took the places left: wait a moment
-        self.storage.audit(now, self._actor(login, login_item), throttled_action, {"source": source, "retry_after": wait})
+        self.storage.audit(now, audit_actor(self.secret, login, login_item), throttled_action,
+                           {"source": source, "retry_after": wait})
         raise too_many_attempts(wait)
 
     def _proof_actions(self, attempt: Attempt, action: str, details: dict | None = None) -> list[dict]:
@@ -255,105 +245,8 @@ class Accounts:
                 "password_changed_at": now.astimezone(UTC).isoformat(), "demo_only": False}, {}),
         ])
         revoked = self.storage.revoke_sessions(session.login, keep=session.token_hash)
-        self._confirm_new_password(responsable, now)
+        confirm_new_password(self.mailer, self.site_url, responsable)
         return revoked
-
-    def forgot_password(self, login: str, source: str, now: datetime) -> None:
-        """Counts the request and defers the mail (`send_reset_link`): the same work, the
-        same answer and the same time whether the login exists or not."""
-        login = st.normalise_login(login or "")
-        if not login:
-            raise AccountError(400, "invalid_request", "Saisissez votre identifiant.")
-        if len(login) > MAX_LOGIN:
-            raise AccountError(400, "invalid_request", "Cet identifiant est trop long : vérifiez votre saisie.")
-        source = throttle.source_key(source)
-        digest = self._digest(login)
-        login_key = (st.login_throttle_pk(digest), st.RESET_REQUESTS)
-        source_key = (st.source_pk(source), st.RESET_REQUESTS)
-        wait, actor = 0, None
-        for _ in range(RESERVE_TRIES):
-            login_item, by_login, by_source = self.storage.login_records(login, digest, source, st.RESET_REQUESTS)
-            actor = self._actor(login, login_item)
-            by_login = frozenset((by_login or {}).get("recent") or ())
-            by_source = frozenset((by_source or {}).get("recent") or ())
-            windows = ((login_key, throttle.RESET_LOGIN_HOUR, by_login), (source_key, throttle.RESET_SOURCE_HOUR, by_source))
-            wait = max(window.retry_after(markers, now) for _, window, markers in windows)
-            if wait:
-                break
-            for key, window, markers in windows:
-                if stale := window.stale(markers, now):
-                    self.storage.prune_markers(*key, stale)
-            marker = throttle.new_marker(now, secrets.token_hex(4))
-            ttl = _epoch(now + throttle.RESET_WINDOW)
-            if self.storage.transact_if([
-                *(self.storage.count_action(*key, throttle.Guard(window_below=window.limit), marker, ttl)
-                  for key, window, _ in windows),
-                self.storage.put_action(self.storage.audit_item(now, actor, "password_reset_requested",
-                                                                {"source": source})),
-            ]):
-                self.defer(RESET_LINK_JOB, {"login": login, "requested_at": now.astimezone(UTC).isoformat()})
-                return
-        wait = max(wait, 1)
-        self.storage.audit(now, actor, "password_reset_throttled", {"source": source, "retry_after": wait})
-        raise too_many_reset_requests(wait)
-
-    def send_reset_link(self, payload: dict) -> None:
-        """The deferred half of « Mot de passe oublié »: mails a single-use link when the
-        login exists and has an address; does nothing otherwise."""
-        login = st.normalise_login(str(payload.get("login") or ""))
-        now = datetime.fromisoformat(payload["requested_at"])
-        login_item = self.storage.login(login) if 0 < len(login) <= MAX_LOGIN else None
-        if not login_item:
-            return
-        responsable = self._responsable(login_item)
-        if not responsable.get("email"):
-            return
-        token = secrets.token_urlsafe(32)  # 256 bits, stored hashed
-        self.storage.put({
-            "pk": st.reset_token_pk(sessions.token_hash(token)), "sk": st.RESET, "kind": "reset_token",
-            "login": login, "created_at": now, TTL_ATTRIBUTE: _epoch(now + RESET_VALIDITY),
-        })
-        # The link is built from the configured address, never from the request's Host;
-        # the token travels in the fragment, which no server log records.
-        link = f"{self.site_url}/mot-de-passe/nouveau/#{token}"
-        self.mailer.send(
-            responsable["email"],
-            "Portail Famille : choisir un nouveau mot de passe",
-            f"Bonjour,\n\nUne demande de nouveau mot de passe a été faite pour votre compte du Portail Famille"
-            f"{' de ' + self.commune_name if self.commune_name else ''}.\n\n"
-            f"Pour choisir votre nouveau mot de passe, ouvrez ce lien dans les 30 minutes :\n{link}\n\n"
-            "Ce lien ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce message : "
-            "votre mot de passe actuel reste valable.\n",
-        )
-
-    def reset_password(self, token: str, password: str, source: str, now: datetime) -> None:
-        """Sets the password of a valid token (once); revokes every session; logs nobody in."""
-        if not token or len(token) > 200:
-            raise invalid_token()
-        token_hash = sessions.token_hash(token)
-        record = self.storage.get(st.reset_token_pk(token_hash), st.RESET)
-        if not record or int(record[TTL_ATTRIBUTE]) <= _epoch(now):
-            raise invalid_token()
-        login = record["login"]
-        login_item = self.storage.login(login)
-        if login_item is None:
-            raise invalid_token()
-        state = self.storage.family_state(login_item["family_number"])
-        responsable = next((r for r in state.responsables if int(r["rank"]) == int(login_item["rank"])), {})
-        problem = passwords.check_password_policy(password or "", login=login, email=responsable.get("email", ""),
-                                                  names=family_names(state))
-        if problem:
-            raise AccountError(400, "weak_password", problem)  # the link stays usable
-        if not self.storage.take_reset_token(token_hash, _epoch(now)):
-            raise invalid_token()  # another request used it first
-        self.storage.update_attributes(st.login_pk(login), st.LOGIN, {
-            "password_hash": passwords.hash_password(password), "password_changed_at": now.astimezone(UTC).isoformat(),
-            "demo_only": False,
-        })
-        # A reset never locks anyone out: the login's count starts again.
-        self.storage.batch_write([], [(st.login_throttle_pk(self._digest(login)), st.THROTTLE)])
-        self.storage.revoke_sessions(login, extra=[self.storage.audit_item(now, login, "password_reset", {"source": source})])
-        self._confirm_new_password(responsable, now)
 
     # the account --------------------------------------------------------------------
 
@@ -407,10 +300,6 @@ class Accounts:
 
     # helpers ------------------------------------------------------------------------
 
-    def _responsable(self, login_item: dict) -> dict:
-        return self.storage.get(st.family_pk(login_item["family_number"]),
-                                st.responsable_sk(int(login_item["rank"]))) or {}
-
     def _town_hall(self) -> str:
         """Whom a parent calls at the town hall (commune.toml's contact)."""
         ways = " ou au ".join(w for w in (self.contact_email, self.contact_phone) if w)
@@ -429,14 +318,3 @@ class Accounts:
             f"Si vous n'êtes pas à l'origine de ce changement, contactez sans attendre le service Enfance de "
             f"{self._town_hall()}.\n",
         )
-
-    def _confirm_new_password(self, responsable: dict, now: datetime) -> None:
-        if responsable.get("email"):
-            self.mailer.send(
-                responsable["email"],
-                "Portail Famille : votre mot de passe a été changé",
-                "Bonjour,\n\nLe mot de passe de votre compte du Portail Famille vient d'être changé, et toutes "
-                "les connexions ouvertes ont été fermées.\n\nSi vous n'êtes pas à l'origine de ce changement, "
-                f"choisissez immédiatement un nouveau mot de passe depuis {self.site_url}/connexion/ "
-                "(« Mot de passe oublié ? ») et prévenez le service Enfance.\n",
-            )

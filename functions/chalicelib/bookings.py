@@ -6,18 +6,21 @@ writes them in DynamoDB transactions of at most 100 actions, where conditions ho
 capacity and forbid duplicates whatever the concurrency. An item whose condition fails
 is decided again (a full day goes to the waiting list) and the rest retried: one
 refused day never blocks the others.
+
+The request's body is read and checked in booking_requests.py; the waiting list and
+the service enfance's decisions are in waiting_list.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from chalicelib import storage as st
+from chalicelib.booking_requests import BookingRequestError, Item
 from chalicelib.calendar_rules import (
     CommuneCalendar,
     booking_deadline,
@@ -26,31 +29,18 @@ from chalicelib.calendar_rules import (
     school_year_first_day,
     school_year_last_day,
 )
-from chalicelib.config import WEEKDAY_NAMES, Commune, Service
-from chalicelib.formatting import french_day, french_moment
-from chalicelib.refusals import Refusal
+from chalicelib.config import Commune, Service
+from chalicelib.formatting import french_moment
 from chalicelib.table import TTL_ATTRIBUTE
+from chalicelib.waiting_list import STAFF_REVIEW_MESSAGE, day_update, leave_waiting_list
 
-MAX_ITEMS = 100
 MAX_TRANSACTION = 100  # DynamoDB's limit of actions in one TransactWriteItems
-ACTIONS = ("reserve", "cancel", "absence")
 # Day items that hold a place (or a place in the queue): a new reservation is a duplicate.
 HELD = ("validated", "pending", "absent")
 IDEMPOTENCY_TTL = timedelta(days=2)
 # An absence is declared online for a booked day at most this long ago (the month pages
 # show the previous month); older days are the service enfance's business.
 ABSENCE_WINDOW = timedelta(days=31)
-
-
-class BookingRequestError(Refusal):
-    """The whole submission is refused; nothing is written."""
-
-
-@dataclass(frozen=True)
-class Item:
-    day: date
-    service: str
-    action: str
 
 
 @dataclass
@@ -79,115 +69,6 @@ class Plan:
 
 def refused(item: Item, reason: str, message: str) -> Outcome:
     return Outcome(item, "refused", reason, message)
-
-
-# --- parsing --------------------------------------------------------------------------------
-
-# The days a request may name: PLAUSIBLE_YEARS either side of the clock's year. Further
-# is no day a parent means, and the calendar's arithmetic overflows near years 1 and 9999.
-PLAUSIBLE_YEARS = 5
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _shown(value) -> str:
-    """A value of the request, quoted in a message: short, whatever it is."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 30 else text[:29] + "…"
-
-
-def plausible_days(today: date) -> tuple[date, date]:
-    return date(today.year - PLAUSIBLE_YEARS, 1, 1), date(today.year + PLAUSIBLE_YEARS, 12, 31)
-
-
-def parse_day(value, today: date, where: str) -> date:
-    """A day written AAAA-MM-JJ within the plausible years; BookingRequestError (400) else."""
-    try:
-        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
-            raise ValueError(value)
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise BookingRequestError(400, "invalid_request",
-                                  f"{where} : date « {_shown(value)} » invalide (AAAA-MM-JJ).") from None
-    first, last = plausible_days(today)
-    if not first <= day <= last:
-        raise BookingRequestError(400, "invalid_request", f"{where} : le {_shown(value)} est hors des années "
-                                  f"{first.year} à {last.year}.")
-    return day
-
-
-def parse_items(raw_items, commune: Commune, today: date) -> list[Item]:
-    """Items from the request body; BookingRequestError (400) when anything is malformed:
-    every field is checked (types included) before anything is read or written."""
-    if not isinstance(raw_items, list) or not raw_items:
-        raise BookingRequestError(400, "invalid_request", "Indiquez au moins un jour à réserver, annuler ou déclarer absent.")
-    if len(raw_items) > MAX_ITEMS:
-        raise BookingRequestError(400, "too_many_items",
-                                  f"Une demande compte au plus {MAX_ITEMS} jours : envoyez-la en plusieurs fois.")
-    codes = {s.code for s in commune.services}
-    items = []
-    for number, raw in enumerate(raw_items, start=1):
-        where = f"Jour n° {number}"
-        if not isinstance(raw, dict):
-            raise BookingRequestError(400, "invalid_request", f"{where} : format illisible.")
-        day = parse_day(raw.get("date", ""), today, where)
-        service, action = raw.get("service"), raw.get("action")
-        if not isinstance(service, str) or service not in codes:
-            raise BookingRequestError(400, "invalid_request", f"{where} : service « {_shown(service)} » inconnu.")
-        if not isinstance(action, str) or action not in ACTIONS:
-            raise BookingRequestError(400, "invalid_request",
-                                      f"{where} : action « {_shown(action)} » inconnue (reserve, cancel ou absence).")
-        items.append(Item(day, service, action))
-    return items
-
-
-def _pattern_weekday(value) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
-        return value
-    if isinstance(value, str) and value.lower() in WEEKDAY_NAMES:
-        return WEEKDAY_NAMES.index(value.lower())
-    if isinstance(value, str) and value in {"0", "1", "2", "3", "4", "5", "6"}:
-        return int(value)
-    raise BookingRequestError(400, "invalid_request", f"Semaine type : jour « {_shown(value)} » inconnu.")
-
-
-def expand_pattern(pattern, commune: Commune, calendar: CommuneCalendar, today: date) -> list[Item]:
-    """A week pattern (« semaine type ») as reservation items, day by day.
-
-    `pattern`: {weekdays: [0..6, "0".."6" or French names], services: [codes], from, to};
-    the range lies within one school period (no school holiday between its ends)."""
-    if not isinstance(pattern, dict):
-        raise BookingRequestError(400, "invalid_request", "Semaine type illisible.")
-    where = "Semaine type"
-    if not all(isinstance(pattern.get(end), str) and _ISO_DAY.fullmatch(pattern[end]) for end in ("from", "to")):
-        raise BookingRequestError(400, "invalid_request", "Semaine type : dates de début et de fin attendues (AAAA-MM-JJ).")
-    start, end = parse_day(pattern["from"], today, where), parse_day(pattern["to"], today, where)
-    weekdays, services = pattern.get("weekdays") or [], pattern.get("services") or []
-    if not isinstance(weekdays, list) or not isinstance(services, list):
-        raise BookingRequestError(400, "invalid_request", "Semaine type : choisissez au moins un jour et un service connu.")
-    weekdays = {_pattern_weekday(value) for value in weekdays}
-    codes = {s.code for s in commune.services}
-    if not weekdays or not services or any(not isinstance(s, str) or s not in codes for s in services):
-        raise BookingRequestError(400, "invalid_request", "Semaine type : choisissez au moins un jour et un service connu.")
-    if end < start or (end - start).days > 120:
-        raise BookingRequestError(400, "invalid_request", "Semaine type : la fin doit suivre le début, dans la même période scolaire.")
-    day = start
-    while day <= end:
-        if day.weekday() < 5 and calendar.school_holiday(day) and start < day < end:
-            raise BookingRequestError(400, "invalid_request",
-                                      "Semaine type : la période choisie doit se tenir entre deux vacances scolaires.")
-        day += timedelta(days=1)
-    items = []
-    day = start
-    while day <= end:
-        if day.weekday() in weekdays:
-            items.extend(Item(day, service, "reserve") for service in services)
-        day += timedelta(days=1)
-    if len(items) > MAX_ITEMS:
-        raise BookingRequestError(400, "too_many_items",
-                                  f"Cette semaine type donne {len(items)} jours : au plus {MAX_ITEMS} par demande, raccourcissez la période.")
-    if not items:
-        raise BookingRequestError(400, "invalid_request", "Semaine type : aucun jour dans la période choisie.")
-    return items
 
 
 # --- the rules (pure) ---------------------------------------------------------------------------
@@ -425,166 +306,13 @@ class Bookings:
                 return [(self.storage.take_seat_action(item.service, item.day, plan.capacity), True), put]
             return [put]
         # cancel / absence: an update from the state read, which must not have changed
-        actions = [(self._day_update(family, child, item.service, item.day, previous_status, status=plan.status,
-                                     reason=plan.reason, message=plan.message, updated_at=now,
-                                     responsable_rank=rank), False)]
+        actions = [(day_update(self.storage, family, child, item.service, item.day, previous_status,
+                               status=plan.status, reason=plan.reason, message=plan.message, updated_at=now,
+                               responsable_rank=rank), False)]
         if plan.status == "cancelled" and previous_status == "validated" and plan.capacity:
             actions.append((self.storage.release_seat_action(item.service, item.day), False))
         if plan.status == "cancelled" and previous_status == "pending":
-            actions += [(leave, False) for leave in self._leave_waiting_list(family, child, item.service, item.day)]
+            actions += [(leave, False)
+                        for leave in leave_waiting_list(self.storage, family, child, item.service, item.day)]
         return actions
-
-    def _day_update(self, family: str, child: str, service: str, day: date, expected_status: str,
-                    **changes) -> dict:
-        """A transaction action: a child's day changes (its status, why), only if it still
-        has the status read."""
-        return self.storage.update_if_action(st.family_pk(family), st.day_sk(child, day, service), changes,
-                                             {"status": expected_status})
-
-    def _leave_waiting_list(self, family: str, child: str, service: str, day: date) -> list[dict]:
-        """Transaction actions: a child's entries leave a service's waiting list (one Query)."""
-        return [self.storage.delete_action(wait["pk"], wait["sk"]) for wait in self.storage.waiting_list(service, day)
-                if wait["family_number"] == family and wait["child_id"] == child]
-
-    # --- the waiting list -------------------------------------------------------------------------
-
-    def promote(self, service_code: str, day: date, now: datetime) -> list[dict]:
-        """Gives freed seats to the oldest waiting requests; returns the promoted ones."""
-        service = self.commune.service(service_code)
-        if not service.capacity:
-            return []
-        promoted = []
-        for wait in self.storage.waiting_list(service_code, day):
-            if wait.get("review"):
-                continue  # asked again after a refusal: the service enfance decides, not a freed seat
-            family, child = wait["family_number"], wait["child_id"]
-            message = "Une place s'est libérée : réservation validée (liste d'attente)."
-            failed = self.storage.transact([
-                self.storage.take_seat_action(service_code, day, service.capacity),
-                self._day_update(family, child, service_code, day, "pending", status="validated",
-                                 reason="promoted_from_waiting_list", message=message, updated_at=now),
-                self.storage.delete_action(wait["pk"], wait["sk"]),
-            ])
-            if not failed:
-                promoted.append({**wait, "service": service_code, "date": day})
-                continue
-            if 0 in failed:
-                break  # full again: the others keep waiting
-            # The day item no longer waits (cancelled meanwhile): drop the stale entry.
-            self.storage.batch_write([], [(wait["pk"], wait["sk"])])
-        return promoted
-
-    # --- staff: the waiting list and its decisions -------------------------------------
-
-    def pending(self, service: str | None = None, day: date | None = None) -> list[dict]:
-        """The waiting requests: days still `pending`, by day, service, then arrival order.
-
-        From the WAIT items of `SERVICEDAY#<service>#<date>` (one Query per service when a
-        day is given, else one Scan: a staff tool, never a request path); entries whose day
-        is no longer pending (cancelled meanwhile) are left out. Each: family, child,
-        service, date, requested_at, position (1 = next in line), responsable_rank, review
-        (asked again after a staff refusal: only staff decide it, a freed seat does not)."""
-        if day is not None:
-            codes = [service] if service else [s.code for s in self.commune.services]
-            waits = [w for code in codes for w in self.storage.waiting_list(code, day)]
-        else:
-            waits = self.storage.all_waiting_lists()
-        entries = []
-        for wait in waits:
-            _, code, iso = wait["pk"].split("#", 2)
-            if service and code != service:
-                continue
-            entries.append((code, date.fromisoformat(iso), wait))
-        keys = [(st.family_pk(w["family_number"]), st.day_sk(w["child_id"], d, code)) for code, d, w in entries]
-        days = self.storage.batch_get(keys) if keys else {}
-        waiting, positions = [], {}
-        for (code, d, wait), key in sorted(zip(entries, keys, strict=True), key=lambda e: (e[0][1], e[0][0], e[0][2]["sk"])):
-            if (days.get(key) or {}).get("status") != "pending":
-                continue
-            positions[(code, d)] = positions.get((code, d), 0) + 1
-            waiting.append({
-                "family": wait["family_number"], "child": wait["child_id"], "service": code, "date": d,
-                "requested_at": wait["requested_at"], "position": positions[(code, d)],
-                "responsable_rank": int(wait.get("responsable_rank") or 1), "review": bool(wait.get("review")),
-            })
-        return waiting
-
-    def staff_decide(self, family: str, child: str, service_code: str, day: date, accept: bool, reason: str,
-                     now: datetime) -> dict:
-        """The service enfance accepts or refuses a pending day; returns the updated day.
-
-        Accept: validated within the capacity, in one transaction as `promote` (counter +1
-        under the capacity condition, day pending → validated, its WAIT item deleted).
-        Refuse (a reason is required): refused, reason `staff_refused`, WAIT item deleted.
-        BookingRequestError when the day is not pending, or full."""
-        try:
-            service = self.commune.service(service_code)
-        except KeyError:
-            raise BookingRequestError(400, "invalid_request", f"Service « {service_code} » inconnu.") from None
-        reason = (reason or "").strip()
-        if not accept and not reason:
-            raise BookingRequestError(400, "reason_required", "Indiquez le motif du refus : il est transmis à la famille.")
-        key = {"pk": st.family_pk(family), "sk": st.day_sk(child, day, service_code)}
-        current = self.storage.get(key["pk"], key["sk"])
-        where = f"l'enfant {child} de la famille {family}, {service.label}, {french_day(day)}"
-        if current is None:
-            raise BookingRequestError(404, "not_found", f"Aucune demande pour {where}.")
-        if current.get("status") != "pending":
-            raise BookingRequestError(409, "not_pending", f"La demande pour {where} n'est pas en attente "
-                                      f"(état : {STATUS_LABELS.get(current.get('status'), current.get('status'))}) : "
-                                      "il n'y a rien à décider.")
-        if accept:
-            status, code, message = "validated", "staff_accepted", "Acceptée par le service enfance."
-        else:
-            status, code, message = "refused", "staff_refused", f"Refusée par le service enfance : {reason}"
-        actions = []
-        if accept and service.capacity:
-            actions.append(self.storage.take_seat_action(service_code, day, service.capacity))
-        update_at = len(actions)
-        actions.append(self._day_update(family, child, service_code, day, "pending", status=status, reason=code,
-                                        message=message, updated_at=now, decided_by="staff"))
-        actions += self._leave_waiting_list(family, child, service_code, day)
-        failed = self.storage.transact(actions)
-        if update_at in failed:
-            raise BookingRequestError(409, "changed_meanwhile",
-                                      f"La demande pour {where} a changé pendant la décision : relisez la liste.")
-        if failed:
-            raise BookingRequestError(409, "full", STAFF_FULL_MESSAGE)
-        # The decision appears in the family's « liste des demandes ».
-        request_id = secrets.token_hex(8)
-        self.storage.put({
-            "pk": st.family_pk(family), "sk": f"REQUEST#{now.astimezone(UTC).isoformat()}#{request_id}",
-            "kind": "request", "request_id": request_id, "submitted_at": now, "child_id": child,
-            "responsable_rank": int(current.get("responsable_rank", 1)), "channel": "staff", "type": "staff_decision",
-            "items": [{"date": day.isoformat(), "service": service_code, "action": "accept" if accept else "refuse",
-                       "status": status, "reason": code, "message": message}],
-        })
-        return {**current, "status": status, "reason": code, "message": message,
-                "updated_at": now.astimezone(UTC).isoformat(), "decided_by": "staff"}
-
-    def service_day(self, service_code: str, day: date) -> dict:
-        """One service on one day, for the kitchen: the validated children (expected), the
-        absent ones (billed, not expected) and the waiting list in order (gsi1)."""
-        items = [i for i in self.storage.query_index(st.service_day_pk(service_code, day)) if i["sk"].startswith("DAY#")]
-
-        def entry(item: dict) -> dict:
-            return {"family": item["pk"].removeprefix("FAMILY#"), "child": item["child_id"],
-                    "responsable_rank": int(item.get("responsable_rank") or 1), "channel": item.get("channel", "")}
-
-        ordered = sorted(items, key=lambda i: i["gsi1sk"])
-        return {
-            "service": service_code, "date": day, "capacity": self.commune.service(service_code).capacity,
-            "expected": [entry(i) for i in ordered if i.get("status") == "validated"],
-            "absent": [entry(i) for i in ordered if i.get("status") == "absent"],
-            "waiting": self.pending(service_code, day),
-        }
-
-
-# --- staff: rules (pure) ----------------------------------------------------------------------------
-
-STAFF_FULL_MESSAGE = "Service complet ce jour-là : libérez une place ou augmentez la capacité."
-STAFF_REVIEW_MESSAGE = ("Demandée à nouveau après un refus du service enfance : en attente de sa décision, "
-                        "elle n'est pas validée d'office.")
-STATUS_LABELS = {"validated": "validée", "pending": "en attente", "refused": "refusée", "cancelled": "annulée",
-                 "absent": "absent"}
 

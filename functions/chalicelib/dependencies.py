@@ -34,21 +34,36 @@ def storage():
     return _dependencies["storage"]
 
 
-def accounts():
-    if "accounts" not in _dependencies:
+def mailer():
+    if "mailer" not in _dependencies:
         import boto3
 
-        from chalicelib import jobs
-        from chalicelib.accounts import Accounts
         from chalicelib.mail import Mailer
+
+        _dependencies["mailer"] = Mailer(boto3.client("ses"), commune().commune.contact_email)
+    return _dependencies["mailer"]
+
+
+def accounts():
+    if "accounts" not in _dependencies:
+        from chalicelib.accounts import Accounts
 
         info = commune().commune
         _dependencies["accounts"] = Accounts(
-            storage(), Mailer(boto3.client("ses"), info.contact_email), secret=secret(),
-            site_url=site_url(), demo_mode=os.environ.get("PORTAIL_DEMO") == "1", commune_name=info.name,
-            contact_email=info.contact_email, contact_phone=info.contact_phone, defer=jobs.defer,
+            storage(), mailer(), secret=secret(), site_url=site_url(),
+            demo_mode=os.environ.get("PORTAIL_DEMO") == "1", commune_name=info.name,
+            contact_email=info.contact_email, contact_phone=info.contact_phone,
         )
     return _dependencies["accounts"]
+
+
+def password_reset():
+    if "password_reset" not in _dependencies:
+        from chalicelib import jobs
+        from chalicelib.password_reset import PasswordReset
+
+        _dependencies["password_reset"] = PasswordReset(accounts(), defer=jobs.defer)
+    return _dependencies["password_reset"]
 
 
 def bookings():
@@ -63,7 +78,7 @@ def messages():
     if "messages" not in _dependencies:
         from chalicelib.messages import Messages
 
-        _dependencies["messages"] = Messages(storage(), accounts().mailer, site_url(), commune().commune.name)
+        _dependencies["messages"] = Messages(storage(), mailer(), site_url(), commune().commune.name)
     return _dependencies["messages"]
 
 

@@ -21,8 +21,9 @@ def book(bookings, messages, pages, family_number: str, child_id: str, rank: int
     `pattern` when there is no list), every item checked before the first write
     (BookingRequestError); then the seats freed go to the waiting list, and the pages
     that show these days are rendered again. Returns each day's result."""
-    from chalicelib.bookings import expand_pattern, parse_items
+    from chalicelib.booking_requests import expand_pattern, parse_items
     from chalicelib.pages import pages_showing_days
+    from chalicelib.waiting_list import WaitingList
 
     today = now.astimezone(bookings.commune.tz).date()
     if pattern is not None and raw_items is None:
@@ -30,12 +31,12 @@ def book(bookings, messages, pages, family_number: str, child_id: str, rank: int
     else:
         items = parse_items(raw_items, bookings.commune, today)
     results, freed = bookings.submit(family_number, child_id, rank, items, now, idempotency_key=idempotency_key)
-    promote_waiting(bookings, messages, pages, freed, now)
+    promote_waiting(WaitingList(bookings.storage, bookings.commune), messages, pages, freed, now)
     pages.export(bookings.storage, family_number, now, only=pages_showing_days(child_id, [i.day for i in items]))
     return results
 
 
-def promote_waiting(bookings, messages, pages, freed: list, now: datetime) -> list[dict]:
+def promote_waiting(waiting_list, messages, pages, freed: list, now: datetime) -> list[dict]:
     """Freed seats (service, day) go to the oldest waiting requests; each family promoted
     gets a message, and its pages that show the day and the message are rendered again.
     Returns the requests promoted."""
@@ -44,14 +45,14 @@ def promote_waiting(bookings, messages, pages, freed: list, now: datetime) -> li
 
     promoted_all = []
     for service, day in freed:
-        for promoted in bookings.promote(service, day, now):
-            label = bookings.commune.service(service).label
+        for promoted in waiting_list.promote(service, day, now):
+            label = waiting_list.commune.service(service).label
             messages.send(
                 promoted["family_number"], f"Réservation validée : {label}, {french_day(day)}",
                 f"Une place s'est libérée : la réservation de **{label}** du **{french_day(day)}** "
                 "pour votre enfant, qui était en liste d'attente, est validée.", now)
             # The promoted day, and the message that says so (dashboard count, inbox).
-            pages.export(bookings.storage, promoted["family_number"], now,
+            pages.export(waiting_list.storage, promoted["family_number"], now,
                          only=[*pages_showing_days(promoted["child_id"], [day]), *pages_showing_messages()])
             promoted_all.append(promoted)
     return promoted_all

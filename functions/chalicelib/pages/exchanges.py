@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib import certificates, safe_markdown
-from chalicelib.bookings import STATUS_LABELS
 from chalicelib.config import Commune
 from chalicelib.formatting import french_day, french_moment
 from chalicelib.pages.marks import (
@@ -19,6 +18,7 @@ from chalicelib.pages.marks import (
 )
 from chalicelib.pages.names import message_id
 from chalicelib.storage import FamilyState
+from chalicelib.waiting_list import STATUS_LABELS
 
 # The « liste des demandes » shows this many requests, the most recent first.
 REQUESTS_SHOWN = 100

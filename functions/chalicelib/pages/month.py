@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from chalicelib.bookings import Item, Plan, after_staff_refusal, decide
+from chalicelib.booking_requests import Item
+from chalicelib.bookings import Plan, after_staff_refusal, decide
 from chalicelib.calendar_rules import (
     CommuneCalendar,
     booking_deadline,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib import family_actions, sessions
-from chalicelib.dependencies import accounts, family_pages, secret, site_url
+from chalicelib.dependencies import accounts, family_pages, password_reset, secret, site_url
 from chalicelib.routes.calls import BODY_TYPES, Call, Routes, cleared_cookies, signed_cookies
 from chalicelib.web import cookie_value, error_response, redirect
 
@@ -112,8 +112,8 @@ def change_password(call: Call):
 @routes.public_call(form_errors=FORGOT_PAGE)
 def forgot_password(call: Call):
     """202 whatever the login: the mail, if any, is sent by a deferred job
-    (`accounts.RESET_LINK_JOB`), so the answer and its time say nothing."""
-    accounts().forgot_password(call.field("login"), call.source, call.now)
+    (`password_reset.RESET_LINK_JOB`), so the answer and its time say nothing."""
+    password_reset().forgot_password(call.field("login"), call.source, call.now)
     return call.answer(FORGOT_PAGE + "#demande-envoyee", status=202, json={
         "message": "Si cet identifiant existe et qu'une adresse électronique lui est associée, "
                    "un lien pour choisir un nouveau mot de passe vient d'y être envoyé."})
@@ -122,5 +122,5 @@ def forgot_password(call: Call):
 @routes.route("/api/password/reset", methods=["POST"], content_types=BODY_TYPES)
 @routes.public_call(form_errors=RESET_PAGE)
 def reset_password(call: Call):
-    accounts().reset_password(call.field("token"), call.field("password"), call.source, call.now)
+    password_reset().reset_password(call.field("token"), call.field("password"), call.source, call.now)
     return call.answer(LOGIN_PAGE + "#mot-de-passe-change")
