@@ -299,3 +299,26 @@ def embedded_resources(embedded_aws, monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     return embedded_aws.create_resources()
+
+
+def race(count: int, target, expected: type[BaseException] | tuple = ()) -> list:
+    """Runs `target(n)` for n in 0..count-1 in as many threads released at once; each
+    answer is what target returned, or the `expected` exception it raised."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    answers: list = [None] * count
+
+    def run(n):
+        barrier.wait()
+        try:
+            answers[n] = target(n)
+        except expected as error:
+            answers[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers

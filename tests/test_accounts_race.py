@@ -14,6 +14,7 @@ from chalicelib.password_reset import RESET_LINK_JOB, PasswordReset
 from chalicelib.storage import Storage
 
 from tests.conftest import GUIDE_NOW, add_family
+from tests.conftest import race as shared_race
 
 pytestmark = pytest.mark.server
 THREADS = 10
@@ -54,22 +55,9 @@ def test_ten_threads_racing_one_reset_token_exactly_one_wins(embedded_aws, embed
     reset.forgot_password("alice", "127.0.0.1", GUIDE_NOW)
     token = mailer.sent[0][2].split("/mot-de-passe/nouveau/#", 1)[1].split()[0]
 
-    barrier = threading.Barrier(THREADS)
-    outcomes: dict[int, str] = {}
-
-    def attempt(n: int) -> None:
-        barrier.wait()
-        try:
-            reset.reset_password(token, f"nouvelle phrase secrete numero {n}", "127.0.0.1", GUIDE_NOW)
-            outcomes[n] = "won"
-        except AccountError as error:
-            outcomes[n] = error.code
-
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = race(THREADS, lambda n: reset.reset_password(
+        token, f"nouvelle phrase secrete numero {n}", "127.0.0.1", GUIDE_NOW))
+    outcomes = {n: "won" if answer == "ok" else answer for n, answer in enumerate(answers)}
     winners = [n for n, outcome in outcomes.items() if outcome == "won"]
     assert len(winners) == 1, outcomes
     assert sorted(o for o in outcomes.values() if o != "won") == ["invalid_token"] * (THREADS - 1)
@@ -99,23 +87,9 @@ class VerificationCounter:
 
 
 def race(count, target):
-    barrier = threading.Barrier(count)
-    answers = [None] * count
-
-    def run(n):
-        barrier.wait()
-        try:
-            target(n)
-            answers[n] = "ok"
-        except AccountError as error:
-            answers[n] = error.code
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
+    """Each attempt's outcome: "ok", or the code of the AccountError it met."""
+    answers = shared_race(count, target, AccountError)
+    return [answer.code if isinstance(answer, AccountError) else "ok" for answer in answers]
 
 
 def test_twenty_parallel_wrong_passwords_lock_the_login_as_five_in_a_row_would(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import boto3
@@ -13,7 +12,7 @@ from chalicelib.booking_requests import Item
 from chalicelib.bookings import Bookings
 from chalicelib.storage import Storage
 
-from tests.conftest import GUIDE_NOW, commune_with
+from tests.conftest import GUIDE_NOW, commune_with, race
 
 pytestmark = pytest.mark.server
 DAY = date(2014, 12, 11)
@@ -36,21 +35,6 @@ def add_children(storage, count, family="100"):
                         + [{"pk": f"FAMILY#{family}", "sk": f"CHILD#{n}", "kind": "child", "child_id": str(n),
                             "first_name": f"ENFANT{n}", "services": ["GARDERIE_MIDI"]} for n in range(count)])
 
-
-def race(count, target):
-    barrier = threading.Barrier(count)
-    answers = [None] * count
-
-    def run(n):
-        barrier.wait()
-        answers[n] = target(n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
 
 
 def test_fifty_children_racing_for_ten_seats(embedded_aws, embedded_resources, small_room):
