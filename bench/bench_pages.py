@@ -191,9 +191,10 @@ def main() -> None:
             answer = client.http.post("/api/login", headers=headers, body=json.dumps({"login": "alice", "password": PASSWORD}))
             assert answer.status_code == 200, answer.body
             cookies = answer.headers["Set-Cookie"]
-            cookie = next(v for v in (cookies if isinstance(cookies, list) else [cookies])
-                          if v.startswith("__Host-session"))
-            headers["Cookie"] = cookie.split(";")[0]
+            cookies = cookies if isinstance(cookies, list) else [cookies]
+            # The session and its CSRF cookie: a write without the latter is refused.
+            headers["Cookie"] = "; ".join(next(v for v in cookies if v.startswith(name)).split(";")[0]
+                                          for name in ("__Host-session=", "__Host-csrf="))
             trips.reset()
             puts.clear()
             answer = client.http.post("/api/bookings", headers=headers, body=(
