@@ -130,6 +130,10 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
         if apply_deadline and not on_time:
             return refused(item, "deadline_passed",
                            f"La date limite d'annulation était le {french_moment(deadline)} : déclarez plutôt une absence.")
+        if not on_time:  # the deadline lifted: only staff do so (chalicelib/staff/families.py)
+            return Plan(item, "cancelled", "cancelled_by_staff",
+                        "Réservation annulée par le service enfance après la date limite : ce jour n'est pas facturé.",
+                        day_item, service.capacity)
         return Plan(item, "cancelled", "cancelled_in_time",
                     "Réservation annulée avant la date limite : ce jour n'est pas facturé.", day_item, service.capacity)
 
@@ -166,8 +170,10 @@ class Bookings:
 
     def submit(self, family_number: str, child_id: str, rank: int, items: list[Item], now: datetime, *,
                idempotency_key: str | None = None, channel: str = "online",
-               apply_deadline: bool = True) -> tuple[list[dict], list[tuple[str, date]]]:
-        """Decides and writes; returns (results, the (service, day) seats freed)."""
+               apply_deadline: bool = True, day_attributes: dict | None = None
+               ) -> tuple[list[dict], list[tuple[str, date]]]:
+        """Decides and writes; returns (results, the (service, day) seats freed).
+        `day_attributes` are written on every day changed (a staff override's reason)."""
         state = self.storage.family_state(family_number)
         child = next((c for c in state.children if c["child_id"] == child_id), None)
         if child is None:
@@ -202,7 +208,7 @@ class Bookings:
                 # The next day of the same request follows this absence.
                 days[key] = {**(decision.previous or {}), "status": "absent"}
             outcomes.append(decision)
-        results, freed = self._write(family_number, child_id, rank, outcomes, now, channel)
+        results, freed = self._write(family_number, child_id, rank, outcomes, now, channel, day_attributes or {})
         answer = [r.to_dict() for r in results]
         request_id = secrets.token_hex(8)
         extra = [{
@@ -219,7 +225,8 @@ class Bookings:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def _write(self, family: str, child: str, rank: int, decisions: list, now: datetime, channel: str):
+    def _write(self, family: str, child: str, rank: int, decisions: list, now: datetime, channel: str,
+               extra: dict):
         """Writes the plans in transactions of at most 100 actions (each plan whole in one);
         a failed condition re-decides its item, and the chunk's other plans are retried."""
         results: dict[int, Outcome] = {i: d for i, d in enumerate(decisions) if isinstance(d, Outcome)}
@@ -231,7 +238,7 @@ class Bookings:
                 break
             chunks, chunk, size = [], [], 0
             for index in plans:
-                actions = self._actions(family, child, rank, plans[index], now, channel, full=index in full)
+                actions = self._actions(family, child, rank, plans[index], now, channel, extra, full=index in full)
                 if chunk and size + len(actions) > MAX_TRANSACTION:
                     chunks.append(chunk)
                     chunk, size = [], 0
@@ -276,7 +283,7 @@ class Bookings:
                        "Ce jour a changé pendant votre demande : rechargez la page et vérifiez-le.")
 
     def _actions(self, family: str, child: str, rank: int, plan: Plan, now: datetime, channel: str,
-                 full: bool) -> list[tuple[dict, bool]]:
+                 extra: dict, full: bool) -> list[tuple[dict, bool]]:
         """The plan's transaction actions, each with whether it takes a seat (when that one
         fails, the day is full and the request waits in line; any other, it changed)."""
         item = plan.item
@@ -291,7 +298,7 @@ class Bookings:
                 "status": status, "reason": reason, "responsable_rank": rank,
                 "channel": channel, "requested_at": now, "updated_at": now,
                 "gsi1pk": st.service_day_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
-                **({"message": plan.message} if review else {}),
+                **({"message": plan.message} if review else {}), **extra,
             }
             # A refused day is not held: asked again twice at once, the second finds it pending.
             put = (self.storage.put_unless_action(day, HELD), False)
@@ -308,7 +315,7 @@ class Bookings:
         # cancel / absence: an update from the state read, which must not have changed
         actions = [(day_update(self.storage, family, child, item.service, item.day, previous_status,
                                status=plan.status, reason=plan.reason, message=plan.message, updated_at=now,
-                               responsable_rank=rank), False)]
+                               responsable_rank=rank, **extra), False)]
         if plan.status == "cancelled" and previous_status == "validated" and plan.capacity:
             actions.append((self.storage.release_seat_action(item.service, item.day), False))
         if plan.status == "cancelled" and previous_status == "pending":
