@@ -238,3 +238,16 @@ def test_capacity_still_holds_when_staff_and_parents_race(embedded_aws, embedded
     statuses = race(10, book)
     assert statuses.count("validated") == 3 and statuses.count("pending") == 7
     assert storage.get(f"SERVICEDAY#GARDERIE_MIDI#{when}", "COUNTER")["validated"] == 3
+
+
+def test_reindex_writes_the_index_of_a_table_imported_before_it(families, storage, capsys):
+    from portail import cli_families
+
+    stale = family_search.token_item("100", "R1", "ancien")
+    storage.batch_write([stale], [(i["pk"], i["sk"]) for i in storage.query_partition("FAMILY#200", "SEARCH#")])
+    assert numbers(storage, "bravo") == [] and numbers(storage, "ancien") == ["100"]
+    report = cli_families.reindex(storage)
+    assert (report.families, report.deleted) == (2, 1)
+    assert numbers(storage, "bravo") == ["200"] and numbers(storage, "bruno") == ["200"]
+    assert numbers(storage, "ancien") == []
+    assert cli_families.reindex(storage).deleted == 0  # idempotent
