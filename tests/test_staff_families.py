@@ -187,12 +187,15 @@ def test_send_password_link_mails_the_reset_link(desk, storage, mails):
 
 
 def test_enrol_leave_and_bracket(desk, storage):
-    assert "n'est plus inscrit" in desk.set_service("100", "1", "GARDERIE_SOIR", False, "agent1", GUIDE_NOW)
-    assert "GARDERIE_SOIR" not in storage.get("FAMILY#100", "CHILD#1")["services"]
-    assert "est inscrit" in desk.set_service("100", "1", "GARDERIE_SOIR", True, "agent1", GUIDE_NOW)
-    assert "GARDERIE_SOIR" in storage.get("FAMILY#100", "CHILD#1")["services"]
+    desk.book("100", "1", [f"{OPEN_DAY.isoformat()}|GARDERIE_SOIR|reserve"], 1, False, "", "agent1", GUIDE_NOW)
+    message = desk.set_services("100", "1", ["GARDERIE_MATIN", "RESTAURATION"], "agent1", GUIDE_NOW)
+    assert message == ("Inscriptions de ANNA enregistrées. 1 jour(s) déjà réservé(s) dans un service quitté le "
+                       "restent : annulez-les dans la grille si besoin.")
+    assert storage.get("FAMILY#100", "CHILD#1")["services"] == ["GARDERIE_MATIN", "RESTAURATION"]
+    assert desk.set_services("100", "1", ["RESTAURATION", "GARDERIE_MATIN"], "agent1", GUIDE_NOW).endswith("inchangées.")
     with pytest.raises(Refusal):
-        desk.set_service("100", "1", "PISCINE", True, "agent1", GUIDE_NOW)
+        desk.set_services("100", "1", ["PISCINE"], "agent1", GUIDE_NOW)
+    assert storage.get("FAMILY#100", "CHILD#1")["services"] == ["GARDERIE_MATIN", "RESTAURATION"]
     desk.set_bracket("100", "D", "agent1", GUIDE_NOW)
     assert storage.get("FAMILY#100", "PROFILE")["quotient_bracket"] == "D"
     with pytest.raises(Refusal):

@@ -186,32 +186,32 @@ class FamilyDesk:
 
     # services and tariff ---------------------------------------------------------------
 
-    def set_service(self, number: str, child_id: str, service: str, enrolled: bool, actor: str, now: datetime) -> str:
-        """Enrols a child in a service, or takes it out; days already booked stay booked
-        (the grid cancels them, with the deadline's rules)."""
+    def set_services(self, number: str, child_id: str, services: list[str], actor: str, now: datetime) -> str:
+        """The services a child is enrolled in (each box of the form); days already
+        booked in a service left stay booked (the grid cancels them, with its rules)."""
         codes = {s.code: s for s in self.commune.services}
-        if service not in codes:
-            raise Refusal(400, "invalid_service", f"Service « {service[:40]} » inconnu.")
+        unknown = [code for code in services if code not in codes]
+        if unknown:
+            raise Refusal(400, "invalid_service", f"Service « {unknown[0][:40]} » inconnu.")
         state = self.state(number)
         child = next((c for c in state.children if c["child_id"] == child_id), None)
         if child is None:
             raise Refusal(404, "child_not_found", f"La famille n° {number} n'a pas d'enfant « {child_id[:32]} ».")
-        services = list(child.get("services", []))
-        name, label = child.get("first_name", ""), codes[service].label
-        if enrolled == (service in services):
-            return f"{name} est déjà {'inscrit(e) au' if enrolled else 'hors du'} service {label} : rien n'a changé."
-        services = [s.code for s in self.commune.services if (s.code in services) != (s.code == service)]
-        self.storage.update_attributes(child["pk"], child["sk"], {"services": services})
-        self._audit(now, actor, "family_service_enrolled" if enrolled else "family_service_left", number,
-                    child_id=child_id, service=service)
+        before = list(child.get("services", []))
+        after = [s.code for s in self.commune.services if s.code in services]
+        name = child.get("first_name", "")
+        added, left = [c for c in after if c not in before], [c for c in before if c not in after]
+        if not added and not left:
+            return f"Inscriptions de {name} inchangées."
+        self.storage.update_attributes(child["pk"], child["sk"], {"services": after})
+        self._audit(now, actor, "family_services_changed", number, child_id=child_id, enrolled=added, left=left)
         self.pages.export(self.storage, number, now)
-        if enrolled:
-            return f"{name} est inscrit(e) au service {label}."
         today = now.astimezone(self.commune.tz).date().isoformat()
-        kept = sum(1 for d in state.days if d.get("child_id") == child_id and d.get("service") == service
+        kept = sum(1 for d in state.days if d.get("child_id") == child_id and d.get("service") in left
                    and d.get("status") in ("validated", "pending") and str(d.get("date", "")) >= today)
-        return (f"{name} n'est plus inscrit(e) au service {label}."
-                + (f" {kept} jour(s) déjà réservé(s) le restent : annulez-les dans la grille si besoin." if kept else ""))
+        return (f"Inscriptions de {name} enregistrées."
+                + (f" {kept} jour(s) déjà réservé(s) dans un service quitté le restent : annulez-les dans la grille "
+                   "si besoin." if kept else ""))
 
     def set_bracket(self, number: str, bracket: str, actor: str, now: datetime) -> str:
         """The family's tariff bracket (quotient familial): the next invoices use it."""
