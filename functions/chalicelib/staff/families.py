@@ -241,8 +241,9 @@ class FamilyDesk:
         if len(reason) > MAX_REASON:
             raise Refusal(400, "reason_too_long", f"La raison compte au plus {MAX_REASON} caractères.")
         raw = parse_grid_items(values)
-        state = self.state(number)
-        if not any(int(r["rank"]) == rank for r in state.responsables):
+        # The first responsable is the family's own (the pages show theirs); a second one
+        # is checked. The family and the child are `Bookings.submit`'s to find (404).
+        if rank != 1 and not any(int(r["rank"]) == rank for r in self.state(number).responsables):
             raise Refusal(400, "responsable_not_found", f"La famille n° {number} n'a pas de responsable {rank}.")
         attributes = {"staff_login": actor, **({"override_reason": reason} if override else {})}
         results = family_actions.book(self.bookings, self.messages, self.pages, number, child_id, rank,
