@@ -168,8 +168,9 @@ def safe_next(value: str | None) -> str:
 
 
 def requested_path(request) -> str:
-    """The page asked for, with its query string (where the login page sends back)."""
-    path = request.path.format(**(request.uri_params or {}))
+    """The page asked for, with its query string (where the login page sends back).
+    Pages' addresses end with "/", which API Gateway drops before the route sees them."""
+    path = request.path.format(**(request.uri_params or {})).rstrip("/") + "/"
     query = urlencode([(k, v) for k in (request.query_params or {}) for v in request.query_params.getlist(k)])
     return path + ("?" + query if query else "")
 
