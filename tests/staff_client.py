@@ -13,9 +13,10 @@ STAFF_PASSWORD = "une phrase de passe pour la gestion"
 
 
 def totp_code(secret: str, when: datetime | None = None) -> str:
-    import pyotp
+    """The code an authenticator app shows for `secret` at `when` (now, on the real clock)."""
+    from chalicelib.staff.accounts import totp
 
-    return pyotp.TOTP(secret).at(when or datetime.now(UTC))
+    return totp(secret).at(when or datetime.now(UTC))
 
 
 def staff_cookie(response) -> str:

@@ -144,7 +144,7 @@ def test_a_view_gets_repeated_fields_uploads_and_the_query(stub, staff_client, s
     assert response.status_code == 200, response.body
     assert json.loads(response.body) == {"items": ["100/1/RESTAURATION/2014-12-01", "100/1/GARDERIE_SOIR/2014-12-02"],
                                          "note": "é", "query": "ztest", "upload": None}
-    content = "numero_famille;numero_enfant;date;service\r\n100;1;01/12/2014;RESTAURATION\r\n".encode()
+    content = b"numero_famille;numero_enfant;date;service\r\n100;1;01/12/2014;RESTAURATION\r\n"
     response = agent.post_multipart("/gestion/essai", {"note": "Plannings de décembre"},
                                     {"fichier": ("plannings décembre.csv", content, "text/csv")})
     assert json.loads(response.body) == {"items": [], "note": "Plannings de décembre", "query": "",

@@ -212,3 +212,25 @@ def test_the_staff_cookie_alone_is_the_session(client):
     response = client.http.post("/gestion/connexion", body=f"login={login}&password=x&code=000000", headers={
         "Origin": "https://ailleurs.example", "Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 403
+
+
+def test_the_demo_accounts_open_in_demo_mode_only(client, storage, monkeypatch):
+    from chalicelib.dependencies import reset_dependencies, staff_accounts
+    from chalicelib.staff.accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET
+
+    from portail.demo_staff import seed_staff
+
+    seed_staff(storage, GUIDE_NOW, "http://127.0.0.1:8000")
+    now = datetime.now(UTC)
+    refused = form_post(client, "/gestion/connexion", {"login": "agent", "password": DEMO_PASSWORD,
+                                                        "code": totp_code(DEMO_TOTP_SECRET, now)})
+    assert refused.status_code == 401 and REFUSAL in body(refused)
+    # Nor can an administrator give the demo's password to a real account.
+    login, _ = create_account("agent")
+    with pytest.raises(StaffError, match="celui de la démonstration"):
+        staff_accounts().set_password(login, DEMO_PASSWORD, GUIDE_NOW)
+    monkeypatch.setenv("PORTAIL_DEMO", "1")
+    reset_dependencies()
+    later = now + timedelta(seconds=30)  # the step before was counted... and never taken: any fresh code
+    accepted = staff_accounts().login("regie", DEMO_PASSWORD, totp_code(DEMO_TOTP_SECRET, later), "127.0.0.1", later)
+    assert accepted[1].role == "regie"
