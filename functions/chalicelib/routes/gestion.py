@@ -35,6 +35,11 @@ class DaySummary:
 
 
 def day_summary(page: str):
+    from chalicelib.staff.roles import PAGES
+
+    if page not in PAGES:
+        raise ValueError(f"page {page!r} is not in chalicelib/staff/roles.py's PAGES")
+
     def register(function):
         _SUMMARIES[page] = function
         return function

@@ -284,10 +284,7 @@ class StaffAccounts:
                                                   "et saisissez le code affiché maintenant.")
         written = self.storage.transact_if([
             self.store.take_enrolment_action(sessions.token_hash(token), epoch(real_now)),
-            self.store.take_step_action(login, step, secret),
-            self.storage.update_if_action(staff_pk(login), STAFF, {
-                "password_hash": passwords.hash_password(password), "password_changed_at": real_now.astimezone(UTC),
-                "enrolled_at": real_now.astimezone(UTC)}, {}, remove=("demo_only",)),
+            self.store.enrol_action(login, step, secret, passwords.hash_password(password), real_now),
             self.storage.put_action(self.storage.audit_item(real_now, login, "staff_enrolled", {})),
         ])
         if not written:

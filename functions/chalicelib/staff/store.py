@@ -47,16 +47,18 @@ class StaffStore:
                                           ":session": {"SS": [session_hash]}},
         }}
 
-    def take_step_action(self, login: str, step: int, secret: str) -> dict:
-        """A transaction action: the account takes the TOTP step `step` (later than any
-        used) while its secret is still `secret` (the enrolment's code)."""
+    def enrol_action(self, login: str, step: int, secret: str, password_hash: str, when: datetime) -> dict:
+        """A transaction action: the enrolment sets the password and takes the TOTP step
+        `step` of its first code (later than any used), while the secret is still `secret`."""
         return {"Update": {
             "TableName": self.table_name,
             "Key": self._key(staff_pk(login), STAFF),
-            "UpdateExpression": "SET last_totp_step = :step",
+            "UpdateExpression": "SET last_totp_step = :step, password_hash = :hash, password_changed_at = :when, "
+                                "enrolled_at = :when REMOVE demo_only",
             "ConditionExpression": "attribute_exists(pk) AND totp_secret = :secret AND "
                                    "(attribute_not_exists(last_totp_step) OR last_totp_step < :step)",
-            "ExpressionAttributeValues": serialise({":step": step, ":secret": secret}),
+            "ExpressionAttributeValues": serialise({":step": step, ":secret": secret, ":hash": password_hash,
+                                                    ":when": when.astimezone(UTC)}),
         }}
 
     def take_enrolment_action(self, token_hash: str, now_epoch: int) -> dict:
