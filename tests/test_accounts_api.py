@@ -577,7 +577,8 @@ def test_the_reset_mail_leaves_outside_the_request(client, families, mails, monk
     assert [m["To"] for m in mails()] == ["alice@example.org"]
 
 
-def test_forgot_is_limited_per_source_whatever_the_logins(client, families, mails, monkeypatch):
+def test_forgot_is_limited_per_source_whatever_the_logins(client, families, mails, monkeypatch, frozen_clock):
+    # One instant for both answers: their Retry-After must be equal to the second.
     monkeypatch.setenv("PORTAIL_ORIGIN_SECRET", "de-cloudfront")
     here = {"CloudFront-Viewer-Address": "203.0.113.7:50000", "X-Portail-Origin": "de-cloudfront"}
     for n in range(20):
