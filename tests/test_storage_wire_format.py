@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 FUNCTIONS = ROOT / "functions"
-STORAGE = {Path("chalicelib/storage.py"), Path("chalicelib/transactions.py")}
+STORAGE = {Path("chalicelib/storage.py"), Path("chalicelib/transactions.py"), Path("chalicelib/staff/journal_store.py")}
 
 # Parameters of DynamoDB's API (as keyword arguments or dict keys).
 PARAMETERS = {"ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression",
