@@ -13,9 +13,9 @@ from chalicelib.transactions import deserialise, serialise
 
 # The key attributes of the table and of its indexes.
 _KEYS = {None: ("pk", "sk"), "gsi1": ("gsi1pk", "gsi1sk"), "gsi2": ("gsi2pk", "gsi2sk")}
-# The CLI's actor (portail/staff.py): its entries written before the indexes existed have
-# no index keys, and are staff entries all the same.
-CLI_ACTOR = "staff"
+# The commands' actors (`portail`: staff commands, the operator's purge): their entries
+# written before the indexes existed have no index keys, and are staff entries all the same.
+CLI_ACTORS = ("staff", "operator")
 
 
 def newest(storage, pk: str, *, index: str | None = None, since: str | None = None, before: str | None = None,
@@ -36,8 +36,9 @@ def newest(storage, pk: str, *, index: str | None = None, since: str | None = No
         values[":before"] = before
     filters = []
     if staff_only:
-        filters.append("(begins_with(gsi1pk, :journal) OR actor = :cli)")
-        values.update({":journal": JOURNAL, ":cli": CLI_ACTOR})
+        names = [f":cli{n}" for n in range(len(CLI_ACTORS))]
+        filters.append(f"(begins_with(gsi1pk, :journal) OR actor IN ({', '.join(names)}))")
+        values.update({":journal": JOURNAL, **dict(zip(names, CLI_ACTORS, strict=True))})
     if actor is not None:
         filters.append("actor = :actor")
         values[":actor"] = actor
