@@ -12,6 +12,7 @@ import pytest
 
 from bench.round_trips import RoundTrips
 
+
 def text(response) -> str:
     return unescape(response.body.decode())
 
@@ -58,6 +59,10 @@ def test_filters_by_agent_and_family_a_page_at_a_time(staff_client, written, mon
         for e in written if e["actor"] == "marie"]
     assert {r[1] for r in rows(page)} == {"marie"} and {r[2] for r in rows(page)} == {"Demande refusée"}
 
+    both = admin.get("/gestion/journal/?agent=paul&famille=200")
+    assert [r[4].rsplit("motif : ", 1)[1] for r in rows(both)] == [
+        e["details"]["reason"] for e in written if e["actor"] == "paul" and e["details"]["family_number"] == "200"]
+
     # A page of 4: « Entrées plus anciennes » walks the family's entries, newest first.
     monkeypatch.setattr(journal, "PAGE", 4)
     expected = [e["details"]["reason"] for e in written if e["details"]["family_number"] == "100"]
@@ -73,9 +78,6 @@ def test_filters_by_agent_and_family_a_page_at_a_time(staff_client, written, mon
             assert "famille=100" in url and "avant=" in url
     assert seen == expected and len(seen) == 20
 
-    both = admin.get("/gestion/journal/?agent=paul&famille=200")
-    assert [r[4].rsplit("motif : ", 1)[1] for r in rows(both)] == [
-        e["details"]["reason"] for e in written if e["actor"] == "paul" and e["details"]["family_number"] == "200"]
 
 
 def test_the_day_shows_staff_actions_and_logins_never_the_familys(staff_client, written):
@@ -91,21 +93,37 @@ def test_the_day_shows_staff_actions_and_logins_never_the_familys(staff_client, 
     assert f'<option value="{admin.login}">' in body and f'href="/gestion/journal/?agent={admin.login}"' in body
 
 
-def test_a_staff_logout_and_a_page_action_land_in_the_journal(staff_client, families, storage):
-    from chalicelib.routes.staff_calls import StaffCall
+def test_a_staff_logout_and_a_page_action_land_in_the_journal(staff_client, client):
+    from chalice import Chalice
+    from chalice.test import Client
+    from chalicelib.routes.staff_calls import STAFF_BODY_TYPES, StaffRoutes
 
-    admin = staff_client("admin")
-    agent = staff_client("agent")
-    # StaffCall.audit, as every page's action writes it.
-    call = StaffCall(request=None, staff=type("S", (), {"login": agent.login, "role": "agent"})(),
-                     now=datetime.now(UTC), real_now=datetime.now(UTC))
-    call.audit("certificate_recorded", family_number="100", child_id="1", dates=["2014-12-08"])
-    agent.post("/gestion/deconnexion")
+    # A page's action as every staff page writes it (StaffCall.audit), on a blueprint of its own.
+    routes = StaffRoutes(__name__)
+
+    @routes.route("/gestion/essai-journal", methods=["POST"], content_types=STAFF_BODY_TYPES)
+    @routes.staff_call("familles")
+    def record(call):
+        call.audit("certificate_recorded", family_number=call.field("famille"), child_id="1", dates=["2014-12-08"])
+        return call.redirect("/gestion/familles/")
+
+    stub = Chalice(app_name="stub")
+    stub.register_blueprint(routes)
+    admin, agent = staff_client("admin"), staff_client("agent")
+    with Client(stub) as stub_client:
+        page_client = object.__new__(type(agent))
+        page_client.__dict__.update(agent.__dict__, client=stub_client)
+        assert page_client.post("/gestion/essai-journal", {"famille": "100"}).status_code == 303
+    assert agent.post("/gestion/deconnexion").status_code == 303
     page = admin.get(f"/gestion/journal/?agent={agent.login}")
-    assert [r[2] for r in rows(page)] == ["Déconnexion de la gestion", "Certificat papier enregistré",
-                                          "Connexion à la gestion"]
+    assert [(r[2], r[3]) for r in rows(page)] == [("Déconnexion de la gestion", ""),
+                                                  ("Certificat papier enregistré", "100"),
+                                                  ("Connexion à la gestion", "")]
     family = admin.get("/gestion/journal/?famille=100")
-    assert [(r[1], r[2], r[3]) for r in rows(family)] == [(agent.login, "Certificat papier enregistré", "100")]
+    assert [(r[1], r[2], r[3], r[4]) for r in rows(family)] == [
+        (agent.login, "Certificat papier enregistré", "100", "enfant : 1 ; jours : 08/12/2014")]
+    day = admin.get("/gestion/journal/")
+    assert {(agent.login, "Certificat papier enregistré")} <= {(r[1], r[2]) for r in rows(day)}
 
 
 @pytest.mark.parametrize(("query", "words"), [
