@@ -67,6 +67,17 @@ def test_a_staff_booking_past_the_deadline_needs_override_and_reason(agent, stor
     assert "(par le service enfance)" in page and "Réservation validée" in page
 
 
+def test_the_journal_tells_the_staffs_changes_to_a_family(agent, staff_client):
+    agent.post("/gestion/familles/100/reservations", {"child_id": "1", "item": f"{LATE_DAY}|RESTAURATION|reserve",
+                                                       "rank": "1", "override": "1", "reason": "Papier en retard"})
+    agent.post("/gestion/familles/100/tranche", {"quotient_bracket": "D"})
+    journal = text(staff_client("admin").get("/gestion/journal/?famille=100"))
+    for expected in ("Jours saisis pour la famille, date limite passée outre", "motif : Papier en retard",
+                     f"jours : {LATE_DAY} RESTAURATION réserver : validée", "Tranche de quotient familial modifiée",
+                     "avant : B ; après : D", agent.login):
+        assert expected in journal, expected
+
+
 def test_contact_forms_validate_before_writing(agent, storage):
     bad = agent.post("/gestion/familles/100/coordonnees", {"rank": "1", "email": "pas une adresse", "phone": ""})
     assert bad.status_code == 400 and "invalide" in text(bad)

@@ -155,10 +155,10 @@ def test_a_staff_booking_past_the_deadline_needs_the_override_and_its_reason(des
     booked = day(storage, LATE_DAY)
     assert (booked["channel"], booked["override_reason"], booked["staff_login"]) == (
         "staff", "Planning papier déposé en retard", "agent1")
-    [entry] = [e for e in storage.audit_entries(GUIDE_NOW.date())
-               if e["action"] == "staff_booking" and e["details"]["override"]]
+    [entry] = [e for e in storage.audit_entries(GUIDE_NOW.date()) if e["action"] == "staff_booking_override"]
     assert entry["details"]["reason"] == "Planning papier déposé en retard"
-    assert entry["details"]["family_number"] == "100" and entry["details"]["override"] is True
+    assert entry["details"]["family_number"] == "100"
+    assert entry["details"]["days"] == ["2014-12-02 RESTAURATION réserver : validée"]
     # The same rules otherwise: a closed day stays closed, even with the override.
     [closed] = desk.book("100", "1", ["2014-12-25|RESTAURATION|reserve"], 1, True, "test", "agent1", GUIDE_NOW)
     assert closed["status"] == "refused"

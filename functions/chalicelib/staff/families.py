@@ -31,6 +31,10 @@ MAX_REASON = 500
 MAX_ADDRESS = 200
 _FAMILY_NUMBER = re.compile(r"^\d{1,20}$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
+# The journal's words for a staff booking's days (chalicelib/staff/journal.py shows details as they are).
+ACTION_WORDS = {"reserve": "réserver", "cancel": "annuler", "absence": "absent"}
+STATUS_WORDS = {"validated": "validée", "pending": "en attente", "refused": "refusée", "cancelled": "annulée",
+                "absent": "absent"}
 _ITEM = re.compile(r"^(\d{4}-\d{2}-\d{2})\|([A-Z][A-Z0-9_]*)\|(reserve|cancel|absence)$")
 
 
@@ -166,8 +170,9 @@ class FamilyDesk:
         if not written:
             raise Refusal(409, "changed_meanwhile", "Ces coordonnées ont changé pendant votre saisie : "
                                                     "rechargez la fiche et recommencez.")
-        self._audit(now, actor, "family_contact_changed", number, rank=rank,
-                    email_changed=email != old_email.lower(), phone_changed=phone != (before.get("phone") or ""))
+        changed = [word for word, differs in (("courriel", email != old_email.lower()),
+                                              ("téléphone", phone != (before.get("phone") or ""))) if differs]
+        self._audit(now, actor, "family_contact_changed", number, rank=rank, changed=changed)
         self.pages.export(self.storage, number, now, only=["compte"])
         return f"Coordonnées du responsable {rank} enregistrées."
 
@@ -249,9 +254,11 @@ class FamilyDesk:
         results = family_actions.book(self.bookings, self.messages, self.pages, number, child_id, rank,
                                       raw, None, now, channel="staff", apply_deadline=not override,
                                       day_attributes=attributes)
-        self._audit(now, actor, "staff_booking", number, child_id=child_id, override=override,
-                    **({"reason": reason} if override else {}),
-                    items=[{k: r[k] for k in ("date", "service", "action", "status")} for r in results])
+        # Two codes: the journal tells a deadline passed over at a glance.
+        self._audit(now, actor, "staff_booking_override" if override else "staff_booking", number,
+                    child_id=child_id, **({"reason": reason} if override else {}),
+                    days=[f"{r['date']} {r['service']} {ACTION_WORDS.get(r['action'], r['action'])} : "
+                          f"{STATUS_WORDS.get(r['status'], r['status'])}" for r in results])
         return results
 
     # the password ----------------------------------------------------------------------
