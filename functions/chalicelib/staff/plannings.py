@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from chalicelib import storage as st
 from chalicelib.booking_requests import MAX_ITEMS, Item
@@ -36,7 +36,6 @@ from chalicelib.staff.csv_input import (
 )
 
 COLUMNS = ("numero_famille", "numero_enfant", "date", "service")  # `rang` is optional (1)
-EXAMPLE = "100;1;08/12/2014;RESTAURATION;1"
 OUTCOMES = ("booked", "duplicate", "waiting", "refused")
 _FAMILY_NUMBER = re.compile(r"^\d{1,20}$")
 _CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -94,11 +93,7 @@ class Preview:
         return count(self.lines)
 
     def by_family(self) -> list[tuple[str, list[PlanningLine]]]:
-        """The lines family by family (by number), each family's in file order."""
-        families: dict[str, list[PlanningLine]] = {}
-        for line in self.lines:
-            families.setdefault(line.row.family, []).append(line)
-        return sorted(families.items(), key=lambda pair: (len(pair[0]), pair[0]))
+        return by_family(self.lines)
 
 
 @dataclass
@@ -113,15 +108,31 @@ class Applied:
     def counts(self) -> dict[str, int]:
         return count(self.lines)
 
-    def families(self) -> list[str]:
-        return sorted({x.row.family for x in self.lines}, key=lambda f: (len(f), f))
+    def by_family(self) -> list[tuple[str, list[PlanningLine]]]:
+        return by_family(self.lines)
 
-    def family_counts(self, family: str) -> dict[str, int]:
-        return count([x for x in self.lines if x.row.family == family])
+    def families(self) -> list[str]:
+        return [family for family, _ in self.by_family()]
 
 
 def count(lines: list[PlanningLine]) -> dict[str, int]:
     return {kind: sum(1 for x in lines if x.outcome == kind) for kind in OUTCOMES}
+
+
+def by_family(lines: list[PlanningLine]) -> list[tuple[str, list[PlanningLine]]]:
+    """The lines family by family (by number), each family's in file order."""
+    families: dict[str, list[PlanningLine]] = {}
+    for line in lines:
+        families.setdefault(line.row.family, []).append(line)
+    return sorted(families.items(), key=lambda pair: (len(pair[0]), pair[0]))
+
+
+def example_line(commune: Commune, month: date) -> str:
+    """A line of the file as staff would type it: family 100, child 1, the month's first
+    weekday, the first service."""
+    first = month_start(month)
+    day = first + timedelta(days=(7 - first.weekday()) % 7 if first.weekday() >= 5 else 0)
+    return f"100;1;{day:%d/%m/%Y};{commune.services[0].code};1"
 
 
 def deadline_text(month: date, deadline: date) -> str:
