@@ -180,7 +180,7 @@ def outcome(result: dict, existing: dict | None) -> tuple[str, str]:
     if result["status"] == "validated":
         return "booked", "réservé"
     if result["status"] == "pending" and result["reason"] == "staff_review":
-        return "waiting", "en attente : demandé à nouveau après un refus, à examiner (liste des demandes)"
+        return "waiting", "en attente : demandé à nouveau après un refus, à examiner dans les demandes en attente"
     if result["status"] == "pending":
         return "waiting", "liste d'attente (service complet)"
     if result["reason"] == "already_booked":
