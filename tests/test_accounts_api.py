@@ -179,7 +179,9 @@ def test_me_needs_a_session_and_shows_only_its_family(client, families, login):
     assert me["family_number"] == "100"
     assert me["responsable"]["last_name"] == "ALPHA"
     assert [c["first_name"] for c in me["children"]] == ["ANNA"]
-    assert "BRUNO" not in json.dumps(me) and "200" not in me["home"]
+    # Its own pages' folder, never the other family's (page keys are random: compare keys).
+    assert me["home"] == f"/famille/{families['A']['page_key']}/"
+    assert "BRUNO" not in json.dumps(me) and families["B"]["page_key"] not in json.dumps(me)
     assert me["unread_messages"] == 0
 
 
@@ -575,7 +577,8 @@ def test_the_reset_mail_leaves_outside_the_request(client, families, mails, monk
     assert [m["To"] for m in mails()] == ["alice@example.org"]
 
 
-def test_forgot_is_limited_per_source_whatever_the_logins(client, families, mails, monkeypatch):
+def test_forgot_is_limited_per_source_whatever_the_logins(client, families, mails, monkeypatch, frozen_clock):
+    # One instant for both answers: their Retry-After must be equal to the second.
     monkeypatch.setenv("PORTAIL_ORIGIN_SECRET", "de-cloudfront")
     here = {"CloudFront-Viewer-Address": "203.0.113.7:50000", "X-Portail-Origin": "de-cloudfront"}
     for n in range(20):

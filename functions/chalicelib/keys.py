@@ -96,3 +96,28 @@ WAIT = "WAIT#"  # the sort keys' prefix of the waiting list, in order of arrival
 
 def wait_sk(when: datetime, family: str, child: str) -> str:
     return f"{WAIT}{when.astimezone(UTC).isoformat()}#{family}#{child}"
+
+
+# --- the staff: accounts, sessions and enrolment links (docs/staff.md) ----------------------
+
+def staff_pk(login: str) -> str:
+    """A staff account, apart from the families' logins (`LOGIN#`): one never opens the other."""
+    return f"STAFF#{normalise_login(login)}"
+
+
+STAFF = "STAFF"
+STAFF_INDEX = "STAFF"  # gsi1pk of every staff account (gsi1sk: the login): the agents' list
+
+
+def staff_session_pk(token_hash: str) -> str:
+    return f"STAFFSESSION#{token_hash}"
+
+
+STAFF_SESSION = "STAFFSESSION"
+
+
+def staff_enrolment_pk(token_hash: str) -> str:
+    return f"STAFFENROL#{token_hash}"
+
+
+STAFF_ENROLMENT = "STAFFENROL"
