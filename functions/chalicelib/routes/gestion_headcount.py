@@ -166,7 +166,7 @@ def _confirm(call: StaffCall):
 
     name = _file_name(call.field("nom"))
     try:
-        content = _bounded(base64.urlsafe_b64decode(call.field("contenu").encode("ascii")))
+        content = _bounded(base64.b64decode(call.field("contenu").encode("ascii"), altchars=b"-_", validate=True))
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise Refusal(400, "invalid_request", "Le fichier confirmé est illisible : envoyez-le de nouveau.") from None
     late = call.field("late") == "1"
