@@ -53,7 +53,7 @@ def test_the_headcount_without_javascript_and_printed(new_context, staff_login, 
     sheets = page.locator("section.feuille-service")
     assert sheets.count() >= 2
     # the date form, without JavaScript: a GET with the day chosen
-    page.get_by_label("Jour").fill("2014-11-27")
+    page.get_by_label("Jour", exact=True).fill("2014-11-27")
     page.get_by_role("button", name="Afficher").click()
     page.wait_for_url(re.compile(r"/gestion/effectifs/\?date=2014-11-27"))
     assert heading.inner_text() == "Effectifs : jeudi 27 novembre 2014"
