@@ -32,7 +32,13 @@ from chalicelib.calendar_rules import (
 from chalicelib.config import Commune, Service
 from chalicelib.formatting import french_moment
 from chalicelib.table import TTL_ATTRIBUTE
-from chalicelib.waiting_list import STAFF_REVIEW_MESSAGE, day_update, leave_waiting_list, wait_item, waiting_names
+from chalicelib.waiting_list import (
+    STAFF_REVIEW_MESSAGE,
+    day_update,
+    leave_waiting_list,
+    wait_item,
+    waiting_names,
+)
 
 MAX_TRANSACTION = 100  # DynamoDB's limit of actions in one TransactWriteItems
 # Day items that hold a place (or a place in the queue): a new reservation is a duplicate.
