@@ -463,7 +463,7 @@ def certificates_list(args) -> int:
               f"{cert.short_dates(c)} : {cert.STAFF_WORDS[c['state']]}, formulaire d'envoi donné le "
               f"{_instant(c['recorded_at'], staff.commune)}")
         if c["state"] == cert.TO_REVIEW and c.get("document_key"):
-            print(f"    fichier (lien valable 15 minutes) : {documents.certificate_download_url(c['document_key'])}")
+            print(f"    fichier (lien valable 5 minutes) : {documents.certificate_download_url(c['document_key'])}")
     to_review = sum(1 for c in found if c["state"] == cert.TO_REVIEW)
     print(f"{to_review} certificat(s) à examiner, {len(found) - to_review} en attente du fichier.")
     staff.export_pages(c["family_number"] for c in received)  # « Reçu, en cours d'examen » on their pages
@@ -472,16 +472,16 @@ def certificates_list(args) -> int:
 
 def _decide_certificate(args, accept: bool) -> int:
     from chalicelib import certificates as cert
+    from chalicelib.staff import certificates
 
     staff = Staff.open(args.endpoint_url)
     reason = "" if accept else args.reason
-    decision = cert.decide(staff.storage, _documents(staff), args.family, args.id, accept, reason, ACTOR, staff.now)
-    staff.notify(args.family, decision.subject, decision.body)
+    decision = certificates.decide(staff.storage, _documents(staff), staff.messages, staff.pages, args.family,
+                                   args.id, accept, reason, ACTOR, staff.now)
     item = decision.certificate
     what = "accepté" if accept else "refusé"
     print(f"Certificat médical {what} : famille {args.family}, enfant {item['child_id']}, {args.id} "
           f"({cert.short_dates(item)}).")
-    staff.export_pages([args.family])
     return 0
 
 
