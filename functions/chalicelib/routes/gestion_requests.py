@@ -57,7 +57,8 @@ def requests_page(call: StaffCall):
     after = call.query("apres")
     if after and not _AFTER.match(after):
         raise Refusal(400, "invalid_page", "Page de la liste illisible : repartez du début de la liste.")
-    lines, next_after = requests.pending_page(storage(), commune(), service, first, last, after or None)
+    lines, next_after = requests.pending_page(storage(), commune(), service, first, last, after or None,
+                                               size=requests.PAGE_SIZE)
     filters = {"service": service or "", "du": call.query("du"), "au": call.query("au")}
     for line in lines:
         line["service_label"] = commune().service(line["service"]).label
