@@ -21,6 +21,7 @@ from chalicelib.dependencies import (
 from chalicelib.routes import accounts as account_routes
 from chalicelib.routes import bookings as booking_routes
 from chalicelib.routes import documents as document_routes
+from chalicelib.routes import gestion as gestion_routes
 from chalicelib.routes import messages as message_routes
 from chalicelib.routes.calls import context, signed_cookies
 from chalicelib.web import (
@@ -37,9 +38,12 @@ __all__ = ["NIGHTLY_EXPORT", "accounts", "app", "family_pages", "reset_dependenc
 
 app = Chalice(app_name="portail-famille")
 app.api.binary_types.append("application/pdf")
+# A staff upload (a paper-planning CSV) reaches the function as bytes, whatever it holds.
+app.api.binary_types.append("multipart/form-data")
 
-# One blueprint per concern (chalicelib/routes/); the staff's will be one more.
-for module in (account_routes, booking_routes, document_routes, message_routes):
+# One blueprint per concern (chalicelib/routes/); the staff's (/gestion/) are
+# chalicelib/routes/gestion*.py, on StaffRoutes (routes/staff_calls.py).
+for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes):
     app.register_blueprint(module.routes)
 
 
@@ -55,7 +59,10 @@ def guard(event, get_response):
         response = error_response(403, "cross_site_request",
                                   "Requête refusée : elle ne provient pas d'une page du Portail Famille.")
     else:
-        token = cookie_value(event.headers.get("cookie"), sessions.COOKIE_NAME)
+        # A family session opens nothing under /gestion/ (the staff's own cookie does,
+        # read by routes/staff_calls.py): it is not even read there.
+        staff_path = event.path.startswith("/gestion")
+        token = None if staff_path else cookie_value(event.headers.get("cookie"), sessions.COOKIE_NAME)
         # accounts() may read the stage's secrets (SSM) on a cold start: inside the guard too.
         found = unavailable_on_aws_error(lambda: accounts().current_session(token, now))() if token else (None, False)
         if isinstance(found, Response):  # AWS failed while reading the session: 503

@@ -21,7 +21,7 @@ def _serve(args) -> int:
     # The stage's secret (form tokens): the local portal's own, kept between runs.
     os.environ.setdefault("PORTAIL_SECRET", local_secret())
     if args.demo:
-        os.environ["PORTAIL_DEMO"] = "1"  # the demo password is accepted in demo mode only
+        os.environ["PORTAIL_DEMO"] = "1"  # the demo passwords (and staff TOTP secret) work in demo mode only
 
     seed = None
     if args.demo:
@@ -29,12 +29,13 @@ def _serve(args) -> int:
             from chalicelib.clock import now
 
             from portail.demo import seed_demo
+            from portail.demo_staff import seed_staff
             from portail.family_export import export_all
 
             storage, commune, instant = aws.storage(), get_commune(), now()
             text = seed_demo(storage, commune, instant)
             export_all(storage, aws.client("s3"), commune, instant)
-            return text
+            return text + "\n" + seed_staff(storage, instant, os.environ["PORTAIL_SITE_URL"])
     serve(port=args.port, aws_port=args.aws_port, now=args.now, seed=seed, output_dir=Path(args.output))
     return 0
 

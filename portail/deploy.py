@@ -336,6 +336,24 @@ def _s3_origin(origin_id: str, bucket: str) -> dict:
     }
 
 
+API_PATTERNS = ("/api/*", "/gestion/*", "/gestion")  # /gestion: the back office typed without its "/"
+
+
+def _api_behaviour(pattern: str) -> dict:
+    """A path the function answers: every method, cookies and query strings forwarded, nothing cached."""
+    return {
+        "PathPattern": pattern,
+        "TargetOriginId": "api",
+        "ViewerProtocolPolicy": "https-only",
+        "AllowedMethods": ALL_METHODS,
+        "CachedMethods": ["GET", "HEAD"],
+        "Compress": True,
+        "CachePolicyId": CACHING_DISABLED,
+        "OriginRequestPolicyId": {"Ref": "ApiOriginRequestPolicy"},
+        "ResponseHeadersPolicyId": {"Ref": "SecurityHeadersPolicy"},
+    }
+
+
 def _static_behaviour(origin_id: str) -> dict:
     return {
         "TargetOriginId": origin_id,
@@ -588,17 +606,8 @@ def template(stage: str, functions: dict[str, bool], *, domain: str = "",
                 ],
                 "DefaultCacheBehavior": _static_behaviour("site"),
                 "CacheBehaviors": [
-                    {
-                        "PathPattern": "/api/*",
-                        "TargetOriginId": "api",
-                        "ViewerProtocolPolicy": "https-only",
-                        "AllowedMethods": ALL_METHODS,
-                        "CachedMethods": ["GET", "HEAD"],
-                        "Compress": True,
-                        "CachePolicyId": CACHING_DISABLED,
-                        "OriginRequestPolicyId": {"Ref": "ApiOriginRequestPolicy"},
-                        "ResponseHeadersPolicyId": {"Ref": "SecurityHeadersPolicy"},
-                    },
+                    # The function: its API, and the staff back office's pages (never cached).
+                    *(_api_behaviour(pattern) for pattern in API_PATTERNS),
                     {
                         "PathPattern": "/famille/*",
                         **_static_behaviour("pages"),

@@ -2,6 +2,7 @@
 
 It plays CloudFront's part (docs/architecture.md):
   /api/...      the Chalice app, in this process (chalice.local's LocalGateway)
+  /gestion/...  the staff back office: the same Chalice app (docs/staff.md)
   /famille/...  the private family pages, behind the signed-cookie gate: the
                 CloudFront signed cookies login sets are verified with the public key
                 (portail.cloudfront_gate, as CloudFront does), then the page is read
@@ -63,6 +64,7 @@ CONTENT_TYPES = {
 }
 
 API_PREFIX = "/api"
+STAFF_PREFIX = "/gestion"  # the back office's pages, rendered by the function
 PRIVATE_PREFIX = "/famille"
 
 
@@ -261,7 +263,7 @@ class DevServer:
         path = request.path
         if path == LOCAL_MAILS:
             return local_mails()
-        if _is_under(path, API_PREFIX):
+        if _is_under(path, API_PREFIX) or _is_under(path, STAFF_PREFIX):
             return self.api(request)
         if _is_under(path, PRIVATE_PREFIX):
             if not private_pages_allowed(request.environ, self.public_keys):

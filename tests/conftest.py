@@ -216,6 +216,20 @@ def client(storage, signing_keys, monkeypatch, commune):
 
 
 @pytest.fixture
+def staff_client(client):
+    """Makes Chalice test clients logged in as a FRESH staff account of a role:
+    `staff_client("agent")` (tests/staff_client.py: `.get`, `.post` with the form token,
+    `.post_multipart`, `.csrf_token`, `.login`). Each is a new account: a TOTP code is
+    accepted once per account and step."""
+    from tests.staff_client import StaffClient
+
+    def make(role: str = "agent") -> StaffClient:
+        return StaffClient(client, role)
+
+    return make
+
+
+@pytest.fixture
 def mails():
     """The mails sent through SES so far: [{To, Subject, Body}] (moto's record)."""
     from moto.core import DEFAULT_ACCOUNT_ID

@@ -179,7 +179,9 @@ def test_me_needs_a_session_and_shows_only_its_family(client, families, login):
     assert me["family_number"] == "100"
     assert me["responsable"]["last_name"] == "ALPHA"
     assert [c["first_name"] for c in me["children"]] == ["ANNA"]
-    assert "BRUNO" not in json.dumps(me) and "200" not in me["home"]
+    # Its own pages' folder, never the other family's (page keys are random: compare keys).
+    assert me["home"] == f"/famille/{families['A']['page_key']}/"
+    assert "BRUNO" not in json.dumps(me) and families["B"]["page_key"] not in json.dumps(me)
     assert me["unread_messages"] == 0
 
 

@@ -171,6 +171,16 @@ def test_the_api_behaviour_forwards_everything_and_caches_nothing(resources, dis
     assert "FunctionAssociations" not in api
 
 
+def test_the_staff_pages_go_to_the_function_uncached_like_the_api(resources, distribution):
+    api = behaviour(distribution, "/api/*")
+    for pattern in ("/gestion/*", "/gestion"):
+        assert behaviour(distribution, pattern) == {**api, "PathPattern": pattern}
+    definition = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    assert {"get", "post"} <= set(definition["paths"]["/gestion/connexion"])
+    # A paper-planning CSV reaches the function whole: API Gateway passes multipart bodies as binary.
+    assert "multipart/form-data" in definition["x-amazon-apigateway-binary-media-types"]
+
+
 def test_the_site_behaviours_map_folders_to_index_html(distribution):
     default = behaviour(distribution, "default")
     assert origin(distribution, default["TargetOriginId"])["DomainName"] == {

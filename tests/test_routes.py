@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from chalice import Chalice
 from chalicelib.accounts import Accounts
 from chalicelib.routes.calls import Routes, context
+from chalicelib.web import FORM
 
 from portail.devserver import DevServer, serve_in_thread
 from tests.conftest import GUIDE_NOW
@@ -28,9 +29,18 @@ PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef"}
 
 
 def test_every_route_answers_an_aws_failure_with_the_french_503(client, enrolled, monkeypatch):
+    from urllib.parse import urlencode
+
     from app import accounts, app
 
+    from tests.staff_client import StaffClient
+
+    # A family's cookies and a staff session's: every route, a family's or the staff's, gets its own.
+    staff = StaffClient(client, "admin")
     cookie = session_cookie(post(client, "/api/login", {"login": "alice", "password": PASSWORD_A}))
+    cookie += "; " + staff.cookie
+    form = urlencode({**{k: v for k, v in BODY.items() if isinstance(v, str)}, "code": "000000",
+                      "csrf_token": staff.csrf_token})
     token = cookie.split(";")[0].split("=", 1)[1]
     session, _ = accounts().current_session(token, GUIDE_NOW)
     # The middleware still finds the session: AWS fails behind it, in the routes.
@@ -50,8 +60,10 @@ def test_every_route_answers_an_aws_failure_with_the_french_503(client, enrolled
             if method == "GET":
                 response = client.http.get(url, headers={"Cookie": cookie})
             else:
-                response = client.http.request(method, url, body=json.dumps(BODY), headers={
-                    **ORIGIN, "Cookie": cookie, "Content-Type": entry.content_types[0]})
+                content_type = entry.content_types[0]
+                response = client.http.request(method, url, headers={**ORIGIN, "Cookie": cookie,
+                                                                     "Content-Type": content_type},
+                                               body=form if content_type == FORM else json.dumps(BODY))
             assert response.status_code != 500, (method, path, response.body)
             if aws_calls:
                 reached.append((method, path))

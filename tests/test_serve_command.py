@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import signal
 import socket
@@ -9,11 +10,13 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import boto3
 import pytest
 from chalicelib import table
+from chalicelib.staff.accounts import totp
 from chalicelib.storage import Storage
 
 from tests.conftest import ROOT, shipped_environment
@@ -64,6 +67,23 @@ def test_demo_portal_serves_says_how_to_log_in_and_stops_cleanly(portal):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/me")
     assert refused.value.code == 401
+
+    # The demo's staff accounts, printed, and the agent's login through the real server:
+    # a code of the demo secret on the real clock (the portal's is frozen in 2014).
+    assert f"Gestion (agents) : http://127.0.0.1:{port}/gestion/ ; comptes « agent », « regie », « admin », " \
+           "mot de passe « portail-demo-2014 »" in printed
+    assert "JBSWY3DPEHPK3PXP" in printed
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", "/gestion/connexion", body=urllib.parse.urlencode(
+        {"login": "agent", "password": "portail-demo-2014", "code": totp("JBSWY3DPEHPK3PXP").now()}),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": f"http://127.0.0.1:{port}"})
+    answer = connection.getresponse()
+    answer.read()
+    assert (answer.status, answer.getheader("Location")) == (303, "/gestion/")
+    connection.request("GET", "/gestion/", headers={"Cookie": answer.getheader("Set-Cookie").split(";")[0]})
+    day = connection.getresponse()
+    assert day.status == 200 and "Bonjour agent" in day.read().decode()
+    connection.close()
 
     # The demo is in the embedded AWS whose address was printed: the guide's family.
     endpoint = re.search(r"AWS embarqué \(DynamoDB, S3, SES\) : (\S+)", printed).group(1)

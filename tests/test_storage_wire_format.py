@@ -13,7 +13,8 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 FUNCTIONS = ROOT / "functions"
-STORAGE = {Path("chalicelib/storage.py"), Path("chalicelib/transactions.py")}
+# chalicelib/staff/store.py: the staff items' conditional writes (docs/staff.md).
+STORAGE = {Path("chalicelib/storage.py"), Path("chalicelib/transactions.py"), Path("chalicelib/staff/store.py")}
 
 # Parameters of DynamoDB's API (as keyword arguments or dict keys).
 PARAMETERS = {"ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression",

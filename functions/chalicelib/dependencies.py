@@ -57,6 +57,30 @@ def accounts():
     return _dependencies["accounts"]
 
 
+def staff_accounts():
+    """The staff accounts (chalicelib/staff/accounts.py): built on the first /gestion/ call."""
+    if "staff_accounts" not in _dependencies:
+        from chalicelib.staff.accounts import StaffAccounts
+
+        _dependencies["staff_accounts"] = StaffAccounts(storage(), secret=secret(),
+                                                        demo_mode=os.environ.get("PORTAIL_DEMO") == "1")
+    return _dependencies["staff_accounts"]
+
+
+def staff_templates():
+    """The Jinja2 environment of the staff pages: the portal's templates and layout."""
+    if "staff_templates" not in _dependencies:
+        from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+        from chalicelib.layout import TEMPLATES_DIR, layout_globals
+
+        environment = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(default=True),
+                                  trim_blocks=True, lstrip_blocks=True)
+        environment.globals["portail"] = layout_globals(commune())
+        _dependencies["staff_templates"] = environment
+    return _dependencies["staff_templates"]
+
+
 def password_reset():
     if "password_reset" not in _dependencies:
         from chalicelib import jobs

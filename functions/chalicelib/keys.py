@@ -113,3 +113,28 @@ def wait_key_of_index_sk(index_sk: str) -> tuple[str, str]:
     """The WAIT item's (pk, sk) from its index sort key (a page of the list resumes there)."""
     day, service, instant, family, child = index_sk.split("#")
     return f"SERVICEDAY#{service}#{day}", f"{WAIT}{instant}#{family}#{child}"
+
+
+# --- the staff: accounts, sessions and enrolment links (docs/staff.md) ----------------------
+
+def staff_pk(login: str) -> str:
+    """A staff account, apart from the families' logins (`LOGIN#`): one never opens the other."""
+    return f"STAFF#{normalise_login(login)}"
+
+
+STAFF = "STAFF"
+STAFF_INDEX = "STAFF"  # gsi1pk of every staff account (gsi1sk: the login): the agents' list
+
+
+def staff_session_pk(token_hash: str) -> str:
+    return f"STAFFSESSION#{token_hash}"
+
+
+STAFF_SESSION = "STAFFSESSION"
+
+
+def staff_enrolment_pk(token_hash: str) -> str:
+    return f"STAFFENROL#{token_hash}"
+
+
+STAFF_ENROLMENT = "STAFFENROL"

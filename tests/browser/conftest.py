@@ -8,6 +8,7 @@ never a skip: CI must run these tests.
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -33,6 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 GUIDE_NOW = "2014-11-28T12:00:00+01:00"
+# Each running demo portal's embedded AWS (its address, printed at start): {portal URL: endpoint}.
+EMBEDDED_AWS: dict[str, str] = {}
+STAFF_PASSWORD = "une phrase de passe pour la gestion"
 STARTUP_SECONDS = 90
 
 # CSP violations are console errors in Chromium already ("Refused to …"); this init
@@ -77,7 +81,9 @@ def portal(tmp_path_factory):
             pytest.fail(f"portail serve --demo n'a pas démarré :\n{log_path.read_text()}")
         time.sleep(0.1)
     assert f"Portail Famille : http://127.0.0.1:{port}/" in log_path.read_text()
-    yield f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    EMBEDDED_AWS[url] = re.search(r"AWS embarqué \(DynamoDB, S3, SES\) : (\S+)", log_path.read_text()).group(1)
+    yield url
     stop_portal(process)
 
 
@@ -149,3 +155,49 @@ def fresh_context(fresh_browser, portal):
     make, close = context_factory(fresh_browser, portal)
     yield make
     close()
+
+
+def create_staff_account(portal: str, role: str) -> tuple[str, str]:
+    """A fresh staff account in the demo portal's table, made by the domain's own
+    function against its embedded AWS (no route of the product makes one): (login, secret)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    import boto3
+    from chalicelib import table
+    from chalicelib.staff.accounts import StaffAccounts
+    from chalicelib.storage import Storage
+
+    client = boto3.client("dynamodb", endpoint_url=EMBEDDED_AWS[portal], region_name="eu-west-3",
+                          aws_access_key_id="embedded", aws_secret_access_key="embedded")
+    accounts = StaffAccounts(Storage(client, table.table_name()), secret="unused: no login here")
+    login = f"{role}-{uuid.uuid4().hex[:8]}"
+    _, secret = accounts.create(login, role, datetime.now(UTC))
+    accounts.set_password(login, STAFF_PASSWORD, datetime.now(UTC))
+    return login, secret
+
+
+@pytest.fixture
+def staff_account(portal):
+    """`staff_account("admin")`: a fresh account of that role on the module's portal: (login, secret)."""
+    return lambda role="agent": create_staff_account(portal, role)
+
+
+@pytest.fixture
+def staff_login(portal):
+    """`staff_login(page, "agent")`: logs a Playwright page (of a context on the module's
+    portal) in as a FRESH staff account of that role, through the login form, with the
+    code an authenticator app would show now; returns the login."""
+    def log_in(page, role: str = "agent") -> str:
+        from chalicelib.staff.accounts import totp
+
+        login, secret = create_staff_account(portal, role)
+        page.goto("/gestion/connexion/")
+        page.get_by_label("Identifiant").fill(login)
+        page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+        page.get_by_label("Code à 6 chiffres").fill(totp(secret).now())
+        page.get_by_role("button", name="Connexion").click()
+        page.wait_for_url("**/gestion/")
+        return login
+
+    return log_in

@@ -1,0 +1,56 @@
+"""Staff roles and the pages of the back office each may open (docs/staff.md).
+
+One registry for the menu, the routes' decorator (`chalicelib.routes.staff_calls`) and
+the role-matrix test: a page named here is reachable exactly by the roles listed.
+`regie` is the agent's work for now; invoicing and payments pages will be its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("agent", "regie", "admin")
+ROLE_LABELS = {"agent": "Agent", "regie": "Régie", "admin": "Administrateur"}
+
+_EVERYONE = frozenset(ROLES)
+_ADMIN = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the back office: its menu label (French), its address, who may open it."""
+
+    label: str
+    url: str
+    roles: frozenset[str]
+
+
+# In menu order.
+PAGES: dict[str, Page] = {
+    "accueil": Page("Accueil", "/gestion/", _EVERYONE),
+    "demandes": Page("Demandes", "/gestion/demandes/", _EVERYONE),
+    "certificats": Page("Certificats", "/gestion/certificats/", _EVERYONE),
+    "effectifs": Page("Effectifs", "/gestion/effectifs/", _EVERYONE),
+    "familles": Page("Familles", "/gestion/familles/", _EVERYONE),
+    "plannings": Page("Plannings papier", "/gestion/plannings/", _EVERYONE),
+    "agents": Page("Agents", "/gestion/agents/", _ADMIN),
+    "journal": Page("Journal", "/gestion/journal/", _ADMIN),
+}
+
+
+def allowed(role: str, page: str) -> bool:
+    """Whether `role` may open `page` (and make its actions). An unknown page or role: no."""
+    entry = PAGES.get(page)
+    return entry is not None and role in entry.roles
+
+
+def menu(role: str) -> list[tuple[str, str, str]]:
+    """(page name, label, address) of every page `role` may open, in menu order."""
+    return [(name, page.label, page.url) for name, page in PAGES.items() if role in page.roles]
+
+
+def checked_role(role: str) -> str:
+    """`role` when it is one of ROLES; ValueError (a French sentence) otherwise."""
+    if role not in ROLES:
+        raise ValueError(f"rôle « {role} » inconnu (attendu : {', '.join(ROLES)})")
+    return role
