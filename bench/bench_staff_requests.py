@@ -53,7 +53,14 @@ def pending_items(count: int, padding: int) -> list[dict]:
     """`count` pending days (the day and its WAIT item, as a full day's reservation writes
     them), spread over families of five days each, and `padding` items off the index."""
     from chalicelib import storage as st
-    from chalicelib.families import Child, Family, Responsable, child_item, family_item, responsable_item
+    from chalicelib.families import (
+        Child,
+        Family,
+        Responsable,
+        child_item,
+        family_item,
+        responsable_item,
+    )
     from chalicelib.waiting_list import wait_item
 
     items, days = [], open_days(15)
@@ -103,7 +110,8 @@ class Portal:
 
     def __init__(self, client, table: str, items: list[dict]):
         import boto3
-        from chalicelib import dependencies, table as tables
+        from chalicelib import dependencies
+        from chalicelib import table as tables
         from chalicelib.storage import Storage
 
         self.client, self.table = client, table
@@ -116,7 +124,8 @@ class Portal:
         self.kept = dict(dependencies._dependencies)
 
     def use(self):
-        from chalicelib import dependencies, table as tables
+        from chalicelib import dependencies
+        from chalicelib import table as tables
 
         os.environ[tables.TABLE_ENV] = self.table
         dependencies._dependencies.clear()
