@@ -94,3 +94,41 @@ def test_the_pages_pass_axe_core_at_1280_and_360_px(browser, portal, staff_login
         assert not reports, "\n".join(reports)
     finally:
         context.close()
+
+
+def test_a_certificate_to_review_is_opened_and_accepted_without_javascript(new_context, portal, staff_login):
+    import boto3
+    from chalicelib import certificates as cert
+    from chalicelib import table
+    from chalicelib.storage import Storage
+
+    from portail.demo import GUIDE_FAMILY
+
+    # A parent's certificate whose file arrived (written into the demo's embedded AWS).
+    # The portal's AWS address is in the conftest module pytest loaded (the fixture's
+    # globals): importing tests.browser.conftest again would give another, empty, module.
+    endpoint = staff_login.__globals__["EMBEDDED_AWS"][portal]
+    keys = {"endpoint_url": endpoint, "region_name": "eu-west-3", "aws_access_key_id": "embedded",
+            "aws_secret_access_key": "embedded"}
+    identifier, key = "00c0ffee00c0ffee", f"certificats/{GUIDE_FAMILY}/1/00c0ffee.pdf"
+    boto3.client("s3", **keys).put_object(Bucket=table.bucket_name("documents"), Key=key,
+                                          Body=b"%PDF-1.4\n%%EOF\n", ContentType="application/pdf")
+    Storage(boto3.client("dynamodb", **keys), table.table_name()).put({
+        "pk": f"FAMILY#{GUIDE_FAMILY}", "sk": f"CERTIFICATE#1#2014-11-24#{identifier}", "certificate_id": identifier,
+        "child_id": "1", "dates": ["2014-11-24", "2014-11-25"], "document_key": key,
+        "content_type": "application/pdf", "recorded_at": "2014-11-27T08:00:00+00:00", "recorded_by": "parent",
+        "state": cert.TO_REVIEW, "received_at": "2014-11-27T08:05:00+00:00",
+        **cert.open_index_keys(GUIDE_FAMILY, "1", identifier, "2014-11-27T08:00:00+00:00")})
+    page = new_context(javascript=False).new_page()
+    staff_login(page, "agent")
+    expect(page.get_by_role("region", name="Certificats médicaux")).to_contain_text("1 certificat médical à examiner")
+    page.get_by_role("link", name="Voir les certificats").click()
+    section = page.get_by_role("region", name=re.compile(rf"\(famille {GUIDE_FAMILY}\)"))
+    expect(section).to_contain_text("24/11/2014, 25/11/2014")
+    link = section.get_by_role("link", name=re.compile("Ouvrir le fichier"))
+    href = link.get_attribute("href")
+    assert re.search(r"X-Amz-Expires=(\d+)", href) and int(re.search(r"X-Amz-Expires=(\d+)", href)[1]) <= 300
+    assert page.request.get(href).body().startswith(b"%PDF")
+    section.get_by_role("button", name=re.compile("^Accepter")).click()
+    expect(page.get_by_role("status")).to_contain_text(f"Certificat accepté : famille {GUIDE_FAMILY}")
+    expect(page.get_by_text("Aucun certificat médical à examiner.")).to_be_visible()
