@@ -201,3 +201,27 @@ def test_parallel_bulk_accepts_of_the_same_day_never_exceed_the_capacity(embedde
     days = storage.query_index(st.service_day_pk(MIDI, DAY))
     assert sorted(d["status"] for d in days) == ["pending"] * 7 + ["validated"] * 3
     assert len(WaitingList(storage, small_room).pending()) == 7
+
+
+def test_a_day_whose_transaction_meets_another_is_left_as_it_was_and_the_others_decided(line, storage, commune,
+                                                                                          monkeypatch):
+    from botocore.exceptions import ClientError
+
+    wait(line, "100")
+    wait(line, "200", minute=1)
+    transact = storage.transact
+
+    def conflict_for_100(actions):
+        if any("FAMILY#100" in str(a) for a in actions):
+            raise ClientError({"Error": {"Code": "TransactionCanceledException"},
+                               "CancellationReasons": [{"Code": "TransactionConflict"}]}, "TransactWriteItems")
+        return transact(actions)
+
+    monkeypatch.setattr(storage, "transact", conflict_for_100)
+    told = Told(storage)
+    outcomes = requests.decide(storage, commune, told, None, requests.parse_items([value("100"), value("200")], commune),
+                               False, "complet", "agent", GUIDE_NOW)
+    assert [(o.item.family, o.status) for o in outcomes] == [("100", "conflict"), ("200", "refused")]
+    assert "Relisez la liste" in outcomes[0].message
+    assert [status_of(storage, f) for f in ("100", "200")] == ["pending", "refused"]
+    assert [f for f, _, _ in told.sent] == ["200"]

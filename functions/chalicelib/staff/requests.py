@@ -29,9 +29,11 @@ MAX_REASON = 500  # characters of a refusal's reason (it is sent to the family)
 PAGE_SIZE = 200  # lines of /gestion/demandes/ per page (a page ends with a day's whole line)
 _ITEM = re.compile(r"^(\d{1,20})/([A-Za-z0-9_-]{1,32})/([A-Za-z0-9_]{1,40})/(\d{4}-\d{2}-\d{2})$")
 
-ACCEPTED, REFUSED, FULL, NOT_PENDING = "accepted", "refused", "full", "not_pending"
+ACCEPTED, REFUSED, FULL, NOT_PENDING, CONFLICT = "accepted", "refused", "full", "not_pending", "conflict"
 OUTCOME_WORDS = {ACCEPTED: "Acceptée", REFUSED: "Refusée", FULL: "Complet : reste en attente",
-                 NOT_PENDING: "Pas en attente"}
+                 NOT_PENDING: "Pas en attente", CONFLICT: "Non décidée"}
+CONFLICT_MESSAGE = ("Une autre écriture touchait ce jour au même instant : rien n'est changé pour lui. "
+                    "Relisez la liste et décidez-le de nouveau.")
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def decide(storage, commune, messages, pages, items: list[RequestItem], accept: 
     each family with a decided day gets one message (inbox + notice mail) and its pages
     rendered again once (`pages` None: not rendered, the caller says so). Returns each
     day's outcome, in the order given. A failed mail or page does not undo a decision."""
+    from botocore.exceptions import ClientError
     from chalicelib.formatting import french_day
     from chalicelib.pages import pages_showing_days, pages_showing_messages
     from chalicelib.waiting_list import WaitingList
@@ -164,6 +167,13 @@ def decide(storage, commune, messages, pages, items: list[RequestItem], accept: 
             if error.code in ("not_found", "not_pending"):
                 waiting.drop_stale(item.family, item.child, item.service, item.day)
             outcomes.append(Outcome(item, NOT_PENDING, error.message))
+            continue
+        except ClientError as error:
+            # DynamoDB cancels, rather than waits for, a transaction that meets another on
+            # the same item: that day is left as it was, the others are still decided.
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            outcomes.append(Outcome(item, CONFLICT, CONFLICT_MESSAGE))
             continue
         outcomes.append(Outcome(item, ACCEPTED if accept else REFUSED, day["message"]))
         child = read.get((st.family_pk(item.family), st.child_sk(item.child))) or {}
