@@ -141,6 +141,7 @@ def decide(storage, commune, messages, pages, items: list[RequestItem], accept: 
     rendered again once (`pages` None: not rendered, the caller says so). Returns each
     day's outcome, in the order given. A failed mail or page does not undo a decision."""
     from botocore.exceptions import ClientError
+
     from chalicelib.formatting import french_day
     from chalicelib.pages import pages_showing_days, pages_showing_messages
     from chalicelib.waiting_list import WaitingList
