@@ -22,11 +22,11 @@ from functools import cached_property
 from pathlib import Path
 
 from chalicelib import storage as st
-from chalicelib.booking_requests import BookingRequestError
 from chalicelib.bookings import Bookings
 from chalicelib.config import Commune
 from chalicelib.documents import DocumentError
 from chalicelib.formatting import french_day, short_date
+from chalicelib.refusals import Refusal
 
 # Re-exported: `portail` commands read dates and services as the domain does.
 from chalicelib.staff.csv_input import read_date, service_code  # noqa: F401
@@ -94,46 +94,54 @@ class Staff:
     def audit(self, action: str, details: dict) -> None:
         self.storage.audit(self.now, ACTOR, action, details)
 
-    def notify(self, family: str, subject: str, body: str) -> None:
-        """Inbox message and notice mail; a mail that cannot leave is reported, not fatal."""
-        from botocore.exceptions import BotoCoreError, ClientError
+    @cached_property
+    def messages(self):
         from chalicelib.mail import Mailer
         from chalicelib.messages import Messages
 
         info = self.commune.commune
         site_url = os.environ.get("PORTAIL_SITE_URL") or info.site_url
-        messages = Messages(self.storage, Mailer(aws.client("ses", self.endpoint_url), info.contact_email),
-                            site_url, info.name)
+        return Messages(self.storage, Mailer(aws.client("ses", self.endpoint_url), info.contact_email),
+                        site_url, info.name)
+
+    def notify(self, family: str, subject: str, body: str) -> None:
+        """Inbox message and notice mail; a mail that cannot leave is reported, not fatal."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
-            messages.send(family, subject, body, self.now)
+            self.messages.send(family, subject, body, self.now)
         except (BotoCoreError, ClientError) as error:
             print(f"Famille {family} : message déposé dans sa messagerie, courriel non envoyé : {error}",
                   file=sys.stderr)
 
-    def export_pages(self, families) -> None:
-        """Renders the families' pages again; a failure is reported, the decision stands."""
+    @cached_property
+    def pages(self):
+        """The families' pages exporter, or None (said on stderr) when the stage's secret is
+        unknown: pages rendered with another would carry form tokens the function refuses."""
         secret = os.environ.get("PORTAIL_SECRET", "")
         if not secret and aws.is_local_endpoint(self.endpoint_url):
             from portail.local_keys import local_secret
 
             secret = local_secret()  # the running local portal's
-        families = sorted(set(families))
-        if not families:
-            return
         if not secret:
-            # Pages rendered with another secret would carry form tokens the function refuses.
             print("Pages des familles non régénérées : PORTAIL_SECRET n'est pas défini "
                   "(elles le seront à leur prochaine action ou au prochain export).", file=sys.stderr)
+            return None
+        from chalicelib.clock import is_frozen
+        from chalicelib.pages import FamilyPages
+        from chalicelib.table import bucket_name
+
+        return FamilyPages(aws.client("s3", self.endpoint_url), bucket_name("pages"), self.commune, secret,
+                           frozen=is_frozen())
+
+    def export_pages(self, families) -> None:
+        """Renders the families' pages again; a failure is reported, the decision stands."""
+        families = sorted(set(families))
+        if not families or self.pages is None:
             return
         try:
-            from chalicelib.clock import is_frozen
-            from chalicelib.pages import FamilyPages
-            from chalicelib.table import bucket_name
-
-            pages = FamilyPages(aws.client("s3", self.endpoint_url), bucket_name("pages"), self.commune, secret,
-                                frozen=is_frozen())
             for family in families:
-                pages.export(self.storage, family, self.now)
+                self.pages.export(self.storage, family, self.now)
         except Exception as error:  # noqa: BLE001 - the decision is written; say why the pages are not
             print(f"Pages des familles non régénérées : {error}", file=sys.stderr)
 
@@ -150,7 +158,7 @@ def run(command: Callable, args) -> int:
         return command(args)
     except StaffError as error:
         print(str(error), file=sys.stderr)
-    except (BookingRequestError, DocumentError) as error:
+    except Refusal as error:  # BookingRequestError, DocumentError, the staff domain's
         print(error.message, file=sys.stderr)
     return 1
 
@@ -169,7 +177,6 @@ def requests_list(args) -> int:
     if not waiting:
         print("Aucune demande en attente.")
         return 0
-    names = staff.names([(w["family"], w["child"], w["responsable_rank"]) for w in waiting])
     heading = None
     for w in waiting:
         label = staff.commune.service(w["service"]).label
@@ -178,35 +185,29 @@ def requests_list(args) -> int:
             print(f"{label}, {french_day(w['date'])} :")
         review = " ; demandée à nouveau après un refus : à examiner" if w["review"] else ""
         print(f"  {w['position']}. famille {w['family']}, enfant {w['child']} "
-              f"({names.get((w['family'], w['child']), '?')}), demandée le {_instant(w['requested_at'], staff.commune)} "
-              f"par {names.get((w['family'], w['responsable_rank']), '?')}{review}")
+              f"({w['child_name'] or '?'}), demandée le {_instant(w['requested_at'], staff.commune)} "
+              f"par {w['responsable_name'] or '?'}{review}")
     print(f"{len(waiting)} demande(s) en attente.")
     return 0
 
 
 def _decide(args, accept: bool) -> int:
+    from chalicelib.staff import requests
+
     staff = Staff.open(args.endpoint_url)
-    service = staff.service(args.service)
-    reason = "" if accept else args.reason
-    day = staff.waiting_list.staff_decide(args.family, args.child, service, args.date, accept, reason, staff.now)
-    label = staff.commune.service(service).label
-    when = french_day(args.date)
-    child_item = staff.storage.get(st.family_pk(args.family), st.child_sk(args.child)) or {}
-    child_name = child_item.get("first_name") or f"l'enfant {args.child}"
-    staff.audit("request_accepted" if accept else "request_refused", {
-        "family_number": args.family, "child_id": args.child, "service": service, "date": args.date,
-        "reason": reason or None})
+    item = requests.RequestItem(args.family, args.child, staff.service(args.service), args.date)
+    reason = "" if accept else (args.reason or "").strip()
+    (outcome,) = requests.decide(staff.storage, staff.commune, staff.messages, staff.pages, [item], accept, reason,
+                                 ACTOR, staff.now)
+    if outcome.status not in (requests.ACCEPTED, requests.REFUSED):
+        # One day asked for: its refusal is the command's (status 1), as a sentence.
+        raise StaffError(outcome.message.removesuffix(" La demande reste en attente."))
+    label = staff.commune.service(item.service).label
+    what = f"famille {item.family}, enfant {item.child}, {label}, {french_day(item.day)}"
     if accept:
-        staff.notify(args.family, f"Demande acceptée : {label}, {when}",
-                     f"La demande de **{label}** du **{when}** pour {child_name}, qui était en attente, "
-                     "est acceptée par le service enfance : la réservation est validée.")
-        print(f"Demande acceptée : famille {args.family}, enfant {args.child}, {label}, {when} (réservation validée).")
+        print(f"Demande acceptée : {what} (réservation validée).")
     else:
-        staff.notify(args.family, f"Demande refusée : {label}, {when}",
-                     f"La demande de **{label}** du **{when}** pour {child_name} est refusée par le service enfance.\n\n"
-                     f"Motif : {reason.strip()}")
-        print(f"Demande refusée : famille {args.family}, enfant {args.child}, {label}, {when}. {day['message']}")
-    staff.export_pages([args.family])
+        print(f"Demande refusée : {what}. {outcome.message}")
     return 0
 
 
@@ -310,7 +311,7 @@ def certificates_list(args) -> int:
               f"{cert.short_dates(c)} : {cert.STAFF_WORDS[c['state']]}, formulaire d'envoi donné le "
               f"{_instant(c['recorded_at'], staff.commune)}")
         if c["state"] == cert.TO_REVIEW and c.get("document_key"):
-            print(f"    fichier (lien valable 15 minutes) : {documents.certificate_download_url(c['document_key'])}")
+            print(f"    fichier (lien valable 5 minutes) : {documents.certificate_download_url(c['document_key'])}")
     to_review = sum(1 for c in found if c["state"] == cert.TO_REVIEW)
     print(f"{to_review} certificat(s) à examiner, {len(found) - to_review} en attente du fichier.")
     staff.export_pages(c["family_number"] for c in received)  # « Reçu, en cours d'examen » on their pages
@@ -319,16 +320,16 @@ def certificates_list(args) -> int:
 
 def _decide_certificate(args, accept: bool) -> int:
     from chalicelib import certificates as cert
+    from chalicelib.staff import certificates
 
     staff = Staff.open(args.endpoint_url)
     reason = "" if accept else args.reason
-    decision = cert.decide(staff.storage, _documents(staff), args.family, args.id, accept, reason, ACTOR, staff.now)
-    staff.notify(args.family, decision.subject, decision.body)
+    decision = certificates.decide(staff.storage, _documents(staff), staff.messages, staff.pages, args.family,
+                                   args.id, accept, reason, ACTOR, staff.now)
     item = decision.certificate
     what = "accepté" if accept else "refusé"
     print(f"Certificat médical {what} : famille {args.family}, enfant {item['child_id']}, {args.id} "
           f"({cert.short_dates(item)}).")
-    staff.export_pages([args.family])
     return 0
 
 
