@@ -153,6 +153,14 @@ class BookingMachine(RuleBasedStateMachine):
             if counter < CAPACITY:  # those asking again after a refusal wait for staff, not a seat
                 assert not [w for w in waits if not w.get("review")], "a free seat while someone waits"
 
+    @invariant()
+    def the_staff_list_is_every_pending_day_and_nothing_else(self):
+        # The index WAITING alone (no second read) lists exactly the pending days: no WAIT
+        # item outlives its day's `pending`, whatever took the day out of it.
+        listed = sorted((w["family"], w["child"], w["service"], w["date"]) for w in self.waiting_list.pending())
+        assert listed == sorted((d["pk"].removeprefix("FAMILY#"), d["child_id"], d["service"],
+                                 date.fromisoformat(d["date"])) for d in self.pending())
+
 
 TestBookingMachine = BookingMachine.TestCase
 TestBookingMachine.settings = settings(max_examples=12, stateful_step_count=10, deadline=None)

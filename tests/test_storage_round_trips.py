@@ -66,22 +66,23 @@ def test_each_booking_path_keeps_its_round_trips_and_its_transactions(line):
     assert calls.take() == ({"Query": 1, "TransactWriteItems": 2, "BatchWriteItem": 1}, [2, 2])
     assert submit(bookings, "3", (DAY, "reserve")) == ["pending"]
     calls.take()
-    # The waiting list by day: one Query per service and the days in one BatchGetItem;
-    # over the whole table, one Scan.
+    # The waiting list, of a day or of every day: one Query of the index WAITING (the
+    # names are on the WAIT items: no read per line), never a Scan.
     assert [w["family"] for w in waiting_list.pending(MIDI, DAY)] == ["2", "3"]
-    assert calls.take() == ({"Query": 1, "BatchGetItem": 1}, [])
+    assert calls.take() == ({"Query": 1}, [])
     assert [w["family"] for w in waiting_list.pending()] == ["2", "3"]
-    assert calls.take() == ({"Scan": 1, "BatchGetItem": 1}, [])
-    # Leaving the line: its WAIT item read and deleted with the day.
+    assert calls.take() == ({"Query": 1}, [])
+    # Leaving the line: the WAIT item the day names deleted with the day (no Query of the line).
     assert submit(bookings, "3", (DAY, "cancel")) == ["cancelled"]
-    assert calls.take() == ({"Query": 2, "TransactWriteItems": 1, "BatchWriteItem": 1}, [2])
+    assert calls.take() == ({"Query": 1, "TransactWriteItems": 1, "BatchWriteItem": 1}, [2])
     # A cancellation frees a seat (day and counter together); the oldest waiting is promoted.
     assert submit(bookings, "1", (DAY, "cancel")) == ["cancelled"]
     assert calls.take() == ({"Query": 1, "TransactWriteItems": 1, "BatchWriteItem": 1}, [2])
     assert [p["family_number"] for p in waiting_list.promote(MIDI, DAY, GUIDE_NOW)] == ["2"]
     assert calls.take() == ({"Query": 1, "TransactWriteItems": 1}, [3])
-    # Staff decide: the day read, the line read, one transaction, the family's request line.
+    # Staff decide: the day read, one transaction (the day, its WAIT item, the family's
+    # request line).
     assert submit(bookings, "3", (DAY, "reserve")) == ["pending"]
     calls.take()
     assert waiting_list.staff_decide("3", "1", MIDI, DAY, False, "complet", GUIDE_NOW)["status"] == "refused"
-    assert calls.take() == ({"GetItem": 1, "Query": 1, "TransactWriteItems": 1, "PutItem": 1}, [2])
+    assert calls.take() == ({"GetItem": 1, "TransactWriteItems": 1}, [3])

@@ -32,7 +32,13 @@ from chalicelib.calendar_rules import (
 from chalicelib.config import Commune, Service
 from chalicelib.formatting import french_moment
 from chalicelib.table import TTL_ATTRIBUTE
-from chalicelib.waiting_list import STAFF_REVIEW_MESSAGE, day_update, leave_waiting_list
+from chalicelib.waiting_list import (
+    STAFF_REVIEW_MESSAGE,
+    day_update,
+    leave_waiting_list,
+    wait_item,
+    waiting_names,
+)
 
 MAX_TRANSACTION = 100  # DynamoDB's limit of actions in one TransactWriteItems
 # Day items that hold a place (or a place in the queue): a new reservation is a duplicate.
@@ -208,7 +214,11 @@ class Bookings:
                 # The next day of the same request follows this absence.
                 days[key] = {**(decision.previous or {}), "status": "absent"}
             outcomes.append(decision)
-        results, freed = self._write(family_number, child_id, rank, outcomes, now, channel, day_attributes or {})
+        # What the staff's list shows of a day put in line, copied onto its WAIT item now
+        # (the state is read): the list is then one Query, without a read per line.
+        names = waiting_names(state, child_id, rank)
+        results, freed = self._write(family_number, child_id, rank, outcomes, now, channel, names,
+                                     extra=day_attributes or {})
         answer = [r.to_dict() for r in results]
         request_id = secrets.token_hex(8)
         extra = [{
@@ -226,7 +236,7 @@ class Bookings:
     # --- writing ---------------------------------------------------------------------------------
 
     def _write(self, family: str, child: str, rank: int, decisions: list, now: datetime, channel: str,
-               extra: dict):
+               names: dict | None = None, extra: dict | None = None):
         """Writes the plans in transactions of at most 100 actions (each plan whole in one);
         a failed condition re-decides its item, and the chunk's other plans are retried."""
         results: dict[int, Outcome] = {i: d for i, d in enumerate(decisions) if isinstance(d, Outcome)}
@@ -238,7 +248,8 @@ class Bookings:
                 break
             chunks, chunk, size = [], [], 0
             for index in plans:
-                actions = self._actions(family, child, rank, plans[index], now, channel, extra, full=index in full)
+                actions = self._actions(family, child, rank, plans[index], now, channel, full=index in full,
+                                        names=names, extra=extra or {})
                 if chunk and size + len(actions) > MAX_TRANSACTION:
                     chunks.append(chunk)
                     chunk, size = [], 0
@@ -283,7 +294,7 @@ class Bookings:
                        "Ce jour a changé pendant votre demande : rechargez la page et vérifiez-le.")
 
     def _actions(self, family: str, child: str, rank: int, plan: Plan, now: datetime, channel: str,
-                 extra: dict, full: bool) -> list[tuple[dict, bool]]:
+                 full: bool, names: dict | None = None, extra: dict | None = None) -> list[tuple[dict, bool]]:
         """The plan's transaction actions, each with whether it takes a seat (when that one
         fails, the day is full and the request waits in line; any other, it changed)."""
         item = plan.item
@@ -298,28 +309,30 @@ class Bookings:
                 "status": status, "reason": reason, "responsable_rank": rank,
                 "channel": channel, "requested_at": now, "updated_at": now,
                 "gsi1pk": st.service_day_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
-                **({"message": plan.message} if review else {}), **extra,
+                **({"message": plan.message} if review else {}), **(extra or {}),
             }
-            # A refused day is not held: asked again twice at once, the second finds it pending.
-            put = (self.storage.put_unless_action(day, HELD), False)
             if full or review:
-                # In line with the waiting list (staff see it in `portail requests list`); a
-                # review is never promoted by a freed seat, only decided by staff.
-                wait = {"pk": st.service_day_pk(item.service, item.day), "sk": st.wait_sk(now, family, child),
-                        "kind": "wait", "family_number": family, "child_id": child, "responsable_rank": rank,
-                        "requested_at": now, **({"review": True} if review else {})}
-                return [put, (self.storage.put_action(wait), False)]
+                # In line with the waiting list (staff see it in `portail requests list` and
+                # /gestion/demandes/); a review is never promoted by a freed seat, only
+                # decided by staff. The day names its WAIT item: whoever takes the day out
+                # of `pending` deletes that item in the same transaction, without a Query.
+                wait = wait_item(family, child, rank, item.service, item.day, now, names or {}, review=review)
+                day["wait_sk"] = wait["sk"]
+                # A refused day is not held: asked again twice at once, the second finds it pending.
+                return [(self.storage.put_unless_action(day, HELD), False), (self.storage.put_action(wait), False)]
+            put = (self.storage.put_unless_action(day, HELD), False)
             if plan.capacity:
                 return [(self.storage.take_seat_action(item.service, item.day, plan.capacity), True), put]
             return [put]
         # cancel / absence: an update from the state read, which must not have changed
         actions = [(day_update(self.storage, family, child, item.service, item.day, previous_status,
                                status=plan.status, reason=plan.reason, message=plan.message, updated_at=now,
-                               responsable_rank=rank, **extra), False)]
+                               responsable_rank=rank, **(extra or {})), False)]
         if plan.status == "cancelled" and previous_status == "validated" and plan.capacity:
             actions.append((self.storage.release_seat_action(item.service, item.day), False))
         if plan.status == "cancelled" and previous_status == "pending":
             actions += [(leave, False)
-                        for leave in leave_waiting_list(self.storage, family, child, item.service, item.day)]
+                        for leave in leave_waiting_list(self.storage, family, child, item.service, item.day,
+                                                        plan.previous)]
         return actions
 

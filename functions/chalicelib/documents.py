@@ -38,7 +38,7 @@ UPLOAD_EXPIRES_IN = 300  # seconds: the form is used right away
 KEY_PREFIX = "certificats"
 INVOICE_PREFIX = "factures"
 DOWNLOAD_EXPIRES_IN = 300  # seconds: at most 5 minutes (the link is followed at once)
-REVIEW_EXPIRES_IN = 900  # seconds: staff open a certificate's file from the list they just printed
+REVIEW_EXPIRES_IN = 300  # seconds: at most 5 minutes (staff open the file from the list they just opened)
 SOURCES = ("parent", "staff")
 
 BAD_FILE_MESSAGE = "Le certificat doit être un fichier PDF, JPEG ou PNG de 5 Mo au plus."

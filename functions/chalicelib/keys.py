@@ -147,6 +147,23 @@ def wait_sk(when: datetime, family: str, child: str) -> str:
     return f"{WAIT}{when.astimezone(UTC).isoformat()}#{family}#{child}"
 
 
+# Every WAIT item is also on gsi1 under one partition, ordered by the day waited for, then
+# the service, then arrival: the staff's list of pending requests is one Query of a date
+# range (docs/data-model.md), never a Scan.
+WAITING = "WAITING"
+
+
+def waiting_index_sk(day: date, service: str, when: datetime | str, family: str, child: str) -> str:
+    instant = when.astimezone(UTC).isoformat() if isinstance(when, datetime) else when
+    return f"{day.isoformat()}#{service}#{instant}#{family}#{child}"
+
+
+def wait_key_of_index_sk(index_sk: str) -> tuple[str, str]:
+    """The WAIT item's (pk, sk) from its index sort key (a page of the list resumes there)."""
+    day, service, instant, family, child = index_sk.split("#")
+    return f"SERVICEDAY#{service}#{day}", f"{WAIT}{instant}#{family}#{child}"
+
+
 # --- the staff: accounts, sessions and enrolment links (docs/staff.md) ----------------------
 
 def staff_pk(login: str) -> str:

@@ -28,6 +28,7 @@ from chalicelib.keys import (  # noqa: F401
     SESSION,
     THROTTLE,
     WAIT,
+    WAITING,
     audit_pk,
     child_sk,
     counter_pk,
@@ -44,7 +45,9 @@ from chalicelib.keys import (  # noqa: F401
     service_day_pk,
     session_pk,
     source_pk,
+    wait_key_of_index_sk,
     wait_sk,
+    waiting_index_sk,
 )
 from chalicelib.transactions import Transactions, deserialise, serialise
 
@@ -221,11 +224,43 @@ class Storage(Transactions):
         """A service's waiting list on one day, in order of arrival: one Query."""
         return self.query_partition(service_day_pk(service, day), WAIT)
 
-    def all_waiting_lists(self) -> list[dict]:
-        """The WAIT items of every service on every day, from one Scan (paginated): for
-        staff tooling (`portail requests list` without a day), never on a request path."""
-        return self._read_all(self.client.scan, FilterExpression="begins_with(pk, :pk) AND begins_with(sk, :sk)",
-                              ExpressionAttributeValues=serialise({":pk": "SERVICEDAY#", ":sk": WAIT}))
+    # the staff's lists: a range of an index partition, a page at a time, or its count ---
+
+    def query_index_range(self, gsi1pk: str, low: str | None = None, high: str | None = None, *,
+                          limit: int | None = None, after: dict | None = None) -> tuple[list[dict], dict | None]:
+        """One page (`limit` items, 1 MB at most) of an index partition, sort keys from `low`
+        to `high` (inclusive), resumed after the item whose key (pk, sk, gsi1pk, gsi1sk) is
+        `after`; returns the items and the key to resume after (None: the end)."""
+        page = self.client.query(TableName=self.table_name, IndexName="gsi1", **self._index_range(gsi1pk, low, high),
+                                 **({"Limit": limit} if limit else {}),
+                                 **({"ExclusiveStartKey": serialise(after)} if after else {}))
+        last = page.get("LastEvaluatedKey")
+        return [deserialise(i) for i in page["Items"]], deserialise(last) if last else None
+
+    def count_index_range(self, gsi1pk: str, low: str | None = None, high: str | None = None) -> int:
+        """How many items `query_index_range` would give, without reading them out (one round
+        trip per 1 MB of the index)."""
+        count, start = 0, None
+        while True:
+            page = self.client.query(TableName=self.table_name, IndexName="gsi1", Select="COUNT",
+                                     **self._index_range(gsi1pk, low, high),
+                                     **({"ExclusiveStartKey": start} if start else {}))
+            count += page["Count"]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return count
+
+    @staticmethod
+    def _index_range(gsi1pk: str, low: str | None, high: str | None) -> dict:
+        expression, values = "gsi1pk = :pk", {":pk": gsi1pk}
+        if low is not None and high is not None:
+            expression += " AND gsi1sk BETWEEN :low AND :high"
+        elif low is not None:
+            expression += " AND gsi1sk >= :low"
+        elif high is not None:
+            expression += " AND gsi1sk <= :high"
+        values.update({k: v for k, v in ((":low", low), (":high", high)) if v is not None})
+        return {"KeyConditionExpression": expression, "ExpressionAttributeValues": serialise(values)}
 
     # accounts and sessions ---------------------------------------------------------
 

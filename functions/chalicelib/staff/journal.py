@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "staff_booking_override": "Jours saisis pour la famille, date limite passée outre",
     "password_link_sent": "Lien de mot de passe envoyé à un responsable",
     "headcount_viewed": "Effectifs consultés",
+    "headcount_exported": "Effectifs téléchargés (CSV)",
     # certificates
     "certificates_listed": "Certificats à examiner consultés",
     "certificate_received": "Certificat médical reçu",
@@ -83,7 +84,7 @@ ACTION_LABELS = {
 
 # The words of the details, in the order a reader wants them; any other detail follows.
 _DETAIL_LABELS = {
-    "child_id": "enfant", "service": "service", "services": "services", "date": "jour", "dates": "jours",
+    "child_id": "enfant", "service": "service", "services": "services", "date": "jour", "dates": "jours", "week": "semaine",
     "month": "mois", "certificate_id": "certificat", "reference": "référence", "amount": "montant",
     "mode": "mode", "unallocated": "non affecté", "operation_number": "opération", "first": "première",
     "last": "dernière", "total": "total", "count": "nombre", "received": "reçus", "target": "destinataires",
