@@ -191,7 +191,9 @@ famille.json contient :
   famille (PROFILE), les responsables (RESPONSABLE#), les enfants (CHILD#), les jours
   réservés (DAY#), les demandes (REQUEST#), les factures (INVOICE#), les opérations du
   relevé de compte (OPERATION#), les règlements (PAYMENT#), les messages (MESSAGE#), les
-  certificats médicaux enregistrés (CERTIFICATE#) ;
+  certificats médicaux enregistrés (CERTIFICATE#), et l'index de recherche (SEARCH# :
+  vos noms, identifiants et adresses électroniques écrits sans accents ni majuscules,
+  pour que le service enfance retrouve votre dossier) ;
 - « identifiants » : vos identifiants de connexion (sans les mots de passe, que le
   portail ne connaît pas : il n'en garde qu'une empreinte, qui n'est pas copiée) ;
 - « sessions » : les dates de vos connexions encore ouvertes ;

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from chalicelib import family_search
 from chalicelib import storage as st
 from chalicelib.config import Commune
 from chalicelib.families import (
@@ -223,6 +224,10 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
     keys += [(st.family_pk(r.family_number), st.responsable_sk(r.rank)) for _, r in responsable_rows]
     keys += [(st.login_pk(r.login), st.LOGIN) for _, r in responsable_rows]
     keys += [(st.family_pk(c.family_number), st.child_sk(c.child_id)) for _, c in child_rows]
+    touched = {f.number for _, f in family_rows} | {r.family_number for _, r in responsable_rows}
+    touched |= {c.family_number for _, c in child_rows}
+    # The search cards (family_search): the children's names of the list, kept whole.
+    keys += [(st.family_pk(number), family_search.card_sk(number)) for number in sorted(touched)]
     existing = storage.batch_get(keys)
 
     # Logins of existing responsables who are re-imported with another login are
@@ -279,16 +284,34 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
                 login_before = {k: v for k, v in old.items() if k not in ("pk", "sk")}
                 deletes.append((old["pk"], old["sk"]))
                 report.logins_moved += 1
-        puts.append(responsable_item(r, before))
-        puts.append(login_item(r, page_keys[r.family_number], login_before))
+        person = responsable_item(r, before)
+        puts += [person, login_item(r, page_keys[r.family_number], login_before)]
         report.responsables += 1
+        _index(puts, deletes, r.family_number, before, person)
+    cards = {number: {c["child_id"]: c for c in card.get("children", [])}
+             for (_, sk), card in existing.items() if family_search.is_search_key(sk)
+             for number in [card["family_number"]]}
     for c in parsed.children:
-        puts.append(child_item(c, existing.get((st.family_pk(c.family_number), st.child_sk(c.child_id)))))
+        before = existing.get((st.family_pk(c.family_number), st.child_sk(c.child_id)))
+        kid = child_item(c, before)
+        puts.append(kid)
         report.children += 1
+        _index(puts, deletes, c.family_number, before, kid)
+        cards.setdefault(c.family_number, {})[c.child_id] = kid
+    families_written = {f.number for f in parsed.families} | {r.family_number for r in parsed.responsables}
+    for number in sorted(families_written | {c.family_number for c in parsed.children}):
+        puts.append(family_search.card_item(number, list(cards.get(number, {}).values())))
     report.items_written = len(puts) + len(deletes)
     if not dry_run:
         storage.batch_write(puts, deletes)
     return report
+
+
+def _index(puts: list, deletes: list, family_number: str, before: dict | None, after: dict) -> None:
+    """The search tokens of a responsable or a child whose item goes from `before` to `after`."""
+    new, gone = family_search.item_changes(family_number, before, after)
+    puts.extend(new)
+    deletes.extend(gone)
 
 
 def import_directory(storage: st.Storage, commune: Commune, directory: Path, **options) -> ImportReport:

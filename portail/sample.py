@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from chalicelib import passwords
+from chalicelib import family_search, passwords
 from chalicelib.families import (
     Child,
     Family,
@@ -25,11 +25,11 @@ def add_family(storage: Storage, number: str, login: str, password: str | None, 
     responsable = Responsable(family_number=number, rank=1, civility="Madame", last_name=last_name,
                               first_name="ANNE", login=login, email=email)
     credentials = {"password_hash": passwords.hash_password(password)} if password else {}
+    person = responsable_item(responsable)
+    kid = child_item(Child(family_number=number, child_id="1", last_name=last_name, first_name=child, sex="F",
+                           birth_date=date(2010, 3, 14), services=services))
     storage.batch_write([
-        profile,
-        responsable_item(responsable),
-        login_item(responsable, profile["page_key"], credentials),
-        child_item(Child(family_number=number, child_id="1", last_name=last_name, first_name=child, sex="F",
-                         birth_date=date(2010, 3, 14), services=services)),
+        profile, person, login_item(responsable, profile["page_key"], credentials), kid,
+        *family_search.family_index(profile, [person], [kid]),
     ])
     return profile

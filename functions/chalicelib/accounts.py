@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chalicelib import passwords, sessions, throttle
+from chalicelib import family_search, passwords, sessions, throttle
 from chalicelib import storage as st
 from chalicelib.families import checked_email, checked_phone
 from chalicelib.refusals import Refusal
@@ -277,7 +277,8 @@ class Accounts:
         except ValueError as error:
             raise AccountError(400, "invalid_contact", str(error)[0].upper() + str(error)[1:] + ".") from None
         key = (st.family_pk(session.family_number), st.responsable_sk(session.rank))
-        previous = (self.storage.get(*key) or {}).get("email") or ""
+        before = self.storage.get(*key) or {}
+        previous = before.get("email") or ""
         if email == previous.lower():
             self.storage.update_attributes(*key, {"email": email, "phone": phone})
             self.storage.audit(now, session.login, "contact_changed", {"source": source}, by_family=True)
@@ -291,9 +292,14 @@ class Accounts:
                                 "contact_change_throttled")
         if not passwords.verify_password((attempt.login_item or {}).get("password_hash"), current_password):
             raise wrong_current_password()  # counted as a failed login by the reservation
+        # The search index's e-mail token follows the address (chalicelib/family_search.py).
+        index_puts, index_deletes = (family_search.item_changes(session.family_number, before, {**before, "email": email})
+                                     if before else ([], []))
         self.storage.transact_retrying([
             *self._proof_actions(attempt, "contact_changed", {"email_changed": True}),
             self.storage.update_if_action(*key, {"email": email, "phone": phone}, {}),
+            *(self.storage.put_action(item) for item in index_puts),
+            *(self.storage.delete_action(*k) for k in index_deletes),
         ])
         if previous:
             self._tell_previous_address(previous)

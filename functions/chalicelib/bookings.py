@@ -136,6 +136,10 @@ def decide(item: Item, *, enrolled: list[str], day_item: dict | None, service: S
         if apply_deadline and not on_time:
             return refused(item, "deadline_passed",
                            f"La date limite d'annulation était le {french_moment(deadline)} : déclarez plutôt une absence.")
+        if not on_time:  # the deadline lifted: only staff do so (chalicelib/staff/families.py)
+            return Plan(item, "cancelled", "cancelled_by_staff",
+                        "Réservation annulée par le service enfance après la date limite : ce jour n'est pas facturé.",
+                        day_item, service.capacity)
         return Plan(item, "cancelled", "cancelled_in_time",
                     "Réservation annulée avant la date limite : ce jour n'est pas facturé.", day_item, service.capacity)
 
@@ -172,8 +176,10 @@ class Bookings:
 
     def submit(self, family_number: str, child_id: str, rank: int, items: list[Item], now: datetime, *,
                idempotency_key: str | None = None, channel: str = "online",
-               apply_deadline: bool = True) -> tuple[list[dict], list[tuple[str, date]]]:
-        """Decides and writes; returns (results, the (service, day) seats freed)."""
+               apply_deadline: bool = True, day_attributes: dict | None = None
+               ) -> tuple[list[dict], list[tuple[str, date]]]:
+        """Decides and writes; returns (results, the (service, day) seats freed).
+        `day_attributes` are written on every day changed (a staff override's reason)."""
         state = self.storage.family_state(family_number)
         child = next((c for c in state.children if c["child_id"] == child_id), None)
         if child is None:
@@ -211,7 +217,8 @@ class Bookings:
         # What the staff's list shows of a day put in line, copied onto its WAIT item now
         # (the state is read): the list is then one Query, without a read per line.
         names = waiting_names(state, child_id, rank)
-        results, freed = self._write(family_number, child_id, rank, outcomes, now, channel, names)
+        results, freed = self._write(family_number, child_id, rank, outcomes, now, channel, names,
+                                     extra=day_attributes or {})
         answer = [r.to_dict() for r in results]
         request_id = secrets.token_hex(8)
         extra = [{
@@ -229,7 +236,7 @@ class Bookings:
     # --- writing ---------------------------------------------------------------------------------
 
     def _write(self, family: str, child: str, rank: int, decisions: list, now: datetime, channel: str,
-               names: dict | None = None):
+               names: dict | None = None, extra: dict | None = None):
         """Writes the plans in transactions of at most 100 actions (each plan whole in one);
         a failed condition re-decides its item, and the chunk's other plans are retried."""
         results: dict[int, Outcome] = {i: d for i, d in enumerate(decisions) if isinstance(d, Outcome)}
@@ -242,7 +249,7 @@ class Bookings:
             chunks, chunk, size = [], [], 0
             for index in plans:
                 actions = self._actions(family, child, rank, plans[index], now, channel, full=index in full,
-                                        names=names)
+                                        names=names, extra=extra or {})
                 if chunk and size + len(actions) > MAX_TRANSACTION:
                     chunks.append(chunk)
                     chunk, size = [], 0
@@ -287,7 +294,7 @@ class Bookings:
                        "Ce jour a changé pendant votre demande : rechargez la page et vérifiez-le.")
 
     def _actions(self, family: str, child: str, rank: int, plan: Plan, now: datetime, channel: str,
-                 full: bool, names: dict | None = None) -> list[tuple[dict, bool]]:
+                 full: bool, names: dict | None = None, extra: dict | None = None) -> list[tuple[dict, bool]]:
         """The plan's transaction actions, each with whether it takes a seat (when that one
         fails, the day is full and the request waits in line; any other, it changed)."""
         item = plan.item
@@ -302,7 +309,7 @@ class Bookings:
                 "status": status, "reason": reason, "responsable_rank": rank,
                 "channel": channel, "requested_at": now, "updated_at": now,
                 "gsi1pk": st.service_day_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
-                **({"message": plan.message} if review else {}),
+                **({"message": plan.message} if review else {}), **(extra or {}),
             }
             if full or review:
                 # In line with the waiting list (staff see it in `portail requests list` and
@@ -320,7 +327,7 @@ class Bookings:
         # cancel / absence: an update from the state read, which must not have changed
         actions = [(day_update(self.storage, family, child, item.service, item.day, previous_status,
                                status=plan.status, reason=plan.reason, message=plan.message, updated_at=now,
-                               responsable_rank=rank), False)]
+                               responsable_rank=rank, **(extra or {})), False)]
         if plan.status == "cancelled" and previous_status == "validated" and plan.capacity:
             actions.append((self.storage.release_seat_action(item.service, item.day), False))
         if plan.status == "cancelled" and previous_status == "pending":

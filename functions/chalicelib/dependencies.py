@@ -139,3 +139,13 @@ def secret() -> str:
 def site_url() -> str:
     """The address parents use: the stage's (PORTAIL_SITE_URL), else commune.toml's."""
     return (os.environ.get("PORTAIL_SITE_URL") or commune().commune.site_url).rstrip("/")
+
+
+def family_desk():
+    """The staff's handling of families (`/gestion/familles/`)."""
+    if "family_desk" not in _dependencies:
+        from chalicelib.staff.families import FamilyDesk
+
+        _dependencies["family_desk"] = FamilyDesk(storage(), commune(), family_pages(), bookings=bookings(),
+                                                  messages=messages(), password_reset=password_reset())
+    return _dependencies["family_desk"]

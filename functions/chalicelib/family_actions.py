@@ -16,11 +16,14 @@ from chalicelib.refusals import Refusal
 
 
 def book(bookings, messages, pages, family_number: str, child_id: str, rank: int, raw_items, pattern,
-         now: datetime, idempotency_key=None) -> list[dict]:
+         now: datetime, idempotency_key=None, *, channel: str = "online", apply_deadline: bool = True,
+         day_attributes: dict | None = None) -> list[dict]:
     """Books, cancels or reports absent the days asked (a list of items, or a week
     `pattern` when there is no list), every item checked before the first write
     (BookingRequestError); then the seats freed go to the waiting list, and the pages
-    that show these days are rendered again. Returns each day's result."""
+    that show these days are rendered again. Returns each day's result. Staff book
+    with `channel="staff"`, and may lift the deadline (`apply_deadline=False`, its
+    reason in `day_attributes`): chalicelib/staff/families.py."""
     from chalicelib.booking_requests import expand_pattern, parse_items
     from chalicelib.pages import pages_showing_days
     from chalicelib.waiting_list import WaitingList
@@ -30,7 +33,8 @@ def book(bookings, messages, pages, family_number: str, child_id: str, rank: int
         items = expand_pattern(pattern, bookings.commune, bookings.calendar, today)
     else:
         items = parse_items(raw_items, bookings.commune, today)
-    results, freed = bookings.submit(family_number, child_id, rank, items, now, idempotency_key=idempotency_key)
+    results, freed = bookings.submit(family_number, child_id, rank, items, now, idempotency_key=idempotency_key,
+                                     channel=channel, apply_deadline=apply_deadline, day_attributes=day_attributes)
     promote_waiting(WaitingList(bookings.storage, bookings.commune), messages, pages, freed, now)
     pages.export(bookings.storage, family_number, now, only=pages_showing_days(child_id, [i.day for i in items]))
     return results

@@ -32,6 +32,21 @@ def day_sk(child_id: str, day: date, service: str) -> str:
     return f"DAY#{child_id}#{day.isoformat()}#{service}"
 
 
+# The family search index (chalicelib/family_search.py): one item per normalised token of
+# one source of names (`F` the family, `R<rank>` a responsable, `C<child id>` a child).
+SEARCH = "SEARCH#"
+
+
+def search_sk(source: str, token: str) -> str:
+    return f"{SEARCH}{source}#{token}"
+
+
+def search_index_pk(token: str) -> str:
+    """The index partition of a token: its first two characters (a word of the search
+    has at least two), so that a prefix search is one Query on gsi1."""
+    return f"{SEARCH}{token[:2]}"
+
+
 # --- logins, sessions and their counters ---------------------------------------------------
 
 def login_pk(login: str) -> str:

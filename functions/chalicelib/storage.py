@@ -24,6 +24,7 @@ from chalicelib.keys import (  # noqa: F401
     PROFILE,
     RESET,
     RESET_REQUESTS,
+    SEARCH,
     SESSION,
     THROTTLE,
     WAIT,
@@ -39,6 +40,8 @@ from chalicelib.keys import (  # noqa: F401
     normalise_login,
     reset_token_pk,
     responsable_sk,
+    search_index_pk,
+    search_sk,
     service_day_pk,
     session_pk,
     source_pk,
@@ -97,6 +100,8 @@ class FamilyState:
         state = cls()
         for item in items:
             sk = item["sk"]
+            if sk.startswith(SEARCH):
+                continue  # the search index's entries (copies of names): no page shows them
             if sk == PROFILE:
                 state.profile = item
                 continue

@@ -44,6 +44,14 @@ ACTION_LABELS = {
     "request_refused": "Demande refusée",
     "requests_decided": "Demandes décidées",
     "plannings_imported": "Plannings papier importés",
+    # a family's file (/gestion/familles/)
+    "family_contact_changed": "Coordonnées d'un responsable modifiées",
+    "family_address_changed": "Adresse d'une famille modifiée",
+    "family_bracket_changed": "Tranche de quotient familial modifiée",
+    "family_services_changed": "Inscriptions d'un enfant modifiées",
+    "staff_booking": "Jours saisis pour la famille",
+    "staff_booking_override": "Jours saisis pour la famille, date limite passée outre",
+    "password_link_sent": "Lien de mot de passe envoyé à un responsable",
     "headcount_viewed": "Effectifs consultés",
     "headcount_exported": "Effectifs téléchargés (CSV)",
     # certificates
@@ -86,6 +94,8 @@ _DETAIL_LABELS = {
     "missing_files": "fichiers manquants", "files_kept_after_error": "fichiers gardés après une erreur",
     "role": "rôle", "login": "identifiant", "reason": "motif", "source": "adresse", "retry_after": "attente (s)",
     "email_changed": "courriel changé",
+    "rank": "responsable", "changed": "changé", "enrolled": "inscrit à", "left": "quitte", "before": "avant",
+    "after": "après", "days": "jours",
 }
 # Never shown, whatever a writer put there: a secret has no place in the journal.
 _SECRET = re.compile(r"password|passwd|token|cookie|secret|totp|otp|hash", re.IGNORECASE)
