@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 
 ROLE_HELP = "agent, regie ou admin"
 
@@ -58,6 +59,9 @@ class _Accounts:
 
     def __init__(self, accounts, storage, commune, now):
         self.accounts, self.storage, self.commune, self.now = accounts, storage, commune, now
+        # Staff authentication is on the real clock (docs/staff.md): an enrolment link
+        # made at a frozen PORTAIL_NOW would be expired already. Audit: the portal's clock.
+        self.real_now = datetime.now(UTC)
 
     @classmethod
     def open(cls, endpoint_url: str | None) -> _Accounts:
@@ -91,7 +95,7 @@ class _Accounts:
 
 
 def add_account(staff: _Accounts, args) -> int:
-    account, _ = staff.accounts.create(args.login, args.role, staff.now)
+    account, _ = staff.accounts.create(args.login, args.role, staff.real_now)
     staff.audit("staff_created", login=account.login, role=account.role)
     print(f"Compte « {account.login} » créé (rôle {account.role}).")
     staff.print_link(account)
@@ -99,7 +103,7 @@ def add_account(staff: _Accounts, args) -> int:
 
 
 def reset_second_factor(staff: _Accounts, args) -> int:
-    account, _ = staff.accounts.reset_second_factor(args.login, staff.now)
+    account, _ = staff.accounts.reset_second_factor(args.login, staff.real_now)
     staff.audit("staff_second_factor_reset", login=account.login)
     print(f"Second facteur de « {account.login} » réinitialisé : l'ancienne application ne donne plus de code "
           "valable et ses sessions ont pris fin.")
@@ -109,7 +113,7 @@ def reset_second_factor(staff: _Accounts, args) -> int:
 
 def disable(staff: _Accounts, args) -> int:
     login = _login(args.login)
-    staff.accounts.disable(login, staff.now)
+    staff.accounts.disable(login, staff.real_now)
     staff.audit("staff_disabled", login=login)
     print(f"Compte « {login} » désactivé : ses sessions ont pris fin.")
     return 0
@@ -117,7 +121,7 @@ def disable(staff: _Accounts, args) -> int:
 
 def enable(staff: _Accounts, args) -> int:
     login = _login(args.login)
-    staff.accounts.enable(login, staff.now)
+    staff.accounts.enable(login, staff.real_now)
     staff.audit("staff_enabled", login=login)
     print(f"Compte « {login} » réactivé.")
     return 0
@@ -125,7 +129,7 @@ def enable(staff: _Accounts, args) -> int:
 
 def set_role(staff: _Accounts, args) -> int:
     login = _login(args.login)
-    staff.accounts.set_role(login, args.role, staff.now)
+    staff.accounts.set_role(login, args.role, staff.real_now)
     staff.audit("staff_role_changed", login=login, role=args.role)
     print(f"Rôle de « {login} » : {args.role} (effectif à sa prochaine connexion ; ses sessions ont pris fin).")
     return 0

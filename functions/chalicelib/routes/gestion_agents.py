@@ -2,6 +2,11 @@
 link's page (`/gestion/inscription/<token>`, public): docs/staff.md. The rules are
 chalicelib/staff/accounts.py's, which `portail staff` calls too.
 
+Accounts are staff authentication: their changes and the enrolment link's 7 days are on
+the real clock (`call.real_now`), as the link's page and the login read them, never the
+demo's frozen `--now` (a link made in 2014 would be expired at once). The journal's
+entries keep the portal's clock, as every staff action's (`call.audit`).
+
 The enrolment link is never put in an address the back office redirects to (browser
 history, logs): creating an account or resetting its second factor answers the page that
 shows the link, once (`no-store`); the other actions answer 303 back to the list with a
@@ -49,7 +54,7 @@ def agents_page(call: StaffCall):
 @routes.staff_call("agents")
 def create(call: StaffCall):
     """`login`, `role` → the page with the new account's enrolment link (shown once)."""
-    account, _ = staff_accounts().create(call.field("login"), call.field("role"), call.now)
+    account, _ = staff_accounts().create(call.field("login"), call.field("role"), call.real_now)
     call.audit("staff_created", login=account.login, role=account.role)
     return _link_page(call, account, created=True)
 
@@ -59,7 +64,7 @@ def create(call: StaffCall):
 def reset_second_factor(call: StaffCall):
     """`agent` → a new TOTP secret, the account's sessions ended, and the page with the
     new enrolment link (shown once)."""
-    account, _ = staff_accounts().reset_second_factor(call.field("agent"), call.now)
+    account, _ = staff_accounts().reset_second_factor(call.field("agent"), call.real_now)
     call.audit("staff_second_factor_reset", login=account.login)
     return _link_page(call, account, created=False)
 
@@ -75,7 +80,7 @@ def _link_page(call: StaffCall, account, created: bool):
 @routes.staff_call("agents")
 def disable(call: StaffCall):
     login = _other_account(call, "disable")
-    staff_accounts().disable(login, call.now)
+    staff_accounts().disable(login, call.real_now)
     call.audit("staff_disabled", login=login)
     return _done(call, "desactive", login)
 
@@ -84,7 +89,7 @@ def disable(call: StaffCall):
 @routes.staff_call("agents")
 def enable(call: StaffCall):
     login = _login(call)
-    staff_accounts().enable(login, call.now)
+    staff_accounts().enable(login, call.real_now)
     call.audit("staff_enabled", login=login)
     return _done(call, "active", login)
 
@@ -94,7 +99,7 @@ def enable(call: StaffCall):
 def change_role(call: StaffCall):
     login = _other_account(call, "role")
     role = call.field("role")
-    staff_accounts().set_role(login, role, call.now)
+    staff_accounts().set_role(login, role, call.real_now)
     call.audit("staff_role_changed", login=login, role=role)
     return _done(call, "role", login)
 
@@ -141,15 +146,15 @@ def enrol(call: StaffCall, token: str):
     from chalicelib.staff.accounts import StaffError
 
     accounts = staff_accounts()
-    found = accounts.enrolment(token, call.real_now)
-    if found is None:
-        return _invalid_link(call)
-    if call.field("password") != call.field("password_again"):
-        return _enrolment_form(call, token, *found, message=PASSWORDS_DIFFER, status=400)
     try:
+        if call.field("password") != call.field("password_again"):
+            raise StaffError(400, "passwords_differ", PASSWORDS_DIFFER)
         accounts.take_enrolment(token, call.field("password"), call.field("code").replace(" ", ""), call.real_now)
     except StaffError as error:
-        if error.code == "invalid_enrolment":  # used meanwhile: no form to fill again
+        # The link is read again for the form only when it is to be shown again: the
+        # enrolment that works reads it once (in take_enrolment).
+        found = None if error.code == "invalid_enrolment" else accounts.enrolment(token, call.real_now)
+        if found is None:  # used, expired or replaced: no form to fill again
             return call.render("gestion/erreur.html", status=error.status, message=error.message)
         return _enrolment_form(call, token, *found, message=error.message, status=error.status)
     return call.redirect(LOGIN_PAGE + "#inscription")
