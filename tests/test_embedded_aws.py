@@ -113,7 +113,7 @@ def test_create_resources_makes_the_table_the_buckets_and_the_sender(embedded_aw
     assert dynamodb.meta.endpoint_url == embedded_aws.endpoint_url
     described = dynamodb.describe_table(TableName=table.table_name())["Table"]
     assert described["TableStatus"] == "ACTIVE"
-    assert [index["IndexName"] for index in described["GlobalSecondaryIndexes"]] == [table.GSI1]
+    assert [index["IndexName"] for index in described["GlobalSecondaryIndexes"]] == [table.GSI1, table.GSI2]
     ttl = dynamodb.describe_time_to_live(TableName=table.table_name())
     assert ttl["TimeToLiveDescription"]["AttributeName"] == table.TTL_ATTRIBUTE
 

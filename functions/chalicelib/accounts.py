@@ -150,7 +150,7 @@ class Accounts:
                     self.storage.prune_markers(*key, stale)
             marker = throttle.new_marker(now, secrets.token_hex(4))
             audit = self.storage.audit_item(now, audit_actor(self.secret, login, login_item), failed_action,
-                                            {"source": source})
+                                            {"source": source}, by_family=True)
             if self.storage.transact_if([
                 self.storage.count_action(*throttle_key, throttle.account_guard(account), marker,
                                           epoch(now + throttle.DAILY_WINDOW)),
@@ -161,7 +161,7 @@ class Accounts:
                 return Attempt(login_item, throttle_key, source_key, marker, audit)
         wait = max(wait, 1)  # parallel attempts took the places left: wait a moment
         self.storage.audit(now, audit_actor(self.secret, login, login_item), throttled_action,
-                           {"source": source, "retry_after": wait})
+                           {"source": source, "retry_after": wait}, by_family=True)
         raise too_many_attempts(wait)
 
     def _proof_actions(self, attempt: Attempt, action: str, details: dict | None = None) -> list[dict]:
@@ -220,7 +220,8 @@ class Accounts:
 
     def logout(self, session: Session, source: str, now: datetime) -> None:
         self.storage.end_session(session.login, session.token_hash,
-                                 [self.storage.audit_item(now, session.login, "logout", {"source": source})])
+                                 [self.storage.audit_item(now, session.login, "logout", {"source": source},
+                                                          by_family=True)])
 
     # passwords ----------------------------------------------------------------------
 
@@ -279,7 +280,7 @@ class Accounts:
         previous = (self.storage.get(*key) or {}).get("email") or ""
         if email == previous.lower():
             self.storage.update_attributes(*key, {"email": email, "phone": phone})
-            self.storage.audit(now, session.login, "contact_changed", {"source": source})
+            self.storage.audit(now, session.login, "contact_changed", {"source": source}, by_family=True)
             return {"email": email, "phone": phone}
         if not current_password:
             raise AccountError(400, "current_password_required",

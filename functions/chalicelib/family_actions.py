@@ -79,7 +79,7 @@ def request_certificate(storage, documents, pages, session, child_id: str, dates
         certificate_request_item(session.family_number, child_id, days, session.rank, now, certificate),
         storage.audit_item(now, session.login, "certificate_upload", {
             "source": source, "child_id": child_id, "certificate_id": certificate["certificate_id"],
-            "dates": certificate["dates"], "document_key": upload["key"]}),
+            "dates": certificate["dates"], "document_key": upload["key"]}, by_family=True),
     ])
     pages.export(storage, session.family_number, now, only=["demandes"])
     return upload

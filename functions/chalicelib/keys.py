@@ -84,6 +84,40 @@ def audit_pk(when: datetime) -> str:
     return f"AUDIT#{when.astimezone(UTC).date().isoformat()}"
 
 
+# The staff journal (docs/data-model.md): a staff entry is also on gsi1 under its actor and,
+# when it concerns one family, on gsi2 under that family; both sorted by the entry's `sk`
+# (its instant first), so a page of either is one Query, newest first.
+JOURNAL = "JOURNAL#"
+
+
+def journal_actor_pk(actor: str) -> str:
+    return f"{JOURNAL}{actor}"
+
+
+def journal_family_pk(family_number: str) -> str:
+    return f"{JOURNAL}FAMILY#{family_number}"
+
+
+def journal_family(details: dict) -> str | None:
+    """The one family an entry's details concern: `family_number`, or a list of
+    `families` that holds just one (a message to one family); None otherwise."""
+    if details.get("family_number") not in (None, ""):
+        return str(details["family_number"])
+    families = details.get("families")
+    if isinstance(families, list | tuple | set | frozenset) and len(families) == 1:
+        return str(next(iter(families)))
+    return None
+
+
+def journal_keys(actor: str, details: dict, sk: str) -> dict:
+    """The index keys of a staff entry."""
+    keys = {"gsi1pk": journal_actor_pk(actor), "gsi1sk": sk}
+    family = journal_family(details)
+    if family:
+        keys.update(gsi2pk=journal_family_pk(family), gsi2sk=sk)
+    return keys
+
+
 # --- one service on one day: its seats (item COUNTER) and its waiting list -------------------
 
 def service_day_pk(service: str, day: date) -> str:

@@ -93,12 +93,13 @@ class PasswordReset:
                 *(self.storage.count_action(*key, throttle.Guard(window_below=window.limit), marker, ttl)
                   for key, window, _ in windows),
                 self.storage.put_action(self.storage.audit_item(now, actor, "password_reset_requested",
-                                                                {"source": source})),
+                                                                {"source": source}, by_family=True)),
             ]):
                 self.defer(RESET_LINK_JOB, {"login": login, "requested_at": now.astimezone(UTC).isoformat()})
                 return
         wait = max(wait, 1)
-        self.storage.audit(now, actor, "password_reset_throttled", {"source": source, "retry_after": wait})
+        self.storage.audit(now, actor, "password_reset_throttled", {"source": source, "retry_after": wait},
+                           by_family=True)
         raise too_many_reset_requests(wait)
 
     def send_reset_link(self, payload: dict) -> None:
@@ -156,7 +157,8 @@ class PasswordReset:
         })
         # A reset never locks anyone out: the login's count starts again.
         self.storage.batch_write([], [(st.login_throttle_pk(login_digest(self.accounts.secret, login)), st.THROTTLE)])
-        self.storage.revoke_sessions(login, extra=[self.storage.audit_item(now, login, "password_reset", {"source": source})])
+        self.storage.revoke_sessions(login, extra=[self.storage.audit_item(now, login, "password_reset", {"source": source},
+                                                                           by_family=True)])
         confirm_new_password(self.accounts.mailer, self.accounts.site_url, responsable)
 
     def _responsable(self, login_item: dict) -> dict:

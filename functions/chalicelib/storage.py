@@ -32,6 +32,7 @@ from chalicelib.keys import (  # noqa: F401
     counter_pk,
     day_sk,
     family_pk,
+    journal_keys,
     login_pk,
     login_throttle_pk,
     normalise_login,
@@ -310,18 +311,25 @@ class Storage(Transactions):
 
     # audit ----------------------------------------------------------------------
 
-    def audit_item(self, when: datetime, actor: str, action: str, details: dict | None = None) -> dict:
+    def audit_item(self, when: datetime, actor: str, action: str, details: dict | None = None, *,
+                   by_family: bool = False) -> dict:
+        """An audit entry. Every entry is a staff entry, filed in the staff journal's indexes,
+        but those of a family's own actions (`by_family`: its logins, its requests): a
+        writer that forgets the flag shows in the journal rather than hides from it."""
+        sk = f"{when.astimezone(UTC).isoformat()}#{secrets.token_hex(4)}"
         return {
             "pk": audit_pk(when),
-            "sk": f"{when.astimezone(UTC).isoformat()}#{secrets.token_hex(4)}",
+            "sk": sk,
             "at": when,
             "actor": actor,
             "action": action,
             "details": details or {},
+            **({} if by_family else journal_keys(actor, details or {}, sk)),
         }
 
-    def audit(self, when: datetime, actor: str, action: str, details: dict | None = None) -> None:
-        self.put(self.audit_item(when, actor, action, details))
+    def audit(self, when: datetime, actor: str, action: str, details: dict | None = None, *,
+              by_family: bool = False) -> None:
+        self.put(self.audit_item(when, actor, action, details, by_family=by_family))
 
     def audit_entries(self, day: date) -> list[dict]:
         return self.query_partition(f"AUDIT#{day.isoformat()}")

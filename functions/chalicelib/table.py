@@ -23,6 +23,7 @@ DEFAULT_BUCKETS = {
 
 TTL_ATTRIBUTE = "expires_at"
 GSI1 = "gsi1"
+GSI2 = "gsi2"
 
 KEY_SCHEMA = [
     {"AttributeName": "pk", "KeyType": "HASH"},
@@ -33,18 +34,30 @@ ATTRIBUTE_DEFINITIONS = [
     {"AttributeName": "sk", "AttributeType": "S"},
     {"AttributeName": "gsi1pk", "AttributeType": "S"},
     {"AttributeName": "gsi1sk", "AttributeType": "S"},
+    {"AttributeName": "gsi2pk", "AttributeType": "S"},
+    {"AttributeName": "gsi2sk", "AttributeType": "S"},
 ]
 GLOBAL_SECONDARY_INDEXES = [
     {
         # Cross-family views: the list of families, a service's children on a day
-        # (headcount, capacity), pending requests for staff.
+        # (headcount, capacity), pending requests for staff, the staff journal by actor.
         "IndexName": GSI1,
         "KeySchema": [
             {"AttributeName": "gsi1pk", "KeyType": "HASH"},
             {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
         ],
         "Projection": {"ProjectionType": "ALL"},
-    }
+    },
+    {
+        # A second view for items that gsi1 already files elsewhere: the staff journal by
+        # family (gsi1 files the same audit entries by actor).
+        "IndexName": GSI2,
+        "KeySchema": [
+            {"AttributeName": "gsi2pk", "KeyType": "HASH"},
+            {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    },
 ]
 
 
