@@ -96,7 +96,7 @@ class _Accounts:
 
 def add_account(staff: _Accounts, args) -> int:
     account, _ = staff.accounts.create(args.login, args.role, staff.real_now)
-    staff.audit("staff_created", login=account.login, role=account.role)
+    staff.audit("staff_added", login=account.login, role=account.role)
     print(f"Compte « {account.login} » créé (rôle {account.role}).")
     staff.print_link(account)
     return 0
@@ -104,7 +104,7 @@ def add_account(staff: _Accounts, args) -> int:
 
 def reset_second_factor(staff: _Accounts, args) -> int:
     account, _ = staff.accounts.reset_second_factor(args.login, staff.real_now)
-    staff.audit("staff_second_factor_reset", login=account.login)
+    staff.audit("staff_totp_reset", login=account.login)
     print(f"Second facteur de « {account.login} » réinitialisé : l'ancienne application ne donne plus de code "
           "valable et ses sessions ont pris fin.")
     staff.print_link(account)

@@ -50,7 +50,7 @@ def test_an_admin_creates_an_account_that_enrols_once_then_logs_in(staff_client,
     assert "Le compte « martine.durand » est créé." in shown and "ne sert qu'une fois" in shown
     path = LINK.search(shown).group(1)
     assert re.search(r"valable jusqu'au <strong>\d\d/\d\d/\d{4} à \d\d:\d\d</strong>", shown)
-    assert [(e["actor"], e["details"]) for e in entries(storage, "staff_created")] == [
+    assert [(e["actor"], e["details"]) for e in entries(storage, "staff_added")] == [
         (admin.login, {"login": "martine.durand", "role": "regie"})]
     # The list shows it, waiting for its enrolment.
     listing = text(admin.get("/gestion/agents/"))
@@ -139,6 +139,8 @@ def test_disabling_ends_the_sessions_at_once_and_enabling_lets_the_agent_back(st
     assert back.status_code == 303
     assert [(e["actor"], e["details"]["login"]) for e in entries(storage, "staff_disabled")
             + entries(storage, "staff_enabled")] == [(admin.login, agent.login)] * 2
+    journal = text(admin.get(f"/gestion/journal/?agent={admin.login}"))  # in the admin's words
+    assert "Compte agent désactivé" in journal and "Compte agent réactivé" in journal
 
 
 def test_a_role_change_takes_effect_at_the_next_login(staff_client, client, storage):
@@ -176,7 +178,7 @@ def test_a_reset_second_factor_gives_a_new_link_and_the_old_one_shows_nothing(st
     assert client.http.get(first).status_code == 404  # the older, unused link: nothing to see
     secret = secret_of(text(client.http.get(second)))
     assert secret == staff_item(storage, "paul")["totp_secret"]
-    assert [e["actor"] for e in entries(storage, "staff_second_factor_reset")] == [admin.login]
+    assert [e["actor"] for e in entries(storage, "staff_totp_reset")] == [admin.login]
 
 
 def test_the_agents_page_reads_the_accounts_in_one_query(staff_client, storage):
@@ -245,10 +247,10 @@ def test_the_staff_commands_print_the_link_and_write_what_the_page_writes(cli, s
     assert status == 0 and "lea  admin, actif, jamais connecté, inscription en attente" in out
     actions = [(e["action"], e["actor"], e["details"]) for e in storage.all_items() if e.get("action", "").startswith("staff_")]
     assert sorted(actions, key=str) == sorted([
-        ("staff_created", "staff", {"login": "lea", "role": "regie"}),
+        ("staff_added", "staff", {"login": "lea", "role": "regie"}),
         ("staff_role_changed", "staff", {"login": "lea", "role": "admin"}),
         ("staff_disabled", "staff", {"login": "lea"}), ("staff_enabled", "staff", {"login": "lea"}),
-        ("staff_second_factor_reset", "staff", {"login": "lea"}), ("staff_listed", "staff", {"count": 1})], key=str)
+        ("staff_totp_reset", "staff", {"login": "lea"}), ("staff_listed", "staff", {"count": 1})], key=str)
 
 
 def test_the_staff_commands_refuse_in_french_with_status_1(cli, storage):

@@ -55,7 +55,7 @@ def agents_page(call: StaffCall):
 def create(call: StaffCall):
     """`login`, `role` → the page with the new account's enrolment link (shown once)."""
     account, _ = staff_accounts().create(call.field("login"), call.field("role"), call.real_now)
-    call.audit("staff_created", login=account.login, role=account.role)
+    call.audit("staff_added", login=account.login, role=account.role)
     return _link_page(call, account, created=True)
 
 
@@ -65,7 +65,7 @@ def reset_second_factor(call: StaffCall):
     """`agent` → a new TOTP secret, the account's sessions ended, and the page with the
     new enrolment link (shown once)."""
     account, _ = staff_accounts().reset_second_factor(call.field("agent"), call.real_now)
-    call.audit("staff_second_factor_reset", login=account.login)
+    call.audit("staff_totp_reset", login=account.login)
     return _link_page(call, account, created=False)
 
 
