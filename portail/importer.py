@@ -8,10 +8,7 @@ Importing the same files again updates the same items and never duplicates them.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,6 +28,10 @@ from chalicelib.families import (
     login_item,
     responsable_item,
 )
+from chalicelib.staff import csv_input
+
+# Re-exported: the reading of CSV files is the domain's (`/gestion/` uploads them too).
+from chalicelib.staff.csv_input import ImportRejected, RowError, decode, normalise_header  # noqa: F401
 
 FAMILY_COLUMNS = ("numero_famille", "tranche_qf", "adresse", "code_postal", "ville")
 RESPONSABLE_COLUMNS = (
@@ -45,25 +46,6 @@ _CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 _CIVILITY_ALIASES = {"madame": "Madame", "mme": "Madame", "monsieur": "Monsieur", "m": "Monsieur", "m.": "Monsieur", "mr": "Monsieur"}
-
-
-@dataclass(frozen=True)
-class RowError:
-    file: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}, ligne {self.line}" if self.line else self.file
-        return f"{where} : {self.reason}"
-
-
-class ImportRejected(Exception):
-    """Nothing was written; `errors` lists every bad row."""
-
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
 
 
 @dataclass
@@ -91,58 +73,14 @@ class ParsedFiles:
 
 # --- reading ----------------------------------------------------------------------
 
-def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252, as exports from Windows software are."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")
-
-
-def normalise_header(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name.strip().lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("n°", "numero")
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-
-
 def read_rows(path: Path, columns: tuple[str, ...], errors: list[RowError]) -> list[tuple[int, dict]]:
-    """(line number, row) pairs; header problems go to `errors` and give no rows."""
-    name = path.name
+    """(line number, row) pairs of a file; header problems go to `errors` and give no rows."""
     try:
-        text = decode(path.read_bytes())
+        raw = path.read_bytes()
     except OSError as error:
-        errors.append(RowError(name, 0, f"lecture impossible ({error.strerror})"))
+        errors.append(RowError(path.name, 0, f"lecture impossible ({error.strerror})"))
         return []
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        errors.append(RowError(name, 1, "fichier vide : la première ligne doit nommer les colonnes"))
-        return []
-    if ";" not in lines[0] and ("," in lines[0] or "\t" in lines[0]):
-        errors.append(RowError(name, 1, "le séparateur des colonnes doit être le point-virgule « ; »"))
-        return []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
-    header = [normalise_header(h) for h in next(reader)]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        errors.append(RowError(name, 1, f"colonne(s) manquante(s) : {', '.join(missing)}"))
-        return []
-    rows = []
-    line = 1
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) > len(header):
-            errors.append(RowError(name, line, f"{len(values)} valeurs pour {len(header)} colonnes (un « ; » de trop ?)"))
-            continue
-        row = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
-        empty = [c for c in columns if c not in OPTIONAL and not row.get(c)]
-        if empty:
-            errors.append(RowError(name, line, f"valeur manquante : {', '.join(empty)}"))
-            continue
-        rows.append((line, row))
-    return rows
+    return csv_input.read_rows(decode(raw), path.name, columns, errors, OPTIONAL)
 
 
 # --- checking rows ----------------------------------------------------------------

@@ -5,16 +5,15 @@ refuse, the ones received on paper).
 Every command reads the portal's clock (`PORTAIL_NOW` freezes it) and writes an audit
 entry. A decision is told to the family (inbox + notice mail); after a decision or an
 import the family's private pages are rendered again. The rules live in
-`chalicelib.bookings` and `chalicelib.waiting_list` (pure where they can be); this module reads files, prints, and
+`chalicelib.bookings`, `chalicelib.waiting_list` and `chalicelib.staff` (the headcount and
+the paper plannings, which `/gestion/` calls too); this module reads files, prints, and
 turns refusals into one French sentence.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,21 +22,20 @@ from functools import cached_property
 from pathlib import Path
 
 from chalicelib import storage as st
-from chalicelib.booking_requests import MAX_ITEMS, BookingRequestError, Item
+from chalicelib.booking_requests import BookingRequestError
 from chalicelib.bookings import Bookings
-from chalicelib.calendar_rules import month_end, month_start, plannings_deadline
 from chalicelib.config import Commune
 from chalicelib.documents import DocumentError
-from chalicelib.formatting import french_day, french_month, short_date
+from chalicelib.formatting import french_day, short_date
+
+# Re-exported: `portail` commands read dates and services as the domain does.
+from chalicelib.staff.csv_input import read_date, service_code  # noqa: F401
 from chalicelib.waiting_list import WaitingList
 
 from portail import aws
-from portail.importer import ImportRejected, RowError, normalise_header, read_rows
+from portail.importer import ImportRejected, RowError
 
 ACTOR = "staff"
-PLANNING_COLUMNS = ("numero_famille", "numero_enfant", "date", "service")  # `rang` is optional
-_FAMILY_NUMBER = re.compile(r"^\d{1,20}$")
-_CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 class StaffError(Exception):
@@ -46,32 +44,12 @@ class StaffError(Exception):
 
 # --- small parsers -------------------------------------------------------------------------
 
-def read_date(text: str) -> date:
-    """JJ/MM/AAAA or AAAA-MM-JJ, the two ways staff write a day (files and commands)."""
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            pass
-    raise ValueError(f"date « {text} » invalide (JJ/MM/AAAA ou AAAA-MM-JJ)")
-
-
 def parse_day(value: str) -> date:
     """read_date as an argparse `type`: a bad date is a usage error."""
     try:
         return read_date(value)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def service_code(name: str, commune: Commune) -> str:
-    """A service from its code or its label (« GARDERIE MIDI », « garderie_midi »)."""
-    by_name = {s.code: s.code for s in commune.services}
-    by_name.update({normalise_header(s.label).upper(): s.code for s in commune.services})
-    code = by_name.get(normalise_header(name).upper())
-    if code is None:
-        raise ValueError(f"service « {name} » inconnu (attendu : {', '.join(s.code for s in commune.services)})")
-    return code
 
 
 # --- what every command shares -------------------------------------------------------------
@@ -161,18 +139,9 @@ class Staff:
 
     def names(self, keys: list[tuple[str, str, int]]) -> dict:
         """{(family, child): "NOM Prénom"} and {(family, rank): "Civilité PRÉNOM NOM"}, one batch."""
-        wanted = []
-        for family, child, rank in keys:
-            wanted += [(st.family_pk(family), st.child_sk(child)), (st.family_pk(family), st.responsable_sk(rank))]
-        found = self.storage.batch_get(wanted) if wanted else {}
-        names = {}
-        for (pk, sk), item in found.items():
-            family = pk.removeprefix("FAMILY#")
-            if sk.startswith("CHILD#"):
-                names[(family, item["child_id"])] = f"{item['last_name']} {item['first_name']}"
-            else:
-                names[(family, int(item["rank"]))] = f"{item['civility']} {item['first_name']} {item['last_name']}"
-        return names
+        from chalicelib.staff import names
+
+        return names.read(self.storage, keys).as_dict()
 
 
 def run(command: Callable, args) -> int:
@@ -251,185 +220,65 @@ def requests_refuse(args) -> int:
 
 # --- portail plannings import -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class PlanningRow:
-    line: int
-    family: str
-    child: str
-    day: date
-    service: str
-    rank: int
-
-
-@dataclass
-class PlanningLine:
-    row: PlanningRow
-    outcome: str  # booked, duplicate, waiting, refused
-    text: str
-
-
-def parse_planning(path: Path, commune: Commune, month: date, storage: st.Storage) -> list[PlanningRow]:
-    """Every row checked (format, month, known child and responsable, no repeat) before
-    anything is written; ImportRejected lists every bad row with its line."""
-    errors: list[RowError] = []
-    name = path.name
-    rows, seen = [], {}
-    last = month_end(month)
-    for line, row in read_rows(path, PLANNING_COLUMNS, errors):
-        try:
-            family, child = row["numero_famille"], row["numero_enfant"]
-            if not _FAMILY_NUMBER.match(family):
-                raise ValueError(f"numéro de famille « {family} » invalide (chiffres uniquement)")
-            if not _CHILD_ID.match(child):
-                raise ValueError(f"numéro d'enfant « {child} » invalide (lettres, chiffres, - ou _)")
-            try:
-                day = parse_day(row["date"])
-            except argparse.ArgumentTypeError as error:
-                raise ValueError(str(error)) from None
-            if not month <= day <= last:
-                raise ValueError(f"le {short_date(day)} n'est pas en {french_month(month)} : "
-                                 "seuls les jours du mois prochain sont saisis")
-            service = service_code(row["service"], commune)
-            rank_text = row.get("rang", "") or "1"
-            if rank_text not in ("1", "2"):
-                raise ValueError(f"rang « {rank_text} » invalide (1 ou 2, le responsable qui réserve)")
-        except ValueError as error:
-            errors.append(RowError(name, line, str(error)))
-            continue
-        record = PlanningRow(line, family, child, day, service, int(rank_text))
-        identity = (family, child, day, service)
-        if identity in seen:
-            errors.append(RowError(name, line, f"doublon de la ligne {seen[identity]}"))
-            continue
-        seen[identity] = line
-        rows.append(record)
-    if rows:
-        keys = [(st.family_pk(r.family), st.child_sk(r.child)) for r in rows]
-        keys += [(st.family_pk(r.family), st.responsable_sk(r.rank)) for r in rows]
-        found = storage.batch_get(keys)
-        for r in rows:
-            if (st.family_pk(r.family), st.child_sk(r.child)) not in found:
-                errors.append(RowError(name, r.line, f"enfant {r.child} inconnu dans la famille {r.family}"))
-            elif (st.family_pk(r.family), st.responsable_sk(r.rank)) not in found:
-                errors.append(RowError(name, r.line, f"la famille {r.family} n'a pas de responsable de rang {r.rank}"))
-    if not rows and not errors:
-        errors.append(RowError(name, 0, "aucune ligne à importer"))
-    if errors:
-        raise ImportRejected(sorted(errors, key=lambda e: e.line))
-    return rows
-
-
-def _outcome(result: dict, existing: dict | None) -> tuple[str, str]:
-    if result["status"] == "validated":
-        return "booked", "réservé"
-    if result["status"] == "pending" and result["reason"] == "staff_review":
-        return "waiting", "en attente : demandé à nouveau après un refus, à examiner (portail requests list)"
-    if result["status"] == "pending":
-        return "waiting", "liste d'attente (service complet)"
-    if result["reason"] == "already_booked":
-        channel = (existing or {}).get("channel", "online")
-        where = {"paper": "sur un planning papier", "staff": "par le service enfance"}.get(channel, "en ligne")
-        return "duplicate", f"doublon : déjà réservé {where}"
-    return "refused", f"refusé : {result['message']}"
-
-
-def import_plannings(staff: Staff, path: Path, late: bool = False) -> list[PlanningLine]:
-    """Books next month's days of a paper planning (channel `paper`): the online deadline
-    does not apply, every other rule does; a day already booked is a duplicate."""
-    month = month_start(staff.today, 1)
-    deadline = plannings_deadline(staff.today, month)
-    if staff.today > deadline and not late:
-        raise StaffError(
-            f"Les plannings papier de {french_month(month)} devaient être saisis au plus tard le "
-            f"{french_day(deadline)} : rien n'est importé. Ajoutez --late pour les saisir quand même.")
-    rows = parse_planning(path, staff.commune, month, staff.storage)
-    before = staff.storage.batch_get([(st.family_pk(r.family), st.day_sk(r.child, r.day, r.service)) for r in rows])
-    groups: dict[tuple[str, str, int], list[PlanningRow]] = {}
-    for row in rows:
-        groups.setdefault((row.family, row.child, row.rank), []).append(row)
-    lines = []
-    for (family, child, rank), group in groups.items():
-        for start in range(0, len(group), MAX_ITEMS):
-            chunk = group[start:start + MAX_ITEMS]
-            items = [Item(r.day, r.service, "reserve") for r in chunk]
-            results, _ = staff.bookings.submit(family, child, rank, items, staff.now, channel="paper",
-                                               apply_deadline=False)
-            for row, result in zip(chunk, results, strict=True):
-                existing = before.get((st.family_pk(family), st.day_sk(child, row.day, row.service)))
-                lines.append(PlanningLine(row, *_outcome(result, existing)))
-    lines.sort(key=lambda x: x.row.line)
-    counts = {kind: sum(1 for x in lines if x.outcome == kind) for kind in ("booked", "duplicate", "waiting", "refused")}
-    staff.audit("plannings_imported", {"file": path.name, "month": month, "late": late, "rows": len(rows), **counts})
-    staff.export_pages(r.family for r in rows)
-    return lines
-
-
 def plannings_import(args) -> int:
+    """Checks the whole file (nothing written if a line is bad), then books its lines."""
+    from chalicelib.staff.plannings import Plannings, PlanningsTooLate
+
     staff = Staff.open(args.endpoint_url)
-    lines = import_plannings(staff, Path(args.file), late=args.late)
-    for x in lines:
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise ImportRejected([RowError(path.name, 0, f"lecture impossible ({error.strerror})")]) from None
+    try:
+        applied = Plannings(staff.storage, staff.commune, staff.bookings).apply(
+            content, staff.now, file=path.name, late=args.late)
+    except PlanningsTooLate as error:
+        raise StaffError(f"{error.message} Ajoutez --late pour les saisir quand même.") from None
+    counts = applied.counts()
+    staff.audit("plannings_imported", {"file": path.name, "month": applied.month, "late": args.late,
+                                       "rows": len(applied.lines), **counts})
+    staff.export_pages(applied.families())
+    for x in applied.lines:
         r = x.row
         print(f"ligne {r.line} : famille {r.family}, enfant {r.child}, {r.service}, {french_day(r.day)} : {x.text}")
-    count = {kind: sum(1 for x in lines if x.outcome == kind) for kind in ("booked", "duplicate", "waiting", "refused")}
-    print(f"Plannings importés : {count['booked']} jour(s) réservé(s), {count['duplicate']} doublon(s), "
-          f"{count['waiting']} en liste d'attente, {count['refused']} refusé(s).")
+    print(f"Plannings importés : {counts['booked']} jour(s) réservé(s), {counts['duplicate']} doublon(s), "
+          f"{counts['waiting']} en liste d'attente, {counts['refused']} refusé(s).")
     return 0
 
 
 # --- portail headcount ----------------------------------------------------------------------------
 
-CSV_HEADER = ("service", "date", "etat", "numero_famille", "numero_enfant", "enfant", "responsable", "rang_attente")
-
-
 def headcount(args) -> int:
+    from chalicelib.staff.headcount import Headcount, csv_text
+
     staff = Staff.open(args.endpoint_url)
     day = args.date
-    if args.service:
-        services = [staff.commune.service(staff.service(args.service))]
-    else:
-        services = [s for s in staff.commune.services if staff.bookings.calendar.is_open(day, s)]
-    counts = [(s, staff.waiting_list.service_day(s.code, day)) for s in services]
-    staff.audit("headcount_viewed", {"date": day, "services": [s.code for s in services]})
-    people = [(e["family"], e["child"], e["responsable_rank"])
-              for _, c in counts for e in c["expected"] + c["absent"] + c["waiting"]]
-    names = staff.names(people)
-
-    def child(e):
-        return names.get((e["family"], e["child"]), e["child"])
-
-    def responsable(e):
-        return names.get((e["family"], e["responsable_rank"]), "")
-
+    service = staff.service(args.service) if args.service else None
+    days = Headcount(staff.storage, staff.commune, staff.bookings.calendar).day(day, service)
+    staff.audit("headcount_viewed", {"date": day, "services": [d.service.code for d in days]})
     if args.csv:
-        writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\n")
-        writer.writerow(CSV_HEADER)
-        for service, count in counts:
-            for state, entries in (("attendu", count["expected"]), ("absent", count["absent"]),
-                                   ("liste d'attente", count["waiting"])):
-                for e in sorted(entries, key=child) if state != "liste d'attente" else entries:
-                    writer.writerow((service.code, day.isoformat(), state, e["family"], e["child"], child(e),
-                                     responsable(e), e.get("position", "")))
+        sys.stdout.write(csv_text(days))
         return 0
-    if not services:
+    if not days:
         print(f"Aucun service ouvert le {french_day(day)}.")
         return 0
-    for service, count in counts:
-        closure = staff.bookings.calendar.closure(day, service)
-        capacity = f" (capacité {service.capacity})" if service.capacity else ""
-        print(f"{service.label}, {french_day(day)} : {len(count['expected'])} enfant(s) attendu(s){capacity}")
-        if closure is not None:
-            print(f"  Service fermé ce jour-là : {closure.label}.")
-        for e in sorted(count["expected"], key=child):
-            print(f"  - famille {e['family']}, {child(e)} (réservé par {responsable(e)})")
-        if count["absent"]:
-            print(f"  Absents (facturés, non attendus) : {len(count['absent'])}")
-            for e in sorted(count["absent"], key=child):
-                print(f"  - famille {e['family']}, {child(e)} (réservé par {responsable(e)})")
-        if count["waiting"]:
-            print(f"  Liste d'attente : {len(count['waiting'])}")
-            for e in count["waiting"]:
-                print(f"  {e['position']}. famille {e['family']}, {child(e)} (demandé par {responsable(e)}, "
-                      f"le {_instant(e['requested_at'], staff.commune)})")
+    for d in days:
+        capacity = f" (capacité {d.capacity})" if d.capacity else ""
+        print(f"{d.service.label}, {french_day(day)} : {len(d.expected)} enfant(s) attendu(s){capacity}")
+        if d.closure is not None:
+            print(f"  Service fermé ce jour-là : {d.closure.label}.")
+        for e in d.expected:
+            print(f"  - famille {e.family}, {e.name} (réservé par {e.responsable})")
+        if d.absent:
+            print(f"  Absents (facturés, non attendus) : {len(d.absent)}")
+            for e in d.absent:
+                print(f"  - famille {e.family}, {e.name} (réservé par {e.responsable})")
+        if d.waiting:
+            print(f"  Liste d'attente : {len(d.waiting)}")
+            for e in d.waiting:
+                print(f"  {e.position}. famille {e.family}, {e.name} (demandé par {e.responsable}, "
+                      f"le {_instant(e.requested_at, staff.commune)})")
         print()
     return 0
 

@@ -16,6 +16,7 @@ from chalicelib import storage as st
 from chalicelib.booking_requests import BookingRequestError, Item
 from chalicelib.bookings import Bookings, decide
 from chalicelib.calendar_rules import plannings_deadline
+from chalicelib.staff.headcount import Headcount
 from chalicelib.waiting_list import STAFF_FULL_MESSAGE, WaitingList
 
 from portail.cli import main
@@ -338,10 +339,10 @@ def thursday(portal, storage):
     return portal
 
 
-def test_the_headcount_counts_the_validated_children_and_lists_the_waiting_list(thursday, waiting, capsys):
-    day = waiting.service_day(MIDI, DAY)
-    assert [(e["family"], e["child"]) for e in day["expected"]] == [("100", "1"), ("200", "1")]
-    assert [(w["family"], w["position"]) for w in day["waiting"]] == [("400", 1), ("300", 2)]
+def test_the_headcount_counts_the_validated_children_and_lists_the_waiting_list(thursday, capsys):
+    (day,) = Headcount(thursday.storage, thursday.commune).day(DAY, MIDI)
+    assert [(e.family, e.child) for e in day.expected] == [("100", "1"), ("200", "1")]
+    assert [(w.family, w.position) for w in day.waiting] == [("400", 1), ("300", 2)]
     status, out, err = cli(capsys, "headcount", "--date", "11/12/2014", "--service", MIDI)
     assert status == 0, err
     assert out.splitlines() == [

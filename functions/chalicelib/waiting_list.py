@@ -2,8 +2,9 @@
 
 A reservation of a full day waits in line (`pending`, a WAIT item under
 `SERVICEDAY#<service>#<date>`, in arrival order); a seat freed by a cancellation goes
-to the oldest waiting request (`promote`). Staff list the waiting requests (`pending`),
-accept or refuse one (`staff_decide`) and count a day's children (`service_day`). A
+to the oldest waiting request (`promote`). Staff list the waiting requests (`pending`)
+and accept or refuse one (`staff_decide`); the kitchen's headcount is
+chalicelib/staff/headcount.py. A
 day asked for again after a staff refusal waits for staff only (`review`): a freed
 seat never promotes it.
 
@@ -154,24 +155,6 @@ class WaitingList:
         })
         return {**current, "status": status, "reason": code, "message": message,
                 "updated_at": now.astimezone(UTC).isoformat(), "decided_by": "staff"}
-
-    def service_day(self, service_code: str, day: date) -> dict:
-        """One service on one day, for the kitchen: the validated children (expected), the
-        absent ones (billed, not expected) and the waiting list in order (gsi1)."""
-        items = [i for i in self.storage.query_index(st.service_day_pk(service_code, day)) if i["sk"].startswith("DAY#")]
-
-        def entry(item: dict) -> dict:
-            return {"family": item["pk"].removeprefix("FAMILY#"), "child": item["child_id"],
-                    "responsable_rank": int(item.get("responsable_rank") or 1), "channel": item.get("channel", "")}
-
-        ordered = sorted(items, key=lambda i: i["gsi1sk"])
-        return {
-            "service": service_code, "date": day, "capacity": self.commune.service(service_code).capacity,
-            "expected": [entry(i) for i in ordered if i.get("status") == "validated"],
-            "absent": [entry(i) for i in ordered if i.get("status") == "absent"],
-            "waiting": self.pending(service_code, day),
-        }
-
 
 
 # --- staff: rules (pure) ----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "requests_decided": "Demandes décidées",
     "plannings_imported": "Plannings papier importés",
     "headcount_viewed": "Effectifs consultés",
+    "headcount_exported": "Effectifs téléchargés (CSV)",
     # certificates
     "certificates_listed": "Certificats à examiner consultés",
     "certificate_received": "Certificat médical reçu",
@@ -77,7 +78,7 @@ ACTION_LABELS = {
 
 # The words of the details, in the order a reader wants them; any other detail follows.
 _DETAIL_LABELS = {
-    "child_id": "enfant", "service": "service", "services": "services", "date": "jour", "dates": "jours",
+    "child_id": "enfant", "service": "service", "services": "services", "date": "jour", "dates": "jours", "week": "semaine",
     "month": "mois", "certificate_id": "certificat", "reference": "référence", "amount": "montant",
     "mode": "mode", "unallocated": "non affecté", "operation_number": "opération", "first": "première",
     "last": "dernière", "total": "total", "count": "nombre", "received": "reçus", "target": "destinataires",
