@@ -22,6 +22,7 @@ from chalicelib.routes import accounts as account_routes
 from chalicelib.routes import bookings as booking_routes
 from chalicelib.routes import documents as document_routes
 from chalicelib.routes import gestion as gestion_routes
+from chalicelib.routes import gestion_agents as gestion_agent_routes
 from chalicelib.routes import gestion_families as gestion_family_routes
 from chalicelib.routes import gestion_headcount as gestion_headcount_routes
 from chalicelib.routes import gestion_journal as gestion_journal_routes
@@ -48,7 +49,8 @@ app.api.binary_types.append("multipart/form-data")
 # One blueprint per concern (chalicelib/routes/); the staff's (/gestion/) are
 # chalicelib/routes/gestion*.py, on StaffRoutes (routes/staff_calls.py).
 for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes,
-               gestion_family_routes, gestion_headcount_routes, gestion_journal_routes, gestion_request_routes):
+               gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_journal_routes,
+               gestion_request_routes):
     app.register_blueprint(module.routes)
 
 

@@ -198,9 +198,9 @@ def parser() -> argparse.ArgumentParser:
     record.set_defaults(handler=_staff("certificates_record"))
 
     # Each concern registers its own commands (billing, messages and family data, deployment).
-    from portail import cli_billing, cli_deploy, cli_families, cli_messages
+    from portail import cli_billing, cli_deploy, cli_families, cli_messages, cli_staff
 
-    for module in (cli_billing, cli_messages, cli_families, cli_deploy):
+    for module in (cli_billing, cli_messages, cli_staff, cli_families, cli_deploy):
         module.register(commands, endpoint_help)
     return main
 

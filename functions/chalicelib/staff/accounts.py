@@ -50,6 +50,7 @@ TOTP_STEP = 30  # seconds (RFC 6238's default, what every authenticator app uses
 TOTP_DIGITS = 6
 TOTP_WINDOW = 1  # steps accepted either side of the current one (a phone's clock drifts)
 ENROLMENT_LIFETIME = timedelta(days=7)
+ENROLMENT_PATH = "/gestion/inscription/"  # + the token: the link's page (chalicelib/routes/gestion_agents.py)
 # The demo's fixed secret and password (`portail serve --demo`): refused outside demo mode.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 DEMO_PASSWORD = "portail-demo-2014"
@@ -121,6 +122,16 @@ def new_secret() -> str:
     return pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
 
 
+def enrolment_link(site_url: str, token: str) -> str:
+    """The address of an enrolment link's page (`/gestion/` is served by the site's host)."""
+    return f"{site_url.rstrip('/')}{ENROLMENT_PATH}{token}"
+
+
+def enrolment_hash(token: str) -> str:
+    """What an account keeps of its one valid enrolment link (the link item's key part)."""
+    return sessions.token_hash(token)
+
+
 def provisioning_uri(login: str, secret: str, issuer: str) -> str:
     """The `otpauth://` address an authenticator app reads (as a QR code, or typed)."""
     return totp(secret).provisioning_uri(name=login, issuer_name=issuer)
@@ -137,12 +148,18 @@ class StaffAccount:
     created_at: datetime
     enrolled: bool  # its password is set (the enrolment is done)
     enrolment_token: str | None = None
+    last_login_at: datetime | None = None
+    enrolment_expires_at: datetime | None = None  # with `enrolment_token`: the link's end
 
     @classmethod
-    def from_item(cls, item: dict, enrolment_token: str | None = None) -> StaffAccount:
+    def from_item(cls, item: dict, enrolment_token: str | None = None,
+                  enrolment_expires_at: datetime | None = None) -> StaffAccount:
+        last = item.get("last_login_at")
         return cls(login=item["login"], role=item["role"], disabled=bool(item.get("disabled")),
                    created_at=datetime.fromisoformat(str(item["created_at"])),
-                   enrolled=bool(item.get("password_hash")), enrolment_token=enrolment_token)
+                   enrolled=bool(item.get("password_hash")), enrolment_token=enrolment_token,
+                   last_login_at=datetime.fromisoformat(str(last)) if last else None,
+                   enrolment_expires_at=enrolment_expires_at)
 
 
 def account_item(login: str, role: str, secret: str, now: datetime, **extra) -> dict:
@@ -199,9 +216,10 @@ class StaffAccounts:
         secret = new_secret()
         item = account_item(login, role, secret, now)
         token, enrolment = self._enrolment_item(login, now)
+        item["enrolment_hash"] = enrolment_hash(token)
         if not self.storage.transact_if([self.storage.put_new_action(item), self.storage.put_action(enrolment)]):
             raise StaffError(409, "login_taken", f"L'identifiant « {login} » existe déjà.")
-        return StaffAccount.from_item(_plain(item), token), secret
+        return StaffAccount.from_item(_plain(item), token, now + ENROLMENT_LIFETIME), secret
 
     def set_password(self, login: str, password: str, now: datetime) -> None:
         """A new password (the policy of the families'); the account's sessions end."""
@@ -228,11 +246,12 @@ class StaffAccounts:
         """A new TOTP secret (a lost phone): the old codes stop working, the sessions end,
         and a new enrolment link is made. (the account with its `enrolment_token`, the secret)."""
         secret = new_secret()
-        self._change(login, {"totp_secret": secret, "second_factor_reset_at": now.astimezone(UTC)},
-                     remove=("demo_only",))
-        token, enrolment = self._enrolment_item(st.normalise_login(login), now)
+        token, enrolment = self._enrolment_item(st.normalise_login(login or ""), now)
+        # The account names its one valid link: an older link, unused, shows nothing now.
+        self._change(login, {"totp_secret": secret, "second_factor_reset_at": now.astimezone(UTC),
+                             "enrolment_hash": enrolment_hash(token)}, remove=("demo_only",))
         self.storage.put(enrolment)
-        return StaffAccount.from_item(self.item(login), token), secret
+        return StaffAccount.from_item(self.item(login), token, now + ENROLMENT_LIFETIME), secret
 
     def _change(self, login: str, changes: dict, remove: tuple[str, ...] = ()) -> None:
         if not self.store.change_and_revoke(login, changes, remove):
@@ -264,7 +283,7 @@ class StaffAccounts:
         if not link or int(link[TTL_ATTRIBUTE]) <= epoch(real_now):
             return None
         item = self.item(link["login"])
-        if not item or item.get("disabled"):
+        if not item or item.get("disabled") or item.get("enrolment_hash") != enrolment_hash(token):
             return None
         return item["login"], item["totp_secret"]
 
@@ -284,7 +303,8 @@ class StaffAccounts:
                                                   "et saisissez le code affiché maintenant.")
         written = self.storage.transact_if([
             self.store.take_enrolment_action(sessions.token_hash(token), epoch(real_now)),
-            self.store.enrol_action(login, step, secret, passwords.hash_password(password), real_now),
+            self.store.enrol_action(login, step, secret, enrolment_hash(token), passwords.hash_password(password),
+                                    real_now),
             self.storage.put_action(self.storage.audit_item(real_now, login, "staff_enrolled", {})),
         ])
         if not written:
@@ -319,7 +339,7 @@ class StaffAccounts:
         token, session = sessions.start(item["login"], item["role"], real_now)
         if not self.storage.transact_if([
             self.storage.put_action(session.to_item()),
-            self.store.open_session_action(item["login"], item["role"], step, session.token_hash),
+            self.store.open_session_action(item["login"], item["role"], step, session.token_hash, real_now),
             self.storage.delete_action(*attempt.throttle_key),
             self.storage.uncount_action(*attempt.source_key, attempt.marker),
             self.storage.put_action({**attempt.audit, "action": "staff_login"}),

@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "staff_enrolled": "Second facteur enregistré",
     "staff_added": "Compte agent créé",
     "staff_disabled": "Compte agent désactivé",
+    "staff_enabled": "Compte agent réactivé",
+    "staff_listed": "Comptes agents consultés",
     "staff_role_changed": "Rôle d'un agent changé",
     "staff_totp_reset": "Second facteur d'un agent réinitialisé",
     # requests and plannings

@@ -31,33 +31,38 @@ class StaffStore:
     def _key(self, pk: str, sk: str) -> dict:
         return serialise({"pk": pk, "sk": sk})
 
-    def open_session_action(self, login: str, role: str, step: int, session_hash: str) -> dict:
+    def open_session_action(self, login: str, role: str, step: int, session_hash: str, when: datetime) -> dict:
         """A transaction action: the account takes the TOTP step `step` (a code is accepted
         once: only a later step than the last one used passes, even in parallel) and
-        remembers the new session, while it is enabled and still has the role read."""
+        remembers the new session and its instant (the agents' page shows the last login),
+        while it is enabled and still has the role read."""
         return {"Update": {
             "TableName": self.table_name,
             "Key": self._key(staff_pk(login), STAFF),
-            "UpdateExpression": "SET last_totp_step = :step ADD sessions :session",
+            "UpdateExpression": "SET last_totp_step = :step, last_login_at = :when ADD sessions :session",
             "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(last_totp_step) "
                                    "OR last_totp_step < :step) AND disabled = :no AND #role = :role",
             "ExpressionAttributeNames": {"#role": "role"},
             # A string set, as the family logins' `sessions` (serialise writes a set as a list).
-            "ExpressionAttributeValues": {**serialise({":step": step, ":no": False, ":role": role}),
+            "ExpressionAttributeValues": {**serialise({":step": step, ":no": False, ":role": role,
+                                                       ":when": when.astimezone(UTC)}),
                                           ":session": {"SS": [session_hash]}},
         }}
 
-    def enrol_action(self, login: str, step: int, secret: str, password_hash: str, when: datetime) -> dict:
+    def enrol_action(self, login: str, step: int, secret: str, link_hash: str, password_hash: str,
+                     when: datetime) -> dict:
         """A transaction action: the enrolment sets the password and takes the TOTP step
-        `step` of its first code (later than any used), while the secret is still `secret`."""
+        `step` of its first code (later than any used), while the secret is still `secret`
+        and the link the account's current one (`link_hash`), which it forgets."""
         return {"Update": {
             "TableName": self.table_name,
             "Key": self._key(staff_pk(login), STAFF),
             "UpdateExpression": "SET last_totp_step = :step, password_hash = :hash, password_changed_at = :when, "
-                                "enrolled_at = :when REMOVE demo_only",
-            "ConditionExpression": "attribute_exists(pk) AND totp_secret = :secret AND "
+                                "enrolled_at = :when REMOVE demo_only, enrolment_hash",
+            "ConditionExpression": "attribute_exists(pk) AND totp_secret = :secret AND enrolment_hash = :link AND "
                                    "(attribute_not_exists(last_totp_step) OR last_totp_step < :step)",
-            "ExpressionAttributeValues": serialise({":step": step, ":secret": secret, ":hash": password_hash,
+            "ExpressionAttributeValues": serialise({":step": step, ":secret": secret, ":link": link_hash,
+                                                    ":hash": password_hash,
                                                     ":when": when.astimezone(UTC)}),
         }}
 
