@@ -129,6 +129,8 @@ class DemoWriter:
         self.now = now
         self.today = now.astimezone(commune.tz).date()
         self.items: list[dict] = []
+        # (key, PDF): files of the documents bucket (a certificate a parent sent).
+        self.files: list[tuple[str, bytes]] = []
         # (family, child, rank, items, instant): submitted in the order of their instants.
         self.requests: list[tuple[str, str, int, list, datetime]] = []
 
@@ -155,6 +157,16 @@ class DemoWriter:
         from chalicelib.documents import certificate_item
 
         self.items.append(certificate_item(family, child, days, "", "staff", self.at(days[-1], 17)))
+
+    def parent_certificate(self, family: str, child: str, days: list[date]) -> None:
+        """A medical certificate a parent sent from the portal: its file is in the bucket,
+        so staff find it « à examiner » (/gestion/certificats/)."""
+        from chalicelib.documents import KEY_PREFIX, certificate_item
+
+        key = f"{KEY_PREFIX}/{family}/{child}/{secrets.token_hex(16)}.pdf"
+        self.items.append(certificate_item(family, child, days, key, "parent", self.at(days[-1], 18),
+                                           "application/pdf"))
+        self.files.append((key, _certificate_pdf(days)))
 
     def message(self, family: str, sent: datetime, subject: str, body: str, read: bool) -> None:
         message_id = secrets.token_hex(8)
@@ -196,6 +208,9 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
     storage.batch_write(_capacity_counters(writer.items))
     if documents is None and mailer is None and aws.is_local_endpoint():
         documents, mailer = _embedded_documents_and_mailer(commune)
+    if documents is not None:
+        for key, pdf in writer.files:
+            documents.s3.put_object(Bucket=documents.bucket, Key=key, Body=pdf, ContentType="application/pdf")
     _bill(storage, commune, now, invoiced_months, documents, mailer, _states(imported[0], writer.items))
     return (
         "Démonstration : famille du guide (Madame PAYS ZTEST, N° famille 381623867924), "
@@ -308,6 +323,10 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
         booking_deadline(day, commune.deadline_rule(commune.service(code)), commune.tz) - timedelta(hours=1)
         for day, code in guide_asks)])
     asked_from = guide_asked_at - timedelta(hours=36)
+    # The first generated family whose eldest eats at the canteen sent a medical
+    # certificate staff have to review (_certificate_to_review).
+    certificate_family = min((c.family_number for c in records.children if c.family_number != GUIDE_FAMILY
+                              and c.child_id == "1" and "RESTAURATION" in c.services), default=None)
 
     for family in sorted(records.families, key=lambda f: f.number):
         number = family.number
@@ -335,6 +354,8 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                     w.ask(number, cid, [Item(day, code, "reserve") for day, code in guide_asks], guide_asked_at)
                 _guide_family_month(w, number, cid, next_month, days)
                 _excused_absence(w, number, cid, last_invoiced, days)
+            elif number == certificate_family and cid == "1":
+                _certificate_to_review(w, number, cid, this_month, days)
         if not guide and busy_day and int(number[-2:]) <= 15:
             # The first ones fill the room (capacity 12), the others wait in arrival order.
             for child in children:
@@ -351,6 +372,42 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                       "Les menus du restaurant scolaire du mois prochain sont affichés à l'école et en mairie.",
                       read=False)
     return invoiced_months
+
+
+def _certificate_to_review(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:
+    """The last two canteen days of this month before today missed, and the medical
+    certificate the parent sent for them: the first day is billed, the second excused
+    once staff accept the certificate."""
+    canteen = [d for d in days if d["service"] == "RESTAURATION" and d["child_id"] == child
+               and month_start(d["date"]) == month and d["date"] < w.today][-2:]
+    if len(canteen) < 2:
+        return  # the first days of a month: nothing missed yet
+    for position, day in enumerate(canteen):
+        day["status"] = "absent"
+        day["reason"] = "absence_first_day" if position == 0 else "absence_following_day"
+        day["message"] = ("Absence enregistrée : le premier jour d'absence est facturé." if position == 0 else
+                          "Absence enregistrée : ce jour n'est pas facturé sur présentation d'un certificat médical.")
+    w.parent_certificate(number, child, [d["date"] for d in canteen])
+
+
+def _certificate_pdf(days: list[date]) -> bytes:
+    """A one-page « certificat médical » for the demo's certificate to review."""
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    out = BytesIO()
+    page = canvas.Canvas(out, pagesize=A4)
+    page.setTitle("Certificat médical (démonstration)")
+    page.setFont("Helvetica-Bold", 16)
+    page.drawString(72, 760, "Certificat médical (document de démonstration)")
+    page.setFont("Helvetica", 12)
+    page.drawString(72, 730, "L'enfant n'a pas pu fréquenter l'école du "
+                    f"{days[0].strftime('%d/%m/%Y')} au {days[-1].strftime('%d/%m/%Y')}.")
+    page.showPage()
+    page.save()
+    return out.getvalue()
 
 
 def _excused_absence(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:

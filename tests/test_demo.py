@@ -160,3 +160,17 @@ def test_the_shipped_configuration_is_valid_and_fits_the_demo(shipped_commune, d
     small_room = shipped_commune.service("GARDERIE_MIDI").capacity
     assert small_room and any(d["status"] == "pending" and d["service"] == "GARDERIE_MIDI"
                               for d in demo_storage.family_state(GUIDE_FAMILY).days)
+
+
+def test_a_parent_certificate_waits_for_review_with_its_absent_days(demo_storage):
+    """The agent's day in `make run` includes a certificate to review: a family sent one,
+    from the portal, for the two canteen days its eldest missed this month."""
+    open_ones = demo_storage.query_index("CERTIFICATES#OPEN")
+    assert [(c["recorded_by"], c["state"], c["child_id"]) for c in open_ones] == [("parent", "awaited", "1")]
+    certificate = open_ones[0]
+    family = certificate["pk"].removeprefix("FAMILY#")
+    assert family != GUIDE_FAMILY
+    assert certificate["document_key"].startswith(f"certificats/{family}/1/")
+    days = {d["date"]: d for d in demo_storage.family_state(family).days
+            if d["service"] == "RESTAURATION" and d["child_id"] == "1"}
+    assert [days[d]["status"] for d in certificate["dates"]] == ["absent", "absent"]

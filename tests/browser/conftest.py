@@ -56,9 +56,26 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
+def portal(request, tmp_path_factory):
     """`portail serve --demo` at the guide's date on a free port, as `make run` starts it
-    (the commune's real configuration): its base URL.
+    (the commune's real configuration): its base URL. One per module, except the back
+    office's modules (test_gestion_*), which share one (`staff_portal`): a demo portal
+    takes half a minute to start, and each of them works with its own fresh staff
+    accounts and on data the others do not assert on."""
+    if request.module.__name__.rsplit(".", 1)[-1].startswith("test_gestion_"):
+        yield request.getfixturevalue("staff_portal")
+        return
+    yield from _demo_portal(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def staff_portal(tmp_path_factory):
+    """The demo portal the back office's browser modules share (see `portal`)."""
+    yield from _demo_portal(tmp_path_factory)
+
+
+def _demo_portal(tmp_path_factory):
+    """Starts `portail serve --demo`, yields its URL, stops it.
 
     The server's output goes to a file, not a pipe nobody reads (its request log would
     fill a pipe and block it); the file is shown when the portal does not start.
