@@ -382,12 +382,18 @@ def _certificate_to_review(w: DemoWriter, number: str, child: str, month: date, 
                and month_start(d["date"]) == month and d["date"] < w.today][-2:]
     if len(canteen) < 2:
         return  # the first days of a month: nothing missed yet
-    for position, day in enumerate(canteen):
+    _absent_in_a_row(canteen)
+    w.parent_certificate(number, child, [d["date"] for d in canteen])
+
+
+def _absent_in_a_row(days: list[dict]) -> None:
+    """Days missed in a row, as the absence rules record them: the first billed, the
+    following ones excused on a medical certificate."""
+    for position, day in enumerate(days):
         day["status"] = "absent"
         day["reason"] = "absence_first_day" if position == 0 else "absence_following_day"
         day["message"] = ("Absence enregistrée : le premier jour d'absence est facturé." if position == 0 else
                           "Absence enregistrée : ce jour n'est pas facturé sur présentation d'un certificat médical.")
-    w.parent_certificate(number, child, [d["date"] for d in canteen])
 
 
 def _certificate_pdf(days: list[date]) -> bytes:
@@ -417,11 +423,7 @@ def _excused_absence(w: DemoWriter, number: str, child: str, month: date, days: 
     run = canteen[3:6]
     if len(run) < 3:
         return
-    for position, day in enumerate(run):
-        day["status"] = "absent"
-        day["reason"] = "absence_first_day" if position == 0 else "absence_following_day"
-        day["message"] = ("Absence enregistrée : le premier jour d'absence est facturé." if position == 0 else
-                          "Absence enregistrée : ce jour n'est pas facturé sur présentation d'un certificat médical.")
+    _absent_in_a_row(run)
     w.certificate(number, child, [d["date"] for d in run])
 
 

@@ -80,7 +80,15 @@ def local_secret(directory: Path = LOCAL_STATE) -> str:
         import secrets
 
         directory.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_hex(32)
-        path.touch(mode=0o600)
-        path.write_text(value, encoding="ascii")
-        return value
+        # Written aside, then linked in place: two processes starting at once (parallel
+        # test workers) never read a half-written file, and both keep the first one's.
+        draft = directory / f".secret.{os.getpid()}.{secrets.token_hex(4)}"
+        draft.touch(mode=0o600)
+        draft.write_text(secrets.token_hex(32), encoding="ascii")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        return path.read_text(encoding="ascii").strip()

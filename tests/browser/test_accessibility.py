@@ -117,6 +117,23 @@ def _report(url: str, width: int, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def page_problems(page, *, sideways: bool = True) -> list[str]:
+    """What is wrong with a page as French lines: axe-core's violations at 360 and 1280 px
+    and, unless `sideways=False`, a sideways scroll at 360 px (the back office's modules
+    and this one share it)."""
+    problems = []
+    for viewport in (PHONE, DESKTOP):
+        page.set_viewport_size(viewport)
+        violations = _axe_violations(page)
+        if violations:
+            problems.append(_report(page.url, viewport["width"], violations))
+        if sideways and viewport is PHONE:
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                problems.append(f"{page.url} défile horizontalement à 360 px ({width} px)")
+    return problems
+
+
 PAGE_TYPES = [("public", name) for name in PUBLIC_PAGES] + [("famille", path) for path in FAMILY_PAGES]
 IDS = [name if kind == "public" else f"famille-{name.strip('/').replace('/', '-') or 'accueil'}"
        for kind, name in PAGE_TYPES]
@@ -130,12 +147,7 @@ def test_axe_core_finds_no_violation(session, kind, target):
         response = page.goto(address)
         assert response.status == status, f"{address} répond {response.status}"
         page.wait_for_load_state("networkidle")
-        reports = []
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            violations = _axe_violations(page)
-            if violations:
-                reports.append(_report(page.url, viewport["width"], violations))
+        reports = page_problems(page, sideways=False)
         assert not reports, "\n".join(reports)
     finally:
         page.close()

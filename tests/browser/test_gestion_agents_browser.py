@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.browser.conftest import STAFF_PASSWORD
-from tests.browser.test_accessibility import DESKTOP
-from tests.browser.test_gestion_login import _check_page
+from tests.browser.test_accessibility import DESKTOP, page_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -59,11 +58,11 @@ def test_an_admin_creates_an_agent_who_enrols_with_the_qr_code_and_logs_in(brows
         me = staff_login(admin, "admin")
         admin.get_by_role("navigation", name="Menu de la gestion").get_by_role("link", name="Agents").click()
         assert admin.get_by_role("heading", level=1).inner_text() == "Comptes des agents"
-        problems = _check_page(admin)
+        problems = page_problems(admin)
         link = _create(admin, "martine.durand", "Régie")
         assert link.startswith(f"{portal}/gestion/inscription/")
         assert "ne sert qu'une fois" in admin.content()
-        problems += _check_page(admin)
+        problems += page_problems(admin)
 
         # The agent's own browser: the QR code and the key, under the real CSP too.
         strict = new_context().new_page()
@@ -81,7 +80,7 @@ def test_an_admin_creates_an_agent_who_enrols_with_the_qr_code_and_logs_in(brows
         key = agent.locator("#cle-secrete").inner_text()
         assert [len(group) for group in key.split(" ")] == [4] * 8
         secret = key.replace(" ", "")
-        problems += _check_page(agent)
+        problems += page_problems(agent)
         assert not problems, "\n".join(problems)
 
         _enrol(agent, secret, _code(secret))

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.test_gestion_login import _check_page
+from tests.browser.test_accessibility import page_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -76,12 +76,12 @@ def test_the_search_and_the_file_pass_axe_at_1280_and_360_px(browser, portal, st
         page = context.new_page()
         staff_login(page, "agent")
         open_file_by_child(page)
-        problems = _check_page(page)
+        problems = page_problems(page)
         page.goto(f"/gestion/familles/{GUIDE_FAMILY}/?enfant=1&mois=2014-12#grille")
-        problems += _check_page(page)
+        problems += page_problems(page)
         page.goto("/gestion/familles/?q=ztést")  # the issue's own example, accent and all
         assert page.get_by_role("link", name=f"Famille n° {GUIDE_FAMILY}").count() == 1
-        problems += _check_page(page)
+        problems += page_problems(page)
         assert not problems, "\n".join(problems)
     finally:
         context.close()

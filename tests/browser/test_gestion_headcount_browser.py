@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.browser.test_accessibility import DESKTOP, PHONE, _axe_violations, _report
+from tests.browser.test_accessibility import DESKTOP, page_problems
 from tests.browser.test_login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -23,13 +23,8 @@ PLANNING = ("numero_famille;numero_enfant;date;service;rang\n"
 
 
 def no_axe_violation(page) -> None:
-    reports = []
-    for viewport in (DESKTOP, PHONE):
-        page.set_viewport_size(viewport)
-        violations = _axe_violations(page)
-        if violations:
-            reports.append(_report(page.url, viewport["width"], violations))
-    assert not reports, "\n".join(reports)
+    problems = page_problems(page, sideways=False)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture

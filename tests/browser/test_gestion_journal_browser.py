@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.test_accessibility import DESKTOP
-from tests.browser.test_gestion_login import _check_page
+from tests.browser.test_accessibility import DESKTOP, page_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -31,7 +30,7 @@ def test_an_admin_opens_the_journal_and_filters_by_an_agent(browser, portal, sta
         page.wait_for_url("**/gestion/journal/")
         assert page.get_by_role("heading", level=1).inner_text() == "Journal des actions"
         assert page.get_by_role("link", name="Jour précédent").is_visible()
-        problems = _check_page(page)
+        problems = page_problems(page)
 
         _filter_by(page, agent)
         table = page.get_by_role("table")
@@ -40,7 +39,7 @@ def test_an_admin_opens_the_journal_and_filters_by_an_agent(browser, portal, sta
         assert cells[1:3] == [agent, "Connexion à la gestion"]
         assert re.fullmatch(r"\d{2}/\d{2}/\d{4} à \d{2} h \d{2}", cells[0])
         assert table.locator("tbody tr").count() == 1  # that agent's, not the admin's
-        problems += _check_page(page)
+        problems += page_problems(page)
         assert not problems, "\n".join(problems)
 
         _filter_by(page, admin)

@@ -6,24 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import STAFF_PASSWORD
-from tests.browser.test_accessibility import DESKTOP, PHONE, _axe_violations, _report
+from tests.browser.test_accessibility import DESKTOP, page_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-
-
-def _check_page(page) -> list[str]:
-    """axe-core's violations at both widths, and a sideways scroll at 360 px."""
-    problems = []
-    for viewport in (PHONE, DESKTOP):
-        page.set_viewport_size(viewport)
-        violations = _axe_violations(page)
-        if violations:
-            problems.append(_report(page.url, viewport["width"], violations))
-        if viewport is PHONE:
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE["width"]:
-                problems.append(f"{page.url} défile horizontalement à 360 px ({width} px)")
-    return problems
 
 
 def test_an_agent_logs_in_sees_the_menu_of_the_role_and_the_pages_pass_axe(browser, portal, staff_login):
@@ -31,7 +16,7 @@ def test_an_agent_logs_in_sees_the_menu_of_the_role_and_the_pages_pass_axe(brows
     try:
         page = context.new_page()
         page.goto("/gestion/connexion/")
-        problems = _check_page(page)
+        problems = page_problems(page)
         code = page.get_by_label("Code à 6 chiffres")
         assert code.get_attribute("autocomplete") == "one-time-code" and code.get_attribute("inputmode") == "numeric"
 
@@ -41,7 +26,7 @@ def test_an_agent_logs_in_sees_the_menu_of_the_role_and_the_pages_pass_axe(brows
         assert menu.get_by_role("link").all_inner_texts() == [
             "Accueil", "Demandes", "Certificats", "Effectifs", "Familles", "Plannings papier"]
         assert menu.get_by_role("link", name="Accueil").get_attribute("aria-current") == "page"
-        problems += _check_page(page)
+        problems += page_problems(page)
         assert not problems, "\n".join(problems)
 
         page.get_by_role("button", name=f"Déconnexion ({login})").click()

@@ -10,24 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_accessibility import AXE, DESKTOP, PHONE, _axe_violations, _report
+from tests.browser.test_accessibility import DESKTOP, page_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-
-
-def _checked_axe_and_width(page) -> list[str]:
-    """axe-core's violations at both widths, and a sideways scroll at 360 px, as French lines."""
-    assert AXE.exists()
-    reports = []
-    for viewport in (DESKTOP, PHONE):
-        page.set_viewport_size(viewport)
-        violations = _axe_violations(page)
-        if violations:
-            reports.append(_report(page.url, viewport["width"], violations))
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    if width > PHONE["width"]:
-        reports.append(f"{page.url} défile horizontalement à 360 px ({width} px)")
-    return reports
 
 
 def test_an_agent_decides_pending_days_in_bulk_without_javascript(new_context, staff_login):
@@ -83,14 +68,14 @@ def test_the_pages_pass_axe_core_at_1280_and_360_px(browser, portal, staff_login
         for address in ("/gestion/", "/gestion/demandes/", "/gestion/demandes/?cocher=tout",
                         "/gestion/certificats/"):
             page.goto(address)
-            reports += _checked_axe_and_width(page)
+            reports += page_problems(page)
         page.goto("/gestion/demandes/")
         # The decision's answer too (a refusal of one day).
         page.locator('input[name="item"]').first.check()
         page.get_by_label("Motif du refus").fill("Complet")
         page.get_by_role("button", name="Refuser les jours cochés").click()
         expect(page.get_by_role("heading", level=1, name="Décision enregistrée")).to_be_visible()
-        reports += _checked_axe_and_width(page)
+        reports += page_problems(page)
         assert not reports, "\n".join(reports)
     finally:
         context.close()
