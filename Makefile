@@ -40,9 +40,10 @@ browser: $(CHROMIUM) $(AXE)
 run: $(STAMP)
 	$(BIN)/portail serve --demo --port $(PORT) $(if $(NOW),--now $(NOW))
 
-## make test: every test, as CI runs them
+## make test: every test, as CI runs them, on every core (pytest-xdist): each test file
+## on one worker (tests/conftest.py groups them), so its fixtures are made once
 test: $(STAMP) $(CHROMIUM) $(AXE)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions portail tests bench site

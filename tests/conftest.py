@@ -155,6 +155,16 @@ def pytest_configure(config):
     moto_transactions.install()
 
 
+def pytest_collection_modifyitems(items):
+    """`make test` runs the files on every core (pytest-xdist, `--dist loadgroup`): each
+    file's tests on one worker, so a module's fixtures (a demo portal, the demo's table)
+    are made once; the back office's browser modules share one worker and its one demo
+    portal (tests/browser/conftest.py, `staff_portal`)."""
+    for item in items:
+        shared = item.path.parent.name == "browser" and item.path.stem.startswith("test_gestion_")
+        item.add_marker(pytest.mark.xdist_group("staff_portal" if shared else str(item.path)))
+
+
 @pytest.fixture
 def aws():
     """moto in-process, for single-threaded tests (race tests use the embedded server)."""

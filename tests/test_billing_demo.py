@@ -33,7 +33,8 @@ def demo(shipped_commune):
         ses.verify_email_identity(EmailAddress=commune.commune.contact_email)
         seed_demo(storage, commune, GUIDE_NOW, documents=Documents(s3, bucket_name("documents")),
                   mailer=Mailer(ses, commune.commune.contact_email))
-        keys = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket_name("documents"))
+        keys = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket_name("documents"),
+                                                                                  Prefix="factures/")
                 for o in page.get("Contents", [])}
         mails = [m.destinations["ToAddresses"][0] for m in ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-3"].sent_messages]
         # The billing items of every family: one filtered Scan (a full Scan on moto takes seconds).
