@@ -33,12 +33,12 @@ from chalicelib.families import (  # noqa: E402
     family_item,
     responsable_item,
 )
+from chalicelib.invoicing import Invoicing  # noqa: E402
 from chalicelib.mail import Mailer  # noqa: E402
 
 from bench.round_trips import RoundTrips  # noqa: E402
 from portail import moto_transactions  # noqa: E402
 from portail.embedded_aws import EmbeddedAWS  # noqa: E402
-from portail.invoicing import Invoicing  # noqa: E402
 
 FAMILIES = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
 MONTH = date(2014, 10, 1)
@@ -91,7 +91,7 @@ def bare_pdf(rows: list[list[str]]) -> bytes:
 
 
 def pdf_ratio(invoices: list[dict], commune) -> tuple[float, float]:
-    from portail.invoice_pdf import HEADER, render, table_rows
+    from chalicelib.invoice_pdf import HEADER, render, table_rows
 
     sample = invoices[:PDF_SAMPLES]
     start = time.perf_counter()

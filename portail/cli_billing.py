@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -35,8 +36,8 @@ def _guarded(command):
     """French refusals (status 1) for the errors of the billing modules."""
     def handler(args) -> int:
         from chalicelib.billing import BillingError
+        from chalicelib.invoicing import InvoicingError
 
-        from portail.invoicing import InvoicingError
         from portail.payments import PaymentError
 
         try:
@@ -54,11 +55,11 @@ def _site_url(commune) -> str:
 def invoices_run(args) -> int:
     from chalicelib.billing import parse_month
     from chalicelib.documents import Documents
+    from chalicelib.invoicing import Invoicing, planned_lines, summary
     from chalicelib.mail import Mailer
     from chalicelib.table import bucket_name
 
     from portail import aws
-    from portail.invoicing import Invoicing, planned_lines, progress_bar, summary
     from portail.staff import Staff
 
     month = parse_month(args.month)  # a bad month is refused before AWS is reached
@@ -92,3 +93,21 @@ def payments_import(args) -> int:
     if not args.dry_run:
         staff.export_pages(r.row.family for r in results if r.status == "imported")
     return 0
+
+
+def progress_bar(stream=None) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr when it is a terminal (nothing in a log file)."""
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        return None
+    width = 30
+
+    def show(done: int, total: int) -> None:
+        if total and (done == total or done % max(1, total // 200) == 0):
+            filled = width * done // total
+            stream.write(f"\rFacturation : [{'#' * filled}{'.' * (width - filled)}] {done}/{total} familles")
+            if done == total:
+                stream.write("\n")
+            stream.flush()
+
+    return show

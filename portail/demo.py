@@ -179,7 +179,7 @@ class DemoWriter:
 
 def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None) -> str:
     """Imports the demo families dated around `now`, writes their activity, then invoices
-    the past months with the real run (portail.invoicing) and imports their payments
+    the past months with the real run (chalicelib.invoicing) and imports their payments
     with the real import (portail.payments).
 
     `documents` and `mailer` (the invoices' PDFs and announcements): by default those of
@@ -254,7 +254,8 @@ def _bill(storage: st.Storage, commune: Commune, now: datetime, months: list[dat
     import, month by month: the guide's family has paid everything (« solde de 0.00 € »); most others too, a few owe their
     last invoice, one has paid 5 € too much (a credit). The run is given the states the
     demo has just written instead of reading them back (a Scan on moto takes seconds)."""
-    from portail.invoicing import Invoicing
+    from chalicelib.invoicing import Invoicing
+
     from portail.payments import PaymentImport, PaymentRow
 
     numbering.start_numbers(storage, DEMO_FIRST_NUMBERS)

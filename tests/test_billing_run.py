@@ -1,4 +1,4 @@
-"""The monthly invoicing run (portail.invoicing, `portail invoices run`): one invoice per
+"""The monthly invoicing run (chalicelib.invoicing, `portail invoices run`): one invoice per
 responsable and month, gapless numbers even after a fault, a re-run that changes
 nothing, a dry run that writes nothing, one announcement per invoice."""
 
@@ -15,10 +15,10 @@ from chalicelib.booking_requests import Item
 from chalicelib.bookings import Bookings
 from chalicelib.documents import Documents, record_staff_certificate
 from chalicelib.families import Responsable, responsable_item
+from chalicelib.invoicing import Invoicing, summary
 from chalicelib.mail import Mailer
 from chalicelib.table import bucket_name
 
-from portail.invoicing import Invoicing, summary
 from portail.sample import add_family
 from tests.conftest import GUIDE_NOW, all_items
 
@@ -303,7 +303,7 @@ def test_moto_without_table_copies_still_rolls_back_a_cancelled_transaction(stor
 def test_the_progress_bar_shows_on_a_terminal_only():
     import io
 
-    from portail.invoicing import progress_bar
+    from portail.cli_billing import progress_bar
 
     class Terminal(io.StringIO):
         def isatty(self):

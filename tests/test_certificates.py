@@ -330,9 +330,8 @@ def upload_file(upload: dict, body: bytes = PDF) -> None:
 def deductions(storage, commune, s3) -> list[str]:
     """The days October's invoice of family 100 deducts (the invoicing run, for real)."""
     from chalicelib.documents import Documents
+    from chalicelib.invoicing import Invoicing
     from chalicelib.mail import Mailer
-
-    from portail.invoicing import Invoicing
 
     ses = __import__("boto3").client("ses", region_name="eu-west-3")
     run = Invoicing(storage, commune, GUIDE_NOW, documents=Documents(s3, bucket_name("documents")),

@@ -43,7 +43,8 @@ def test_function_import_path_has_no_tooling():
         "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
     )
     loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code], cwd=FUNCTIONS)))
-    assert not loaded & {"pelican", "moto", "werkzeug", "flask", "playwright", "markdown", "portail"}
+    assert not loaded & {"pelican", "moto", "werkzeug", "flask", "playwright", "markdown", "portail",
+                         "reportlab", "PIL"}
 
 
 def test_babel_is_loaded_by_the_first_french_text_not_by_the_cold_start():

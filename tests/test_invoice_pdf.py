@@ -81,8 +81,7 @@ def test_each_pdf_reads_as_its_stored_invoice_line_by_line(storage, commune, too
 
 def test_a_pdf_shows_what_a_credit_already_paid():
     from chalicelib.config import get_commune
-
-    from portail.invoice_pdf import render
+    from chalicelib.invoice_pdf import render
 
     invoice = {"number": "FAC-000009", "family_number": "100", "regie": "REGIE", "responsable_name": "Madame A B",
                "address": [], "period_label": "01/10/2014 - 31/10/2014", "invoice_date": date(2014, 11, 4),

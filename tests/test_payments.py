@@ -77,7 +77,7 @@ def test_a_named_invoice_is_paid_first_and_an_overpayment_stays_a_credit_for_the
     # November is invoiced in December: the credit of 0,50 € settles part of it.
     book(storage, "300", ["2014-11-03"])
     later = datetime.fromisoformat("2014-12-05T10:00:00+01:00")
-    from portail.invoicing import Invoicing
+    from chalicelib.invoicing import Invoicing
 
     Invoicing(storage, commune, later, documents=tools.documents, mailer=tools.mailer).run(date(2014, 11, 1))
     november = by_number(storage)["FAC-000003"]

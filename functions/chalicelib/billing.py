@@ -4,7 +4,7 @@ invoice lines and deductions, invoice and due dates, payment allocation.
 Pure functions over the table's items (dicts as `Storage.family_state` returns them);
 the commune, its calendar and the clock are arguments. Months and school years are
 chalicelib.calendar_rules', invoice numbers chalicelib.numbering's. The run that
-stores, prints and announces invoices is `portail/invoicing.py`; payments are imported
+stores, prints and announces invoices is `invoicing.py`; payments are imported
 by `portail/payments.py`. Items written: docs/data-model.md, docs/billing.md.
 
 Every euro on an invoice is explained by its lines: a line is one child and one

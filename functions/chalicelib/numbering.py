@@ -1,6 +1,6 @@
 """The gapless numbers of the régie: invoices (« FAC-000042 ») and the statement's
 operations (an invoice's debit, a payment's credit). Used by the invoicing run
-(portail/invoicing.py) and the payment import (portail/payments.py).
+(invoicing.py) and the payment import (portail/payments.py).
 
 Each sequence has a counter item, `COUNTER#<name>` / `COUNTER`, holding the last number
 given (docs/data-model.md). A writer reads the counters (`Counters.last`, one round

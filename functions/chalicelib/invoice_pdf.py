@@ -13,9 +13,6 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-from chalicelib.billing import PAYMENT_MODES
-from chalicelib.config import Commune
-from chalicelib.formatting import euros, short_date
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -23,6 +20,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import KeepTogether
+
+from chalicelib.billing import PAYMENT_MODES
+from chalicelib.config import Commune
+from chalicelib.formatting import euros, short_date
 
 HEADER = ("Enfant", "Prestation", "Quantité", "Prix unitaire", "Montant")
 COLUMNS = (36 * mm, 68 * mm, 18 * mm, 24 * mm, 24 * mm)  # 170 mm: A4 less margins and frame padding

@@ -1,5 +1,5 @@
-"""The monthly invoicing run (`portail invoices run AAAA-MM`): storage, PDFs,
-announcements. The rules (which days, lines, deductions, dates) are chalicelib.billing's,
+"""The monthly invoicing run (`portail invoices run AAAA-MM` and the back office's
+`/gestion/facturation/`): storage, PDFs, announcements. The rules (which days, lines, deductions, dates) are chalicelib.billing's,
 the gapless numbers chalicelib.numbering's.
 
 One invoice per responsable billed and month. Invoices are written by chunks in ONE
@@ -22,7 +22,6 @@ sent twice by a re-run.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -261,7 +260,7 @@ class Invoicing:
 
     def render(self, invoice: dict) -> bytes:
         if self._render is None:
-            from portail.invoice_pdf import render
+            from chalicelib.invoice_pdf import render  # reportlab: loaded by the first PDF only
 
             self._render = render
         return self._render(invoice, self.commune, self.site_url)
@@ -300,24 +299,6 @@ class Invoicing:
 
 
 # --- the command's text -------------------------------------------------------------------
-
-def progress_bar(stream=None) -> Callable[[int, int], None] | None:
-    """A progress bar on stderr when it is a terminal (nothing in a log file)."""
-    stream = stream or sys.stderr
-    if not stream.isatty():
-        return None
-    width = 30
-
-    def show(done: int, total: int) -> None:
-        if total and (done == total or done % max(1, total // 200) == 0):
-            filled = width * done // total
-            stream.write(f"\rFacturation : [{'#' * filled}{'.' * (width - filled)}] {done}/{total} familles")
-            if done == total:
-                stream.write("\n")
-            stream.flush()
-
-    return show
-
 
 def summary(report: Report) -> list[str]:
     """The run's summary, in French: invoices, total, families skipped and why."""
