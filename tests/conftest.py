@@ -159,10 +159,15 @@ def pytest_collection_modifyitems(items):
     """`make test` runs the files on every core (pytest-xdist, `--dist loadgroup`): each
     file's tests on one worker, so a module's fixtures (a demo portal, the demo's table)
     are made once; the back office's browser modules share one worker and its one demo
-    portal (tests/browser/conftest.py, `staff_portal`)."""
+    portal (tests/browser/conftest.py, `staff_portal`), the régie's (test_gestion_money_*)
+    theirs (`billing_portal`)."""
     for item in items:
-        shared = item.path.parent.name == "browser" and item.path.stem.startswith("test_gestion_")
-        item.add_marker(pytest.mark.xdist_group("staff_portal" if shared else str(item.path)))
+        group = str(item.path)
+        if item.path.parent.name == "browser" and item.path.stem.startswith("test_gestion_money_"):
+            group = "billing_portal"  # the régie's modules share theirs, on 2 December 2014
+        elif item.path.parent.name == "browser" and item.path.stem.startswith("test_gestion_"):
+            group = "staff_portal"
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture

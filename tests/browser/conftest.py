@@ -34,6 +34,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 GUIDE_NOW = "2014-11-28T12:00:00+01:00"
+# The régie's day after a month ends: November 2014 is over and not invoiced yet (the
+# demo invoices a month once its invoice day, the 4th, has come).
+BILLING_NOW = "2014-12-02T10:00:00+01:00"
+MONEY_MODULES = "test_gestion_money_"
 # Each running demo portal's embedded AWS (its address, printed at start): {portal URL: endpoint}.
 EMBEDDED_AWS: dict[str, str] = {}
 STAFF_PASSWORD = "une phrase de passe pour la gestion"
@@ -62,7 +66,11 @@ def portal(request, tmp_path_factory):
     office's modules (test_gestion_*), which share one (`staff_portal`): a demo portal
     takes half a minute to start, and each of them works with its own fresh staff
     accounts and on data the others do not assert on."""
-    if request.module.__name__.rsplit(".", 1)[-1].startswith("test_gestion_"):
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    if module.startswith(MONEY_MODULES):
+        yield request.getfixturevalue("billing_portal")
+        return
+    if module.startswith("test_gestion_"):
         yield request.getfixturevalue("staff_portal")
         return
     yield from _demo_portal(tmp_path_factory)
@@ -74,7 +82,14 @@ def staff_portal(tmp_path_factory):
     yield from _demo_portal(tmp_path_factory)
 
 
-def _demo_portal(tmp_path_factory):
+@pytest.fixture(scope="session")
+def billing_portal(tmp_path_factory):
+    """The demo portal of the régie's modules (test_gestion_money_*), on 2 December 2014:
+    November is over and still to invoice."""
+    yield from _demo_portal(tmp_path_factory, now=BILLING_NOW)
+
+
+def _demo_portal(tmp_path_factory, now: str = GUIDE_NOW):
     """Starts `portail serve --demo`, yields its URL, stops it.
 
     The server's output goes to a file, not a pipe nobody reads (its request log would
@@ -86,7 +101,7 @@ def _demo_portal(tmp_path_factory):
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "portail.cli", "serve", "--demo", "--port", str(port),
-             "--aws-port", "0", "--now", GUIDE_NOW, "--output", str(workdir / "output")],
+             "--aws-port", "0", "--now", now, "--output", str(workdir / "output")],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=shipped_environment(),
         )
     deadline = time.monotonic() + STARTUP_SECONDS
