@@ -38,7 +38,7 @@ def _guarded(command):
         from chalicelib.billing import BillingError
         from chalicelib.invoicing import InvoicingError
 
-        from portail.payments import PaymentError
+        from chalicelib.payments import PaymentError
 
         try:
             return command(args)
@@ -82,16 +82,29 @@ def invoices_run(args) -> int:
 
 
 def payments_import(args) -> int:
-    from portail.payments import PaymentImport, report_lines
+    """The file read here; its checks, its writes and the pages rendered again are
+    chalicelib.payments', which /gestion/reglements/ calls too."""
+    from chalicelib.payments import PaymentImport, imported_families, render_family_pages, report_lines
+    from chalicelib.staff.csv_input import ImportRejected, RowError
+
     from portail.staff import Staff
 
     path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise ImportRejected([RowError(path.name, 0, f"lecture impossible ({error.strerror})")]) from None
     staff = Staff.open(args.endpoint_url)
-    results = PaymentImport(staff.storage, staff.commune, staff.now).import_file(path, dry_run=args.dry_run)
+    results = PaymentImport(staff.storage, staff.commune, staff.now).import_file(content, path.name,
+                                                                                 dry_run=args.dry_run)
     for line in report_lines(results, args.dry_run):
         print(line)
-    if not args.dry_run:
-        staff.export_pages(r.row.family for r in results if r.status == "imported")
+    families = imported_families(results)
+    if not args.dry_run and families and staff.pages is not None:
+        stale = render_family_pages(staff.pages, staff.storage, families, staff.now)
+        if stale:
+            print(f"Pages des familles non régénérées : {', '.join(stale)} (elles le seront à leur prochaine "
+                  "action ou au prochain export).", file=sys.stderr)
     return 0
 
 

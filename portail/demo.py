@@ -180,7 +180,7 @@ class DemoWriter:
 def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None) -> str:
     """Imports the demo families dated around `now`, writes their activity, then invoices
     the past months with the real run (chalicelib.invoicing) and imports their payments
-    with the real import (portail.payments).
+    with the real import (chalicelib.payments).
 
     `documents` and `mailer` (the invoices' PDFs and announcements): by default those of
     the embedded AWS of `portail serve`, none elsewhere (then invoices have no PDF yet)."""
@@ -256,7 +256,7 @@ def _bill(storage: st.Storage, commune: Commune, now: datetime, months: list[dat
     demo has just written instead of reading them back (a Scan on moto takes seconds)."""
     from chalicelib.invoicing import Invoicing
 
-    from portail.payments import PaymentImport, PaymentRow
+    from chalicelib.payments import PaymentImport, PaymentRow
 
     numbering.start_numbers(storage, DEMO_FIRST_NUMBERS)
     site_url = os.environ.get("PORTAIL_SITE_URL") or commune.commune.site_url

@@ -12,7 +12,7 @@ from chalicelib import billing
 from chalicelib.formatting import euros
 
 from portail.importer import ImportRejected
-from portail.payments import PaymentImport, parse_amount, parse_mode
+from chalicelib.payments import PaymentImport, parse_amount, parse_mode
 from tests.conftest import GUIDE_NOW, all_items
 from tests.test_billing_run import book, invoices, invoicing, new_family, snapshot, tools  # noqa: F401  (fixture)
 
@@ -50,7 +50,7 @@ def test_a_payment_is_split_across_the_oldest_unpaid_invoices(storage, commune, 
                                                                  ("FAC-000002", Decimal("4.90"))]
     path = write(tmp_path, HEADER + "20/11/2014;300;;10,00;chèque\n")
 
-    (result,) = PaymentImport(storage, commune, GUIDE_NOW).import_file(path)
+    (result,) = PaymentImport(storage, commune, GUIDE_NOW).import_file(path.read_bytes(), path.name)
 
     assert result.allocations == [{"invoice_number": "FAC-000001", "amount": Decimal("7.35")},
                                   {"invoice_number": "FAC-000002", "amount": Decimal("2.65")}]
@@ -69,7 +69,7 @@ def test_a_payment_is_split_across_the_oldest_unpaid_invoices(storage, commune, 
 def test_a_named_invoice_is_paid_first_and_an_overpayment_stays_a_credit_for_the_next_invoice(
         storage, commune, two_invoices, tools, tmp_path):  # noqa: F811
     path = write(tmp_path, HEADER + "2014-11-20;300;FAC-000002;12.75;CB\n")
-    (result,) = PaymentImport(storage, commune, GUIDE_NOW).import_file(path)
+    (result,) = PaymentImport(storage, commune, GUIDE_NOW).import_file(path.read_bytes(), path.name)
     assert result.allocations == [{"invoice_number": "FAC-000002", "amount": Decimal("4.90")},
                                   {"invoice_number": "FAC-000001", "amount": Decimal("7.35")}]
     assert result.unallocated == Decimal("0.50")
@@ -92,15 +92,15 @@ def test_a_bad_row_imports_nothing_and_is_reported_with_its_line(storage, commun
     from portail.cli import main
 
     path = write(tmp_path, HEADER + "20/11/2014;300;;5,00;espèces\n20/11/2014;300;;abc;chèque\n"
-                                    "21/11/2014;999;;5,00;chèque\n21/11/2014;300;FAC-000009;5,00;virement\n"
+                                    "21/11/2014;999;;5,00;chèque\n21/11/2014;300;FAC-000009;5,00;bitcoin\n"
                                     "30/11/2014;300;;5,00;carte\n")
     before = snapshot(storage, tools.s3, mails)
     with pytest.raises(ImportRejected) as rejected:
-        PaymentImport(storage, commune, GUIDE_NOW).import_file(path)
+        PaymentImport(storage, commune, GUIDE_NOW).import_file(path.read_bytes(), path.name)
     assert [(e.line, e.reason) for e in rejected.value.errors] == [
         (3, "montant « abc » invalide (en euros, par exemple 41,40)"),
         (4, "famille 999 inconnue"),
-        (5, "mode de règlement « virement » inconnu (attendu : espèces, chèque, carte, CESU, prélèvement)"),
+        (5, "mode de règlement « bitcoin » inconnu (attendu : chèque, espèces, carte, CESU, virement, prélèvement)"),
         (6, "le 30/11/2014 est dans le futur"),
     ]
     assert snapshot(storage, tools.s3, mails) == before
@@ -150,7 +150,7 @@ def test_the_statement_balance_is_the_sum_of_its_operations_and_matches_the_unpa
     invoicing(storage, commune, tools).run(date(2014, 6, 1))
     invoicing(storage, commune, tools).run(date(2014, 9, 1))
     path = write(tmp_path, HEADER + "15/09/2014;300;FAC-000002;3,00;espèces\n20/11/2014;300;;10,00;carte\n")
-    PaymentImport(storage, commune, GUIDE_NOW).import_file(path)
+    PaymentImport(storage, commune, GUIDE_NOW).import_file(path.read_bytes(), path.name)
 
     operations = items(storage, "OPERATION#")
     assert [o["number"] for o in operations] == [1, 2, 3, 4]

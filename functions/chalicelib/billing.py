@@ -5,7 +5,7 @@ Pure functions over the table's items (dicts as `Storage.family_state` returns t
 the commune, its calendar and the clock are arguments. Months and school years are
 chalicelib.calendar_rules', invoice numbers chalicelib.numbering's. The run that
 stores, prints and announces invoices is `invoicing.py`; payments are imported
-by `portail/payments.py`. Items written: docs/data-model.md, docs/billing.md.
+by `chalicelib/payments.py`. Items written: docs/data-model.md, docs/billing.md.
 
 Every euro on an invoice is explained by its lines: a line is one child and one
 service, `quantity` days at the tariff of the family's quotient bracket; a deduction

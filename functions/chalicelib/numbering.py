@@ -1,6 +1,7 @@
-"""The gapless numbers of the régie: invoices (« FAC-000042 ») and the statement's
-operations (an invoice's debit, a payment's credit). Used by the invoicing run
-(invoicing.py) and the payment import (portail/payments.py).
+"""The gapless numbers of the régie: invoices (« FAC-000042 »), the statement's
+operations (an invoice's debit, a payment's credit) and the receipts of payments made
+at the desk (« REC-000007 »). Used by the invoicing run (invoicing.py), the payment
+import (payments.py) and the desk (payment_desk.py).
 
 Each sequence has a counter item, `COUNTER#<name>` / `COUNTER`, holding the last number
 given (docs/data-model.md). A writer reads the counters (`Counters.last`, one round
@@ -22,11 +23,18 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 INVOICE = "INVOICE"  # invoices: « FAC-000042 » from 42
 OPERATION = "OPERATION"  # the statement's operations, invoices and payments alike
+RECEIPT = "RECEIPT"  # receipts (reçus) of payments recorded at the desk: « REC-000007 » from 7
+RECEIPT_PREFIX = "REC"
 
 
 def invoice_number(commune: Commune, seq: int) -> str:
     """« FAC-000042 »: the régie's prefix ([invoicing] number_prefix) and the sequence on 6 digits."""
     return f"{commune.invoicing.number_prefix}-{seq:06d}"
+
+
+def receipt_number(seq: int) -> str:
+    """« REC-000007 »: a receipt's number, its own sequence on 6 digits."""
+    return f"{RECEIPT_PREFIX}-{seq:06d}"
 
 
 class Counters:
