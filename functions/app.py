@@ -26,6 +26,7 @@ from chalicelib.routes import gestion_agents as gestion_agent_routes
 from chalicelib.routes import gestion_families as gestion_family_routes
 from chalicelib.routes import gestion_headcount as gestion_headcount_routes
 from chalicelib.routes import gestion_journal as gestion_journal_routes
+from chalicelib.routes import gestion_payments as gestion_payment_routes
 from chalicelib.routes import gestion_requests as gestion_request_routes
 from chalicelib.routes import messages as message_routes
 from chalicelib.routes.calls import context, signed_cookies
@@ -50,7 +51,7 @@ app.api.binary_types.append("multipart/form-data")
 # chalicelib/routes/gestion*.py, on StaffRoutes (routes/staff_calls.py).
 for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes,
                gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_journal_routes,
-               gestion_request_routes):
+               gestion_payment_routes, gestion_request_routes):
     app.register_blueprint(module.routes)
 
 

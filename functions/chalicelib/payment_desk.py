@@ -225,10 +225,14 @@ class Desk:
                 "fingerprint": form.fingerprint(), "expires_at": int(expires.timestamp())}
 
     def receipt(self, number: str) -> dict | None:
-        """A receipt by its number (one GetItem); None for an unknown or malformed one."""
-        if not _RECEIPT_NUMBER.match(number or ""):
-            return None
-        return self.storage.get(receipt_pk(number), RECEIPT_SK)
+        return find_receipt(self.storage, number)
+
+
+def find_receipt(storage: st.Storage, number: str) -> dict | None:
+    """A receipt by its number (one GetItem); None for an unknown or malformed one."""
+    if not _RECEIPT_NUMBER.match(number or ""):
+        return None
+    return storage.get(receipt_pk(number), RECEIPT_SK)
 
 
 def what_it_pays(receipt: dict) -> str:

@@ -65,7 +65,9 @@ ACTION_LABELS = {
     # messages, billing, the family's data
     "messages_sent": "Message envoyé",
     "invoices_issued": "Factures émises",
-    "payment_imported": "Règlement enregistré",
+    "payment_imported": "Règlement importé",
+    "payment_recorded": "Règlement enregistré au guichet (reçu)",
+    "payments_file_imported": "Fichier de règlements importé",
     "family_export": "Données d'une famille exportées",
     "retention_purge": "Données anciennes supprimées (durées de conservation)",
     # the family's own actions

@@ -2,7 +2,7 @@
 
 One registry for the menu, the routes' decorator (`chalicelib.routes.staff_calls`) and
 the role-matrix test: a page named here is reachable exactly by the roles listed.
-`regie` is the agent's work for now; invoicing and payments pages will be its own.
+`regie` does the agent's work and has the money pages (`reglements`), as `admin` does.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ ROLE_LABELS = {"agent": "Agent", "regie": "Régie", "admin": "Administrateur"}
 
 _EVERYONE = frozenset(ROLES)
 _ADMIN = frozenset({"admin"})
+_MONEY = frozenset({"regie", "admin"})  # the régie's pages: invoices and payments
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ PAGES: dict[str, Page] = {
     "effectifs": Page("Effectifs", "/gestion/effectifs/", _EVERYONE),
     "familles": Page("Familles", "/gestion/familles/", _EVERYONE),
     "plannings": Page("Plannings papier", "/gestion/plannings/", _EVERYONE),
+    "reglements": Page("Règlements", "/gestion/reglements/", _MONEY),
     "agents": Page("Agents", "/gestion/agents/", _ADMIN),
     "journal": Page("Journal", "/gestion/journal/", _ADMIN),
 }
