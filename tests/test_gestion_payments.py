@@ -207,3 +207,19 @@ def test_an_agent_opens_no_money_page_and_a_receipt_unknown_is_404(regie, staff_
     missing = regie.get("/gestion/reglements/recus/REC-000042/")
     assert missing.status_code == 404 and "Le reçu « REC-000042 » est introuvable." in words(missing)
     assert regie.get("/gestion/reglements/recus/REC-000042/pdf").status_code == 404
+
+
+def test_a_desk_payment_and_the_days_list_cost_few_round_trips(regie, storage, tools):  # noqa: F811
+    from chalicelib.dependencies import storage as function_storage
+
+    from bench.round_trips import RoundTrips
+
+    regie.get(DESK + "/")  # the session's last-seen instant written (at most once a minute)
+    trips = RoundTrips(function_storage().client)
+    assert desk(regie, invoice="FAC-000001", amount="7,35").status_code == 303
+    # The session, the token, the family, the counters, the transaction; then the pages'
+    # Query and the notices' GetItem of the dashboard.
+    assert dict(trips.by_operation) == {"GetItem": 3, "Query": 2, "BatchGetItem": 1, "TransactWriteItems": 1}
+    trips.reset()
+    regie.get(DESK + "/?date=2014-11-27")
+    assert dict(trips.by_operation) == {"GetItem": 1, "Query": 1}
