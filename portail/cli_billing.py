@@ -37,7 +37,6 @@ def _guarded(command):
     def handler(args) -> int:
         from chalicelib.billing import BillingError
         from chalicelib.invoicing import InvoicingError
-
         from chalicelib.payments import PaymentError
 
         try:
@@ -84,7 +83,12 @@ def invoices_run(args) -> int:
 def payments_import(args) -> int:
     """The file read here; its checks, its writes and the pages rendered again are
     chalicelib.payments', which /gestion/reglements/ calls too."""
-    from chalicelib.payments import PaymentImport, imported_families, render_family_pages, report_lines
+    from chalicelib.payments import (
+        PaymentImport,
+        imported_families,
+        render_family_pages,
+        report_lines,
+    )
     from chalicelib.staff.csv_input import ImportRejected, RowError
 
     from portail.staff import Staff

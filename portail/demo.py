@@ -255,7 +255,6 @@ def _bill(storage: st.Storage, commune: Commune, now: datetime, months: list[dat
     last invoice, one has paid 5 € too much (a credit). The run is given the states the
     demo has just written instead of reading them back (a Scan on moto takes seconds)."""
     from chalicelib.invoicing import Invoicing
-
     from chalicelib.payments import PaymentImport, PaymentRow
 
     numbering.start_numbers(storage, DEMO_FIRST_NUMBERS)

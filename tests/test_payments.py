@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from chalicelib import billing
 from chalicelib.formatting import euros
+from chalicelib.payments import PaymentImport, parse_amount, parse_mode
 
 from portail.importer import ImportRejected
-from chalicelib.payments import PaymentImport, parse_amount, parse_mode
 from tests.conftest import GUIDE_NOW, all_items
 from tests.test_billing_run import book, invoices, invoicing, new_family, snapshot, tools  # noqa: F401  (fixture)
 
