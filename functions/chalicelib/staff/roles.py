@@ -35,6 +35,7 @@ PAGES: dict[str, Page] = {
     "plannings": Page("Plannings papier", "/gestion/plannings/", _EVERYONE),
     "agents": Page("Agents", "/gestion/agents/", _ADMIN),
     "journal": Page("Journal", "/gestion/journal/", _ADMIN),
+    "informations": Page("Informations", "/gestion/informations/", _ADMIN),
 }
 
 
