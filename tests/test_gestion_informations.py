@@ -6,7 +6,6 @@ content: the notice's page, the NOTICES item, a family's dashboard."""
 
 from __future__ import annotations
 
-import re
 from html import unescape
 
 import pytest
