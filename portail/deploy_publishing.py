@@ -36,7 +36,7 @@ HANDLER = "portail.publishing_function.handler"
 TIMEOUT = 300  # a Pelican build of a commune's site takes seconds; S3 uploads a few hundred files
 MEMORY = 1024
 # What the zip holds of portail/: the publishing code and what it imports, nothing else.
-PORTAIL_MODULES = ("__init__.py", "build.py", "content_types.py", "notices.py", "publish.py", "publishing.py",
+PACKAGED_MODULES = ("__init__.py", "build.py", "content_types.py", "notices.py", "publish.py", "publishing.py",
                    "publishing_function.py", "site_content.py", "theme.py")
 CACHE = ROOT / "build" / ".publication-dependencies"
 
@@ -141,7 +141,7 @@ def _files(commune_path: Path, dependencies: Path | None):
             relative = path.relative_to(dependencies).as_posix()
             if path.is_file() and not relative.startswith((".", "bin/")) and not any(s in relative for s in skip):
                 yield relative, path
-    for name in PORTAIL_MODULES:
+    for name in PACKAGED_MODULES:
         yield f"portail/{name}", ROOT / "portail" / name
     for folder in ("functions/chalicelib", "site", "content"):
         for path in sorted((ROOT / folder).rglob("*")):
