@@ -37,6 +37,7 @@ PAGES: dict[str, Page] = {
     "reglements": Page("Règlements", "/gestion/reglements/", _MONEY),
     "agents": Page("Agents", "/gestion/agents/", _ADMIN),
     "journal": Page("Journal", "/gestion/journal/", _ADMIN),
+    "informations": Page("Informations", "/gestion/informations/", _ADMIN),
 }
 
 
