@@ -187,3 +187,19 @@ def staff_enrolment_pk(token_hash: str) -> str:
 
 
 STAFF_ENROLMENT = "STAFFENROL"
+
+
+# --- the staff's sent messages (docs/messages.md) -----------------------------------------
+
+def sent_pk(sending_id: str) -> str:
+    """One sending of a staff message (to one family, a service's day or all): its head, its
+    text and its recipients, in one partition; the family's copies live in their partitions."""
+    return f"SENT#{sending_id}"
+
+
+SENT = "SENT"  # the head's sort key, and gsi1pk of every head (gsi1sk: `<instant>#<id>`): the list
+SENT_BODY = "BODY"
+
+
+def sent_recipients_sk(chunk: int) -> str:
+    return f"RECIPIENTS#{chunk:04d}"
