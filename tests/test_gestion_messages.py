@@ -31,8 +31,8 @@ def town(client, storage, families, frozen_clock, commune):
     """Families 100 (alice), 200 (bob), 300 (carol and cyril), 400 (no address). On
     Thursday 11 December GARDERIE MIDI: 100 and 300 booked (validated), 200 booked then
     cancelled, 400 the canteen only."""
-    from chalicelib.bookings import Bookings
     from chalicelib.booking_requests import Item
+    from chalicelib.bookings import Bookings
     from chalicelib.families import Responsable, responsable_item
 
     add_family(storage, "300", "carol", None, last_name="CHARLIE", child="CLARA", email="carol@example.org")

@@ -248,7 +248,7 @@ class MessageDesk:
             items.append(item)
         # The journal says who sent to whom, never what: the subject may be private.
         items.append(self.storage.audit_item(now, actor, "messages_sent", {
-            **(details or {}), **chosen.details(), "sending": sending_id, "families": recipients,
+            **(details or {}), **chosen.details(), "sending": sending_id, "families": sorted(recipients),
             "count": len(recipients)}))
         self.storage.batch_write(items)
         return head
@@ -271,7 +271,10 @@ class MessageDesk:
         families = list(item["families"])
         keys = [(st.family_pk(n), st.responsable_sk(r)) for n in families for r in (1, 2)]
         found = self.storage.batch_get(keys)
-        failed = notices.notify(found[k].get("email") for k in keys if k in found)
+        # Each address once, even a responsable of two families (never several in one mail).
+        addresses = list(dict.fromkeys(found[k]["email"].strip() for k in keys
+                                       if k in found and (found[k].get("email") or "").strip()))
+        failed = notices.notify(addresses)
         stale = []
         if pages is None:
             stale = families
@@ -287,7 +290,7 @@ class MessageDesk:
             self.storage.update_if_action(sent_pk(sending_id), sent_recipients_sk(chunk),
                                           {"delivered_at": now}, {}, absent=["delivered_at"]),
             count_action(self.storage, sending_id, "delivered")])
-        return Delivery(len(families), failed, stale)
+        return Delivery(len(families), len(addresses) - len(failed), failed, stale)
 
     # --- what was sent ---------------------------------------------------------------------
 
@@ -311,11 +314,12 @@ class MessageDesk:
 
 @dataclass
 class Delivery:
-    """What a chunk's delivery did: how many families, the addresses SES refused (with
-    why), the families whose pages could not be rendered (the next action or the nightly
-    export renders them)."""
+    """What a chunk's delivery did: how many families, how many notices left, the
+    addresses SES refused (with why), the families whose pages could not be rendered (the
+    next action or the nightly export renders them)."""
 
     families: int = 0
+    notices: int = 0
     failed: list = None
     stale: list = None
 
