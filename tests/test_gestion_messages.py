@@ -244,3 +244,17 @@ def test_two_sends_of_one_form_at_once_write_one_sending(embedded_aws, embedded_
                                         GUIDE_NOW.isoformat(), "f" * 32))
     assert sorted(taken) == [False, True, True]
     assert storage.get(sent_pk("f" * 32), "SENT")["read"] == 2
+
+
+def test_a_sending_is_purged_with_its_families_messages(commune):
+    """`portail family purge`: a sending older than the messages' retention goes whole."""
+    from portail.family_data import plan_purge
+
+    def sending(identifier: str, sent_at: str) -> list[dict]:
+        return [{"pk": sent_pk(identifier), "sk": "SENT", "sent_at": sent_at},
+                {"pk": sent_pk(identifier), "sk": "BODY", "body_markdown": "Texte."},
+                {"pk": sent_pk(identifier), "sk": "RECIPIENTS#0000", "families": ["100"]}]
+
+    plan = plan_purge(sending("a" * 32, "2012-11-01T09:00:00+00:00") + sending("b" * 32, "2014-01-01T09:00:00+00:00"),
+                      commune, GUIDE_NOW)  # messages are kept 2 years (tests/commune.toml)
+    assert sorted(plan.deletes) == sorted((sent_pk("a" * 32), sk) for sk in ("SENT", "BODY", "RECIPIENTS#0000"))

@@ -108,15 +108,15 @@ def _defer_delivery(head: dict, now) -> None:
         jobs.defer(DELIVER_JOB, {"sending": head["sending_id"], "chunk": chunk, "at": now.isoformat()})
 
 
-@routes.route("/gestion/messages/{sending_id}", methods=["GET"])
+@routes.route("/gestion/messages/{message_id}", methods=["GET"])
 @routes.staff_call("messages")
-def sending_page(call: StaffCall, sending_id: str):
+def sending_page(call: StaffCall, message_id: str):
     """One sending: to whom, by whom, when, how many families read it, whether its mails
     and pages are done (the page reloads itself until they are), and the message as the
     families see it. An unknown one: 404."""
     from chalicelib import safe_markdown
 
-    found = _desk().sending(sending_id)
+    found = _desk().sending(message_id)
     if found is None:
         raise Refusal(404, "sending_not_found", "Ce message envoyé est introuvable.")
     head, body = found
