@@ -27,6 +27,7 @@ from chalicelib.routes import gestion_families as gestion_family_routes
 from chalicelib.routes import gestion_headcount as gestion_headcount_routes
 from chalicelib.routes import gestion_informations as gestion_information_routes
 from chalicelib.routes import gestion_journal as gestion_journal_routes
+from chalicelib.routes import gestion_messages as gestion_message_routes
 from chalicelib.routes import gestion_payments as gestion_payment_routes
 from chalicelib.routes import gestion_requests as gestion_request_routes
 from chalicelib.routes import messages as message_routes
@@ -52,7 +53,7 @@ app.api.binary_types.append("multipart/form-data")
 # chalicelib/routes/gestion*.py, on StaffRoutes (routes/staff_calls.py).
 for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes,
                gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_journal_routes,
-               gestion_payment_routes, gestion_request_routes, gestion_information_routes):
+               gestion_payment_routes, gestion_request_routes, gestion_information_routes, gestion_message_routes):
     app.register_blueprint(module.routes)
 
 
@@ -131,6 +132,25 @@ def _reset_link(payload: dict) -> None:
 jobs.register("password_reset_link", _reset_link)
 # The family dashboards after a publication (chalicelib/publishing.py registers its job).
 __all__ += ["publishing"]
+
+
+def _deliver_messages(payload: dict) -> None:
+    """A chunk of a staff sending's notice mails and inbox pages (chalicelib/staff/messages.py)."""
+    from datetime import datetime
+
+    from chalicelib.dependencies import commune, family_pages, messages
+    from chalicelib.staff.messages import MessageDesk
+
+    delivery = MessageDesk(storage(), commune()).deliver(payload["sending"], int(payload["chunk"]), messages(),
+                                                         family_pages(), datetime.fromisoformat(payload["at"]))
+    if delivery.failed:  # no address in the log: personal data
+        app.log.error("message notices refused by SES for %d addresses", len(delivery.failed))
+    if delivery.stale:
+        app.log.error("message pages not rendered for %d families", len(delivery.stale))
+
+
+# chalicelib.staff.messages.DELIVER_JOB
+jobs.register("messages_deliver", _deliver_messages)
 
 
 @app.lambda_function(name=jobs.FUNCTION)

@@ -9,24 +9,19 @@ A message file is Markdown with a front matter:
     ---
     Le texte, en **Markdown**.
 
-The family pages are rendered by the function, which cannot import `markdown`: the text
-is rendered here, once, without raw HTML (escaped, never passed through), links limited
-to http(s), mailto, tel and the site's own paths, and the result checked against a short list
-of tags before anything is written.
+The send is chalicelib/staff/messages.py's, as on the page `/gestion/messages/`: the same
+checks, the same Markdown renderer (`chalicelib.safe_markdown`, what the families' pages
+show), the same writes; the command then delivers the notice mails and the inbox pages
+itself, where the page hands them to deferred jobs.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 
 FRONT_MATTER_KEYS = ("subject", "sender")
-MAX_SUBJECT = 150
-MAX_SENDER = 80
-MAX_BODY = 50_000  # characters: the Markdown and its HTML both fit a DynamoDB item (400 KB)
 _FAMILY_NUMBER = re.compile(r"^\d{1,20}$")
 
 
@@ -91,150 +86,21 @@ def parse_message_text(text: str, name: str = "message") -> MessageFile:
     subject = header.get("subject", "")
     if not subject:
         raise CommandError(f"{name} : l'objet du message manque (« subject: … » dans l'en-tête). {refused}")
-    if len(subject) > MAX_SUBJECT:
-        raise CommandError(f"{name} : l'objet dépasse {MAX_SUBJECT} caractères. {refused}")
     sender = header.get("sender") or None
-    if sender is not None and len(sender) > MAX_SENDER:
-        raise CommandError(f"{name} : l'expéditeur dépasse {MAX_SENDER} caractères. {refused}")
     body = "\n".join(lines[end:]).strip()
     if not body:
         raise CommandError(f"{name} : le message est vide (rien après l'en-tête). {refused}")
-    if len(body) > MAX_BODY:
-        raise CommandError(f"{name} : le message dépasse {MAX_BODY} caractères. {refused}")
+    from chalicelib.messages import MessageError
+    from chalicelib.staff.messages import draft
+
+    try:  # the page's own checks (lengths)
+        draft(subject, body, sender)
+    except MessageError as error:
+        raise CommandError(f"{name} : {error.message[:1].lower()}{error.message[1:]}") from None
     return MessageFile(subject, body, sender)
 
 
-# --- Markdown, safely -----------------------------------------------------------------------
-
-ALLOWED_TAGS = {
-    "p": (), "br": (), "hr": (), "em": (), "strong": (), "code": (), "pre": (), "blockquote": (),
-    "ul": (), "ol": (), "li": (), "h2": (), "h3": (), "h4": (), "h5": (), "h6": (), "span": (),
-    "a": ("href", "title"),
-}
-# A message's headings sit under its page's title, the subject (h1), as chalicelib.safe_markdown's do.
-HEADING_SHIFT = 1
-
-
-def safe_url(url: str) -> bool:
-    """http(s), mailto, tel, or a path of the portal itself; never javascript:, data: and such
-    (browsers ignore control characters and blanks inside a scheme: so do we)."""
-    plain = re.sub(r"[\x00-\x20\x7f]", "", unescape(url)).lower()
-    if plain.startswith(("http://", "https://", "mailto:", "tel:", "#")):
-        return True
-    return plain.startswith("/") and not plain.startswith(("//", "/\\"))
-
-
-def _extension():
-    from markdown.extensions import Extension
-    from markdown.treeprocessors import Treeprocessor
-    from markdown.util import AMP_SUBSTITUTE
-
-    class Sanitise(Treeprocessor):
-        def run(self, root):
-            for element in root.iter():
-                if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                    element.tag = f"h{min(6, int(element.tag[1]) + HEADING_SHIFT)}"
-                elif element.tag == "img":
-                    # No image from elsewhere in a private page: a link to it, with its text.
-                    src, alt = element.get("src", ""), element.get("alt") or "image"
-                    element.attrib.clear()
-                    element.tag, element.text = "a", alt
-                    element.set("href", src)
-                if element.tag == "a":
-                    # Automatic mail links come entity-encoded: the plain address is kept.
-                    href = unescape((element.get("href") or "").replace(AMP_SUBSTITUTE, "&"))
-                    title = element.get("title")
-                    element.attrib.clear()
-                    if href and safe_url(href):
-                        element.set("href", href)
-                        if title:
-                            element.set("title", title)
-                    else:
-                        element.tag = "span"
-
-    class NoRawHtml(Extension):
-        def extendMarkdown(self, md):  # noqa: N802 - Markdown's name
-            # Raw HTML (blocks and inline tags) is no longer recognised: it stays text,
-            # escaped on output like any text.
-            md.preprocessors.deregister("html_block")
-            md.inlinePatterns.deregister("html")
-            md.treeprocessors.register(Sanitise(md), "portail_sanitise", 1)
-
-    return NoRawHtml()
-
-
-class _AllowList(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        allowed = ALLOWED_TAGS.get(tag)
-        if allowed is None:
-            self.problems.append(f"<{tag}>")
-            return
-        for name, value in attrs:
-            if name not in allowed or (name == "href" and not safe_url(value or "")):
-                self.problems.append(f"{name}= sur <{tag}>")
-
-    handle_startendtag = handle_starttag
-
-    def handle_comment(self, data):
-        self.problems.append("commentaire")
-
-    def handle_decl(self, decl):
-        self.problems.append("déclaration")
-
-    def handle_pi(self, data):
-        self.problems.append("instruction")
-
-
-def render_markdown(text: str) -> str:
-    """The message's HTML: Markdown without raw HTML, checked tag by tag."""
-    import markdown
-
-    html = markdown.markdown(text, extensions=[_extension()], output_format="html")
-    checker = _AllowList()
-    checker.feed(html)
-    checker.close()
-    if checker.problems:  # the sanitiser let something through: refuse rather than publish it
-        raise CommandError(f"Le message contient une mise en forme refusée ({', '.join(checker.problems)}). "
-                           "Aucun message n'est envoyé.")
-    return html
-
-
 # --- portail messages send -------------------------------------------------------------------
-
-def family_numbers(values: list[str]) -> list[str]:
-    """--family given once or more, each maybe « 100,200 »; every number checked."""
-    numbers = []
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not _FAMILY_NUMBER.match(part):
-                raise CommandError(f"--family : « {part} » n'est pas un numéro de famille (chiffres uniquement). "
-                                   "Aucun message n'est envoyé.")
-            numbers.append(part)
-    if not numbers:
-        raise CommandError("--family : indiquez au moins un numéro de famille. Aucun message n'est envoyé.")
-    return list(dict.fromkeys(numbers))
-
-
-def _messages(staff):
-    from chalicelib.mail import Mailer
-    from chalicelib.messages import Messages
-
-    from portail import aws
-
-    info = staff.commune.commune
-    import os
-
-    site_url = os.environ.get("PORTAIL_SITE_URL") or info.site_url
-    return Messages(staff.storage, Mailer(aws.client("ses", staff.endpoint_url), info.contact_email),
-                    site_url, info.name)
-
 
 def page_secret(endpoint_url: str | None) -> str:
     """The stage's secret (form tokens of the rendered pages): PORTAIL_SECRET, or the
@@ -251,79 +117,73 @@ def page_secret(endpoint_url: str | None) -> str:
     return secret
 
 
-def rerender_inboxes(staff, families: list[str]) -> int:
-    """Renders again the pages that show messages (dashboard count, inbox) of these
-    families: one Query per family, the state must include the new message. A failure is
-    reported; the messages stand (the pages follow at the family's next action or the
-    nightly export)."""
+def _notices(staff):
+    import os
+
+    from chalicelib.mail import Mailer
+    from chalicelib.messages import Messages
+
+    from portail import aws
+
+    info = staff.commune.commune
+    site_url = os.environ.get("PORTAIL_SITE_URL") or info.site_url
+    return Messages(staff.storage, Mailer(aws.client("ses", staff.endpoint_url), info.contact_email),
+                    site_url, info.name)
+
+
+def _pages(staff):
+    """The families' pages (FamilyPages), or None with the reason on stderr: without the
+    stage's secret they cannot be rendered (the next action or the nightly export will)."""
     secret = page_secret(staff.endpoint_url)
     if not secret:
         print("Pages des familles non régénérées : PORTAIL_SECRET n'est pas défini "
               "(elles le seront à leur prochaine action ou au prochain export).", file=sys.stderr)
-        return 0
-    try:
-        from chalicelib.clock import is_frozen
-        from chalicelib.pages import FamilyPages, pages_showing_messages
-        from chalicelib.table import bucket_name
+        return None
+    from chalicelib.clock import is_frozen
+    from chalicelib.pages import FamilyPages
+    from chalicelib.table import bucket_name
 
-        from portail import aws
+    from portail import aws
 
-        pages = FamilyPages(aws.client("s3", staff.endpoint_url), bucket_name("pages"), staff.commune, secret,
-                            frozen=is_frozen())
-        only = pages_showing_messages()
-        return sum(pages.export(staff.storage, family, staff.now, only=only) for family in families)
-    except Exception as error:  # noqa: BLE001 - the messages are written; say why the pages are not
-        print(f"Pages des familles non régénérées : {error}", file=sys.stderr)
-        return 0
+    return FamilyPages(aws.client("s3", staff.endpoint_url), bucket_name("pages"), staff.commune, secret,
+                       frozen=is_frozen())
 
 
 def send(args) -> int:
-    from chalicelib.formatting import short_date
-    from chalicelib.messages import SENDER
+    from chalicelib.staff.messages import MessageDesk, describe, draft, target
 
-    from portail.staff import Staff, service_code
+    from portail.staff import Staff
 
     message = parse_message_file(Path(args.file))
     if args.date is not None and args.service is None:
         raise CommandError("--date ne s'emploie qu'avec --service. Aucun message n'est envoyé.")
     if args.service is not None and args.date is None:
         raise CommandError("--service demande aussi --date (le jour des réservations). Aucun message n'est envoyé.")
-    numbers = family_numbers(args.family) if args.family else None
-    body_html = render_markdown(message.body_markdown)
+    checked = draft(message.subject, message.body_markdown, message.sender)
     staff = Staff.open(args.endpoint_url)
-    messages = _messages(staff)
-    if numbers is not None:
-        recipients = messages.recipients(numbers)
-        details = {"target": "families"}
-        described = f"{len(recipients)} famille(s)"
+    if args.family:
+        chosen = target("family", staff.commune, families=",".join(args.family))
     elif args.all:
-        recipients = messages.all_recipients()
-        details = {"target": "all"}
-        described = f"toutes les familles ({len(recipients)})"
+        chosen = target("all", staff.commune)
     else:
-        try:
-            service = service_code(args.service, staff.commune)
-        except ValueError as error:
-            text = str(error)
-            raise CommandError(f"{text[:1].upper()}{text[1:]}. Aucun message n'est envoyé.") from None
-        booked = messages.families_booked(service, args.date)
-        if not booked:
-            raise CommandError(f"Aucun enfant n'est réservé (validé) en {staff.commune.service(service).label} "
-                               f"le {short_date(args.date)} : aucun message n'est envoyé.")
-        recipients = messages.recipients(booked)
-        details = {"target": "service", "service": service, "date": args.date.isoformat()}
-        described = (f"{len(recipients)} famille(s) ayant un enfant réservé en "
-                     f"{staff.commune.service(service).label} le {short_date(args.date)}")
-    details["file"] = Path(args.file).name
-    items, failed = messages.send_many(recipients, message.subject, message.body_markdown, staff.now,
-                                       body_html=body_html, sender=message.sender or SENDER,
-                                       audit_details=details)
+        chosen = target("service_day", staff.commune, service=args.service, day=args.date)
+    desk = MessageDesk(staff.storage, staff.commune)
+    recipients = desk.recipients(chosen)
+    head = desk.send(checked, chosen, recipients, staff.now, "staff", details={"file": Path(args.file).name})
+    notices, pages = _notices(staff), _pages(staff)
+    failed, stale, told = [], [], 0
+    for chunk in range(head["chunks"]):
+        delivery = desk.deliver(head["sending_id"], chunk, notices, pages, staff.now)
+        failed += delivery.failed
+        stale += [] if pages is None else delivery.stale
+        told += delivery.notices
     for address, error in failed:
         print(f"Courriel non envoyé à {address} : {error}", file=sys.stderr)
-    rerender_inboxes(staff, list(recipients))
-    notices = sum(len(set(a)) for a in recipients.values()) - len(failed)
-    print(f"Message « {message.subject} » déposé dans la messagerie de {described} ; "
-          f"{notices} courriel(s) d'avis envoyé(s).")
+    if stale:
+        print(f"Pages non régénérées pour {len(stale)} famille(s) : elles le seront à leur prochaine action "
+              "ou au prochain export.", file=sys.stderr)
+    print(f"Message « {checked.subject} » déposé dans la messagerie de "
+          f"{describe(chosen, len(recipients), staff.commune)} ; {told} courriel(s) d'avis envoyé(s).")
     return 0
 
 

@@ -363,6 +363,8 @@ def plan_purge(items: list[dict], commune: Commune, now: datetime) -> PurgePlan:
             logins_of.setdefault(str(item.get("family_number")), []).append(item)
         elif pk.startswith("SESSION#"):
             sessions_of.setdefault(str(item.get("family_number")), []).append(item)
+    # A staff sending (its head, text and recipients) goes with its families' messages.
+    sent_at = {i["pk"]: i.get("sent_at") for i in items if i["pk"].startswith("SENT#") and i["sk"] == "SENT"}
 
     for item in items:
         pk, sk = item["pk"], item["sk"]
@@ -394,6 +396,9 @@ def plan_purge(items: list[dict], commune: Commune, now: datetime) -> PurgePlan:
         elif pk.startswith("AUDIT#"):
             if _day(pk.removeprefix("AUDIT#")) < cut["audit_from"]:
                 plan.delete(item, "audit")
+        elif pk.startswith("SENT#"):
+            if sent_at.get(pk) and _instant(sent_at[pk]) < cut["messages_from"]:
+                plan.delete(item, "messages")
         elif expires is not None and int(expires) <= epoch:
             plan.delete(item, "expired")
 

@@ -113,8 +113,19 @@ def read_message(storage, pages, family_number: str, message_id: str, now: datet
         raise Refusal(404, "message_not_found", "Ce message est introuvable dans votre boîte de réception.")
     if not message.get("read_at"):
         message["read_at"] = now.isoformat()
-        storage.update_attributes(message["pk"], message["sk"], {"read_at": message["read_at"]})
+        if message.get("sending_id"):
+            _mark_sent_message_read(storage, message)
+        else:
+            storage.update_attributes(message["pk"], message["sk"], {"read_at": message["read_at"]})
         pages.export(storage, family_number, now, only=pages_showing_messages(), state=state)
+
+
+def _mark_sent_message_read(storage, message: dict) -> None:
+    """A staff message's first read mark and one more reader on its sending, together
+    (chalicelib/staff/sent_store.py): two readings at once count the family once."""
+    from chalicelib.staff.sent_store import mark_read
+
+    mark_read(storage, message["pk"], message["sk"], message["read_at"], message["sending_id"])
 
 
 def update_contact(accounts, pages, session, email: str, phone: str, current_password: str, source: str,

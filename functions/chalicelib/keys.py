@@ -207,3 +207,17 @@ def content_versions_pk(kind: str, slug: str) -> str:
 
 def content_version_sk(version: int) -> str:
     return f"V#{version:06d}"
+# --- the staff's sent messages (docs/messages.md) -----------------------------------------
+
+def sent_pk(sending_id: str) -> str:
+    """One sending of a staff message (to one family, a service's day or all): its head, its
+    text and its recipients, in one partition; the family's copies live in their partitions."""
+    return f"SENT#{sending_id}"
+
+
+SENT = "SENT"  # the head's sort key, and gsi1pk of every head (gsi1sk: `<instant>#<id>`): the list
+SENT_BODY = "BODY"
+
+
+def sent_recipients_sk(chunk: int) -> str:
+    return f"RECIPIENTS#{chunk:04d}"

@@ -2,26 +2,31 @@
 one, with a link. The mail never carries the message: neither its text nor its subject
 (a private message's subject can be private too: « Impayé de novembre »).
 
-`send` is the function's (one family, a short text it wrote); `send_many` is the staff's
-`portail messages send` (one, many or all families), after `recipients` has checked
-every family: all the messages go in one batch write, then one notice per address.
+`send` is the function's (one family, a short text it wrote); the staff's messages (one,
+a service's day or all families: `/gestion/messages/`, `portail messages send`) are
+chalicelib/staff/messages.py's, which mails its notices with `notify`.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from chalicelib import storage as st
+from chalicelib.refusals import Refusal
 
 SENDER = "Service enfance"
 NOTICE_SUBJECT = "Portail Famille : vous avez un nouveau message"
 RANKS = (1, 2)
 
 
-class MessageError(ValueError):
-    """A send refused before anything is written: one French sentence."""
+class MessageError(Refusal):
+    """A send refused before anything is written: one French sentence, its HTTP status
+    (the staff's page) and code."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "message_refused"):
+        super().__init__(status, code, message)
 
 
 def message_item(family_number: str, subject: str, body_markdown: str, now: datetime,
@@ -80,56 +85,3 @@ class Messages:
             except (BotoCoreError, ClientError) as error:
                 failed.append((address, error))
         return failed
-
-    # --- the staff's sends: one, many or all families ----------------------------------------
-
-    def recipients(self, family_numbers: Iterable[str]) -> dict[str, list[str]]:
-        """{family number: its responsables' addresses}, every family checked first: one
-        unknown number refuses the whole send (MessageError naming them all). Profiles and
-        responsables come by BatchGetItem, 33 families per round trip."""
-        numbers = list(dict.fromkeys(family_numbers))
-        keys = []
-        for number in numbers:
-            keys += [(st.family_pk(number), st.PROFILE), *((st.family_pk(number), st.responsable_sk(r)) for r in RANKS)]
-        found = self.storage.batch_get(keys) if keys else {}
-        unknown = [n for n in numbers if (st.family_pk(n), st.PROFILE) not in found]
-        if unknown:
-            listed = ", ".join(unknown)
-            raise MessageError(f"Famille{'s' if len(unknown) > 1 else ''} inconnue{'s' if len(unknown) > 1 else ''} : "
-                               f"{listed}. Aucun message n'est envoyé.")
-        return {n: self._addresses(found, n) for n in numbers}
-
-    def all_recipients(self) -> dict[str, list[str]]:
-        """Every family (one Query of the index) and its responsables' addresses (BatchGetItem,
-        50 families per round trip)."""
-        numbers = self.storage.family_numbers()
-        keys = [(st.family_pk(n), st.responsable_sk(r)) for n in numbers for r in RANKS]
-        found = self.storage.batch_get(keys) if keys else {}
-        return {n: self._addresses(found, n) for n in numbers}
-
-    def families_booked(self, service: str, day: date) -> list[str]:
-        """The families with a child booked (validated) for that service that day: one Query
-        of the index `SERVICEDAY#<service>#<date>`."""
-        days = self.storage.query_index(st.service_day_pk(service, day))
-        return sorted({d["pk"].removeprefix("FAMILY#") for d in days if d.get("status") == "validated"})
-
-    @staticmethod
-    def _addresses(found: dict, number: str) -> list[str]:
-        items = (found.get((st.family_pk(number), st.responsable_sk(r))) for r in RANKS)
-        return [i["email"] for i in items if i and i.get("email")]
-
-    def send_many(self, recipients: dict[str, list[str]], subject: str, body_markdown: str, now: datetime, *,
-                  body_html: str | None = None, sender: str = SENDER, actor: str = "staff",
-                  audit_details: dict | None = None) -> tuple[list[dict], list[tuple[str, Exception]]]:
-        """One message per family of `recipients` (from `recipients` or `all_recipients`) and
-        the audit entry, in one batch write (25 items per round trip); then the notices.
-        Returns the items and the addresses whose notice could not leave."""
-        if not recipients:
-            raise MessageError("Aucune famille destinataire : aucun message n'est envoyé.")
-        items = [message_item(n, subject, body_markdown, now, sender, body_html) for n in recipients]
-        # The audit says who sent to whom, never what: the subject may be private.
-        audit = self.storage.audit_item(now, actor, "messages_sent", {
-            **(audit_details or {}), "families": sorted(recipients), "count": len(items)})
-        self.storage.batch_write([*items, audit])
-        failed = self.notify(a for addresses in recipients.values() for a in addresses)
-        return items, failed

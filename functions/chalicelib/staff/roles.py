@@ -34,6 +34,7 @@ PAGES: dict[str, Page] = {
     "effectifs": Page("Effectifs", "/gestion/effectifs/", _EVERYONE),
     "familles": Page("Familles", "/gestion/familles/", _EVERYONE),
     "plannings": Page("Plannings papier", "/gestion/plannings/", _EVERYONE),
+    "messages": Page("Messages", "/gestion/messages/", _EVERYONE),
     "reglements": Page("Règlements", "/gestion/reglements/", _MONEY),
     "agents": Page("Agents", "/gestion/agents/", _ADMIN),
     "journal": Page("Journal", "/gestion/journal/", _ADMIN),
