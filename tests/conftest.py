@@ -149,10 +149,12 @@ def moto():
 
 def pytest_configure(config):
     """moto as the embedded AWS runs it: no whole-table copy per transaction action
-    (portail/moto_transactions.py), in every test process."""
-    from portail import moto_transactions
+    (portail/moto_transactions.py), a Query that reads its partition only and cheaper
+    answers (portail/moto_speedups.py), in every test process."""
+    from portail import moto_speedups, moto_transactions
 
     moto_transactions.install()
+    moto_speedups.install()
 
 
 def pytest_collection_modifyitems(items):
