@@ -159,27 +159,31 @@ def pytest_configure(config):
 
 def xdist_group(path: Path) -> str:
     """The worker group of a test file: the file itself, except the browser modules that
-    share a demo portal (tests/browser/conftest.py), which share a group and its worker."""
+    share a demo portal (tests/browser/conftest.py, `portal`), which share a group and
+    its worker: the families', the back office's, the régie's."""
     if path.parent.name == "browser" and path.stem.startswith("test_gestion_money_"):
         return "billing_portal"  # the régie's modules share theirs, on 2 December 2014
     if path.parent.name == "browser" and path.stem.startswith("test_gestion_"):
         return "staff_portal"
+    if path.parent.name == "browser" and path.stem not in OWN_PORTAL_MODULES:
+        return "family_portal"
     return path.relative_to(ROOT).as_posix()
+
+
+# Browser modules that start a portal of their own instead of a shared demo portal.
+OWN_PORTAL_MODULES = ("test_page_cookies_browser",)  # moves the portal's clock
 
 
 # The groups that take longest (a demo portal to start, a package to build, the demo to
 # seed), measured: sent to the workers first, so that the short files fill in behind
 # them and both workers finish together. Every other group comes after, by test count.
 SLOW_GROUPS = (
+    "family_portal",
     "staff_portal",
     "tests/test_deploy.py",
     "billing_portal",
-    "tests/browser/test_accessibility.py",
     "tests/test_demo.py",
-    "tests/browser/test_booking.py",
-    "tests/browser/test_login.py",
     "tests/test_billing_demo.py",
-    "tests/browser/test_family_pages_browser.py",
     "tests/test_demo_dates.py",
     "tests/test_bookings_state_machine.py",
     "tests/test_routes_fuzz.py",
@@ -199,9 +203,9 @@ def pytest_collection_modifyitems(items):
 def pytest_xdist_make_scheduler(config, log):
     """`make test` runs the files on every core (pytest-xdist, `--dist loadgroup`): each
     group's tests on one worker, so a module's fixtures (a demo portal, the demo's table,
-    the deployment package) are made once; the back office's browser modules share one
-    worker and its one demo portal (tests/browser/conftest.py, `staff_portal`), the
-    régie's (test_gestion_money_*) theirs (`billing_portal`).
+    the deployment package) are made once; the browser modules of a kind share one
+    worker and its one demo portal (tests/browser/conftest.py: `family_portal`,
+    `staff_portal`, `billing_portal`).
 
     xdist's own loadgroup reads a suffix it adds to each test's id, which pytest 9 no
     longer lets it add: every test was its own group, and each worker made every
