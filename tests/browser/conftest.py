@@ -41,7 +41,9 @@ MONEY_MODULES = "test_gestion_money_"
 # Each running demo portal's embedded AWS (its address, printed at start): {portal URL: endpoint}.
 EMBEDDED_AWS: dict[str, str] = {}
 STAFF_PASSWORD = "une phrase de passe pour la gestion"
-STARTUP_SECONDS = 90
+# A demo portal starts on ~20 s of CPU (~30 s of wall on a quiet machine); a machine
+# shared with other runs takes minutes. Only a hang should reach this bound.
+STARTUP_SECONDS = 300
 
 # CSP violations are console errors in Chromium already ("Refused to …"); this init
 # script (injected by the DevTools protocol, so not itself subject to the CSP) names
