@@ -149,25 +149,84 @@ def moto():
 
 def pytest_configure(config):
     """moto as the embedded AWS runs it: no whole-table copy per transaction action
-    (portail/moto_transactions.py), in every test process."""
-    from portail import moto_transactions
+    (portail/moto_transactions.py), a Query that reads its partition only and cheaper
+    answers (portail/moto_speedups.py), in every test process."""
+    from portail import moto_speedups, moto_transactions
 
     moto_transactions.install()
+    moto_speedups.install()
 
 
+def xdist_group(path: Path) -> str:
+    """The worker group of a test file: the file itself, except the browser modules that
+    share a demo portal (tests/browser/conftest.py, `portal`), which share a group and
+    its worker: the families', the back office's, the régie's."""
+    if path.parent.name == "browser" and path.stem.startswith("test_gestion_money_"):
+        return "billing_portal"  # the régie's modules share theirs, on 2 December 2014
+    if path.parent.name == "browser" and path.stem.startswith("test_gestion_"):
+        return "staff_portal"
+    if path.parent.name == "browser" and path.stem not in OWN_PORTAL_MODULES:
+        return "family_portal"
+    return path.relative_to(ROOT).as_posix()
+
+
+# Browser modules that start a portal of their own instead of a shared demo portal.
+OWN_PORTAL_MODULES = ("test_page_cookies_browser",)  # moves the portal's clock
+
+
+# The groups that take longest (a demo portal to start, a package to build, the demo to
+# seed), measured: sent to the workers first, so that the short files fill in behind
+# them and both workers finish together. Every other group comes after, by test count.
+SLOW_GROUPS = (
+    "family_portal",
+    "staff_portal",
+    "tests/test_deploy.py",
+    "billing_portal",
+    "tests/test_demo.py",
+    "tests/test_billing_demo.py",
+    "tests/test_demo_dates.py",
+    "tests/test_bookings_state_machine.py",
+    "tests/test_routes_fuzz.py",
+    "tests/test_serve_command.py",
+    "tests/browser/test_page_cookies_browser.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """`make test` runs the files on every core (pytest-xdist, `--dist loadgroup`): each
-    file's tests on one worker, so a module's fixtures (a demo portal, the demo's table)
-    are made once; the back office's browser modules share one worker and its one demo
-    portal (tests/browser/conftest.py, `staff_portal`), the régie's (test_gestion_money_*)
-    theirs (`billing_portal`)."""
+    """Marks each test with its worker group (`xdist_group`), for the record: the
+    scheduler below reads the group from the test's path."""
     for item in items:
-        group = str(item.path)
-        if item.path.parent.name == "browser" and item.path.stem.startswith("test_gestion_money_"):
-            group = "billing_portal"  # the régie's modules share theirs, on 2 December 2014
-        elif item.path.parent.name == "browser" and item.path.stem.startswith("test_gestion_"):
-            group = "staff_portal"
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item.path)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs the files on every core (pytest-xdist, `--dist loadgroup`): each
+    group's tests on one worker, so a module's fixtures (a demo portal, the demo's table,
+    the deployment package) are made once; the browser modules of a kind share one
+    worker and its one demo portal (tests/browser/conftest.py: `family_portal`,
+    `staff_portal`, `billing_portal`).
+
+    xdist's own loadgroup reads a suffix it adds to each test's id, which pytest 9 no
+    longer lets it add: every test was its own group, and each worker made every
+    module's fixtures again (the package twice, a demo portal per worker). This
+    scheduler groups by path itself, the slow groups first."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(ROOT / nodeid.split("::", 1)[0])
+
+        def _assign_work_unit(self, node) -> None:
+            # xdist sends the queue's first group: the slowest pending one, then by size.
+            rank = {group: n for n, group in enumerate(SLOW_GROUPS)}
+            first = min(self.workqueue, key=lambda group: (rank.get(group, len(rank)), -len(self.workqueue[group])))
+            self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
+
+    return FileGroups(config, log)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Browser tests: one demo portal per module, driven by Debian's headless Chromium.
+"""Browser tests: demo portals shared by the modules of a kind, driven by Debian's headless Chromium.
 
 Chromium comes from Debian's `chromium` package (`make test` installs it when
 /usr/bin/chromium is missing), Playwright from PyPI: `playwright install` cannot
@@ -41,7 +41,9 @@ MONEY_MODULES = "test_gestion_money_"
 # Each running demo portal's embedded AWS (its address, printed at start): {portal URL: endpoint}.
 EMBEDDED_AWS: dict[str, str] = {}
 STAFF_PASSWORD = "une phrase de passe pour la gestion"
-STARTUP_SECONDS = 90
+# A demo portal starts on ~20 s of CPU (~30 s of wall on a quiet machine); a machine
+# shared with other runs takes minutes. Only a hang should reach this bound.
+STARTUP_SECONDS = 300
 
 # CSP violations are console errors in Chromium already ("Refused to …"); this init
 # script (injected by the DevTools protocol, so not itself subject to the CSP) names
@@ -60,19 +62,29 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def portal(request, tmp_path_factory):
+def portal(request):
     """`portail serve --demo` at the guide's date on a free port, as `make run` starts it
-    (the commune's real configuration): its base URL. One per module, except the back
-    office's modules (test_gestion_*), which share one (`staff_portal`): a demo portal
-    takes half a minute to start, and each of them works with its own fresh staff
-    accounts and on data the others do not assert on."""
+    (the commune's real configuration): its base URL. A demo portal takes half a minute
+    of CPU to start: the modules share one per kind (tests/conftest.py puts each kind's
+    modules on one worker): the families' modules `family_portal`, the back office's
+    (test_gestion_*) `staff_portal`, the régie's (test_gestion_money_*) `billing_portal`.
+    So a module never depends on state another module may change: it makes what it
+    needs (fresh staff accounts) or works on families and days the others do not touch
+    or assert on."""
     module = request.module.__name__.rsplit(".", 1)[-1]
     if module.startswith(MONEY_MODULES):
-        yield request.getfixturevalue("billing_portal")
-        return
+        return request.getfixturevalue("billing_portal")
     if module.startswith("test_gestion_"):
-        yield request.getfixturevalue("staff_portal")
-        return
+        return request.getfixturevalue("staff_portal")
+    return request.getfixturevalue("family_portal")
+
+
+@pytest.fixture(scope="session")
+def family_portal(tmp_path_factory):
+    """The demo portal the families' browser modules share (see `portal`): only
+    test_booking books (the guide's family's December and today's absence); the others
+    read pages, and test_family_pages_browser reads famille01's and famille02's
+    messages, which no other module counts."""
     yield from _demo_portal(tmp_path_factory)
 
 

@@ -1,0 +1,187 @@
+"""moto's DynamoDB without three costs DynamoDB does not have (embedded AWS, tests, benches).
+
+moto 5 answers exactly as before; only the work behind its answers changes:
+
+- A Query on the table's own key walks EVERY item of the table, compares each one's
+  partition key, then sorts the matches by sort key. The items of a partition are the
+  table's `items[partition]`: the patched Query hands moto's own code that partition
+  only (the same items, which its sort puts in the same order), so the key conditions,
+  filters, limits, pagination and projections stay moto's. On the demo's ~7,000 items a
+  family's Query was ~0.1 s; a family page reads its family several times.
+- An item's 400 KB check sums the size of every attribute already stored at each new
+  attribute (`LimitedSizeDict.__setitem__`): quadratic in the number of attributes, most
+  of the time of a BatchWriteItem. The patched constructor adds each attribute's size
+  once, in the same order, and refuses at the same attribute with the same error.
+- Every attribute value of an answer goes through moto's generic response serializer,
+  which looks up each of the ten members of DynamoDB's AttributeValue shape under
+  several aliases: a Scan of the demo's table took ~15 s of CPU, a family's Query ~0.2 s.
+  An AttributeValue is a one-key dict (`{"S": "…"}`, `{"M": {…}}`, …): the patched
+  serializer writes those directly as moto's would (strings as `str`, binaries in
+  base64, sets and lists member by member), and leaves anything else to moto.
+
+Index queries (GSI) keep moto's walk: an index would have to follow every write,
+including update expressions that change items in place.
+
+Checked against moto's own answers by tests/test_moto_speedups.py. `install()` is
+idempotent; a moto whose code no longer looks like this one is left alone.
+"""
+
+from __future__ import annotations
+
+import functools
+
+_PATCHED = "_portail_speedup"
+ITEM_SIZE_LIMIT = 405000  # moto's own bound (LimitedSizeDict), between 409 and 410 KB on AWS
+
+
+def install() -> bool:
+    """Patches moto's DynamoDB models in this process; True when both patches are active."""
+    try:
+        from moto.dynamodb.models import dynamo_type
+        from moto.dynamodb.models.table import Table
+    except ImportError:  # pragma: no cover - moto is a tool dependency
+        return False
+    return _install_item_size(dynamo_type) and _install_partition_query(Table) and _install_attribute_values()
+
+
+def _install_item_size(dynamo_type) -> bool:
+    Item = dynamo_type.Item
+    original = Item.__init__
+    if getattr(original, _PATCHED, False):
+        return True
+    if original.__code__.co_varnames[:4] != ("self", "hash_key", "range_key", "attrs") or not hasattr(
+            dynamo_type, "LimitedSizeDict"):
+        return False
+    DynamoType, LimitedSizeDict = dynamo_type.DynamoType, dynamo_type.LimitedSizeDict
+    bytesize, ItemSizeTooLarge = dynamo_type.bytesize, dynamo_type.ItemSizeTooLarge
+
+    @functools.wraps(original)
+    def __init__(self, hash_key, range_key, attrs):
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.attrs = LimitedSizeDict()
+        size = 0
+        for key, value in attrs.items():
+            typed = DynamoType(value)
+            # moto's check, attribute by attribute: the size so far plus this one's.
+            size += bytesize(key) + typed.size()
+            if size > ITEM_SIZE_LIMIT:
+                raise ItemSizeTooLarge
+            dict.__setitem__(self.attrs, key, typed)
+
+    setattr(__init__, _PATCHED, True)
+    Item.__init__ = __init__
+    return True
+
+
+class _Partition:
+    """The table as moto's Query sees it, its items reduced to one partition's."""
+
+    __slots__ = ("_table", "_items")
+
+    def __init__(self, table, items) -> None:
+        self._table = table
+        self._items = items
+
+    def all_items(self):
+        return list(self._items)
+
+    def __getattr__(self, name):
+        return getattr(self._table, name)
+
+
+def _install_partition_query(Table) -> bool:
+    original = Table.query
+    if getattr(original, _PATCHED, False):
+        return True
+    names = original.__code__.co_varnames
+    if names[:2] != ("self", "hash_key") or "index_name" not in names or not hasattr(Table, "all_items"):
+        return False
+
+    @functools.wraps(original)
+    def query(self, hash_key, *args, **kwargs):
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None or self.range_key_attr is None:
+            return original(self, hash_key, *args, **kwargs)
+        # items is a defaultdict: .get, so that a Query on an absent partition adds none.
+        partition = self.items.get(hash_key)
+        return original(_Partition(self, partition.values() if partition else ()), hash_key, *args, **kwargs)
+
+    setattr(query, _PATCHED, True)
+    Table.query = query
+    return True
+
+
+_NOT_MINE = object()  # a value the direct writer leaves to moto's serializer
+
+
+def _attribute_value(value):
+    """moto's JSON for one DynamoDB AttributeValue, or _NOT_MINE when it is not the
+    one-key dict of a known type (moto's own serializer then answers)."""
+    if type(value) is not dict or len(value) != 1:
+        return _NOT_MINE
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return {kind: inner} if type(inner) is str else _NOT_MINE
+    if kind in ("NULL", "BOOL"):
+        return {kind: inner} if type(inner) is bool else _NOT_MINE
+    if kind == "B":
+        return {kind: _base64(inner)} if type(inner) is bytes else _NOT_MINE
+    if kind in ("SS", "NS"):
+        return {kind: list(inner)} if type(inner) is list and all(type(v) is str for v in inner) else _NOT_MINE
+    if kind == "BS":
+        if type(inner) is not list or not all(type(v) is bytes for v in inner):
+            return _NOT_MINE
+        return {kind: [_base64(v) for v in inner]}
+    if kind == "M":
+        if type(inner) is not dict:
+            return _NOT_MINE
+        members = {}
+        for name, member in inner.items():
+            if not name:
+                return _NOT_MINE  # moto writes a member named "" into its parent map
+            written = _attribute_value(member)
+            if written is _NOT_MINE:
+                return _NOT_MINE
+            members[name] = written
+        return {kind: members}
+    if kind == "L":
+        if type(inner) is not list:
+            return _NOT_MINE
+        elements = []
+        for member in inner:
+            written = _attribute_value(member)
+            if written is _NOT_MINE:
+                return _NOT_MINE
+            elements.append(written)
+        return {kind: elements}
+    return _NOT_MINE
+
+
+def _base64(value: bytes) -> str:
+    import base64
+
+    return base64.b64encode(value).strip().decode("utf-8")  # moto's ResponseSerializer._base64
+
+
+def _install_attribute_values() -> bool:
+    try:
+        from moto.core.serialize import BaseJSONSerializer
+    except ImportError:  # pragma: no cover - moto is a tool dependency
+        return False
+    original = BaseJSONSerializer._serialize_type_structure
+    if getattr(original, _PATCHED, False):
+        return True
+
+    @functools.wraps(original)
+    def _serialize_type_structure(self, serialized, value, shape, key):
+        if key and shape.name == "AttributeValue" and self.service_model.service_name == "dynamodb":
+            written = _attribute_value(value)
+            if written is not _NOT_MINE:
+                serialized[self.get_serialized_name(shape, key)] = written
+                return
+        original(self, serialized, value, shape, key)
+
+    setattr(_serialize_type_structure, _PATCHED, True)
+    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure
+    return True
