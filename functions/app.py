@@ -25,6 +25,7 @@ from chalicelib.routes import gestion as gestion_routes
 from chalicelib.routes import gestion_agents as gestion_agent_routes
 from chalicelib.routes import gestion_families as gestion_family_routes
 from chalicelib.routes import gestion_headcount as gestion_headcount_routes
+from chalicelib.routes import gestion_invoicing as gestion_invoicing_routes
 from chalicelib.routes import gestion_journal as gestion_journal_routes
 from chalicelib.routes import gestion_requests as gestion_request_routes
 from chalicelib.routes import messages as message_routes
@@ -49,8 +50,8 @@ app.api.binary_types.append("multipart/form-data")
 # One blueprint per concern (chalicelib/routes/); the staff's (/gestion/) are
 # chalicelib/routes/gestion*.py, on StaffRoutes (routes/staff_calls.py).
 for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes,
-               gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_journal_routes,
-               gestion_request_routes):
+               gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_invoicing_routes,
+               gestion_journal_routes, gestion_request_routes):
     app.register_blueprint(module.routes)
 
 
@@ -127,6 +128,16 @@ def _reset_link(payload: dict) -> None:
 # chalicelib.password_reset.RESET_LINK_JOB (not imported here: the cold start stays light;
 # jobs.defer refuses a kind nobody registered).
 jobs.register("password_reset_link", _reset_link)
+
+
+def _invoicing_run(payload: dict) -> None:
+    from chalicelib.invoicing_runs import run_job  # the run (and reportlab) loaded by the job only
+
+    run_job(payload)
+
+
+# chalicelib.invoicing_runs.JOB: a month's invoicing run, part after part.
+jobs.register("invoicing_run", _invoicing_run)
 
 
 @app.lambda_function(name=jobs.FUNCTION)

@@ -65,6 +65,8 @@ ACTION_LABELS = {
     # messages, billing, the family's data
     "messages_sent": "Message envoyé",
     "invoices_issued": "Factures émises",
+    "invoicing_started": "Facturation d'un mois lancée",
+    "invoicing_resumed": "Facturation d'un mois reprise",
     "payment_imported": "Règlement enregistré",
     "family_export": "Données d'une famille exportées",
     "retention_purge": "Données anciennes supprimées (durées de conservation)",
