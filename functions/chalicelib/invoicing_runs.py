@@ -24,13 +24,14 @@ from datetime import UTC, date, datetime
 from chalicelib import billing
 from chalicelib.calendar_rules import month_key
 from chalicelib.formatting import euros, of_month
-from chalicelib.invoicing import Invoicing, Report
+from chalicelib.invoicing import DEFAULT_CHUNK, Invoicing, Report
 from chalicelib.invoicing_store import DONE, RUNNING, InvoicingStore
 from chalicelib.refusals import Refusal
 
 JOB = "invoicing_run"  # the deferred job's kind (functions/app.py registers it)
 LEASE_SECONDS = 300  # a crashed run's lock expires after 5 minutes
 BUDGET_SECONDS = 600  # a part's work: Lambda stops an invocation at 15 minutes
+CHUNK_SIZE = DEFAULT_CHUNK  # invoices per transaction; the progress is written after each
 MAX_LISTED = 20  # families named per reason a family was skipped
 MAX_FAILURES = 50
 ALREADY = "déjà facturée"
@@ -42,6 +43,8 @@ class LockLost(Exception):
 
 def parse(month_text: str, commune, now: datetime) -> date:
     """The month to invoice: well written (400) and over (409), in French."""
+    if not (month_text or "").strip():
+        raise Refusal(400, "invalid_month", "Choisissez le mois à facturer (AAAA-MM, par exemple 2014-10).")
     try:
         month = billing.parse_month(month_text)
         billing.check_month_over(commune, month, now.astimezone(commune.tz).date())
@@ -113,7 +116,7 @@ class Part:
             return self.budget is not None and self.clock() - started > self.budget
 
         invoicing = Invoicing(self.storage, self.commune, now, documents=self.documents, mailer=self.mailer,
-                              site_url=self.site_url, progress=self.progress,
+                              site_url=self.site_url, progress=self.progress, chunk_size=CHUNK_SIZE,
                               chunk_action=lambda invoices: self.store.chunk_action(month, invoices),
                               actor=status.get("resumed_by") or status.get("started_by") or "staff")
         try:
