@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "functions"), str(Path(__file__).resolve().parents[1])]
 
-from bench.bench_invoices import MONTH, NOW, family_items  # noqa: E402
 from chalicelib import storage as st  # noqa: E402
 from chalicelib import table  # noqa: E402
 from chalicelib.config import get_commune  # noqa: E402
 
+from bench.bench_invoices import MONTH, NOW, family_items  # noqa: E402
 from portail import moto_transactions  # noqa: E402
 from portail.embedded_aws import EmbeddedAWS  # noqa: E402
 
