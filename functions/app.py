@@ -26,6 +26,7 @@ from chalicelib.routes import gestion_agents as gestion_agent_routes
 from chalicelib.routes import gestion_families as gestion_family_routes
 from chalicelib.routes import gestion_headcount as gestion_headcount_routes
 from chalicelib.routes import gestion_informations as gestion_information_routes
+from chalicelib.routes import gestion_invoicing as gestion_invoicing_routes
 from chalicelib.routes import gestion_journal as gestion_journal_routes
 from chalicelib.routes import gestion_messages as gestion_message_routes
 from chalicelib.routes import gestion_payments as gestion_payment_routes
@@ -52,8 +53,9 @@ app.api.binary_types.append("multipart/form-data")
 # One blueprint per concern (chalicelib/routes/); the staff's (/gestion/) are
 # chalicelib/routes/gestion*.py, on StaffRoutes (routes/staff_calls.py).
 for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes,
-               gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_journal_routes,
-               gestion_payment_routes, gestion_request_routes, gestion_information_routes, gestion_message_routes):
+               gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_invoicing_routes,
+               gestion_journal_routes, gestion_payment_routes, gestion_request_routes, gestion_information_routes,
+               gestion_message_routes):
     app.register_blueprint(module.routes)
 
 
@@ -151,6 +153,16 @@ def _deliver_messages(payload: dict) -> None:
 
 # chalicelib.staff.messages.DELIVER_JOB
 jobs.register("messages_deliver", _deliver_messages)
+
+
+def _invoicing_run(payload: dict) -> None:
+    from chalicelib.invoicing_runs import run_job  # the run (and reportlab) loaded by the job only
+
+    run_job(payload)
+
+
+# chalicelib.invoicing_runs.JOB: a month's invoicing run, part after part.
+jobs.register("invoicing_run", _invoicing_run)
 
 
 @app.lambda_function(name=jobs.FUNCTION)

@@ -38,11 +38,15 @@ def _guarded(command):
         from chalicelib.billing import BillingError
         from chalicelib.invoicing import InvoicingError
         from chalicelib.payments import PaymentError
+        from chalicelib.refusals import Refusal
 
         try:
             return command(args)
         except (BillingError, InvoicingError, PaymentError) as error:
             print(str(error), file=sys.stderr)
+            return 1
+        except Refusal as error:  # the month's lock held by another run
+            print(error.message, file=sys.stderr)
             return 1
     return handler
 
@@ -52,9 +56,14 @@ def _site_url(commune) -> str:
 
 
 def invoices_run(args) -> int:
+    """The same domain code as `/gestion/facturation/` (chalicelib/invoicing_runs.py): the
+    month's lock taken (a French refusal while a run of it is going on, from the back
+    office or another terminal), then the whole run in this process, without a time
+    budget; it resumes an interrupted run (its lease expired) where it stopped."""
     from chalicelib.billing import parse_month
     from chalicelib.documents import Documents
     from chalicelib.invoicing import Invoicing, planned_lines, summary
+    from chalicelib.invoicing_runs import Part, start
     from chalicelib.mail import Mailer
     from chalicelib.table import bucket_name
 
@@ -63,16 +72,20 @@ def invoices_run(args) -> int:
 
     month = parse_month(args.month)  # a bad month is refused before AWS is reached
     staff = Staff.open(args.endpoint_url)
-    documents = mailer = None
-    if not args.dry_run:
-        documents = Documents(aws.client("s3", args.endpoint_url), bucket_name("documents"))
-        mailer = Mailer(aws.client("ses", args.endpoint_url), staff.commune.commune.contact_email)
-    run = Invoicing(staff.storage, staff.commune, staff.now, documents=documents, mailer=mailer,
-                    site_url=_site_url(staff.commune), progress=progress_bar())
-    report = run.run(month, dry_run=args.dry_run)
     if args.dry_run:
+        report = Invoicing(staff.storage, staff.commune, staff.now, progress=progress_bar()).run(month, dry_run=True)
         for line in planned_lines(report):
             print(line)
+    else:
+        payload = start(staff.storage, staff.commune, args.month, staff.now, "staff")
+        documents = Documents(aws.client("s3", args.endpoint_url), bucket_name("documents"))
+        mailer = Mailer(aws.client("ses", args.endpoint_url), staff.commune.commune.contact_email)
+        report = Part(staff.storage, staff.commune, documents=documents, mailer=mailer,
+                      site_url=_site_url(staff.commune), budget=None, progress=progress_bar()).run(payload)
+        if report is None:  # taken over meanwhile by a « Reprendre la facturation »
+            print("Cette facturation a été reprise ailleurs entre-temps : suivez-la sur sa page "
+                  f"/gestion/facturation/{payload['month']}/.", file=sys.stderr)
+            return 1
     for line in summary(report):
         print(line)
     if not args.dry_run:

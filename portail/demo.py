@@ -312,6 +312,7 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
     # Months already invoiced: the previous one once the invoice day has come.
     last_invoiced = month_start(today, -1 if today.day >= commune.invoicing.invoice_day else -2)
     invoiced_months = [month_start(last_invoiced, -1), last_invoiced]
+    to_invoice = [month_start(last_invoiced, 1)] if month_start(last_invoiced, 1) < this_month else []
     service = commune.service
     midi = service("GARDERIE_MIDI")
     busy_day = w.calendar.nth_open_weekday(midi, next_month, 3, 2)  # the guide's Je 11
@@ -340,8 +341,9 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                 continue
             cid = child.child_id
             rank = ranks[-1] if len(ranks) > 1 and cid != "1" else 1
-            # Past months: the canteen on its open days, validated (the invoices' basis).
-            for month in [*invoiced_months, this_month]:
+            # Past months: the canteen on its open days, validated (the invoices' basis),
+            # and the month over but not invoiced yet (early in a month, before the invoice day).
+            for month in [*invoiced_months, *to_invoice, this_month]:
                 for code in enrolled:
                     if code == "GARDERIE_MIDI":
                         continue

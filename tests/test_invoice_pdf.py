@@ -150,3 +150,16 @@ def test_downloading_needs_a_session(client, issued):
     response = get(client, "/api/invoices/FAC-000001/pdf")
     assert response.status_code == 401
     assert json.loads(response.body)["error"]["code"] == "not_authenticated"
+
+
+def test_an_invoice_whose_pdf_is_missing_is_a_french_404_not_a_link_to_nothing(client, issued, cookie, tools):  # noqa: F811
+    """A run interrupted between the invoice's write and its PDF's: the download checks the
+    file (one HEAD) before handing out a presigned URL."""
+    from chalicelib.table import bucket_name
+
+    tools.s3.delete_object(Bucket=bucket_name("documents"), Key="factures/100/FAC-000001.pdf")
+    response = get(client, "/api/invoices/FAC-000001/pdf", cookie)
+    assert response.status_code == 404 and "Location" not in response.headers
+    error = json.loads(response.body)["error"]
+    assert error["code"] == "invoice_pdf_missing"
+    assert error["message"].startswith("Le PDF de la facture FAC-000001 n'est pas encore disponible")

@@ -25,7 +25,7 @@ BODY = {"login": "alice", "password": PASSWORD_A, "current_password": PASSWORD_A
         "token": "t" * 43, "child_id": "1", "items": [{"date": "2014-12-11", "service": "RESTAURATION",
                                                         "action": "reserve"}],
         "dates": ["2014-12-11"], "content_type": "application/pdf", "size": 1000}
-PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef", "family_number": "100",
+PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef", "family_number": "100", "month": "2014-10",
               "token": "A" * 43, "slug": "regles"}
 
 

@@ -92,11 +92,17 @@ def request_certificate(storage, documents, pages, session, child_id: str, dates
 def invoice_download_url(storage, documents, family_number: str, number: str) -> str:
     """A presigned GET of one of the family's invoice PDFs; any other number, another
     family's included, is not found (Refusal 404): it is looked for in this family's
-    partition only, and a number no invoice could have is not looked for."""
+    partition only, and a number no invoice could have is not looked for. Its PDF must be
+    in the bucket (one HEAD): else a French 404, never a link to nothing."""
     plausible = 0 < len(number) <= 30 and number.isascii() and number.replace("-", "").isalnum()
     invoice = storage.invoice(family_number, number) if plausible else None
     if invoice is None or not invoice.get("pdf_key"):
         raise Refusal(404, "invoice_not_found", "Cette facture est introuvable dans votre espace famille.")
+    # A run interrupted between an invoice's write and its PDF's: no link to nothing (a HEAD).
+    if not documents.has_object(invoice["pdf_key"]):
+        raise Refusal(404, "invoice_pdf_missing", f"Le PDF de la facture {invoice['number']} n'est pas encore "
+                                                   "disponible : réessayez dans quelques minutes. S'il manque "
+                                                   "toujours demain, contactez le service enfance.")
     return documents.invoice_download_url(invoice["pdf_key"])
 
 

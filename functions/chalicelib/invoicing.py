@@ -33,12 +33,13 @@ from chalicelib.calendar_rules import month_end, month_key, school_year_of
 from chalicelib.config import Commune
 from chalicelib.documents import invoice_key
 from chalicelib.formatting import euros, of_month
+from chalicelib.keys import invoice_index_keys
 from chalicelib.money import to_decimal
 
 ACTOR = "staff"
 MAX_ACTIONS = 100  # DynamoDB's limit of actions in one TransactWriteItems
 ACTIONS_PER_INVOICE = 3  # invoice, operation, marker (plus one per credit taken)
-FIXED_ACTIONS = 3  # the two counters and the audit entry
+FIXED_ACTIONS = 4  # the two counters, the audit entry and the run's progress (chunk_action)
 DEFAULT_CHUNK = 25  # invoices per transaction: 3 actions each, 100 actions at most
 MAX_ATTEMPTS = 8
 
@@ -58,6 +59,8 @@ class Report:
     mailed: int = 0
     without_address: int = 0
     failures: list[str] = field(default_factory=list)  # PDFs or mails that could not be done
+    total_families: int = 0  # every family of the month, those of an earlier part included
+    stopped_after: str | None = None  # the last family done when `checkpoint` asked to stop
 
     @property
     def total(self) -> Decimal:
@@ -89,7 +92,8 @@ class Invoicing:
 
     def __init__(self, storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None,
                  site_url: str = "", chunk_size: int = DEFAULT_CHUNK, calendar=None,
-                 progress: Callable[[int, int], None] | None = None, render: Callable | None = None):
+                 progress: Callable[[int, int], None] | None = None, render: Callable | None = None,
+                 chunk_action: Callable[[list[dict]], dict] | None = None, actor: str = ACTOR):
         from chalicelib.calendar_rules import CommuneCalendar
 
         self.storage = storage
@@ -102,14 +106,22 @@ class Invoicing:
         self.calendar = calendar or CommuneCalendar(commune)
         self.progress = progress
         self._render = render
+        # A transaction action written with each chunk's invoices (chalicelib.invoicing_runs:
+        # the run's count of invoices and total, exact whatever stops the run).
+        self.chunk_action = chunk_action
+        self.actor = actor  # the journal's actor of each chunk's entry: `staff` (the command) or a login
         self.numbers = numbering.Counters(storage, numbering.INVOICE, numbering.OPERATION)
 
     # --- the run --------------------------------------------------------------------
 
     def run(self, month: date, *, dry_run: bool = False, families: list[str] | None = None,
-            states: dict | None = None) -> Report:
+            states: dict | None = None, after: str | None = None,
+            checkpoint: Callable[[Report, int, str], bool] | None = None) -> Report:
         """Invoices `month` for every family (or `families`, one Query each). `states`:
-        the families' states already in hand (the demo, which has just written them)."""
+        the families' states already in hand (the demo, which has just written them).
+        `after`: only the families whose number sorts after it (a run's continuation).
+        `checkpoint(report, done, last_family)`: called after each chunk written, when every
+        family up to `last_family` is done; True stops the run there (`stopped_after`)."""
         today = self.now.astimezone(self.commune.tz).date()
         billing.check_month_over(self.commune, month, today)
         if states is not None:
@@ -121,10 +133,15 @@ class Invoicing:
             numbers = sorted(states)
         else:
             states, numbers = {}, sorted(families)
-        report = Report(month, dry_run, families=len(numbers))
+        report = Report(month, dry_run, families=len(numbers), total_families=len(numbers))
+        skipped_before = 0
+        if after is not None:  # the families numbered up to `after` were done by an earlier part
+            skipped_before = sum(1 for n in numbers if n <= after)
+            numbers = numbers[skipped_before:]
+            report.families = len(numbers)
         pending: list[dict] = []
         unfinished: list[tuple[dict, dict]] = []  # (marker, invoice) left by an interrupted run
-        for done, number in enumerate(numbers, start=1):
+        for done, number in enumerate(numbers, start=skipped_before + 1):
             state = states.pop(number, None) or self.storage.family_state(number)
             drafts, skipped = billing.draft_invoices(state, self.commune, month, self.calendar)
             report.skipped += skipped
@@ -138,9 +155,12 @@ class Invoicing:
             if len(pending) >= self.chunk_size:
                 report.invoices += self._plan(pending) if dry_run else self._commit(pending, report)
                 pending = []
+                if not dry_run and checkpoint is not None and checkpoint(report, done, number):
+                    report.stopped_after = number
+                    break
             if self.progress:
-                self.progress(done, len(numbers))
-        if pending:
+                self.progress(done, report.total_families)
+        if pending and report.stopped_after is None:
             report.invoices += self._plan(pending) if dry_run else self._commit(pending, report)
         if not dry_run and unfinished:
             report.resumed = len(unfinished)
@@ -183,7 +203,7 @@ class Invoicing:
             invoice = {k2: v for k2, v in draft.items() if k2 not in ("credits", "email")}
             invoice.update(pk=pk, sk=st.invoice_sk(number), kind="invoice", number=number, seq=seq,
                            paid_amount=paid, pdf_key=invoice_key(family, number), created_at=created,
-                           operation_number=operation_number)
+                           operation_number=operation_number, **invoice_index_keys(draft["month"], number, family))
             operation = {
                 "pk": pk, "sk": st.operation_sk(operation_number), "kind": "operation", "number": operation_number,
                 "date": draft["invoice_date"], "description": billing.invoice_description(draft),
@@ -230,9 +250,11 @@ class Invoicing:
                     actions.append(action)
                     owners.append((index, kind))
             first, last = built[0][0]["number"], built[-1][0]["number"]
-            actions.append(self.storage.put_action(self.storage.audit_item(self.now, ACTOR, "invoices_issued", {
+            actions.append(self.storage.put_action(self.storage.audit_item(self.now, self.actor, "invoices_issued", {
                 "month": drafts[0]["month"], "first": first, "last": last, "count": len(built),
                 "total": to_decimal(sum((d["total"] for d in drafts), Decimal(0)))})))
+            if self.chunk_action is not None:
+                actions.append(self.chunk_action([invoice for invoice, *_ in built]))
             failed = self.storage.transact(actions)
             if not failed:
                 self.numbers.advanced(len(drafts))

@@ -221,3 +221,36 @@ SENT_BODY = "BODY"
 
 def sent_recipients_sk(chunk: int) -> str:
     return f"RECIPIENTS#{chunk:04d}"
+
+
+# --- invoices on the indexes, invoicing runs (docs/data-model.md, docs/billing.md) ------------
+
+# Every invoice the run writes is also on gsi1 under its month (sorted by number) and on
+# gsi2 under its number: the staff's list of a month and the search by number are one
+# Query each, never a Scan. A family's invoices are its partition's `INVOICE#` items.
+INVOICES = "INVOICES#"
+
+
+def invoices_month_pk(month: str) -> str:
+    """gsi1pk of a month's invoices (`month`: « 2014-11 »)."""
+    return f"{INVOICES}{month}"
+
+
+def invoice_number_pk(number: str) -> str:
+    """gsi2pk of one invoice, by its number."""
+    return f"{INVOICES}NUMBER#{number}"
+
+
+def invoice_index_keys(month: str, number: str, family_number: str) -> dict:
+    return {"gsi1pk": invoices_month_pk(month), "gsi1sk": number,
+            "gsi2pk": invoice_number_pk(number), "gsi2sk": family_number}
+
+
+# One item per month invoiced from the back office or the command: the run's lock (a lease)
+# and its progress; also on gsi1 under INVOICING_RUNS by month (the form's list of runs).
+INVOICING_RUN = "RUN"
+INVOICING_RUNS = "INVOICING_RUNS"
+
+
+def invoicing_run_pk(month: str) -> str:
+    return f"INVOICING#{month}"

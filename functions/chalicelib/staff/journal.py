@@ -68,6 +68,8 @@ ACTION_LABELS = {
     # messages, billing, the family's data
     "messages_sent": "Message envoyé",
     "invoices_issued": "Factures émises",
+    "invoicing_started": "Facturation d'un mois lancée",
+    "invoicing_resumed": "Facturation d'un mois reprise",
     "payment_imported": "Règlement importé",
     "payment_recorded": "Règlement enregistré au guichet (reçu)",
     "payments_file_imported": "Fichier de règlements importé",

@@ -2,7 +2,8 @@
 
 One registry for the menu, the routes' decorator (`chalicelib.routes.staff_calls`) and
 the role-matrix test: a page named here is reachable exactly by the roles listed.
-`regie` does the agent's work and has the money pages (`reglements`), as `admin` does.
+`regie` does the agent's work and the money pages (invoicing, invoices, payments), which
+an `agent` does not open.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ ROLE_LABELS = {"agent": "Agent", "regie": "Régie", "admin": "Administrateur"}
 
 _EVERYONE = frozenset(ROLES)
 _ADMIN = frozenset({"admin"})
-_MONEY = frozenset({"regie", "admin"})  # the régie's pages: invoices and payments
+_MONEY = frozenset({"regie", "admin"})  # the régie's pages: invoicing, invoices, payments
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ PAGES: dict[str, Page] = {
     "familles": Page("Familles", "/gestion/familles/", _EVERYONE),
     "plannings": Page("Plannings papier", "/gestion/plannings/", _EVERYONE),
     "messages": Page("Messages", "/gestion/messages/", _EVERYONE),
+    "facturation": Page("Facturation", "/gestion/facturation/", _MONEY),
+    "factures": Page("Factures", "/gestion/factures/", _MONEY),
     "reglements": Page("Règlements", "/gestion/reglements/", _MONEY),
     "agents": Page("Agents", "/gestion/agents/", _ADMIN),
     "journal": Page("Journal", "/gestion/journal/", _ADMIN),
