@@ -207,6 +207,8 @@ def content_versions_pk(kind: str, slug: str) -> str:
 
 def content_version_sk(version: int) -> str:
     return f"V#{version:06d}"
+
+
 # --- the staff's sent messages (docs/messages.md) -----------------------------------------
 
 def sent_pk(sending_id: str) -> str:
