@@ -16,7 +16,7 @@ FUNCTIONS = ROOT / "functions"
 # chalicelib/staff/store.py: the staff items' conditional writes (docs/staff.md);
 # chalicelib/staff/journal_store.py: the staff journal's Queries (docs/data-model.md).
 STORAGE = {Path("chalicelib/storage.py"), Path("chalicelib/transactions.py"), Path("chalicelib/staff/store.py"),
-           Path("chalicelib/staff/journal_store.py")}
+           Path("chalicelib/staff/journal_store.py"), Path("chalicelib/credit_store.py")}
 
 # Parameters of DynamoDB's API (as keyword arguments or dict keys).
 PARAMETERS = {"ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression",

@@ -1,6 +1,7 @@
-"""The gapless numbers of the régie: invoices (« FAC-000042 ») and the statement's
-operations (an invoice's debit, a payment's credit). Used by the invoicing run
-(invoicing.py) and the payment import (portail/payments.py).
+"""The gapless numbers of the régie: invoices (« FAC-000042 »), credit notes
+(« AVO-000001 ») and the statement's operations (an invoice's debit, a payment's or a
+credit note's credit). Used by the invoicing run (invoicing.py), the credit notes
+(credit_notes.py) and the payment import (portail/payments.py).
 
 Each sequence has a counter item, `COUNTER#<name>` / `COUNTER`, holding the last number
 given (docs/data-model.md). A writer reads the counters (`Counters.last`, one round
@@ -22,11 +23,18 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 INVOICE = "INVOICE"  # invoices: « FAC-000042 » from 42
 OPERATION = "OPERATION"  # the statement's operations, invoices and payments alike
+CREDIT_NOTE = "CREDIT_NOTE"  # credit notes (avoirs): « AVO-000001 » from 1
+CREDIT_NOTE_PREFIX = "AVO"
 
 
 def invoice_number(commune: Commune, seq: int) -> str:
     """« FAC-000042 »: the régie's prefix ([invoicing] number_prefix) and the sequence on 6 digits."""
     return f"{commune.invoicing.number_prefix}-{seq:06d}"
+
+
+def credit_note_number(seq: int) -> str:
+    """« AVO-000001 »: a credit note's number, its own gapless sequence on 6 digits."""
+    return f"{CREDIT_NOTE_PREFIX}-{seq:06d}"
 
 
 class Counters:
