@@ -55,7 +55,9 @@ def test_every_gestion_route_is_a_page_of_the_registry_or_public():
 def test_the_menu_lists_exactly_the_pages_a_role_may_open():
     assert [name for name, _, _ in menu("agent")] == ["accueil", "demandes", "certificats", "effectifs", "familles",
                                                       "plannings"]
-    assert [name for name, _, _ in menu("regie")] == [name for name, _, _ in menu("agent")]
+    assert [name for name, _, _ in menu("regie")] == [name for name, _, _ in menu("agent")] + ["facturation",
+                                                                                               "factures"]
+    assert not allowed("agent", "facturation") and not allowed("agent", "factures") and allowed("admin", "factures")
     assert [name for name, _, _ in menu("admin")] == list(PAGES)
     assert not allowed("agent", "agents") and not allowed("regie", "journal") and allowed("admin", "journal")
     assert not allowed("admin", "inconnue") and not allowed("inconnu", "accueil")

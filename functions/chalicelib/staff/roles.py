@@ -2,7 +2,8 @@
 
 One registry for the menu, the routes' decorator (`chalicelib.routes.staff_calls`) and
 the role-matrix test: a page named here is reachable exactly by the roles listed.
-`regie` is the agent's work for now; invoicing and payments pages will be its own.
+`regie` does the agent's work and the money pages (invoicing, invoices), which an
+`agent` does not open.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ ROLE_LABELS = {"agent": "Agent", "regie": "Régie", "admin": "Administrateur"}
 
 _EVERYONE = frozenset(ROLES)
 _ADMIN = frozenset({"admin"})
+_MONEY = frozenset({"regie", "admin"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ PAGES: dict[str, Page] = {
     "effectifs": Page("Effectifs", "/gestion/effectifs/", _EVERYONE),
     "familles": Page("Familles", "/gestion/familles/", _EVERYONE),
     "plannings": Page("Plannings papier", "/gestion/plannings/", _EVERYONE),
+    "facturation": Page("Facturation", "/gestion/facturation/", _MONEY),
+    "factures": Page("Factures", "/gestion/factures/", _MONEY),
     "agents": Page("Agents", "/gestion/agents/", _ADMIN),
     "journal": Page("Journal", "/gestion/journal/", _ADMIN),
 }
