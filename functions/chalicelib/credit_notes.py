@@ -96,6 +96,9 @@ def plan(invoice: dict, mode: str, chosen: list[str], amount_text: str, reason: 
     if len(reason) > MAX_REASON:
         raise CreditNoteError(f"Motif trop long : {MAX_REASON} caractères au plus.")
     left = creditable(invoice)
+    if left <= 0:
+        raise CreditNoteError(f"La facture {invoice['number']} est entièrement créditée : elle n'a plus rien "
+                              "à créditer.")
     all_rows = rows(invoice)
     if mode == "total":
         amount, lines = left, [_credited(r) for r in all_rows if r["creditable"]]
@@ -113,8 +116,7 @@ def plan(invoice: dict, mode: str, chosen: list[str], amount_text: str, reason: 
     else:
         raise CreditNoteError("Choisissez ce que l'avoir crédite : toute la facture, des lignes ou un montant.")
     if amount <= 0:
-        raise CreditNoteError(f"La facture {invoice['number']} n'a plus rien à créditer."
-                              if left <= 0 else "Le montant de l'avoir doit être supérieur à zéro.")
+        raise CreditNoteError("Le montant de l'avoir doit être supérieur à zéro.")
     if amount > left:
         raise CreditNoteError(f"Un avoir de {euros(amount)} dépasserait la facture {invoice['number']} : "
                               f"{euros(left)} au plus (son montant, {euros(invoice['total'])}, "
