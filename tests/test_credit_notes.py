@@ -199,3 +199,17 @@ def test_amounts_are_read_the_french_way():
     for bad in ("", "abc", "-3", "1,234"):
         with pytest.raises(credit_notes.CreditNoteError):
             credit_notes.parse_amount(bad)
+
+
+def test_the_command_issues_the_same_credit_note_and_refuses_in_french(storage, invoiced, frozen_clock, capsys):
+    from portail.cli import main
+
+    assert main(["invoices", "credit", "FAC-000001", "--family", "300", "--amount", "99", "--reason", "Erreur"]) == 1
+    assert "dépasserait la facture FAC-000001" in capsys.readouterr().err
+    assert main(["invoices", "credit", "FAC-000001", "--family", "300", "--lines", "1", "--reason", "Erreur",
+                 "--dry-run"]) == 0
+    assert "un avoir de 4,00\u00a0€ serait émis" in capsys.readouterr().out
+    assert storage.get("FAMILY#300", "CREDITNOTE#AVO-000001") is None
+    assert main(["invoices", "credit", "FAC-000001", "--family", "300", "--lines", "1", "--reason", "Erreur"]) == 0
+    assert "Avoir AVO-000001 émis sur la facture FAC-000001 (famille 300) : 4,00\u00a0€." in capsys.readouterr().out
+    assert storage.get("FAMILY#300", "CREDITNOTE#AVO-000001")["pdf_written_at"]

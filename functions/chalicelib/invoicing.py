@@ -66,7 +66,7 @@ class Report:
 
     @property
     def touched_families(self) -> list[str]:
-        return sorted({i["family_number"] for i in self.invoices})
+        return sorted({i["family_number"] for i in [*self.invoices, *self.credit_notes]})
 
 
 def mail_text(invoice: dict, site_url: str, commune_name: str) -> tuple[str, str]:
