@@ -175,9 +175,9 @@ def test_the_family_downloads_its_own_credit_note_only(client, staff_client, sto
     from tests.test_accounts_api import post, session_cookie
 
     issue(staff_client("regie"), {"mode": "total", "motif": "Erreur"})
-    for family, login in (("300", "login300"), ("400", "login400")):
-        from chalicelib import passwords
+    from chalicelib import passwords
 
+    for login in ("login300", "login400"):
         storage.update_attributes(f"LOGIN#{login}", "LOGIN", {"password_hash": passwords.hash_password(
             "une phrase de passe tres longue")})
     mine = session_cookie(post(client, "/api/login", {"login": "login300", "password": "une phrase de passe tres longue"}))

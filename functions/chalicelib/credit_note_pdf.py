@@ -16,7 +16,18 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from chalicelib.config import Commune
 from chalicelib.formatting import euros, short_date
-from chalicelib.invoice_pdf import _BODY, _HEADING, _RIGHT, _SMALL, _STRONG, _TITLE, COLUMNS, HEADER, _text, table_rows
+from chalicelib.invoice_pdf import (
+    _BODY,
+    _HEADING,
+    _RIGHT,
+    _SMALL,
+    _STRONG,
+    _TITLE,
+    COLUMNS,
+    HEADER,
+    _text,
+    table_rows,
+)
 from chalicelib.money import to_decimal
 
 

@@ -300,7 +300,9 @@ class CreditNotes:
         done = {}
         if self.documents is not None:
             try:
-                from chalicelib.credit_note_pdf import render  # reportlab: loaded by the first PDF only
+                from chalicelib.credit_note_pdf import (
+                    render,  # reportlab: loaded by the first PDF only
+                )
 
                 self.documents.put_invoice_pdf(note["pdf_key"], render(note, self.commune, self.site_url))
                 done["pdf_written_at"] = stamp

@@ -12,8 +12,8 @@ from chalicelib.config import Commune
 from chalicelib.formatting import french_day, short_date
 from chalicelib.layout import TEMPLATES_DIR, layout_globals
 from chalicelib.pages.account import (
-    dashboard_context,
     credit_notes_view,
+    dashboard_context,
     invoices_view,
     payments_view,
     statement_context,
