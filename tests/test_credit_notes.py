@@ -66,6 +66,7 @@ def test_the_regie_previews_then_issues_a_credit_note_and_the_invoice_never_chan
         f"{invoiced['300']['total']} €".replace(".", ",") in words
     assert "Ligne 1 : LEA NOM300 – GARDERIE SOIR (4,00 €)" in words
     assert "Ligne 2 : LEA NOM300 – RESTAURATION (9,80 €)" in words
+    assert '<input type="hidden" name="famille" value="300">' in page.body.decode()  # the form carries it
 
     items_before = all_items(storage)
     preview = issue(regie, {"mode": "montant", "montant": "4,90", "motif": "Deux repas servis par erreur"},

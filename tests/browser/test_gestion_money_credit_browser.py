@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import EMBEDDED_AWS
 from tests.browser.test_accessibility import DESKTOP, page_problems
 from tests.browser.test_login import log_in
 
@@ -28,7 +28,10 @@ def last_family_invoice(portal: str) -> tuple[str, str, str]:
 
     from portail.demo import GENERATED_FAMILIES
 
-    client = boto3.client("dynamodb", endpoint_url=EMBEDDED_AWS[portal], region_name="eu-west-3",
+    # conftest.py's record of each portal's embedded AWS (pytest may load it under two names).
+    endpoint = next(m.EMBEDDED_AWS[portal] for m in list(sys.modules.values())
+                    if portal in (getattr(m, "EMBEDDED_AWS", None) or {}))
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-3",
                           aws_access_key_id="embedded", aws_secret_access_key="embedded")
     storage = Storage(client, table.table_name())
     for n in range(GENERATED_FAMILIES, 0, -1):

@@ -43,7 +43,8 @@ def credit_note_form(call: StaffCall, number):
     """The invoice's rows and the form: the whole invoice, chosen rows or an amount, a reason.
     `famille` (optional): the family's number, for an invoice not yet on the index by number."""
     invoice = _notes(call).find_invoice(number, call.query("famille") or None)
-    return call.render("gestion/avoir.html", **_context(invoice), form={"mode": "total"})
+    return call.render("gestion/avoir.html", **_context(invoice),
+                       form={"mode": "total", "famille": call.query("famille")})
 
 
 @routes.route("/gestion/factures/{number}/avoir", methods=["POST"], content_types=STAFF_BODY_TYPES)
