@@ -64,7 +64,7 @@ def billed_by_the_rules(storage, commune, family: str) -> Decimal:
     return total
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(events=events)
 def test_invoices_and_credit_notes_sum_to_what_the_rules_bill(aws, commune, events):
