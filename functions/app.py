@@ -9,7 +9,7 @@ also carry a token. A form post answers 303 to a page; a JSON call gets JSON (do
 from __future__ import annotations
 
 from chalice import Chalice, Response
-from chalicelib import clock, jobs, sessions
+from chalicelib import clock, jobs, publishing, sessions
 from chalicelib.dependencies import (
     accounts,
     family_pages,
@@ -26,6 +26,7 @@ from chalicelib.routes import gestion_agents as gestion_agent_routes
 from chalicelib.routes import gestion_credit_notes as gestion_credit_note_routes
 from chalicelib.routes import gestion_families as gestion_family_routes
 from chalicelib.routes import gestion_headcount as gestion_headcount_routes
+from chalicelib.routes import gestion_informations as gestion_information_routes
 from chalicelib.routes import gestion_journal as gestion_journal_routes
 from chalicelib.routes import gestion_requests as gestion_request_routes
 from chalicelib.routes import messages as message_routes
@@ -51,7 +52,7 @@ app.api.binary_types.append("multipart/form-data")
 # chalicelib/routes/gestion*.py, on StaffRoutes (routes/staff_calls.py).
 for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes,
                gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_journal_routes,
-               gestion_request_routes, gestion_credit_note_routes):
+               gestion_request_routes, gestion_information_routes, gestion_credit_note_routes):
     app.register_blueprint(module.routes)
 
 
@@ -128,6 +129,8 @@ def _reset_link(payload: dict) -> None:
 # chalicelib.password_reset.RESET_LINK_JOB (not imported here: the cold start stays light;
 # jobs.defer refuses a kind nobody registered).
 jobs.register("password_reset_link", _reset_link)
+# The family dashboards after a publication (chalicelib/publishing.py registers its job).
+__all__ += ["publishing"]
 
 
 @app.lambda_function(name=jobs.FUNCTION)

@@ -47,6 +47,8 @@ from pathlib import Path
 from chalicelib import jobs, table
 from chalicelib.http_headers import SECURITY_HEADERS
 
+from portail import deploy_publishing
+
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = ROOT / "functions"
 CHALICE_CONFIG = FUNCTIONS_DIR / ".chalice" / "config.json"
@@ -637,6 +639,8 @@ def template(stage: str, functions: dict[str, bool], *, domain: str = "",
         if name == jobs_resource():
             properties["FunctionName"] = _sub(JOBS_FUNCTION_NAME)
         resources[name] = {"Properties": properties}
+    # The publishing function (Pelican), packaged apart: portail/deploy_publishing.py.
+    deploy_publishing.add_to_template(resources, stage, environment, JOBS_FUNCTION_NAME)
     if log_groups and "APIHandler" in functions:
         # Chalice names the API handler's log group after `ApiHandler`, the name it
         # gives the function before renaming it `APIHandler`: a dangling reference.
@@ -744,7 +748,7 @@ def _prepare_output(out: Path) -> None:
         if not out.is_dir():
             raise PackageError(f"{out} existe et n'est pas un dossier.")
         contents = {entry.name for entry in out.iterdir()}
-        if contents - {"sam.json", "deployment.zip"}:
+        if contents - {"sam.json", "deployment.zip", deploy_publishing.ZIP_NAME}:
             raise PackageError(
                 f"Le dossier {out} contient autre chose qu'un paquet du portail : "
                 "choisissez un dossier vide ou nouveau (--out).")
@@ -776,7 +780,8 @@ def check_package(package_template: dict, zip_path: Path, commune_path: Path) ->
     if not functions:
         raise PackageError("Le modèle produit ne contient aucune fonction.")
     for name, resource in functions.items():
-        if resource["Properties"].get("Role") != {"Fn::GetAtt": ["FunctionRole", "Arn"]}:
+        expected_role = deploy_publishing.ROLE if name == deploy_publishing.RESOURCE else "FunctionRole"
+        if resource["Properties"].get("Role") != {"Fn::GetAtt": [expected_role, "Arn"]}:
             raise PackageError(f"La fonction {name} n'a pas reçu le rôle du modèle (portail/deploy.py).")
     runtimes = {resource["Properties"]["Runtime"] for resource in functions.values()}
     with zipfile.ZipFile(zip_path) as archive:
@@ -811,4 +816,5 @@ def package(stage: str, out: Path) -> Package:
         _run_chalice(project, stage, merge_path, out)
     result = json.loads((out / "sam.json").read_text(encoding="utf-8"))
     check_package(result, out / "deployment.zip", commune_path)
+    deploy_publishing.build_zip(out, commune_path)
     return Package(out, result, time.perf_counter() - start)

@@ -36,32 +36,12 @@ from werkzeug.wrappers import Request, Response
 
 from portail import ports
 from portail.cloudfront_gate import parse_cookie_header, request_url, verify_signed_cookies
+from portail.content_types import CONTENT_TYPES
 from portail.ports import PortInUse
 
 __all__ = ["DevServer", "PortInUse", "make_devserver", "private_pages_allowed", "run_devserver"]
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
-
-# What CloudFront's response headers policy sends in production (the deployment's
-# template must keep the same values): no inline script or style anywhere.
-
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".xml": "application/xml; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".ico": "image/x-icon",
-    ".webp": "image/webp",
-    ".pdf": "application/pdf",
-    ".woff2": "font/woff2",
-}
 
 API_PREFIX = "/api"
 STAFF_PREFIX = "/gestion"  # the back office's pages, rendered by the function

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portail.build import MARKER
-from portail.deploy import stack_name
-from portail.devserver import CONTENT_TYPES
+from portail.content_types import CONTENT_TYPES
 
 CDN_SECONDS = 300
 PAGE_CACHE_CONTROL = f"public, max-age=0, s-maxage={CDN_SECONDS}"
@@ -84,6 +83,8 @@ def site_files(output: Path) -> dict[str, Path]:
 def site_bucket(stage: str, cloudformation) -> str:
     """The site bucket named by the stage's stack output `SiteBucketName`."""
     from botocore.exceptions import ClientError
+
+    from portail.deploy import stack_name
 
     name = stack_name(stage)
     try:

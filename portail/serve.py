@@ -60,6 +60,25 @@ def _start_aws(aws_port: int | None, browser_port: int, site_origin: str | None 
     return EmbeddedAWS(port=0, host=HOST, site_origin=site_origin).start()
 
 
+def _build_from_store(output_dir: Path, url: str) -> int:
+    """The public site from the stored content (content/ seeds an empty store), and the
+    local publisher: a save at /gestion/informations/ rebuilds it (portail/publishing.py)."""
+    import tempfile
+
+    from chalicelib.clock import now as clock_now
+    from chalicelib.dependencies import storage
+    from chalicelib.site_store import PUBLISHING, SiteStore
+
+    from portail import publishing
+
+    publishing.seed(storage(), clock_now())
+    stored = [item for item in SiteStore(storage()).pages() if item["sk"] != PUBLISHING]
+    with tempfile.TemporaryDirectory(prefix="portail-serve-") as work:
+        pages = publishing.build_stored_site(stored, output_dir, site_url=url, work=Path(work))
+    publishing.install_local(output_dir, url)
+    return pages
+
+
 def _on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
@@ -117,10 +136,10 @@ def serve(
         if seed is not None:
             print(seed(), flush=True)
 
-        from portail.build import BuildError, build_site
+        from portail.build import BuildError
 
         try:
-            pages = build_site(Path(output_dir), site_url=url)
+            pages = _build_from_store(Path(output_dir), url)
         except BuildError as error:
             raise SystemExit(str(error)) from None
 

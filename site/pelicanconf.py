@@ -6,6 +6,7 @@ Staff write Markdown under content/: guide/ (pages of the parents' guide), notic
 (dated notices, file names `AAAA-MM-JJ-titre.md`) and pages/ (home, legal pages).
 """
 
+import copy
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ for _path in (_ROOT / "functions", _ROOT):
     if str(_path) not in sys.path:
         sys.path.append(str(_path))
 
-from chalicelib import formatting  # noqa: E402
+from chalicelib import formatting, site_markdown  # noqa: E402
 from chalicelib.clock import now as _clock_now  # noqa: E402
 from chalicelib.config import get_commune  # noqa: E402
 from chalicelib.layout import TEMPLATES_DIR, layout_globals  # noqa: E402
@@ -116,18 +117,9 @@ JINJA_FILTERS = {
 # both renderers. Content already in HTML (page.content, summaries) is marked |safe.
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
 
-MARKDOWN = {
-    "extension_configs": {
-        # Aligned columns as attributes, never style="…" (the CSP forbids inline styles).
-        "markdown.extensions.tables": {"use_align_attribute": True},
-        "markdown.extensions.abbr": {},
-        "markdown.extensions.def_list": {},
-        "markdown.extensions.footnotes": {},
-        "markdown.extensions.sane_lists": {},
-        "markdown.extensions.toc": {},
-    },
-    "output_format": "html5",
-}
+# One configuration with the preview of /gestion/informations/ (chalicelib/site_markdown.py);
+# a copy: Pelican's reader adds to the dict it is given.
+MARKDOWN = copy.deepcopy(site_markdown.MARKDOWN)
 
 # Figures from commune.toml in the Markdown; notices with an `Expires` date.
 PLUGINS = ["portail.site_content"]

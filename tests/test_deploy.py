@@ -27,8 +27,12 @@ STAGE = "prod"
 def package(tmp_path_factory):
     """The stage's package, made once (about 8 s: chalice package with the wheel cache),
     as an operator makes it: with the commune's own content/commune.toml."""
+    from portail import deploy_publishing
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PORTAIL_COMMUNE_FILE", str(SHIPPED_COMMUNE_FILE))
+        # Pelican's installation (pip, cached in build/) is left out of the tests' zip.
+        patch.setattr(deploy_publishing, "_dependencies", lambda: None)
         return deploy.package(STAGE, tmp_path_factory.mktemp("paquet") / STAGE)
 
 
@@ -76,7 +80,8 @@ def test_the_package_holds_chalice_functions_and_the_commune(package):
     functions = {name for name, resource in package.template["Resources"].items()
                  if resource.get("Type") == "AWS::Serverless::Function"}
     assert "APIHandler" in functions
-    assert set(deploy.function_resources(deploy.chalice_app())) == functions
+    # Chalice's functions, and the publishing function (Pelican) packaged apart.
+    assert set(deploy.function_resources(deploy.chalice_app())) | {"PublishingFunction"} == functions
     assert deploy.ROLE_PLACEHOLDER not in package.template_path.read_text(encoding="utf-8")
     with zipfile.ZipFile(package.zip_path) as archive:
         names = set(archive.namelist())
@@ -236,7 +241,8 @@ def test_a_header_cloudfront_cannot_send_stops_the_template():
 
 
 def test_every_function_has_the_role_and_the_stacks_names(resources):
-    functions = {n: r for n, r in resources.items() if r.get("Type") == "AWS::Serverless::Function"}
+    functions = {n: r for n, r in resources.items()
+                 if r.get("Type") == "AWS::Serverless::Function" and n != "PublishingFunction"}
     for name, resource in functions.items():
         properties = resource["Properties"]
         assert properties["Role"] == {"Fn::GetAtt": ["FunctionRole", "Arn"]}, name
@@ -248,6 +254,7 @@ def test_every_function_has_the_role_and_the_stacks_names(resources):
         assert "PORTAIL_SECRET" not in variables and "PORTAIL_CLOUDFRONT_PRIVATE_KEY" not in variables
         assert "PORTAIL_DEMO" not in variables
         assert variables["PORTAIL_JOBS_FUNCTION"] == {"Fn::Sub": "${AWS::StackName}-jobs"}
+        assert variables["PORTAIL_PUBLISHING_FUNCTION"] == {"Fn::Sub": "${AWS::StackName}-publishing"}
         if "Events" in properties and any(e["Type"] == "Schedule" for e in properties["Events"].values()):
             assert properties["Timeout"] == deploy.SCHEDULED_TIMEOUT
 
@@ -294,6 +301,34 @@ def test_the_functions_role_holds_only_what_they_use(resources):
     assert by_sid["TravauxDifferes"]["Action"] == "lambda:InvokeFunction"
     assert by_sid["TravauxDifferes"]["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-jobs"}
+
+
+def test_the_publishing_function_runs_pelican_alone_with_its_own_small_role(package, resources):
+    """The site is rebuilt after a save at /gestion/informations/ by a second function,
+    packaged with Pelican (portail/deploy_publishing.py); the API may only invoke it."""
+    function = resources["PublishingFunction"]["Properties"]
+    assert function["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-publishing"}
+    assert (function["Handler"], function["CodeUri"]) == ("portail.publishing_function.handler", "./publishing.zip")
+    assert function["ReservedConcurrentExecutions"] == 1  # one build at a time: never an older one last
+    assert function["Role"] == {"Fn::GetAtt": ["PublishingRole", "Arn"]}
+    variables = function["Environment"]["Variables"]
+    assert variables["PORTAIL_SITE_BUCKET"] == {"Ref": "SiteBucket"} and "PORTAIL_PUBLISHING_FUNCTION" not in variables
+    assert function["Runtime"] == resources["APIHandler"]["Properties"]["Runtime"]
+    statements = {s["Sid"]: s for s in
+                  resources["PublishingRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert statements["SitePublic"]["Resource"] == {"Fn::Sub": "${SiteBucket.Arn}/*"}
+    assert "dynamodb:Scan" not in statements["Contenu"]["Action"]
+    assert statements["TableauxDeBord"]["Resource"]["Fn::Sub"].endswith(":function:${AWS::StackName}-jobs")
+    api = {s["Sid"]: s for s in resources["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert api["Publication"]["Action"] == "lambda:InvokeFunction"
+    assert api["Publication"]["Resource"]["Fn::Sub"].endswith(":function:${AWS::StackName}-publishing")
+    with zipfile.ZipFile(package.directory / "publishing.zip") as archive:
+        names = set(archive.namelist())
+        assert archive.read("functions/chalicelib/commune.toml") == SHIPPED_COMMUNE_FILE.read_bytes()
+    assert {"portail/publishing_function.py", "portail/build.py", "site/pelicanconf.py",
+            "site/theme/templates/article.html", "content/pages/accueil.md", "content/guide/regles.md",
+            "functions/chalicelib/templates/base.html"} <= names
+    assert not any(name.startswith(("portail/devserver", "portail/embedded_aws", "functions/app.py")) for name in names)
 
 
 def test_the_jobs_function_has_the_name_the_others_invoke(resources):

@@ -26,7 +26,7 @@ BODY = {"login": "alice", "password": PASSWORD_A, "current_password": PASSWORD_A
                                                         "action": "reserve"}],
         "dates": ["2014-12-11"], "content_type": "application/pdf", "size": 1000}
 PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef", "family_number": "100",
-              "token": "A" * 43}
+              "token": "A" * 43, "slug": "regles"}
 
 
 def test_every_route_answers_an_aws_failure_with_the_french_503(client, enrolled, monkeypatch):

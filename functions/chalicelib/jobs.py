@@ -43,6 +43,10 @@ def register(kind: str, handler: Callable[[dict], None]) -> None:
     _handlers[kind] = handler
 
 
+def registered(kind: str) -> bool:
+    return kind in _handlers
+
+
 def run(event: dict) -> None:
     """Runs one job (the jobs function's body, and the local worker's)."""
     kind = event.get("kind") if isinstance(event, dict) else None

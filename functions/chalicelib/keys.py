@@ -187,3 +187,23 @@ def staff_enrolment_pk(token_hash: str) -> str:
 
 
 STAFF_ENROLMENT = "STAFFENROL"
+
+
+# --- the public site's stored content: guide pages, notices, their versions (docs/content.md) --
+
+CONTENT = "CONTENT"  # pk of every page's current version (sk: GUIDE#<slug> / NOTICE#<slug>) and of the state
+PUBLISHING = "PUBLISHING"  # sk of the publishing state in the CONTENT partition
+
+
+def content_sk(kind: str, slug: str) -> str:
+    """`GUIDE#<slug>` or `NOTICE#<slug>`: a page's current version, in the CONTENT partition."""
+    return f"{kind.upper()}#{slug}"
+
+
+def content_versions_pk(kind: str, slug: str) -> str:
+    """`CONTENT#GUIDE#<slug>`: the partition of one page's versions (sk `V#000001`, …)."""
+    return f"{CONTENT}#{content_sk(kind, slug)}"
+
+
+def content_version_sk(version: int) -> str:
+    return f"V#{version:06d}"

@@ -56,6 +56,9 @@ ACTION_LABELS = {
     "password_link_sent": "Lien de mot de passe envoyé à un responsable",
     "headcount_viewed": "Effectifs consultés",
     "headcount_exported": "Effectifs téléchargés (CSV)",
+    # the public site (/gestion/informations/)
+    "content_published": "Page du site publiée",
+    "content_restored": "Version d'une page du site rétablie",
     # certificates
     "certificates_listed": "Certificats à examiner consultés",
     "certificate_received": "Certificat médical reçu",

@@ -39,6 +39,7 @@ PAGES: dict[str, Page] = {
     "factures": Page("Factures", "/gestion/factures/", _MONEY),
     "agents": Page("Agents", "/gestion/agents/", _ADMIN),
     "journal": Page("Journal", "/gestion/journal/", _ADMIN),
+    "informations": Page("Informations", "/gestion/informations/", _ADMIN),
 }
 
 
