@@ -1,7 +1,7 @@
 """The `portail` commands of billing: registered by portail/cli.py.
 
-`portail invoices run AAAA-MM [--dry-run]` and `portail payments import FICHIER
-[--dry-run]` (docs/cli.md, docs/billing.md). Refusals are French sentences on stderr,
+`portail invoices run AAAA-MM [--dry-run]`, `portail invoices credit NUMERO` (a credit
+note) and `portail payments import FICHIER [--dry-run]` (docs/cli.md, docs/billing.md). Refusals are French sentences on stderr,
 status 1; a progress bar goes to stderr when it is a terminal, the summary to stdout.
 """
 
@@ -22,6 +22,17 @@ def register(commands, endpoint_help: str) -> None:
     run.add_argument("--dry-run", action="store_true", help="affiche ce qui serait facturé, sans rien écrire ni envoyer")
     run.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
     run.set_defaults(handler=_guarded(invoices_run))
+    credit = invoice_actions.add_parser("credit", help="corrige une facture par un avoir (numéro AVO-…, PDF, courriel)")
+    credit.add_argument("number", metavar="NUMERO", help="le numéro de la facture corrigée (par exemple FAC-001042)")
+    what = credit.add_mutually_exclusive_group(required=True)
+    what.add_argument("--amount", metavar="MONTANT", help="le montant de l'avoir, en euros (12,50)")
+    what.add_argument("--lines", metavar="N,N", help="les lignes de la facture à créditer, par leur numéro (1,3)")
+    what.add_argument("--all", action="store_true", help="toute la facture (moins les avoirs déjà émis)")
+    credit.add_argument("--reason", metavar="MOTIF", required=True, help="le motif, imprimé sur l'avoir")
+    credit.add_argument("--family", metavar="N°", help="le numéro de la famille (sinon cherché par le numéro de facture)")
+    credit.add_argument("--dry-run", action="store_true", help="affiche l'avoir qui serait émis, sans rien écrire")
+    credit.add_argument("--endpoint-url", metavar="URL", help=endpoint_help)
+    credit.set_defaults(handler=invoices_credit)
 
     payments = commands.add_parser("payments", help="règlements reçus par la régie")
     payment_actions = payments.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -90,6 +101,43 @@ def invoices_run(args) -> int:
         print(line)
     if not args.dry_run:
         staff.export_pages(report.touched_families)
+    return 0
+
+
+def invoices_credit(args) -> int:
+    """`portail invoices credit`: the same domain function as /gestion/factures/<n>/avoir."""
+    from chalicelib.credit_notes import CreditNoteError, CreditNotes, plan
+    from chalicelib.documents import Documents
+    from chalicelib.formatting import euros
+    from chalicelib.mail import Mailer
+    from chalicelib.table import bucket_name
+
+    from portail import aws
+    from portail.staff import ACTOR, Staff
+
+    staff = Staff.open(args.endpoint_url)
+    documents = mailer = None
+    if not args.dry_run:
+        documents = Documents(aws.client("s3", args.endpoint_url), bucket_name("documents"))
+        mailer = Mailer(aws.client("ses", args.endpoint_url), staff.commune.commune.contact_email)
+    notes = CreditNotes(staff.storage, staff.commune, staff.now, documents=documents, mailer=mailer,
+                        site_url=_site_url(staff.commune))
+    mode = "total" if args.all else ("lignes" if args.lines else "montant")
+    try:
+        invoice = notes.find_invoice(args.number, args.family)
+        asked = plan(invoice, mode, (args.lines or "").split(","), args.amount or "", args.reason)
+        if args.dry_run:
+            print(f"Vérification seule, rien n'est écrit : un avoir de {euros(asked.amount)} serait émis sur la "
+                  f"facture {invoice['number']} (famille {invoice['family_number']}).")
+            return 0
+        note = notes.issue(invoice, asked, ACTOR)
+    except CreditNoteError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    print(f"Avoir {note['number']} émis sur la facture {invoice['number']} (famille {invoice['family_number']}) : "
+          f"{euros(note['amount'])}" + ("" if note.get("pdf_written_at") else " ; PDF non enregistré, à refaire")
+          + ("" if note.get("announced_at") else " ; courriel non envoyé") + ".")
+    staff.export_pages([invoice["family_number"]])
     return 0
 
 

@@ -17,7 +17,7 @@ FUNCTIONS = ROOT / "functions"
 # chalicelib/staff/journal_store.py: the staff journal's Queries (docs/data-model.md);
 # chalicelib/staff/sent_store.py: the sent messages' counters (docs/messages.md).
 STORAGE = {Path("chalicelib/storage.py"), Path("chalicelib/transactions.py"), Path("chalicelib/staff/store.py"),
-           Path("chalicelib/invoicing_store.py"),
+           Path("chalicelib/invoicing_store.py"), Path("chalicelib/credit_store.py"),
            Path("chalicelib/staff/journal_store.py"), Path("chalicelib/staff/sent_store.py")}
 
 # Parameters of DynamoDB's API (as keyword arguments or dict keys).

@@ -102,7 +102,7 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _day_of(item: dict) -> date:
+def day_of(item: dict) -> date:
     if "date" in item:
         return _as_date(item["date"])
     return date.fromisoformat(item["sk"].split("#")[2])  # DAY#<child>#<date>#<service>
@@ -120,7 +120,7 @@ def billed_days(days: Iterable[dict], certificates: Iterable[dict], commune: Com
     consecutive days (the service's previous open day was an absence too, even in the
     month before) are excused once a medical certificate covers them."""
     start, end = month, month_end(month)
-    by_key = {(d["child_id"], _day_of(d), d["service"]): d for d in days}
+    by_key = {(d["child_id"], day_of(d), d["service"]): d for d in days}
     certified = certified_days(certificates)
     billed = []
     for (child, day, code), item in by_key.items():
@@ -165,8 +165,8 @@ def invoice_lines(billed: list[BilledDay], commune: Commune, bracket: str,
     return lines, deductions
 
 
-def invoice_total(lines: list[dict], deductions: list[dict]) -> Decimal:
-    return to_decimal(sum((x["amount"] for x in [*lines, *deductions]), ZERO))
+def invoice_total(lines: list[dict], deductions: list[dict], regularisations: list[dict] = ()) -> Decimal:
+    return to_decimal(sum((x["amount"] for x in [*lines, *deductions, *regularisations]), ZERO))
 
 
 def responsable_name(responsable: dict) -> str:
@@ -196,26 +196,34 @@ def billed_marker_sk(month: date, rank: int) -> str:
     return f"BILLED#{month_key(month)}#{rank}"
 
 
-def draft_invoices(state, commune: Commune, month: date, calendar: CommuneCalendar) -> tuple[list[dict], list[Skip]]:
+def draft_invoices(state, commune: Commune, month: date, calendar: CommuneCalendar,
+                   invoiced: set[str] | frozenset = frozenset()) -> tuple[list[dict], list[Skip]]:
     """The invoices a family's state gives for `month`, not yet numbered: one per
-    responsable with billed days and no invoice for that month yet; and what is skipped."""
+    responsable with billed days or regularisations and no invoice for that month yet; and
+    what is skipped. `invoiced`: the months already invoiced (« 2014-10 »), whose changes
+    since become regularisation lines (chalicelib.regularisation). A draft whose total is
+    negative (more deducted than billed) is issued by the run as a credit note."""
+    from chalicelib import regularisation
+
     profile = state.profile or {}
     number = profile.get("family_number", "")
     bracket = profile.get("quotient_bracket") or ""
     billed = billed_days(state.days, state.certificates, commune, month, calendar)
-    if not billed:
-        return [], [Skip(number, None, "aucun jour facturable")]
     known = {b.code for b in commune.quotient_brackets}
+    children = {c["child_id"]: " ".join(p for p in (c.get("first_name"), c.get("last_name")) if p)
+                for c in state.children}
+    regularised = (regularisation.regularisations(state, commune, calendar, month, set(invoiced), bracket, children)
+                   if invoiced and bracket in known else {})
+    if not billed and not regularised:
+        return [], [Skip(number, None, "aucun jour facturable")]
     if bracket not in known:
         return [], [Skip(number, None, f"tranche de quotient familial « {bracket} » inconnue de commune.toml "
                                        f"(attendu : {', '.join(sorted(known))})", problem=True)]
     markers = {item["sk"]: item for item in state.other if item["sk"].startswith("BILLED#")}
     responsables = {int(r["rank"]): r for r in state.responsables}
-    children = {c["child_id"]: " ".join(p for p in (c.get("first_name"), c.get("last_name")) if p)
-                for c in state.children}
     issued, due = invoice_dates(commune, month)
     drafts, skipped = [], []
-    for rank in sorted({b.rank for b in billed}):
+    for rank in sorted({b.rank for b in billed} | set(regularised)):
         marker = markers.get(billed_marker_sk(month, rank))
         if marker is not None:
             skipped.append(Skip(number, rank, f"déjà facturée ({marker['invoice_number']})"))
@@ -226,8 +234,9 @@ def draft_invoices(state, commune: Commune, month: date, calendar: CommuneCalend
                                               "absent de la famille", problem=True))
             continue
         lines, deductions = invoice_lines([b for b in billed if b.rank == rank], commune, bracket, children)
-        total = invoice_total(lines, deductions)
-        if total <= 0:
+        regularisations = regularised.get(rank, [])
+        total = invoice_total(lines, deductions, regularisations)
+        if total <= 0 and not regularisations:
             skipped.append(Skip(number, rank, "rien à payer (absences justifiées)"))
             continue
         drafts.append({
@@ -237,13 +246,22 @@ def draft_invoices(state, commune: Commune, month: date, calendar: CommuneCalend
             "month": month_key(month), "period_start": month, "period_end": month_end(month),
             "period_label": period_label(month), "invoice_date": issued, "due_date": due,
             "school_year": school_year_of(month, commune.year_start), "quotient_bracket": bracket,
-            "lines": lines, "deductions": deductions, "total": total, "paid_amount": ZERO,
+            "lines": lines, "deductions": deductions, "regularisations": regularisations,
+            "total": total, "paid_amount": ZERO,
         })
     return drafts, skipped
 
 
 def invoice_description(invoice: dict) -> str:
-    return f"Facture : {invoice['period_label']}"
+    """The statement's words: « Facture : 01/11/2014 - 30/11/2014 », and what its
+    regularisations of earlier months add or take off."""
+    text = f"Facture : {invoice['period_label']}"
+    if invoice.get("regularisations"):
+        from chalicelib.formatting import euros
+
+        amount = to_decimal(sum((r["amount"] for r in invoice["regularisations"]), ZERO))
+        text += f" (dont régularisations : {euros(amount)})"
+    return text
 
 
 def payment_description(mode: str) -> str:
@@ -253,8 +271,10 @@ def payment_description(mode: str) -> str:
 # --- payments ---------------------------------------------------------------------------
 
 def remaining(invoice: dict) -> Decimal:
-    """What is left to pay on an invoice (0 once paid)."""
-    return max(to_decimal(invoice["total"]) - to_decimal(invoice.get("paid_amount") or 0), ZERO)
+    """What is left to pay on an invoice (0 once paid): its total less what was paid and
+    what credit notes took off it (`credited`, read with the invoice)."""
+    return max(to_decimal(invoice["total"]) - to_decimal(invoice.get("paid_amount") or 0)
+               - to_decimal(invoice.get("credited") or 0), ZERO)
 
 
 def _oldest_first(invoices: Iterable[dict]) -> list[dict]:

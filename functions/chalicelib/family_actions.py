@@ -106,6 +106,18 @@ def invoice_download_url(storage, documents, family_number: str, number: str) ->
     return documents.invoice_download_url(invoice["pdf_key"])
 
 
+def credit_note_download_url(storage, documents, family_number: str, number: str) -> str:
+    """A presigned GET of one of the family's credit note PDFs (looked for in this family's
+    partition only); a credit note whose PDF is not written yet is not found either."""
+    from chalicelib.storage import credit_note_sk, family_pk
+
+    plausible = 0 < len(number) <= 30 and number.isascii() and number.replace("-", "").isalnum()
+    note = storage.get(family_pk(family_number), credit_note_sk(number)) if plausible else None
+    if note is None or not note.get("pdf_written_at"):
+        raise Refusal(404, "credit_note_not_found", "Cet avoir est introuvable dans votre espace famille.")
+    return documents.invoice_download_url(note["pdf_key"])
+
+
 def read_message(storage, pages, family_number: str, message_id: str, now: datetime) -> None:
     """Marks one of the family's messages read, after which the pages that show it are
     rendered again; read again, its first instant stays and nothing is written. Another

@@ -41,9 +41,10 @@ def _text(value) -> str:
 
 
 def table_rows(invoice: dict) -> list[tuple[str, str, str, str, str]]:
-    """The rows of the invoice's table, as printed: lines, then deductions."""
+    """The rows of the invoice's table, as printed: lines, deductions, then the
+    regularisations of months already invoiced (chalicelib.regularisation)."""
     rows = []
-    for line in [*invoice.get("lines", []), *invoice.get("deductions", [])]:
+    for line in [*invoice.get("lines", []), *invoice.get("deductions", []), *invoice.get("regularisations", [])]:
         rows.append((line["child_name"], line["label"], str(int(line["quantity"])),
                      euros(line["unit_price"]), euros(line["amount"])))
     return rows
@@ -89,6 +90,10 @@ def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
     who.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
 
     rows = table_rows(invoice)
+    first_regularisation = 1 + len(invoice.get("lines", [])) + len(invoice.get("deductions", []))
+    # A regularisation's label is a sentence (month, child, service, cause): it wraps.
+    rows = [(r[0], Paragraph(_text(r[1]), _SMALL), *r[2:]) if n >= first_regularisation else r
+            for n, r in enumerate(rows, start=1)]
     total = Decimal(str(invoice["total"]))
     paid = Decimal(str(invoice.get("paid_amount") or 0))
     data = [list(HEADER), *[list(r) for r in rows], ["", "Total", "", "", euros(total)]]
@@ -104,9 +109,10 @@ def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
         ("LINEABOVE", (0, 1 + len(rows)), (-1, 1 + len(rows)), 0.8, colors.black),
         ("ROWBACKGROUNDS", (0, 1), (-1, len(rows)), [colors.white, colors.HexColor("#f2f2f2")]),
         ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]
     if invoice.get("deductions"):
-        style.append(("FONT", (0, first_deduction), (-1, len(rows)), "Helvetica-Oblique", 9.5))
+        style.append(("FONT", (0, first_deduction), (-1, first_regularisation - 1), "Helvetica-Oblique", 9.5))
     lines = Table(data, colWidths=COLUMNS, repeatRows=1, hAlign="LEFT")
     lines.setStyle(TableStyle(style))
 
@@ -116,6 +122,10 @@ def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
     if reasons:
         story.append(Paragraph("Déductions : " + _text(" ; ".join(reasons)) + " (le premier jour d'absence "
                                "reste facturé).", _SMALL))
+    if invoice.get("regularisations"):
+        story.append(Paragraph("Régularisations : les changements survenus après la facturation d'un mois déjà "
+                               "facturé (jours validés ou saisis après coup, absences justifiées ensuite), "
+                               "ajoutés ou déduits ici.", _SMALL))
     story.append(Paragraph("Chaque ligne : quantité de jours × prix unitaire (tarif de la tranche de quotient "
                            f"familial {_text(invoice.get('quotient_bracket', ''))}) = montant.", _SMALL))
     story += [Spacer(0, 6 * mm),

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from chalicelib import billing, numbering
+from chalicelib import billing, numbering, regularisation
 from chalicelib import storage as st
-from chalicelib.calendar_rules import month_end, month_key, school_year_of
+from chalicelib.calendar_rules import month_end, month_key, school_year_of, shift_months
 from chalicelib.config import Commune
 from chalicelib.documents import invoice_key
 from chalicelib.formatting import euros, of_month
@@ -61,6 +61,7 @@ class Report:
     failures: list[str] = field(default_factory=list)  # PDFs or mails that could not be done
     total_families: int = 0  # every family of the month, those of an earlier part included
     stopped_after: str | None = None  # the last family done when `checkpoint` asked to stop
+    credit_notes: list[dict] = field(default_factory=list)  # a month whose regularisations deduct more than it bills
 
     @property
     def total(self) -> Decimal:
@@ -68,7 +69,7 @@ class Report:
 
     @property
     def touched_families(self) -> list[str]:
-        return sorted({i["family_number"] for i in self.invoices})
+        return sorted({i["family_number"] for i in [*self.invoices, *self.credit_notes]})
 
 
 def mail_text(invoice: dict, site_url: str, commune_name: str) -> tuple[str, str]:
@@ -128,11 +129,17 @@ class Invoicing:
             states, numbers = dict(states), sorted(states)
         elif families is None:
             # Every family: one Scan of what the run needs (a Query per family would cost
-            # a round trip each; on moto, each Query also reads the whole table).
-            states = self.storage.billing_states(month_key(month), billing.first_day_read(month), month_end(month))
+            # a round trip each; on moto, each Query also reads the whole table), the
+            # months its regularisations look back at included (no more round trips).
+            since = shift_months(month, -regularisation.WINDOW_MONTHS)
+            states = self.storage.billing_states(month_key(month), billing.first_day_read(since), month_end(month),
+                                                 since=month_key(since))
             numbers = sorted(states)
         else:
             states, numbers = {}, sorted(families)
+        # The months already invoiced, whose later changes are regularised: the commune's
+        # (every family's markers) when the run read them all, else each family's own.
+        invoiced = regularisation.invoiced_months(states.values()) if families is None else None
         report = Report(month, dry_run, families=len(numbers), total_families=len(numbers))
         skipped_before = 0
         if after is not None:  # the families numbered up to `after` were done by an earlier part
@@ -140,14 +147,19 @@ class Invoicing:
             numbers = numbers[skipped_before:]
             report.families = len(numbers)
         pending: list[dict] = []
+        negative: list[dict] = []  # drafts whose regularisations deduct more than they bill
         unfinished: list[tuple[dict, dict]] = []  # (marker, invoice) left by an interrupted run
         for done, number in enumerate(numbers, start=skipped_before + 1):
             state = states.pop(number, None) or self.storage.family_state(number)
-            drafts, skipped = billing.draft_invoices(state, self.commune, month, self.calendar)
+            drafts, skipped = billing.draft_invoices(state, self.commune, month, self.calendar,
+                                                     regularisation.invoiced_months([state]) if invoiced is None
+                                                     else invoiced)
             report.skipped += skipped
+            negative += [d for d in drafts if d["total"] < 0]
+            drafts = [d for d in drafts if d["total"] >= 0]
             unfinished += self._unfinished(state, month)
             for draft in drafts:
-                draft["credits"] = self._credits(draft, state.payments)
+                draft["credits"] = self._credits(draft, [*state.payments, *state.credit_notes])
             if pending and self._size(pending) + self._size(drafts) + FIXED_ACTIONS > MAX_ACTIONS:
                 report.invoices += self._plan(pending) if dry_run else self._commit(pending, report)
                 pending = []
@@ -162,16 +174,39 @@ class Invoicing:
                 self.progress(done, report.total_families)
         if pending and report.stopped_after is None:
             report.invoices += self._plan(pending) if dry_run else self._commit(pending, report)
+        if negative:
+            self._credit_notes(negative, report)
         if not dry_run and unfinished:
             report.resumed = len(unfinished)
             self._finish(unfinished, report)
         return report
 
+    def _credit_notes(self, drafts: list[dict], report: Report) -> None:
+        """A negative month is issued as a credit note (chalicelib.credit_notes), one
+        transaction each with the month's marker; a dry run only lists them."""
+        from chalicelib.credit_notes import CreditNotes
+
+        notes = CreditNotes(self.storage, self.commune, self.now, documents=self.documents, mailer=self.mailer,
+                            site_url=self.site_url)
+        for draft in drafts:
+            if report.dry_run:
+                report.credit_notes.append({**draft, "amount": -draft["total"]})
+                continue
+            marker = {"pk": st.family_pk(draft["family_number"]),
+                      "sk": billing.billed_marker_sk(report.month, draft["responsable_rank"]), "kind": "billed",
+                      "month": draft["month"], "responsable_rank": draft["responsable_rank"],
+                      "created_at": self.now.astimezone(UTC).isoformat()}
+            note = notes.issue_for_draft(draft, marker, self.actor)
+            if note is not None:
+                report.credit_notes.append(note)
+                report.mailed += bool(note.get("mailed"))
+
     def _size(self, drafts: list[dict]) -> int:
         return sum(ACTIONS_PER_INVOICE + len(d["credits"]) for d in drafts)
 
     def _credits(self, draft: dict, payments: list[dict]) -> list[tuple[dict, Decimal]]:
-        mine = [p for p in payments if int(p.get("responsable_rank") or 1) == draft["responsable_rank"]]
+        mine = [p for p in payments if int(p.get("responsable_rank") or 1) == draft["responsable_rank"]
+                and (p.get("unallocated") or 0) > 0]
         return billing.credits_for(draft["total"], mine)
 
     def _unfinished(self, state, month: date) -> list[tuple[dict, dict]]:
@@ -273,7 +308,7 @@ class Invoicing:
                     self.numbers.forget()  # numbers taken meanwhile: read the counters again
             for index in refresh - drop:
                 state = self.storage.family_state(drafts[index]["family_number"])
-                drafts[index]["credits"] = self._credits(drafts[index], state.payments)
+                drafts[index]["credits"] = self._credits(drafts[index], [*state.payments, *state.credit_notes])
             drafts = [d for i, d in enumerate(drafts) if i not in drop]
         raise InvoicingError("La facturation a rencontré des écritures concurrentes à répétition : "
                              "relancez-la (les factures déjà émises ne seront pas refaites).")
@@ -342,6 +377,12 @@ def summary(report: Report) -> list[str]:
         lines.append(f"  Courriels d'annonce envoyés : {report.mailed}"
                      + (f" ; {report.without_address} responsable(s) sans adresse électronique"
                         if report.without_address else "") + ".")
+    if report.credit_notes:
+        total = to_decimal(sum((n["amount"] for n in report.credit_notes), Decimal(0)))
+        lines.append(f"  Avoirs de régularisation (plus déduit que facturé) : {len(report.credit_notes)}"
+                     + ("" if report.dry_run else
+                        f" ({report.credit_notes[0]['number']} à {report.credit_notes[-1]['number']})")
+                     + f", total {euros(total)}.")
     lines.append(f"  Familles parcourues : {report.families}.")
     by_reason: dict[str, list[billing.Skip]] = {}
     for skip in report.skipped:

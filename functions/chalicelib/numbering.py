@@ -1,7 +1,8 @@
-"""The gapless numbers of the régie: invoices (« FAC-000042 »), the statement's
-operations (an invoice's debit, a payment's credit) and the receipts of payments made
-at the desk (« REC-000007 »). Used by the invoicing run (invoicing.py), the payment
-import (payments.py) and the desk (payment_desk.py).
+"""The gapless numbers of the régie: invoices (« FAC-000042 »), credit notes
+(« AVO-000001 »), the statement's operations (an invoice's debit, a payment's or a
+credit note's credit) and the receipts of payments made at the desk (« REC-000007 »).
+Used by the invoicing run (invoicing.py), the credit notes (credit_notes.py), the
+payment import (payments.py) and the desk (payment_desk.py).
 
 Each sequence has a counter item, `COUNTER#<name>` / `COUNTER`, holding the last number
 given (docs/data-model.md). A writer reads the counters (`Counters.last`, one round
@@ -25,6 +26,8 @@ INVOICE = "INVOICE"  # invoices: « FAC-000042 » from 42
 OPERATION = "OPERATION"  # the statement's operations, invoices and payments alike
 RECEIPT = "RECEIPT"  # receipts (reçus) of payments recorded at the desk: « REC-000007 » from 7
 RECEIPT_PREFIX = "REC"
+CREDIT_NOTE = "CREDIT_NOTE"  # credit notes (avoirs): « AVO-000001 » from 1
+CREDIT_NOTE_PREFIX = "AVO"
 
 
 def invoice_number(commune: Commune, seq: int) -> str:
@@ -35,6 +38,11 @@ def invoice_number(commune: Commune, seq: int) -> str:
 def receipt_number(seq: int) -> str:
     """« REC-000007 »: a receipt's number, its own sequence on 6 digits."""
     return f"{RECEIPT_PREFIX}-{seq:06d}"
+
+
+def credit_note_number(seq: int) -> str:
+    """« AVO-000001 »: a credit note's number, its own gapless sequence on 6 digits."""
+    return f"{CREDIT_NOTE_PREFIX}-{seq:06d}"
 
 
 class Counters:

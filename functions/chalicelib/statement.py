@@ -101,8 +101,10 @@ def operation(item: dict, year_start: tuple[int, int] = SCHOOL_YEAR_START) -> Op
 
 
 def left_to_pay(invoice: dict) -> Decimal:
-    """What is left to pay of an invoice: total − paid_amount (never below zero)."""
-    rest = to_decimal(invoice.get("total") or 0) - to_decimal(invoice.get("paid_amount") or 0)
+    """What is left to pay of an invoice: total − paid_amount − what credit notes took off
+    it (`credited`, chalicelib.credit_notes), never below zero."""
+    rest = (to_decimal(invoice.get("total") or 0) - to_decimal(invoice.get("paid_amount") or 0)
+            - to_decimal(invoice.get("credited") or 0))
     return max(rest, ZERO)
 
 

@@ -81,6 +81,7 @@ class FamilyState:
     payments: list[dict] = field(default_factory=list)
     messages: list[dict] = field(default_factory=list)
     certificates: list[dict] = field(default_factory=list)
+    credit_notes: list[dict] = field(default_factory=list)
     other: list[dict] = field(default_factory=list)
 
     _BY_PREFIX = {
@@ -93,6 +94,7 @@ class FamilyState:
         "PAYMENT#": "payments",
         "MESSAGE#": "messages",
         "CERTIFICATE#": "certificates",
+        "CREDITNOTE#": "credit_notes",
     }
 
     @classmethod
@@ -111,6 +113,14 @@ class FamilyState:
                     break
             else:
                 state.other.append(item)
+        # What credit notes took off each invoice (`CREDITED#<number>`, the credit notes'
+        # conditional sum) rides on the invoice read, as `credited`: what is left to pay
+        # (billing.remaining, statement.left_to_pay) counts it; the stored invoice never changes.
+        credited = {i["invoice_number"]: i.get("amount") for i in state.other
+                    if i["sk"].startswith("CREDITED#") and i.get("invoice_number")}
+        for invoice in state.invoices:
+            if invoice.get("number") in credited:
+                invoice["credited"] = credited[invoice["number"]]
         return state
 
     @property
@@ -398,20 +408,28 @@ class Storage(Transactions):
         """One invoice of one family: another family's number is simply not found."""
         return self.get(family_pk(family_number), invoice_sk(number))
 
-    def billing_states(self, month: str, first_day: date, last_day: date) -> dict[str, FamilyState]:
+    def billing_states(self, month: str, first_day: date, last_day: date,
+                       since: str | None = None) -> dict[str, FamilyState]:
         """What an invoicing run of `month` (« 2017-06 ») needs of every family, from one
         Scan (paginated) rather than a Query per family, as the nightly export does: the
-        profile, responsables, children, certificates, the month's markers and invoices,
-        the payments that left a credit, and the days from `first_day` to `last_day`
-        (the month, and the days before it that decide whether an absence continues)."""
+        profile, responsables, children, certificates, the markers, invoices and credit
+        notes of the months from `since` (the earliest month its regularisations look at;
+        `month` alone by default) with what credit notes took off them, the payments and
+        credit notes that left a credit, and the days from `first_day` to `last_day`.
+        The wider filter costs no round trip: a Scan's pages are counted before filtering."""
+        since = since or month
         expression = (
             "begins_with(pk, :family) AND (sk = :profile OR begins_with(sk, :responsable) "
-            "OR begins_with(sk, :child) OR begins_with(sk, :certificate) OR begins_with(sk, :billed) "
-            "OR (begins_with(sk, :invoice) AND #month = :month) "
+            "OR begins_with(sk, :child) OR begins_with(sk, :certificate) "
+            "OR (begins_with(sk, :billed) AND #month BETWEEN :since AND :month) "
+            "OR (begins_with(sk, :invoice) AND #month BETWEEN :since AND :month) "
+            "OR (begins_with(sk, :credited) AND #month BETWEEN :since AND :month) "
+            "OR (begins_with(sk, :creditnote) AND (#month BETWEEN :since AND :month OR unallocated > :zero)) "
             "OR (begins_with(sk, :payment) AND unallocated > :zero) "
             "OR (begins_with(sk, :day) AND #date BETWEEN :first AND :last))")
         values = {":family": "FAMILY#", ":profile": PROFILE, ":responsable": "RESPONSABLE#", ":child": "CHILD#",
-                  ":certificate": "CERTIFICATE#", ":billed": f"BILLED#{month}#", ":invoice": "INVOICE#",
+                  ":certificate": "CERTIFICATE#", ":billed": "BILLED#", ":invoice": "INVOICE#",
+                  ":credited": "CREDITED#", ":creditnote": "CREDITNOTE#", ":since": since,
                   ":month": month, ":payment": "PAYMENT#", ":zero": 0, ":day": "DAY#",
                   ":first": first_day.isoformat(), ":last": last_day.isoformat()}
         return self.scan_family_states(expression, values, {"#month": "month", "#date": "date"})
@@ -435,6 +453,16 @@ def invoice_sk(number: str) -> str:
 
 def operation_sk(number: int) -> str:
     return f"OPERATION#{number:09d}"
+
+
+def credit_note_sk(number: str) -> str:
+    return f"CREDITNOTE#{number}"
+
+
+def credited_sk(invoice_number: str) -> str:
+    """What credit notes took off one invoice: its `amount`, raised by each credit note on
+    the condition that it stays within the invoice's total."""
+    return f"CREDITED#{invoice_number}"
 
 
 def payment_sk(day: date, reference: str) -> str:

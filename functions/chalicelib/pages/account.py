@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from chalicelib import statement
 from chalicelib.formatting import euros, short_date
-from chalicelib.pages.names import invoice_pdf_href
+from chalicelib.pages.names import credit_note_pdf_href, invoice_pdf_href
 from chalicelib.storage import FamilyState
 
 # The notices for all parents (portail/notices.py writes them at `portail build`).
@@ -54,8 +54,13 @@ def dashboard_context(account: statement.Account, notices: list[dict] | None) ->
 
 
 def invoices_view(state: FamilyState, account: statement.Account) -> list[dict]:
-    """« Mes factures », the most recent first, each with what is left to pay."""
+    """« Mes factures », the most recent first, each with what is left to pay, its
+    regularisations of earlier months and the credit notes that corrected it."""
     unpaid = {i.number for i in account.unpaid}
+    corrected: dict[str, list[str]] = {}
+    for note in sorted(state.credit_notes, key=lambda n: str(n["number"])):
+        if note.get("invoice_number"):
+            corrected.setdefault(str(note["invoice_number"]), []).append(str(note["number"]))
     views = []
     for item in sorted(state.invoices, key=lambda i: (str(i.get("invoice_date", "")), str(i["number"])),
                        reverse=True):
@@ -68,8 +73,23 @@ def invoices_view(state: FamilyState, account: statement.Account) -> list[dict]:
             "total": euros(item.get("total") or 0), "paid": euros(paid), "left": euros(left),
             "state": "payée" if left == 0 else ("à payer" if str(item["number"]) in unpaid else "à venir"),
             "pdf_href": invoice_pdf_href(str(item["number"])),
+            "regularisations": [{"label": r["label"], "amount": euros(r["amount"])}
+                                for r in item.get("regularisations", [])],
+            "corrected_by": corrected.get(str(item["number"]), []),
         })
     return views
+
+
+def credit_notes_view(state: FamilyState) -> list[dict]:
+    """The family's credit notes (« avoirs ») on « Mes factures », the most recent first."""
+    return [{"number": str(n["number"]), "date": short_date(n.get("date")), "amount": euros(n.get("amount") or 0),
+             "about": (f"Facture {n['invoice_number']}" if n.get("invoice_number")
+                       else f"Régularisation ({n.get('period_label', '')})"),
+             "reason": n.get("reason", ""),
+             "regularisations": [{"label": r["label"], "amount": euros(r["amount"])}
+                                 for r in n.get("regularisations", [])],
+             "pdf_href": credit_note_pdf_href(str(n["number"])) if n.get("pdf_written_at") else ""}
+            for n in sorted(state.credit_notes, key=lambda n: str(n["number"]), reverse=True)]
 
 
 def payments_view(state: FamilyState) -> list[dict]:

@@ -68,6 +68,11 @@ def message_id(message: dict) -> str:
     return _page_id(str(message.get("message_id") or message["sk"].rsplit("#", 1)[-1]))
 
 
+def credit_note_pdf_href(number: str) -> str:
+    """The function's address of a credit note's PDF (ownership checked there)."""
+    return f"/api/avoirs/{quote(number, safe='')}/pdf"
+
+
 def invoice_pdf_href(number: str) -> str:
     """The function's address of an invoice's PDF (ownership checked there)."""
     return f"/api/invoices/{quote(number, safe='')}/pdf"

@@ -12,6 +12,7 @@ from chalicelib.config import Commune
 from chalicelib.formatting import french_day, short_date
 from chalicelib.layout import TEMPLATES_DIR, layout_globals
 from chalicelib.pages.account import (
+    credit_notes_view,
     dashboard_context,
     invoices_view,
     payments_view,
@@ -103,7 +104,7 @@ class PageRenderer:
             account = statement.account(state.operations, state.invoices, today, commune.year_start)
         extras = {
             "accueil": lambda: dashboard_context(account, notices),
-            "factures": lambda: {"invoices": invoices_view(state, account)},
+            "factures": lambda: {"invoices": invoices_view(state, account), "credit_notes": credit_notes_view(state)},
             "reglements": lambda: {"payments": payments_view(state)},
             "demandes": lambda: requests_context(state, commune),
         }

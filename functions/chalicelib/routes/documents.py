@@ -1,5 +1,5 @@
-"""Routes of the family's documents: a medical certificate's upload, an invoice's PDF
-(docs/billing.md)."""
+"""Routes of the family's documents: a medical certificate's upload, an invoice's or a
+credit note's PDF (docs/billing.md)."""
 
 from __future__ import annotations
 
@@ -32,4 +32,13 @@ def invoice_pdf(call: Call, number):
     """The session family's invoice PDF: a redirect to a presigned S3 URL (≤ 5 minutes,
     downloaded as `<number>.pdf`). Any other number, another family's included, is 404."""
     url = family_actions.invoice_download_url(storage(), documents(), call.session.family_number, number)
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@routes.route("/api/avoirs/{number}/pdf", methods=["GET"])
+@routes.family_call()
+def credit_note_pdf(call: Call, number):
+    """The session family's credit note PDF, as an invoice's: a redirect to a presigned S3
+    URL; any other number, another family's included, is 404."""
+    url = family_actions.credit_note_download_url(storage(), documents(), call.session.family_number, number)
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})

@@ -68,6 +68,7 @@ ACTION_LABELS = {
     # messages, billing, the family's data
     "messages_sent": "Message envoyé",
     "invoices_issued": "Factures émises",
+    "credit_note_issued": "Avoir émis",
     "invoicing_started": "Facturation d'un mois lancée",
     "invoicing_resumed": "Facturation d'un mois reprise",
     "payment_imported": "Règlement importé",
@@ -104,7 +105,7 @@ _DETAIL_LABELS = {
     "role": "rôle", "login": "identifiant", "reason": "motif", "source": "adresse", "retry_after": "attente (s)",
     "email_changed": "courriel changé",
     "rank": "responsable", "changed": "changé", "enrolled": "inscrit à", "left": "quitte", "before": "avant",
-    "after": "après", "days": "jours",
+    "after": "après", "days": "jours", "invoice": "facture", "number": "numéro",
 }
 # Never shown, whatever a writer put there: a secret has no place in the journal.
 _SECRET = re.compile(r"password|passwd|token|cookie|secret|totp|otp|hash", re.IGNORECASE)
