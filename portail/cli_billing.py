@@ -91,7 +91,9 @@ def invoices_run(args) -> int:
         payload = start(staff.storage, staff.commune, args.month, staff.now, "staff")
         documents = Documents(aws.client("s3", args.endpoint_url), bucket_name("documents"))
         mailer = Mailer(aws.client("ses", args.endpoint_url), staff.commune.commune.contact_email)
-        report = Part(staff.storage, staff.commune, documents=documents, mailer=mailer,
+        # The families' billing pages are rendered as each chunk is written, as the back
+        # office's run does (the same Part): one code, one cost.
+        report = Part(staff.storage, staff.commune, documents=documents, mailer=mailer, pages=staff.pages,
                       site_url=_site_url(staff.commune), budget=None, progress=progress_bar()).run(payload)
         if report is None:  # taken over meanwhile by a « Reprendre la facturation »
             print("Cette facturation a été reprise ailleurs entre-temps : suivez-la sur sa page "
@@ -99,8 +101,6 @@ def invoices_run(args) -> int:
             return 1
     for line in summary(report):
         print(line)
-    if not args.dry_run:
-        staff.export_pages(report.touched_families)
     return 0
 
 
