@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from chalicelib import publishing
+from chalicelib.pages import NOTICES_PK, NOTICES_SK
 from chalicelib.site_store import GUIDE, NOTICE, PUBLISHING, SiteStore, file_name, file_text
 from chalicelib.storage import Storage
 
@@ -131,9 +132,14 @@ def publish_stored(storage: Storage, now: datetime, write_site: Callable[[Path],
             store.mark_failed(str(error)[:1000], now)
             raise
         write_site(work / "site")
+        before = (storage.get(NOTICES_PK, NOTICES_SK) or {}).get("notices")
         store_notices(storage, get_commune(), now, work / "content" / "notices")
+        after = (storage.get(NOTICES_PK, NOTICES_SK) or {}).get("notices")
     store.mark("built", target, now)
-    publishing.dashboards_after(target)
+    if after == before:  # a guide page, or a notice's text only: the dashboards show the same
+        store.mark("published", target, now)
+    else:
+        publishing.dashboards_after(target)
     return target
 
 

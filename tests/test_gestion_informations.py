@@ -129,7 +129,7 @@ def test_unknown_pages_and_versions(admin, storage):
 
 
 def test_publishing_builds_the_stored_content_with_pelican_and_the_dashboards_show_the_notice(
-        client, storage, families, frozen_clock, tmp_path, shipped_commune_file):
+        client, storage, families, frozen_clock, tmp_path, shipped_commune_file, monkeypatch):
     """The publishing code (Pelican) on stored content: content/ seeds the store, a saved
     notice is built into its page, the NOTICES item holds it, a family's dashboard too."""
     from datetime import datetime
@@ -164,3 +164,15 @@ def test_publishing_builds_the_stored_content_with_pelican_and_the_dashboards_sh
     assert NOTICE["title"] in dashboard["Body"].read().decode()
     # A second run for the same publication finds it built: nothing to do.
     assert publishing.publish_stored(storage, now, lambda built: pytest.fail("built twice"), site_url=None) is None
+    # A guide page changes no notice: published at once, no family dashboard rendered again.
+    from chalicelib.site_store import GUIDE
+
+    guide = next(i for i in store.pages() if i["sk"] == "GUIDE#regles")
+    store.save(GUIDE, "regles", guide["title"], guide["body"] + "\n\nUne phrase de plus.", guide.get("meta") or {},
+               expected=int(guide["version"]), by="admin", now=now)
+    slices: list[int] = []
+    monkeypatch.setattr(publishing.publishing, "dashboards_after", slices.append)
+    assert publishing.publish_stored(storage, now, lambda built: publishing.sync_folder(built, served),
+                                     site_url="http://127.0.0.1:8000") == 2
+    assert "Une phrase de plus." in (served / "guide" / "regles" / "index.html").read_text()
+    assert store.state()["published"] == 2 and slices == []
