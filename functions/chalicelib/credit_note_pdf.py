@@ -10,22 +10,21 @@ from __future__ import annotations
 import io
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from chalicelib.config import Commune
 from chalicelib.formatting import euros, short_date
 from chalicelib.invoice_pdf import (
     _BODY,
     _HEADING,
-    _RIGHT,
     _SMALL,
     _STRONG,
-    _TITLE,
     COLUMNS,
     HEADER,
     _text,
+    letterhead,
+    new_document,
     table_rows,
 )
 from chalicelib.money import to_decimal
@@ -42,21 +41,12 @@ def credited_rows(credit_note: dict) -> list[list]:
 
 
 def render(credit_note: dict, commune: Commune, site_url: str = "") -> bytes:
-    info = commune.commune
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=17 * mm, rightMargin=17 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
-        title=f"Avoir {credit_note['number']}", author=info.name, creator="Portail Famille", invariant=1)
-    sender = Paragraph(f"<b>Commune de {_text(info.name)}</b><br/>{_text(credit_note['regie'])}<br/>Service enfance"
-                       + "".join(f"<br/>{_text(p)}" for p in (info.contact_email, info.contact_phone) if p), _BODY)
+    document = new_document(buffer, f"Avoir {credit_note['number']}", commune)
     about = (f"Facture corrigée : {_text(credit_note['invoice_number'])} du {short_date(credit_note['invoice_date'])}"
              if credit_note.get("invoice_number") else f"Régularisation : {_text(credit_note['period_label'])}")
-    title = [Paragraph("AVOIR", _TITLE),
-             Paragraph(f"N° {_text(credit_note['number'])}<br/>Date : {short_date(credit_note['date'])}<br/>{about}",
-                       _RIGHT)]
-    top = Table([[sender, title]], colWidths=(95 * mm, 75 * mm), hAlign="LEFT")
-    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    top = letterhead(commune, credit_note["regie"], "AVOIR",
+                     f"N° {_text(credit_note['number'])}<br/>Date : {short_date(credit_note['date'])}<br/>{about}")
     recipient = Paragraph("<br/>".join([f"<b>{_text(credit_note['responsable_name'])}</b>",
                                         *(_text(x) for x in credit_note.get("address", []))]), _BODY)
     family = Paragraph(f"N° famille : {_text(credit_note['family_number'])}", _BODY)

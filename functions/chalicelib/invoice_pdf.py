@@ -39,6 +39,28 @@ def _text(value) -> str:
     """Paragraph markup is XML-like: escape what a name or an address may hold."""
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
+def new_document(buffer, title: str, commune: Commune, subject: str = "") -> SimpleDocTemplate:
+    """An A4 page with the régie's margins, invariant (the same content, the same bytes)."""
+    return SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=17 * mm, rightMargin=17 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
+        title=title, author=commune.commune.name, **({"subject": subject} if subject else {}),
+        creator="Portail Famille", invariant=1,
+    )
+
+
+def letterhead(commune: Commune, regie: str, heading: str, details: str, *, body: ParagraphStyle = _BODY,
+               title: ParagraphStyle = _TITLE, right: ParagraphStyle = _RIGHT) -> Table:
+    """The top of every document of the régie (invoice, credit note, receipt): the commune,
+    its régie and contacts on the left; the document's kind, number and dates on the right."""
+    info = commune.commune
+    sender = Paragraph(f"<b>Commune de {_text(info.name)}</b><br/>{_text(regie)}<br/>Service enfance"
+                       + "".join(f"<br/>{_text(p)}" for p in (info.contact_email, info.contact_phone) if p), body)
+    top = Table([[sender, [Paragraph(heading, title), Paragraph(details, right)]]], colWidths=(95 * mm, 75 * mm),
+                hAlign="LEFT")
+    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return top
+
 
 def table_rows(invoice: dict) -> list[tuple[str, str, str, str, str]]:
     """The rows of the invoice's table, as printed: lines, deductions, then the
@@ -67,21 +89,11 @@ def _how_to_pay(invoice: dict, commune: Commune, site_url: str) -> str:
 
 def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
     """The PDF of one invoice (bytes)."""
-    info = commune.commune
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=17 * mm, rightMargin=17 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
-        title=f"Facture {invoice['number']}", author=info.name, subject=f"Période {invoice['period_label']}",
-        creator="Portail Famille", invariant=1,
-    )
-    sender = Paragraph(f"<b>Commune de {_text(info.name)}</b><br/>{_text(invoice['regie'])}<br/>Service enfance"
-                       + "".join(f"<br/>{_text(p)}" for p in (info.contact_email, info.contact_phone) if p), _BODY)
-    title = [Paragraph("FACTURE", _TITLE),
-             Paragraph(f"N° {_text(invoice['number'])}<br/>Date de facture : {short_date(invoice['invoice_date'])}<br/>"
-                       f"Date d'échéance : {short_date(invoice['due_date'])}", _RIGHT)]
-    top = Table([[sender, title]], colWidths=(95 * mm, 75 * mm), hAlign="LEFT")
-    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    document = new_document(buffer, f"Facture {invoice['number']}", commune, f"Période {invoice['period_label']}")
+    top = letterhead(commune, invoice["regie"], "FACTURE",
+                     f"N° {_text(invoice['number'])}<br/>Date de facture : {short_date(invoice['invoice_date'])}<br/>"
+                     f"Date d'échéance : {short_date(invoice['due_date'])}")
     recipient = Paragraph("<br/>".join([f"<b>{_text(invoice['responsable_name'])}</b>",
                                         *(_text(x) for x in invoice.get("address", []))]), _BODY)
     family = Paragraph(f"N° famille : {_text(invoice['family_number'])}<br/>"

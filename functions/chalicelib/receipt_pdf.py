@@ -12,13 +12,13 @@ import io
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from chalicelib.config import Commune
 from chalicelib.formatting import euros, short_date
+from chalicelib.invoice_pdf import _text, letterhead, new_document
 from chalicelib.payment_desk import receipt_rows
 
 _BODY = ParagraphStyle("body", fontName="Helvetica", fontSize=10, leading=13)
@@ -27,28 +27,13 @@ _TITLE = ParagraphStyle("title", parent=_BODY, fontName="Helvetica-Bold", fontSi
 _RIGHT = ParagraphStyle("right", parent=_BODY, alignment=TA_RIGHT)
 
 
-def _text(value) -> str:
-    """Paragraph markup is XML-like: escape what a name may hold."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def receipt_pdf(receipt: dict, commune: Commune) -> bytes:
-    info = commune.commune
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=17 * mm, rightMargin=17 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
-        title=f"Reçu {receipt['number']}", author=info.name, subject=f"Famille {receipt['family_number']}",
-        creator="Portail Famille", invariant=1,
-    )
-    sender = Paragraph(f"<b>Commune de {_text(info.name)}</b><br/>{_text(receipt['regie'])}<br/>Service enfance"
-                       + "".join(f"<br/>{_text(p)}" for p in (info.contact_email, info.contact_phone) if p), _BODY)
+    document = new_document(buffer, f"Reçu {receipt['number']}", commune, f"Famille {receipt['family_number']}")
     recorded = str(receipt.get("recorded_at", ""))[:10]
-    title = [Paragraph("REÇU", _TITLE),
-             Paragraph(f"N° {_text(receipt['number'])}<br/>Établi le {short_date(recorded) if recorded else ''}",
-                       _RIGHT)]
-    top = Table([[sender, title]], colWidths=(95 * mm, 75 * mm), hAlign="LEFT")
-    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    top = letterhead(commune, receipt["regie"], "REÇU",
+                     f"N° {_text(receipt['number'])}<br/>Établi le {short_date(recorded) if recorded else ''}",
+                     body=_BODY, title=_TITLE, right=_RIGHT)
     data = [[Paragraph(_text(k), _BODY), Paragraph(_text(v), _BODY)] for k, v in receipt_rows(receipt)]
     table = Table(data, colWidths=(60 * mm, 110 * mm), hAlign="LEFT")
     table.setStyle(TableStyle([
