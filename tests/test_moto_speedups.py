@@ -23,7 +23,8 @@ def _unpatched(monkeypatch) -> None:
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
-    for owner, name in ((Item, "__init__"), (Table, "query"), (BaseJSONSerializer, "_serialize_type_structure")):
+    for owner, name in ((Item, "__init__"), (Table, "query"), (Table, "all_items"),
+                        (BaseJSONSerializer, "_serialize_type_structure")):
         patched = getattr(owner, name)
         assert getattr(patched, "_portail_speedup", False), f"{owner.__name__}.{name} is not patched"
         monkeypatch.setattr(owner, name, patched.__wrapped__)
@@ -98,7 +99,46 @@ def _scenario() -> list:
                 ExpressionAttributeValues={":sk": {"S": "CHILD#1"}}),
         _answer(client.query, TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
                 ExpressionAttributeValues={":g": {"S": "INDEX#A"}}),
+        _answer(client.query, TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
+                ExpressionAttributeValues={":g": {"S": "INDEX#A"}}, ScanIndexForward=False, Limit=2),
+        _answer(client.query, TableName=TABLE, IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :g AND begins_with(gsi1sk, :one)",
+                ExpressionAttributeValues={":g": {"S": "INDEX#A"}, ":one": {"S": "1#"}}),
+        _answer(client.query, TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
+                ExpressionAttributeValues={":g": {"S": "INDEX#404"}}),
+        _answer(client.query, TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
+                ExpressionAttributeValues={":g": {"N": "1"}}),
+        _answer(client.query, TableName=TABLE, IndexName="nope", KeyConditionExpression="gsi1pk = :g",
+                ExpressionAttributeValues={":g": {"S": "INDEX#A"}}),
+        _answer(client.query, TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
+                ExpressionAttributeValues={":g": {"S": "INDEX#A"}}, ConsistentRead=True),
+        # An update that moves an item into the index in place, one that moves another out.
+        _answer(client.update_item, TableName=TABLE, Key={"pk": {"S": "FAMILY#1"}, "sk": {"S": "MESSAGE#2014-11-01"}},
+                UpdateExpression="SET gsi1pk = :g, gsi1sk = :s",
+                ExpressionAttributeValues={":g": {"S": "INDEX#A"}, ":s": {"S": "0#9"}}),
+        _answer(client.update_item, TableName=TABLE, Key={"pk": {"S": "FAMILY#2"}, "sk": {"S": "CHILD#1"}},
+                UpdateExpression="REMOVE gsi1pk"),
+        _answer(client.query, TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
+                ExpressionAttributeValues={":g": {"S": "INDEX#A"}}),
     ]
+    # Index pages of two, each from the last one's key.
+    start = None
+    while True:
+        page = _answer(client.query, TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
+                       ExpressionAttributeValues={":g": {"S": "INDEX#A"}}, Limit=2,
+                       **({"ExclusiveStartKey": start} if start else {}))
+        answers.append(page)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    # Scan pages of three (each page from the whole table, sorted by its key).
+    start = None
+    while True:
+        page = _answer(client.scan, TableName=TABLE, Limit=3, **({"ExclusiveStartKey": start} if start else {}))
+        answers.append(page)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
     # Pages of two, each from the last one's key.
     start = None
     while True:
@@ -131,15 +171,33 @@ def _scenario() -> list:
 
 def test_the_same_answers_as_moto_unpatched(monkeypatch):
     with moto():
-        patched = _scenario()
+        patched = _scenario() + _number_keys()
     with monkeypatch.context() as patch:
         _unpatched(patch)
         with moto():
-            original = _scenario()
+            original = _scenario() + _number_keys()
     assert patched == original
-    # The scenario says something: the queries found items, the big items were judged.
+    # The scenario says something: the queries found items, the big items were judged,
+    # the index found its items, the scans paged, the number keys came in number order.
     assert [a.get("Count") for a in patched[4:7]] == [4, 4, 4]
     assert any("error" in a and "size" in a["error"]["Message"] for a in patched)
+    assert any(a.get("Count") == 3 and a.get("Items", [{}])[0].get("gsi1sk") == {"S": "0#9"} for a in patched)
+    assert sum(1 for a in patched if "LastEvaluatedKey" in a and a.get("Count") == 3) >= 2
+    assert [item["n"]["N"] for item in patched[-1]["Items"]] == ["-2", "1.5", "9", "10", "10.25"]
+
+
+def _number_keys() -> list:
+    """A table keyed by a number alone (no sort key): a Scan in number order, not text order."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name="eu-west-3")
+    client.create_table(TableName="numbers", BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "n", "AttributeType": "N"}],
+                        KeySchema=[{"AttributeName": "n", "KeyType": "HASH"}])
+    for number in ("10", "9", "-2", "10.25", "1.5"):
+        client.put_item(TableName="numbers", Item={"n": {"N": number}})
+    return [_answer(client.scan, TableName="numbers", Limit=2),
+            _answer(client.scan, TableName="numbers")]
 
 
 def _serializer(operation: str):
