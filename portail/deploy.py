@@ -728,6 +728,13 @@ def _domain(commune_path: Path) -> str:
     return url.hostname if url.scheme == "https" and url.hostname else ""
 
 
+# Bounds on the function's indirect dependencies, added to the package's requirements:
+# Pillow (reportlab's) from 12.3 on has no wheel for Lambda's glibc (2.26 for
+# python3.11), so chalice compiled it here from its sources, against this machine's
+# libraries (a minute of CPU, and C modules Lambda could not load).
+LAMBDA_CONSTRAINTS = ("pillow<12.3",)
+
+
 def _project_copy(target: Path, stage: str, commune_path: Path) -> None:
     """functions/ without caches, with the commune's file, and a stage whose role the
     merged template gives."""
@@ -736,6 +743,9 @@ def _project_copy(target: Path, stage: str, commune_path: Path) -> None:
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "deployments", "venv", "commune.toml"),
     )
     shutil.copyfile(commune_path, target / "chalicelib" / "commune.toml")
+    requirements = target / "requirements.txt"
+    requirements.write_text(requirements.read_text(encoding="utf-8").rstrip("\n") + "\n"
+                            + "".join(f"{line}\n" for line in LAMBDA_CONSTRAINTS), encoding="utf-8")
     config_path = target / ".chalice" / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["stages"][stage].update(

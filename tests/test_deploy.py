@@ -267,6 +267,16 @@ def test_the_runtime_is_the_one_the_compiled_modules_were_built_for(package):
     assert any("argon2" in name for name in compiled)
     tags = {name.split(".cpython-")[1][:3] for name in compiled if ".cpython-" in name}
     assert {f"python3.{tag[1:]}" for tag in tags} == runtimes
+    # Every compiled distribution is a manylinux wheel (its libraries inside), none built
+    # here against this machine's libraries (deploy.LAMBDA_CONSTRAINTS).
+    with zipfile.ZipFile(package.zip_path) as archive:
+        wheels = {name.split("-")[0]: archive.read(name).decode() for name in archive.namelist()
+                  if name.endswith(".dist-info/WHEEL")}
+    platform = {name: text for name, text in wheels.items() if "Root-Is-Purelib: false" in text}
+    assert {"argon2_cffi_bindings", "pillow", "pydantic_core"} <= set(platform)
+    tags = {name: [line.removeprefix("Tag: ") for line in text.splitlines() if line.startswith("Tag: ")]
+            for name, text in platform.items()}
+    assert all(found and all("manylinux" in tag for tag in found) for found in tags.values()), tags
 
 
 def test_a_package_whose_modules_do_not_fit_the_runtime_is_refused(package, tmp_path):
