@@ -241,6 +241,16 @@ def test_an_item_serialised_as_moto_serialises_it(item):
     assert json.loads(direct["body"]).keys() == ({"Item"} if item else {"Item"} & json.loads(direct["body"]).keys())
 
 
+def test_moto_server_lists_its_services_as_before():
+    """The embedded AWS's service lookup: the same modules, listed once."""
+    from moto import backends
+
+    patched = backends.list_of_moto_modules
+    assert getattr(patched, "_portail_speedup", False)
+    assert list(patched()) == list(patched.__wrapped__()) == list(patched())
+    assert {"dynamodb", "s3", "ses"} <= set(patched())
+
+
 def test_numbers_and_binaries_as_a_client_reads_them(storage):
     """Through the portal's storage module: what was written is read back, on the
     patched Query."""
