@@ -36,6 +36,11 @@ moto 5 answers exactly as before; only the work behind its answers changes:
   package folder (`backends.list_of_moto_modules`: a listdir and ~170 stat calls, about
   1 ms a request). The folder does not change while the process runs: listed once.
 
+- Every request of any service, in process or through the server, lists the handler
+  class's methods with `inspect.getmembers` (`method_names_from_class`, ~1 ms) to see
+  whether the action is one of them. The list is kept per class, made again when a
+  class of its MRO gains or loses an attribute.
+
 Checked against moto's own answers by tests/test_moto_speedups.py. `install()` is
 idempotent; a moto whose code no longer looks like this one is left alone.
 """
@@ -56,7 +61,30 @@ def install() -> bool:
     except ImportError:  # pragma: no cover - moto is a tool dependency
         return False
     return (_install_item_size(dynamo_type) and _install_sorted_items(Table) and _install_partition_query(Table)
-            and _install_attribute_values() and _install_module_list())
+            and _install_attribute_values() and _install_module_list() and _install_method_names())
+
+
+def _install_method_names() -> bool:
+    from moto.core import responses
+
+    original = getattr(responses, "method_names_from_class", None)
+    if original is None:
+        return False
+    if getattr(original, _PATCHED, False):
+        return True
+    known: dict[type, tuple] = {}
+
+    @functools.wraps(original)
+    def method_names_from_class(clazz):
+        shape = tuple(len(vars(klass)) for klass in clazz.__mro__)
+        entry = known.get(clazz)
+        if entry is None or entry[0] != shape:
+            entry = known[clazz] = (shape, tuple(original(clazz)))
+        return list(entry[1])
+
+    setattr(method_names_from_class, _PATCHED, True)
+    responses.method_names_from_class = method_names_from_class
+    return True
 
 
 def _install_module_list() -> bool:

@@ -251,6 +251,27 @@ def test_moto_server_lists_its_services_as_before():
     assert {"dynamodb", "s3", "ses"} <= set(patched())
 
 
+def test_each_handler_lists_its_actions_as_moto_lists_them():
+    """The methods of a response class: the same list, kept, and made again when the
+    class gains a method."""
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.responses import S3Response
+
+    patched = responses.method_names_from_class
+    assert getattr(patched, "_portail_speedup", False)
+    for handler in (DynamoHandler, S3Response, DynamoHandler):
+        assert patched(handler) == patched.__wrapped__(handler)
+    assert "transact_write_items" in patched(DynamoHandler)
+
+    class Extended(DynamoHandler):
+        pass
+
+    assert patched(Extended) == patched(DynamoHandler)
+    Extended.brand_new_action = lambda self: None
+    assert patched(Extended) == patched.__wrapped__(Extended) == sorted([*patched(DynamoHandler), "brand_new_action"])
+
+
 def test_numbers_and_binaries_as_a_client_reads_them(storage):
     """Through the portal's storage module: what was written is read back, on the
     patched Query."""
