@@ -121,11 +121,10 @@ def family_pages():
 def documents():
     if "documents" not in _dependencies:
         import boto3
+        from botocore.config import Config
 
         from chalicelib import table
         from chalicelib.documents import Documents
-
-        from botocore.config import Config
 
         # Virtual-hosted and regional: the presigned POST's address is
         # https://<bucket>.s3.<region>.amazonaws.com, the origin the CSP names

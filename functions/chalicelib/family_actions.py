@@ -75,8 +75,13 @@ and the child's `child_name`. The
     address S3 sends the browser back to (the policy fixes it); the file's size is then
     S3's to check, and the form lasts FORM_EXPIRES_IN."""
     from chalicelib import certificates
-    from chalicelib.documents import FORM_EXPIRES_IN, UPLOAD_EXPIRES_IN, DocumentError, certificate_request_item, \
-        parse_dates
+    from chalicelib.documents import (
+        FORM_EXPIRES_IN,
+        UPLOAD_EXPIRES_IN,
+        DocumentError,
+        certificate_request_item,
+        parse_dates,
+    )
     from chalicelib.pages import pages_showing_days
 
     state = storage.family_state(session.family_number)

@@ -88,10 +88,18 @@ def certificate_form(call: Call):
 
 
 def _received(call: Call, certificate_id: str) -> dict:
+    """The family's certificate once the bucket was looked at; another id (another
+    family's included: only this family's partition is read) is a French 404."""
+    not_found = Refusal(404, "not_found", "Ce certificat est introuvable dans votre espace famille.")
     if not _CERTIFICATE_ID.fullmatch(certificate_id):
-        raise Refusal(404, "not_found", "Ce certificat est introuvable dans votre espace famille.")
-    return family_actions.certificate_received(storage(), documents(), family_pages(), call.session,
-                                               certificate_id, call.now)
+        raise not_found
+    try:
+        return family_actions.certificate_received(storage(), documents(), family_pages(), call.session,
+                                                   certificate_id, call.now)
+    except Refusal as refusal:
+        if refusal.status == 404:
+            raise not_found from None
+        raise
 
 
 @routes.route("/api/absences/certificate/{certificate_id}/recu", methods=["GET"])
