@@ -28,12 +28,12 @@ from chalicelib.pages.marks import (
     ACTION_LEGEND,
     ACTION_VERBS,
     CLOSED_FOR_BOOKING,
-    NOT_ENROLLED,
     CLOSED_MARK,
     CLOSURE_MARKS,
     DAY_ABBREVIATIONS,
     DAY_NAMES,
     LEGEND,
+    NOT_ENROLLED,
     REVIEW_NOTE,
     REVIEW_VERB,
     STATUS_MARKS,
@@ -198,6 +198,8 @@ def day_view(day: date, cells: list[tuple[Service, Cell]], enrolled: list[str], 
         words, css = c.words, c.css
         if not c.mark and c.action is None:
             words, css = unbookable_words(day, service, enrolled, commune, calendar, now)
+        elif css == STATUS_MARKS["refused"][2]:
+            words = STATUS_MARKS["refused"][1]  # its reason: « Jours refusés par le service enfance »
         verb = (REVIEW_VERB if c.label.startswith(REVIEW_VERB) else ACTION_VERBS[c.action].rstrip(" :")) if c.action else ""
         # The visible verb, then the rest of the label (service and day), said to screen
         # readers: the control's name is the whole label, its visible words its start.
