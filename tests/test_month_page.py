@@ -350,7 +350,7 @@ def test_the_last_request_of_the_month(storage, commune, enrolled, pages):
     assert "Envoyée le vendredi 28 novembre 2014 à 12 h 00" in section
     assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : <strong>validée</strong>. Réservation validée." in section
     assert ("<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : <strong>refusée</strong>. "
-            "Jour férié : Noël : le service RESTAURATION est fermé ce jour-là.") in section
+            "Noël (jour férié) : le service RESTAURATION est fermé ce jour-là.") in section
     assert "janvier" not in section  # the later request is January's
     january = read(pages, key, "enfants/1/2015-01/index.html")
     assert "<strong>jeudi 8 janvier 2015</strong>" in january
