@@ -267,7 +267,9 @@ def test_the_page_carries_the_token_the_path_back_and_no_inline_script_or_style(
     # The guide's reminder beside the grid.
     assert "au plus tard 5 jours (<strong>hors week-end</strong>) avant la date souhaitée, à 23 h 59" in html
     assert "le 1<sup>er</sup> jour est facturé" in html
-    assert "déposés avant le 20 de chaque mois" in html and "au plus tard le jeudi 20 novembre 2014" in html
+    # The paper plannings' deadline said once, as a date (not « avant le 20 » then the date).
+    assert "déposés au plus tard le jeudi 20 novembre 2014 pour décembre 2014." in html
+    assert "avant le 20" not in html
 
 
 def test_the_frozen_clock_is_told_by_the_exporter_not_read_while_rendering(storage, enrolled, commune,
@@ -346,10 +348,12 @@ def test_the_last_request_of_the_month(storage, commune, enrolled, pages):
     key = enrolled["A"]["page_key"]
     html = read(pages, key)
     section = html[html.index('<section id="resultat"'):html.index("</section>", html.index('<section id="resultat"'))]
-    assert "Votre dernière demande" in section
+    assert "Votre dernière demande" in section and "Vos dernières" not in section
     assert "Envoyée le vendredi 28 novembre 2014 à 12 h 00" in section
-    assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : <strong>validée</strong>. Réservation validée." in section
-    assert ("<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : <strong>refusée</strong>. "
+    # Each outcome said once: the message names the state; a refusal's gives the reason.
+    assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : Réservation validée.</li>" in section
+    assert "validée. Réservation validée" not in section
+    assert ("<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : refusée. "
             "Noël (jour férié) : le service RESTAURATION est fermé ce jour-là.") in section
     assert "janvier" not in section  # the later request is January's
     january = read(pages, key, "enfants/1/2015-01/index.html")
@@ -367,6 +371,7 @@ def test_requests_sharing_the_latest_instant_are_all_shown(storage, commune, enr
     html = read(pages, enrolled["A"]["page_key"])
     section = html[html.index('<section id="resultat"'):html.index("</section>", html.index('<section id="resultat"'))]
     assert section.count("Envoyée le vendredi 28 novembre 2014 à 12 h 00") == 2
+    assert "Vos dernières demandes" in section  # several: titled as several
     assert "vendredi 12 décembre" in section and "lundi 15 décembre" in section and "jeudi 11" not in section
 
 
@@ -419,7 +424,7 @@ def test_a_booking_re_renders_exactly_its_month_page_and_the_requests(client, ex
     assert grid.cell("RESTAURATION", 11)["text"] == "✓réservé"
     assert boxes(grid.cell("RESTAURATION", 11)) == [("2014-12-11|RESTAURATION|cancel", "2014-12-04T23:59:00+01:00")]
     html = after[DECEMBER].decode()
-    assert "<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : <strong>refusée</strong>" in html
+    assert "<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : refusée. " in html
 
 
 def test_a_week_pattern_posted_as_a_form_re_renders_the_month(client, exported, storage):

@@ -62,7 +62,7 @@ def test_two_canteen_days_booked_from_the_month_page(new_context, javascript):
         cell = day_cell(page, f"Annuler RESTAURATION le {day}")
         expect(cell).to_contain_text("✓")
         expect(cell).to_contain_text("réservé")
-        expect(result).to_contain_text(f"{day}, RESTAURATION : validée. Réservation validée.")
+        expect(result).to_contain_text(f"{day}, RESTAURATION : Réservation validée.")
     expect(page.get_by_label(f"Réserver RESTAURATION le {days[0]}", exact=True)).to_have_count(0)
 
 
@@ -83,7 +83,7 @@ def test_a_day_booked_meanwhile_in_another_tab_is_refused_with_its_reason(new_co
     result = stale.locator("#resultat")
     expect(result).to_contain_text("jeudi 18 décembre 2014, RESTAURATION : refusée. "
                                    "Ce jour est déjà réservé : la demande n'est pas enregistrée deux fois.")
-    expect(result).to_contain_text("vendredi 19 décembre 2014, RESTAURATION : validée.")
+    expect(result).to_contain_text("vendredi 19 décembre 2014, RESTAURATION : Réservation validée.")
 
 
 def test_a_week_pattern_with_javascript(new_context):

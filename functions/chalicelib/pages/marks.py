@@ -44,6 +44,20 @@ ACTION_VERBS = {
 REVIEW_VERB = "Redemander"
 REVIEW_NOTE = "le service enfance examinera la demande, elle ne sera pas validée d'office"
 
+
+
+def outcome_words(status: str, status_label: str, message: str) -> str:
+    """A requested day's outcome said once: the function's message already names the
+    state (« Réservation validée. », « Absence enregistrée : … »), so it stands alone;
+    a refusal's message gives the reason only (« Trop tard : … »), so the state leads it.
+    Without a message, the state's word."""
+    if not message:
+        return f"{status_label}."
+    if status == "refused":
+        return f"{status_label}. {message}"
+    return message
+
+
 # What the « liste des demandes » calls each kind of request and each action.
 REQUEST_KINDS = {"booking": "Réservation en ligne", "certificate": "Certificat médical",
                  "staff_decision": "Décision du service enfance",

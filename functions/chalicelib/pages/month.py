@@ -33,6 +33,7 @@ from chalicelib.pages.marks import (
     REVIEW_NOTE,
     REVIEW_VERB,
     STATUS_MARKS,
+    outcome_words,
 )
 from chalicelib.pages.names import month_page_path
 from chalicelib.storage import FamilyState
@@ -189,7 +190,11 @@ def last_requests(state: FamilyState, child_id: str, key: str, commune: Commune)
     if not found:
         return []
     latest = max(request_instant(r) for r in found)
-    return [request_view(r, commune) for r in sorted(found, key=lambda r: r["sk"]) if request_instant(r) == latest]
+    views = [request_view(r, commune) for r in sorted(found, key=lambda r: r["sk"]) if request_instant(r) == latest]
+    for view in views:
+        for item in view["items"]:
+            item["outcome"] = outcome_words(item["status"], item["status_label"], item["message"])
+    return views
 
 
 def pattern_defaults(month: date, last: date, today: date, now: datetime, services: list[Service],

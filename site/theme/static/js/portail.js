@@ -147,8 +147,11 @@ function showOutcomes(form, results) {
     const item = document.createElement("li");
     const day = frenchDay.format(new Date(`${result.date}T00:00:00Z`));
     const status = STATUS_WORDS[result.status] || result.status;
-    item.textContent = `${day}, ${labels[result.service] || result.service} : ${status}`
-      + (result.message ? `. ${result.message}` : "");
+    // The outcome said once (chalicelib.pages.marks.outcome_words): a message names the
+    // state itself, except a refusal's, which gives the reason only.
+    let outcome = `${status}.`;
+    if (result.message) outcome = result.status === "refused" ? `${status}. ${result.message}` : result.message;
+    item.textContent = `${day}, ${labels[result.service] || result.service} : ${outcome}`;
     list.append(item);
   }
   const next = document.createElement("p");
