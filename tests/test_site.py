@@ -507,3 +507,13 @@ def test_the_403_page_says_why_and_leads_to_the_login_page(output):
     text = _text(html)
     assert f"{IDLE_TIMEOUT.seconds // 60} minutes sans activité" in text
     assert f"{ABSOLUTE_TIMEOUT.seconds // 3600} heures après la connexion" in text
+
+
+def test_no_public_page_says_a_colon_or_a_sentence_twice(output):
+    """Every page of the public site (guide, notices, login, legal pages…):
+    tests/page_words.py says what counts."""
+    from tests import page_words
+
+    pages = {str(page.relative_to(output)): page.read_text(encoding="utf-8") for page in _html_pages(output)}
+    assert len(pages) > 15
+    assert page_words.problems(pages) == []

@@ -177,7 +177,7 @@ def test_refusing_tells_the_family_why(portal, waiting, storage, capsys, mails):
     assert status == 0, err
     day = day_item(storage, "100")
     assert (day["status"], day["reason"]) == ("refused", "staff_refused")
-    assert day["message"] == "Refusée par le service enfance : sortie scolaire ce jour-là"
+    assert day["message"] == "Refusée par le service enfance. Motif : sortie scolaire ce jour-là"
     assert waits(storage) == [("200", "1")] and storage.get(*COUNTER)["validated"] == SEATS
     (message,) = storage.family_state("100").messages
     assert message["subject"] == "Demande refusée : GARDERIE MIDI, jeudi 11 décembre 2014"

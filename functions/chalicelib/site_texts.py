@@ -47,7 +47,8 @@ def example_days(today: date) -> tuple[date, date]:
 
 def rule_texts(commune: Commune, now: datetime) -> dict[str, str]:
     """The figures of commune.toml, as sentences' parts, under the names pages may use."""
-    from chalicelib.bookings import ABSENCE_WINDOW  # the function's rule (lazy: storage stays unimported here)
+    # The function's own rule; imported here, so that this module does not load storage.
+    from chalicelib.bookings import ABSENCE_WINDOW
 
     rule = DeadlineRule(weekdays=commune.booking.deadline_weekdays, time=commune.booking.deadline_time)
     monday, friday = example_days(now.astimezone(commune.tz).date())
