@@ -419,7 +419,7 @@ def test_a_booking_re_renders_exactly_its_month_page_and_the_requests(client, ex
     after = _objects(pages, bucket, key)
     assert {path for path in others if after[path] != b"sentinel"} == set()  # not re-rendered
     assert after[DECEMBER] != before[DECEMBER]
-    assert "jeudi 11 décembre 2014</strong>, RESTAURATION (réservation) : <strong>validée" in after[REQUESTS].decode()
+    assert "jeudi 11 décembre 2014</strong>, RESTAURATION (réservation) : Réservation validée." in after[REQUESTS].decode()
     grid = Grid(after[DECEMBER].decode())
     assert grid.cell("RESTAURATION", 11)["text"] == "✓réservé"
     assert boxes(grid.cell("RESTAURATION", 11)) == [("2014-12-11|RESTAURATION|cancel", "2014-12-04T23:59:00+01:00")]

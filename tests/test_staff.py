@@ -302,7 +302,7 @@ def test_a_late_planning_skips_the_online_deadline_only(portal, storage, frozen_
     status, out, err = cli(capsys, "plannings", "import", "--late", path)
     assert status == 0, err
     assert out.splitlines()[0].endswith("lundi 5 janvier 2015 : réservé")
-    assert "refusé : Vacances scolaires" in out.splitlines()[1]  # closures still apply
+    assert "refusé : Vacances de Noël" in out.splitlines()[1]  # closures still apply
 
 
 def test_a_bad_row_imports_nothing_and_every_bad_row_is_reported(portal, storage, frozen_clock, capsys, tmp_path):

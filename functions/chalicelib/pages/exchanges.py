@@ -106,11 +106,13 @@ def _demand_view(request: dict, names: dict, days: dict, certificates_read: list
         elif raw.get("status") == "received":
             item["status_label"] = "reçu"
         # Each outcome said once: a booking's message names its state (marks.outcome_words),
-        # a staff decision's too (« Refusée par le service enfance. Motif : … »).
+        # a staff decision's and a certificate's too (« Refusée par le service enfance.
+        # Motif : … », « Certificat médical reçu. »); a decision on a certificate's gives
+        # only the reason (« Motif : … »), so its state leads it.
         kind, message = request.get("type", "booking"), item["message"]
         if kind == "booking":
             item["outcome"] = outcome_words(item["status"], item["status_label"], message)
-        elif kind == "staff_decision" and message:
+        elif kind in ("staff_decision", "certificate") and message:
             item["outcome"] = message
         else:
             item["outcome"] = f"{item['status_label']}." + (f" {message}" if message else "")
