@@ -373,12 +373,14 @@ def test_the_list_of_requests(storage, billed, pages, commune):
     assert words.index("Décision du service enfance – ANNA") < words.index("Certificat médical – ANNA") \
         < words.index("Réservation en ligne – ANNA Envoyée le mercredi 26 novembre 2014")
     assert ("Réservation en ligne – ANNA Envoyée le mardi 25 novembre 2014 à 11 h 00 "
-            "jeudi 11 décembre 2014, RESTAURATION (réservation) : validée. Réservation validée. "
+            "jeudi 11 décembre 2014, RESTAURATION (réservation) : Réservation validée. "
             "jeudi 25 décembre 2014, RESTAURATION (réservation) : refusée. Jour férié : Noël.") in words
+    assert "validée. Réservation validée" not in words  # each outcome said once
     # A day that waited for a seat says what became of it.
-    assert ("vendredi 12 décembre 2014, RESTAURATION (réservation) : en attente. Service complet : demande en "
+    assert ("vendredi 12 décembre 2014, RESTAURATION (réservation) : Service complet : demande en "
             "liste d'attente. Depuis : validée.") in words
-    assert "lundi 24 novembre 2014 (certificat médical) : reçu. Certificat médical reçu." in words
+    assert "lundi 24 novembre 2014 (certificat médical) : Certificat médical reçu." in words
+    assert "vendredi 12 décembre 2014, RESTAURATION (acceptation) : Acceptée par le service enfance." in words
 
 
 def test_my_children_link_to_their_months(storage, families, pages):

@@ -393,7 +393,7 @@ def test_the_last_request_of_the_month(storage, commune, enrolled, pages):
     assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : Réservation validée.</li>" in section
     assert "validée. Réservation validée" not in section
     assert ("<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : refusée. "
-            "Jour férié : Noël : le service RESTAURATION est fermé ce jour-là.") in section
+            "Noël (jour férié) : le service RESTAURATION est fermé ce jour-là.") in section
     assert "janvier" not in section  # the later request is January's
     january = read(pages, key, "enfants/1/2015-01/index.html")
     assert "<strong>jeudi 8 janvier 2015</strong>" in january
@@ -458,7 +458,7 @@ def test_a_booking_re_renders_exactly_its_month_page_and_the_requests(client, ex
     after = _objects(pages, bucket, key)
     assert {path for path in others if after[path] != b"sentinel"} == set()  # not re-rendered
     assert after[DECEMBER] != before[DECEMBER]
-    assert "jeudi 11 décembre 2014</strong>, RESTAURATION (réservation) : <strong>validée" in after[REQUESTS].decode()
+    assert "jeudi 11 décembre 2014</strong>, RESTAURATION (réservation) : Réservation validée." in after[REQUESTS].decode()
     grid = Grid(after[DECEMBER].decode())
     assert grid.cell("RESTAURATION", 11)["text"] == "réservé"
     assert boxes(grid.cell("RESTAURATION", 11)) == [("2014-12-11|RESTAURATION|cancel", "2014-12-04T23:59:00+01:00")]

@@ -30,11 +30,11 @@ NOT_ENROLLED = ("·", "non inscrit", "jour-non-inscrit")
 LEGEND = [
     (*STATUS_MARKS["validated"][::2], "réservé", "réservation validée"),
     (*STATUS_MARKS["pending"][::2], "en attente",
-     "service complet : demande en liste d'attente ; ou jour demandé à nouveau après un refus, "
+     "service complet, demande en liste d'attente ; ou jour demandé à nouveau après un refus, "
      "en attente de la décision du service enfance"),
     (*STATUS_MARKS["refused"][::2], "refusé",
      "refusé par le service enfance, qui donne sa raison au survol du jour et sous le calendrier ; "
-     "vous pouvez le demander à nouveau : le service enfance l'examine, il n'est pas validé d'office"),
+     "vous pouvez le demander à nouveau, le service enfance l'examine et ne le valide pas d'office"),
     (*STATUS_MARKS["absent"][::2], "absent", "absence déclarée après la date limite"),
     (*STATUS_MARKS["cancelled"][::2], "annulé", "réservation annulée à temps, non facturée"),
     (*CLOSURE_MARKS["public_holiday"][::2], "férié", "jour férié, service fermé"),

@@ -196,11 +196,52 @@ async function recoverAccess(status) {
   }
 }
 
+// --- Public pages: « Mon espace » for a logged-in parent (docs/accounts.md) ------------
+// The public pages are the same cached files for everyone; login sets a readable hint
+// cookie, `__Host-portail-espace=/famille/<key>/`, which ends with the session and is
+// cleared at logout. With it, the menu's « Se connecter » becomes « Mon espace » (the
+// family's home) and the login page offers the way home; without it (or without
+// script) the plain link stays. A value that is not a family's home is ignored.
+const ESPACE_HINT = "__Host-portail-espace";
+const FAMILY_HOME = /^\/famille\/[0-9a-f]{32}\/$/;
+
+function espaceHome() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === ESPACE_HINT && FAMILY_HOME.test(value.join("="))) return value.join("=");
+  }
+  return "";
+}
+
+function showEspace() {
+  const home = espaceHome();
+  const back = document.querySelector("[data-espace-retour]");
+  if (!home) {
+    if (back) back.hidden = true; // nobody logged in here: the form is the way in
+    return;
+  }
+  for (const link of document.querySelectorAll('.menu a[href="/connexion/"]')) {
+    link.href = home;
+    link.textContent = "Mon espace";
+    link.removeAttribute("aria-current");
+  }
+  if (back) {
+    const link = document.createElement("a");
+    link.href = home;
+    link.textContent = "Aller à mon espace famille";
+    back.replaceChildren("Vous êtes connecté sur cet appareil : ", link, ".");
+    back.className = "espace-retour alerte alerte-succes";
+  }
+}
+// --- end of « Mon espace » --------------------------------------------------------------
+
 const accessRefused = document.querySelector("[data-acces-reserve]");
 if (accessRefused) {
   recoverAccess(accessRefused);
 } else if (FAMILY_PATH.test(window.location.pathname)) {
   keepAccess();
+} else {
+  showEspace();
 }
 for (const form of document.querySelectorAll("form[data-lire]")) {
   markRead(form);
