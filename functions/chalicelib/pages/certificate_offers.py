@@ -27,7 +27,7 @@ STATE_WORDS = {
     NONE: "certificat médical attendu",
     certificates.AWAITED: "certificat médical attendu (le fichier n'est pas encore arrivé)",
     certificates.TO_REVIEW: "certificat reçu, à examiner par le service enfance",
-    certificates.ACCEPTED: "certificat accepté : les jours d'absence qui suivent le premier ne sont pas facturés",
+    certificates.ACCEPTED: "certificat accepté, les jours d'absence qui suivent le premier ne sont pas facturés",
     certificates.REFUSED: "certificat refusé",
 }
 # The states in which the page offers the form (again).
