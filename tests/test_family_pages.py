@@ -274,9 +274,9 @@ def test_the_statement_one_page_per_school_year(storage, billed, pages):
     current = read(pages, key, "releve/2014-2015/index.html")
     assert read(pages, key, "releve/index.html") == current  # the menu's entry: the current school year
     words = text(current)
-    # The school years: links that work without script, the shown one marked.
-    assert f'<a href="/famille/{key}/releve/2013-2014/">2013-2014</a>' in current
-    assert f'href="/famille/{key}/releve/2014-2015/" aria-current="page"' in current
+    # The school years: a plain GET form (tests/test_statement_years.py), the shown one selected.
+    assert '<option value="2013-2014">2013-2014</option>' in current
+    assert '<option value="2014-2015" selected>2014-2015</option>' in current
     assert "Relevé des opérations, année scolaire 2014-2015" in words  # the caption
     assert ("N° opération Date Description Régie Débit Crédit Ancien solde -12,50 € "
             "21054 04/10/2014 Facture : 01/09/2014 - 30/09/2014 REGIE UNIQUE DE CREGY LES MEAUX 97,35 € "
@@ -294,7 +294,7 @@ def test_a_family_without_operations_has_the_current_years_empty_statement(stora
     key = families["A"]["page_key"]
     assert listed(pages, key) == {"releve/index.html", "releve/2014-2015/index.html"}
     words = text(read(pages, key, "releve/index.html"))
-    assert "Aucune opération pour l'année scolaire 2014-2015." in words
+    assert "Aucune opération sur l'année scolaire 2014-2015." in words
     assert "Ancien solde 0,00 €" in words and "Solde du compte pour l'année scolaire 2014-2015 0,00 €" in words
 
 
