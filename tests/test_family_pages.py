@@ -302,7 +302,7 @@ def test_my_invoices_with_their_pdf_links(storage, billed, pages):
     pages.export(storage, "100", GUIDE_NOW, only=["factures"])
     html = read(pages, billed["A"]["page_key"], "factures/index.html")
     words = text(html)
-    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", html, re.S)
+    rows = re.findall(r"<tr><th scope=\"row\" data-label=\"N° facture\">(.*?)</tr>", html, re.S)
     assert [re.search(r"FAC-\d+", row).group(0) for row in rows] == ["FAC-000200", "FAC-000150", "FAC-000101"]
     assert ("FAC-000150 Madame ANNE ALPHA 01/10/2014 - 30/10/2014 04/11/2014 19/11/2014 57,45 € 20,00 € "
             "37,45 € à payer Télécharger la facture N° FAC-000150 (PDF)") in words
