@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import re
 
+import boto3
 import pytest
+from chalicelib.pages import FamilyPages
 from chalicelib.pages.account import statement_years
 from chalicelib.statement import account
 
 from tests.conftest import GUIDE_NOW
 from tests.test_accounts_api import PASSWORD_A, get, post, session_cookie
-from tests.test_family_pages import add_operation, listed, pages, read, text  # noqa: F401 (pages: a fixture)
+from tests.test_family_pages import add_operation, listed, read, text
 
 TODAY = GUIDE_NOW.date()
 
@@ -33,6 +35,13 @@ def test_the_years_run_from_the_first_operation_to_the_current_one_without_a_gap
         "2012-2013", "2013-2014", "2014-2015"]
     # An operation already dated in the next school year (recorded ahead): up to it.
     assert years_of(("2015-09-04", "2015-2016")) == ["2014-2015", "2015-2016"]
+
+
+@pytest.fixture
+def pages(storage, commune):
+    s3 = boto3.client("s3", region_name="eu-west-3")
+    s3.create_bucket(Bucket="pages", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    return FamilyPages(s3, "pages", commune, "secret-de-test")
 
 
 @pytest.fixture
