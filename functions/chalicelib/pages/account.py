@@ -120,13 +120,12 @@ def statement_years(account: statement.Account) -> list[str]:
     return [school_year_label(year) for year in range(min(firsts), max(firsts) + 1)]
 
 
-def statement_context(account: statement.Account, year: str, years: list[str], home: str) -> dict:
+def statement_context(account: statement.Account, year: str, years: list[str]) -> dict:
     """What famille/releve.html shows of one school year."""
     shown = account.year(year)
     return {
         "school_year": year,
         "years": [{"label": y, "current": y == year} for y in years],
-        "statement_home": f"{home}releve/",
         "opening_balance": euros(shown.opening_balance),
         "operations": [{"number": o.number, "date": short_date(o.day), "description": o.description,
                         "regie": o.regie, "debit": euros(o.debit) if o.debit else "",
