@@ -65,7 +65,7 @@ def test_every_amount_and_the_children_fit_a_phone(browser, portal):
     page.goto(home)
     # A screen reader still reads a table, each amount with its column's label.
     unpaid = page.get_by_role("table", name=re.compile("Vos factures impayées")).aria_snapshot()
-    assert '- columnheader "Montant"' in unpaid and re.search(r'- cell "Reste à payer : [\d,]+ €"', unpaid), unpaid
+    assert '- columnheader "Montant"' in unpaid and re.search(r'cell "Reste à payer : [\d,]+.€"', unpaid), unpaid
     children = page.get_by_role("table", name="Les informations relatives à vos enfants")
     last_name = children.get_by_role("link", name="GIRARD").first
     first_name = children.get_by_role("link", name="JADE")
