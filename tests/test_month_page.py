@@ -355,9 +355,11 @@ def test_months_around_the_clock_links_and_the_dashboard(storage, enrolled, page
     assert listed == {*OTHER_PAGES, *MONTH_PATHS}  # no month page for ALBAN, enrolled nowhere
     assert shown_months(date(2014, 11, 28)) == [date(2014, 10, 1), date(2014, 11, 1), date(2014, 12, 1), date(2015, 1, 1)]
     home = read(pages, key, "index.html")
+    # Both names link to the month (the guide: « cliquez sur le nom ou prénom »).
     assert f'<a href="/famille/{key}/enfants/1/2014-11/">ANNA</a>' in home
-    assert ">ALBAN</th>" in home
-    assert "cliquez sur le prénom de l'enfant concerné" in home
+    assert f'<a href="/famille/{key}/enfants/1/2014-11/">ALPHA</a>' in home
+    assert ">ALBAN</th>" in home and "ALBAN n'est inscrit à aucun service : contactez le service enfance" in home
+    assert "cliquez sur le nom ou le prénom de l'enfant concerné" in home
     october = read(pages, key, "enfants/1/2014-10/index.html")
     december = read(pages, key)
     january = read(pages, key, "enfants/1/2015-01/index.html")

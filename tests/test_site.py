@@ -121,6 +121,9 @@ def test_build_writes_the_pages_and_counts_them(built):
     assert (output / "theme" / "css" / "portail.css").is_file()
     assert (output / "theme" / "css" / "print.css").is_file()
     assert (output / "theme" / "js" / "portail.js").is_file()
+    # Served without their comments (portail/theme_assets.py, tests/test_theme_assets.py).
+    assert "/*" not in (output / "theme" / "css" / "portail.css").read_text(encoding="utf-8")
+    assert "\n// " not in (output / "theme" / "js" / "famille.js").read_text(encoding="utf-8")
 
 
 def test_home_page_tells_what_the_portal_does(output, shipped_commune):

@@ -117,7 +117,7 @@ class PageRenderer:
         if wanted("releve"):
             years = statement_years(account)
             for year in years:
-                html = page(STATEMENT_TEMPLATE, "releve", **statement_context(account, year, years, home))
+                html = page(STATEMENT_TEMPLATE, "releve", **statement_context(account, year, years))
                 pages[f"releve/{year}/index.html"] = html
                 if year == account.current_year:
                     pages["releve/index.html"] = html

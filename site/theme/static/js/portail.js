@@ -1,6 +1,9 @@
 // Portail Famille: progressive enhancement of the forms (no framework, no build step).
 // Every form works without this file: it posts and the function answers 303 to a page.
 // With it, a form marked data-json posts JSON with fetch and shows the answer in place.
+// What every family page needs besides its forms (the page cookies' renewal) is
+// famille.js, which the dashboard loads alone.
+import "./famille.js";
 
 export const messageOf = (form) => form.querySelector("[data-message]");
 
@@ -80,122 +83,6 @@ async function markRead(form) {
   }
 }
 
-// --- The family pages' access: page cookies of 5 minutes, renewed (docs/accounts.md) ---
-// CloudFront opens the family pages with signed cookies that last 5 minutes at most, so
-// that cookies saved before a logout soon open nothing; while the session lives,
-// POST /api/session/renew gives fresh ones (and counts as activity). A family page
-// renews them when it is shown and the last renewal (this tab's sessionStorage) is 2
-// minutes old or more, then every 2 minutes while the parent is there: page visible,
-// and a key, click, touch or scroll since the last renewal. A tab left unattended thus
-// lets the session reach its idle end. When the cookies expired all the same, the
-// « Accès réservé » page ([data-acces-reserve], served at the page's own address)
-// renews them once and loads the page again; without script its refresh does the same.
-
-const RENEWAL_URL = "/api/session/renew";
-const RENEWED_AT = "portail-acces-renouvele"; // sessionStorage: Date.now() of the last renewal
-const RECOVERY = "portail-acces-retabli"; // sessionStorage: {path, at} of the last recovery
-const RENEWAL_EVERY_MS = 2 * 60_000;
-const PRESENCE_CHECK_MS = 20_000;
-const RECOVERY_GUARD_MS = 30_000;
-const FAMILY_PATH = /^\/famille\/[0-9a-f]{32}\//;
-
-function stored(key) {
-  try {
-    return window.sessionStorage.getItem(key);
-  } catch (error) {
-    return null; // storage refused (private browsing settings): as if never renewed
-  }
-}
-
-function store(key, value) {
-  try {
-    window.sessionStorage.setItem(key, value);
-    return true;
-  } catch (error) {
-    return false;
-  }
-}
-
-function renewalIsDue() {
-  const age = Date.now() - Number(stored(RENEWED_AT));
-  return !(age >= 0 && age < RENEWAL_EVERY_MS); // a clock set back counts as due
-}
-
-// The renewal's answer: {status, home} (status 0 when the network failed; home: the
-// session's family pages, `/famille/<key>/`, on success).
-async function renewAccess() {
-  store(RENEWED_AT, String(Date.now()));
-  try {
-    const response = await fetch(RENEWAL_URL, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: "{}",
-    });
-    const body = response.ok ? await response.json() : {};
-    return { status: response.status, home: typeof body.home === "string" ? body.home : "" };
-  } catch (error) {
-    return { status: 0, home: "" };
-  }
-}
-
-function keepAccess() {
-  let present = false;
-  let ended = false; // 401: the session is over, nothing will renew
-  const renewIfDue = async () => {
-    if (ended || !renewalIsDue()) return;
-    present = false;
-    ended = (await renewAccess()).status === 401;
-  };
-  for (const type of ["keydown", "pointerdown", "touchstart", "wheel", "scroll"]) {
-    document.addEventListener(type, () => { present = true; }, { capture: true, passive: true });
-  }
-  window.setInterval(() => {
-    if (present && document.visibilityState === "visible") renewIfDue();
-  }, PRESENCE_CHECK_MS);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") renewIfDue();
-  });
-  window.addEventListener("pageshow", (event) => {
-    if (event.persisted) renewIfDue(); // back from the browser's page cache
-  });
-  renewIfDue();
-}
-
-async function recoverAccess(status) {
-  const path = window.location.pathname;
-  if (!FAMILY_PATH.test(path)) return;
-  let last = null;
-  try {
-    last = JSON.parse(stored(RECOVERY) || "null");
-  } catch (error) {
-    last = null;
-  }
-  const age = last ? Date.now() - Number(last.at) : NaN;
-  // Renewed a moment ago and refused again: this page does not open (another family's,
-  // or missing). Without storage there is no such memory: no attempt, no endless round.
-  if (last && last.path === path && age >= 0 && age < RECOVERY_GUARD_MS) return;
-  if (!store(RECOVERY, JSON.stringify({ path, at: Date.now() }))) return;
-  status.textContent = "Rétablissement de votre accès…";
-  status.hidden = false;
-  const answer = await renewAccess();
-  if (answer.status === 200 && FAMILY_PATH.test(answer.home) && path.startsWith(answer.home)) {
-    window.location.reload(); // fresh cookies: the page opens now
-  } else if (answer.status === 200 && FAMILY_PATH.test(answer.home)) {
-    // Another family's page: fresh cookies change nothing here; the way back home.
-    const link = document.createElement("a");
-    link.href = answer.home;
-    link.textContent = "retrouver votre page d'accueil";
-    status.replaceChildren("Cette page ne fait pas partie de votre espace famille : ", link, ".");
-    status.className = "alerte alerte-attention";
-  } else if (answer.status === 401) {
-    status.textContent = "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.";
-    status.className = "alerte alerte-attention";
-  } else {
-    status.hidden = true;
-  }
-}
-
 // --- Public pages: « Mon espace » for a logged-in parent (docs/accounts.md) ------------
 // The public pages are the same cached files for everyone; login sets a readable hint
 // cookie, `__Host-portail-espace=/famille/<key>/`, which ends with the session and is
@@ -235,12 +122,8 @@ function showEspace() {
 }
 // --- end of « Mon espace » --------------------------------------------------------------
 
-const accessRefused = document.querySelector("[data-acces-reserve]");
-if (accessRefused) {
-  recoverAccess(accessRefused);
-} else if (FAMILY_PATH.test(window.location.pathname)) {
-  keepAccess();
-} else {
+// famille.js keeps a family page's access; the other pages may say « Mon espace ».
+if (!document.querySelector("[data-acces-reserve]") && !/^\/famille\//.test(window.location.pathname)) {
   showEspace();
 }
 for (const form of document.querySelectorAll("form[data-lire]")) {
@@ -338,9 +221,3 @@ for (const form of document.querySelectorAll("form[data-certificat]")) {
   enhanceCertificateForm(form);
 }
 // --- end of the medical certificates ---
-// --- The family menu: a <details> folded on a phone; on a wide screen its content shows by
-// CSS (::details-content), else it is opened here.
-const familyMenu = document.querySelector("details.menu-pli");
-if (familyMenu && !CSS.supports("selector(::details-content)") && window.matchMedia("(min-width: 48em)").matches) {
-  familyMenu.open = true;
-}
