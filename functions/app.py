@@ -33,6 +33,7 @@ from chalicelib.routes import gestion_messages as gestion_message_routes
 from chalicelib.routes import gestion_payments as gestion_payment_routes
 from chalicelib.routes import gestion_requests as gestion_request_routes
 from chalicelib.routes import messages as message_routes
+from chalicelib.routes import statement as statement_routes
 from chalicelib.routes.calls import context, signed_cookies
 from chalicelib.web import (
     UNSAFE_METHODS,
@@ -56,7 +57,7 @@ app.api.binary_types.append("multipart/form-data")
 for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes,
                gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_invoicing_routes,
                gestion_journal_routes, gestion_payment_routes, gestion_request_routes, gestion_information_routes,
-               gestion_message_routes, gestion_credit_note_routes):
+               gestion_message_routes, gestion_credit_note_routes, statement_routes):
     app.register_blueprint(module.routes)
 
 

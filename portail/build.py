@@ -7,6 +7,8 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+from portail.theme_assets import slim_theme
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE_DIR = ROOT / "site"
 SETTINGS = SITE_DIR / "pelicanconf.py"
@@ -110,6 +112,8 @@ def build_site(output_dir: Path, *, site_url: str | None = None, publish: bool =
                 Pelican(settings).run()
             except Exception as error:
                 raise BuildError(f"Construction du site impossible : {error}") from error
+    # The theme's CSS and JS served without their comments (portail/theme_assets.py).
+    slim_theme(output_dir / "theme")
 
     errors = [record for record in records if record.levelno >= logging.ERROR]
     for record in records:

@@ -449,7 +449,7 @@ def _guide_family_month(w: DemoWriter, number: str, child: str, month: date, day
     soir, resto = c.service("GARDERIE_SOIR"), c.service("RESTAURATION")
     decided = [
         (soir, cal.nth_open_weekday(soir, month, 4, 2), "refused", "staff_refused",
-         "Refusée par le service enfance : effectif d'encadrement insuffisant ce jour-là."),
+         "Refusée par le service enfance. Motif : effectif d'encadrement insuffisant ce jour-là."),
         (resto, cal.nth_open_weekday(resto, month, 0, 1), "cancelled", "cancelled_in_time",
          "Annulation enregistrée avant la date limite : ce jour n'est pas facturé."),
     ]

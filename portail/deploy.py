@@ -15,7 +15,9 @@ template below:
   `/famille/*` to the pages bucket behind the signed cookies' trusted key group, the
   rest to the site bucket; a CloudFront Function maps `…/` to `…/index.html` (an S3
   origin has no index documents); the response headers policy is built from
-  `chalicelib.http_headers.SECURITY_HEADERS`, the headers the function sends;
+  `chalicelib.http_headers.security_headers`, the headers the function sends, whose
+  CSP names the documents bucket's origin (`DOCUMENTS_ORIGIN`: pages post certificates
+  there; the bucket's CORS rule lets the pages' script read S3's answer);
 - the functions' IAM role (least privilege) and their environment: the resources'
   names, the site URL, the signing key's id, and the SSM prefix under which the
   function finds its secrets (chalicelib/secret_parameters.py).
@@ -45,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib import jobs, table
-from chalicelib.http_headers import SECURITY_HEADERS
+from chalicelib.http_headers import content_security_policy, security_headers
 
 from portail import deploy_publishing
 
@@ -251,6 +253,16 @@ function handler(event) {
 
 def _sub(text: str) -> dict:
     return {"Fn::Sub": text}
+
+
+# The documents bucket's origin as the function computes it (http_headers.documents_origin
+# with the stack's bucket and region): the parents' pages post certificates there.
+DOCUMENTS_ORIGIN = "https://${DocumentsBucket}.s3.${AWS::Region}.amazonaws.com"
+
+
+def template_security_headers() -> dict:
+    """The function's security headers, the CSP's documents origin resolved by CloudFormation."""
+    return {**security_headers(), "Content-Security-Policy": _sub(content_security_policy(DOCUMENTS_ORIGIN))}
 
 
 def _private_bucket(description: str, *, versioned: bool = False, cors: bool = False) -> dict:
@@ -545,7 +557,7 @@ def template(stage: str, functions: dict[str, bool], *, domain: str = "",
         "SecurityHeadersPolicy": {
             "Type": "AWS::CloudFront::ResponseHeadersPolicy",
             "Properties": {"ResponseHeadersPolicyConfig": response_headers_policy_config(
-                SECURITY_HEADERS, _sub("${AWS::StackName}-securite"))},
+                template_security_headers(), _sub("${AWS::StackName}-securite"))},
         },
         "StaticCachePolicy": {
             "Type": "AWS::CloudFront::CachePolicy",

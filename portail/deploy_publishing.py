@@ -37,7 +37,7 @@ TIMEOUT = 300  # a Pelican build of a commune's site takes seconds; S3 uploads a
 MEMORY = 1024
 # What the zip holds of portail/: the publishing code and what it imports, nothing else.
 PACKAGED_MODULES = ("__init__.py", "build.py", "content_types.py", "notices.py", "publish.py", "publishing.py",
-                   "publishing_function.py", "site_content.py", "theme.py")
+                   "publishing_function.py", "site_content.py", "theme.py", "theme_assets.py")
 CACHE = ROOT / "build" / ".publication-dependencies"
 
 

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 # The very headers the function sends and CloudFront's response-headers policy will:
 # one definition.
-from chalicelib.http_headers import SECURITY_HEADERS
+from chalicelib.http_headers import current_security_headers
 from werkzeug.security import safe_join
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -235,7 +235,9 @@ class DevServer:
     def __call__(self, environ, start_response) -> Iterable[bytes]:
         request = Request(environ)
         response = self.dispatch(request)
-        for name, value in SECURITY_HEADERS.items():
+        # The embedded S3's origin (AWS_ENDPOINT_URL) in form-action and connect-src: the
+        # pages post certificates to it.
+        for name, value in current_security_headers().items():
             response.headers.setdefault(name, value)
         return response(environ, start_response)
 

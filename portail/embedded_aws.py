@@ -11,7 +11,8 @@ removed, preflights refused), refuses any request with a foreign `Origin` or
 `Sec-Fetch-Site: cross-site` (a cross-site form needs no preflight) and any whose Host
 is not a loopback name (DNS rebinding). One exception, as the production bucket's CORS
 rule: the portal's own origin (`site_origin`, given by `portail serve`) may post an
-upload to the documents bucket. And since moto stores whatever is posted, it checks a
+upload to the documents bucket, and so may a page's form posted without script (its
+`Origin` is `null`: the pages' Referrer-Policy hides it). And since moto stores whatever is posted, it checks a
 browser upload's POST policy as S3 does (portail/post_policy.py).
 
 One lock serialises the requests: moto is not atomic under concurrent requests (a
@@ -119,11 +120,17 @@ class LocalGuard:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         origin = environ.get("HTTP_ORIGIN")
         portal_upload = origin is not None and origin == self.site_origin() and self._is_upload(environ, method)
+        # A page's form posted without script (a navigation) says `Origin: null`: the pages'
+        # Referrer-Policy (same-origin) hides their origin from another one. Such an upload
+        # is let through to the documents bucket, as S3 does: its signed policy is checked
+        # below all the same, and no CORS grant lets the page read the answer.
+        form_upload = (origin == "null" and environ.get("HTTP_SEC_FETCH_MODE", "").lower() == "navigate"
+                       and self._is_upload(environ, method))
         if method == "OPTIONS":
             if not self._portal_preflight(environ):
                 return self._refuse(start_response, "CORSResponse: This CORS request is not allowed.")
             return self._preflight(environ, start_response)
-        if origin is not None and not portal_upload:
+        if origin is not None and not portal_upload and not form_upload:
             return self._refuse(start_response, "Origine refusée : l'AWS embarqué ne répond pas aux pages web.")
         if self._is_form_post(environ, method):
             try:

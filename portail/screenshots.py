@@ -8,6 +8,11 @@ under MAX_BYTES each) into content/images/guide/, ready to commit. The guide's M
 shows them with `![what the picture shows](/images/guide/<name>.png)`.
 
 Run it again after changing a page's look: the pictures must stay the real pages.
+
+It also photographs, at a phone's width (360 px), the family pages as a parent sees them
+on a phone (PHONE_SHOTS: the month page, the statement, the medical certificate's form),
+into docs/images/telephone/ (docs/content.md): not shown by the guide, they show the
+pages' state to whoever reviews them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "content" / "images" / "guide"
+PHONE_OUTPUT = ROOT / "docs" / "images" / "telephone"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -44,6 +50,8 @@ class Shot:
     viewport: dict
     clip: str | None = None  # CSS selector of the part to photograph (None: the screen)
     logged_in: bool = True
+    login: str = LOGIN  # whose pages (a demo family; the same password for all)
+    folder: Path = OUTPUT  # where it is written: the guide's pictures, or PHONE_OUTPUT
 
 
 SHOTS = [
@@ -53,6 +61,18 @@ SHOTS = [
     Shot("calendrier-telephone.png", "{home}enfants/1/2014-12/", PHONE, "form.formulaire-reservation"),
     # Not the week pattern: Debian's Chromium has no French locale data, its date fields
     # would show 12/05/2014.
+]
+PHONE_SCREEN = {"width": 360, "height": 800}
+# The family pages on a phone, for review (docs/content.md): the first screen of the
+# guide's month, the whole statement, and the medical certificate's form.
+PHONE_SHOTS = [
+    Shot("mois-telephone.png", "{home}enfants/1/2014-12/", PHONE_SCREEN, None, folder=PHONE_OUTPUT),
+    Shot("releve-telephone.png", "{home}releve/", PHONE_SCREEN, "main", folder=PHONE_OUTPUT),
+    # The certificate's form (section#certificat, famille/certificat.html) shows on the
+    # « Liste des demandes » (and the month page) of a family whose absence's following
+    # days await a certificate: in the demo, famille03's eldest, absent twice this month.
+    Shot("certificat-telephone.png", "{home}demandes/", PHONE_SCREEN, "#certificat", login="famille03",
+         folder=PHONE_OUTPUT),
 ]
 
 
@@ -112,62 +132,73 @@ def optimise(png: bytes, max_bytes: int = MAX_BYTES) -> bytes:
             image = image.resize((image.width * 9 // 10, image.height * 9 // 10), Image.Resampling.LANCZOS)
 
 
-def log_in(page, base: str) -> str:
+def log_in(page, base: str, login: str = LOGIN) -> str:
     page.goto(f"{base}/connexion/")
-    page.get_by_label("Identifiant").fill(LOGIN)
+    page.get_by_label("Identifiant").fill(login)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Connexion").click()
     page.wait_for_url(re.compile(r"/famille/[0-9a-f]{32}/$"))
     return re.search(r"(/famille/[0-9a-f]{32}/)$", page.url).group(1)
 
 
-def take(shots: list[Shot], base: str, output: Path) -> list[tuple[Path, int]]:
+def take(shots: list[Shot], base: str, output: Path | None = None) -> tuple[list[tuple[Path, int]], list[str]]:
+    """Writes the pictures (into `output`, else each shot's folder): (written, missing),
+    `missing` saying in French each picture whose part is not on its page."""
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
         raise ScreenshotError(f"Chromium est absent ({CHROMIUM}) : apt-get install -y chromium")
-    written = []
+    written, missing = [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            # Logged in once; each shot gets a context of its own size, sharing the cookies.
-            first = browser.new_context(locale="fr-FR")
-            home = log_in(first.new_page(), base)
-            state = first.storage_state()
-            first.close()
+            # Logged in once per family; each shot gets a context of its own size, sharing the cookies.
+            sessions: dict[str, tuple[dict, str]] = {}
+            for login in dict.fromkeys(shot.login for shot in shots if shot.logged_in):
+                first = browser.new_context(locale="fr-FR")
+                home = log_in(first.new_page(), base, login)
+                sessions[login] = (first.storage_state(), home)
+                first.close()
             for shot in shots:
+                state, home = sessions.get(shot.login, (None, "")) if shot.logged_in else (None, "")
                 context = browser.new_context(viewport=shot.viewport, device_scale_factor=1,
-                                              locale="fr-FR", timezone_id="Europe/Paris",
-                                              storage_state=state if shot.logged_in else None)
+                                              locale="fr-FR", timezone_id="Europe/Paris", storage_state=state)
                 page = context.new_page()
                 page.goto(base + shot.path.format(home=home))
                 page.wait_for_load_state("networkidle")
                 # The pictures show the pages as they are, not a focused field or a caret.
                 page.evaluate("() => document.activeElement && document.activeElement.blur()")
                 target = page.locator(shot.clip).first if shot.clip else page
+                if shot.clip and target.count() == 0:
+                    missing.append(f"{shot.name} : « {shot.clip} » n'est pas sur {shot.path} ({shot.login})")
+                    context.close()
+                    continue
                 png = target.screenshot(type="png", animations="disabled", caret="hide")
-                path = output / shot.name
+                folder = output or shot.folder
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / shot.name
                 path.write_bytes(optimise(png))
                 written.append((path, path.stat().st_size))
                 context.close()
         finally:
             browser.close()
-    return written
+    return written, missing
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m portail.screenshots",
         description="Photographie les pages du portail de démonstration pour le guide des familles.")
-    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"dossier des images (défaut : {OUTPUT})")
+    parser.add_argument("--output", type=Path, default=None,
+                        help=f"dossier de toutes les images (défaut : {OUTPUT} pour le guide, "
+                             f"{PHONE_OUTPUT} pour les pages sur téléphone)")
     parser.add_argument("--only", action="append", metavar="NOM",
                         help="ne refaire que cette image (ex. accueil-famille.png) ; répétable")
     args = parser.parse_args(argv)
-    shots = [shot for shot in SHOTS if not args.only or shot.name in args.only]
+    shots = [shot for shot in [*SHOTS, *PHONE_SHOTS] if not args.only or shot.name in args.only]
     if not shots:
         print(f"Aucune image de ce nom : {', '.join(args.only)}", file=sys.stderr)
         return 1
-    args.output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="portail-captures-") as workdir:
         try:
             process, base = start_portal(Path(workdir))
@@ -175,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
             return 1
         try:
-            written = take(shots, base, args.output)
+            written, missing = take(shots, base, args.output)
         except ScreenshotError as error:
             print(error, file=sys.stderr)
             return 1
@@ -183,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             stop_portal(process)
     for path, size in written:
         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} : {size / 1000:.1f} ko")
-    return 0
+    for line in missing:
+        print(f"Image non faite, {line}", file=sys.stderr)
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":

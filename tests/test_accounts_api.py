@@ -79,7 +79,7 @@ def test_login_answers_home_and_sets_the_cookies(client, families, login):
     assert len(session.split(";")[0].split("=", 1)[1]) >= 43  # 256 bits, url-safe base64
     names = sorted(c.split("=", 1)[0] for c in cookies)
     assert names == ["CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature", "__Host-csrf",
-                     "__Host-session"]
+                     "__Host-portail-espace", "__Host-session"]
     csrf = next(c for c in cookies if c.startswith("__Host-csrf="))
     assert csrf.endswith("; Path=/; Secure; HttpOnly; SameSite=Strict")
     for cookie in cookies:
@@ -209,7 +209,7 @@ def test_activity_renews_the_page_cookies(client, families, login, frozen_clock)
     frozen_clock(GUIDE_NOW + timedelta(minutes=5))
     response = get(client, "/api/me", cookie)
     assert sorted(c.split("=")[0] for c in set_cookies(response)) == [
-        "CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature"]
+        "CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature", "__Host-portail-espace"]
 
 
 def test_logout_revokes_the_session_and_clears_the_cookies(client, families, login):
@@ -217,9 +217,10 @@ def test_logout_revokes_the_session_and_clears_the_cookies(client, families, log
     response = post(client, "/api/logout", cookie=cookie)
     assert response.status_code == 204
     cleared = set_cookies(response)
-    assert all("Max-Age=0" in c for c in cleared) and len(cleared) == 5
+    assert all("Max-Age=0" in c for c in cleared) and len(cleared) == 6
     assert sorted(c.split("=", 1)[0] for c in cleared) == [
-        "CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature", "__Host-csrf", "__Host-session"]
+        "CloudFront-Key-Pair-Id", "CloudFront-Policy", "CloudFront-Signature", "__Host-csrf",
+        "__Host-portail-espace", "__Host-session"]
     assert get(client, "/api/me", cookie).status_code == 401  # the replayed cookie is dead
 
 
@@ -429,11 +430,11 @@ def test_failures_that_left_the_window_are_pruned_and_no_longer_count(client, fa
 
 
 def test_every_api_answer_has_the_security_headers_and_no_store(client, families, login):
-    from chalicelib.http_headers import SECURITY_HEADERS
+    from chalicelib.http_headers import current_security_headers
 
     for response in (login(), login(password="faux"), get(client, "/api/me"),
                      post(client, "/api/password/forgot", {"login": "x"}, headers={"Origin": "https://evil.example"})):
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in current_security_headers().items():
             assert response.headers[name] == value
         assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

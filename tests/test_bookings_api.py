@@ -353,3 +353,18 @@ def test_the_absence_window_is_one_rule_for_decide_and_the_month_page(commune, b
     assert isinstance(decision, Plan) is offered
     assert offered or decision.reason == "absence_window_closed"
     assert (allowed_action(day, service, booked, ALL, commune, calendar, now) == "absence") is offered
+
+
+def test_the_guide_states_the_absence_window_the_function_applies(commune):
+    """The guide's « Déclarer une absence » names the window by its figure, filled in
+    from the very rule `decide` applies (31 days, weekends included)."""
+    from pathlib import Path
+
+    from chalicelib.bookings import ABSENCE_WINDOW
+    from chalicelib.site_texts import fill, rule_texts
+
+    source = Path(__file__).resolve().parents[1] / "content" / "guide" / "declarer-une-absence.md"
+    page = fill(source.read_text(encoding="utf-8"), rule_texts(commune, GUIDE_NOW), source.name)
+    assert ABSENCE_WINDOW.days == 31
+    assert "jusqu'à 31 jours après le jour d'absence (week-ends compris)" in " ".join(page.split())
+    assert "mois qui suit" not in page

@@ -195,7 +195,7 @@ def test_christmas_is_a_public_holiday_named_in_french(calendar, commune):
     assert calendar.public_holiday(date(2014, 12, 24)) is None
     # The public holiday wins over the school holidays it falls in.
     closure = calendar.closure(date(2014, 12, 25), commune.service("GARDERIE_MATIN"))
-    assert closure == Closure("public_holiday", "Jour férié : Noël")
+    assert closure == Closure("public_holiday", "Noël (jour férié)")
 
 
 def test_public_holiday_names_stay_french_under_an_english_locale(monkeypatch, commune):
@@ -215,7 +215,7 @@ def test_christmas_holidays_2014_zone_c(calendar, commune):
     service = commune.service("GARDERIE_MATIN")
     assert calendar.school_holiday(date(2014, 12, 22)) == "Vacances de Noël"
     assert calendar.closure(date(2014, 12, 22), service) == Closure(
-        "school_holiday", "Vacances scolaires : Vacances de Noël"
+        "school_holiday", "Vacances de Noël"
     )
     # From Saturday 20 December to Sunday 4 January; school again on Monday 5 January.
     assert calendar.school_holiday(date(2014, 12, 19)) is None
@@ -305,7 +305,7 @@ def test_commune_toml_overrides():
     # An added period closes school-time services, with its own name.
     assert calendar.school_holiday(date(2015, 5, 15)) == "Pont de l'Ascension"
     assert calendar.closure(date(2015, 5, 15), matin) == Closure(
-        "school_holiday", "Vacances scolaires : Pont de l'Ascension"
+        "school_holiday", "Pont de l'Ascension (vacances scolaires)"
     )
     assert calendar.closure(date(2015, 6, 1), matin) == Closure(
         "school_holiday", "Vacances scolaires"
@@ -417,7 +417,7 @@ def test_the_ascension_bridge_closes_school_services(calendar, commune):
     matin = commune.service("GARDERIE_MATIN")
     assert calendar.closure(date(2024, 5, 9), matin).kind == "public_holiday"
     assert calendar.closure(date(2024, 5, 10), matin) == Closure(
-        "school_holiday", "Vacances scolaires : Pont de l'Ascension"
+        "school_holiday", "Pont de l'Ascension (vacances scolaires)"
     )
 
 

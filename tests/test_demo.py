@@ -10,7 +10,7 @@ import pytest
 from chalicelib.config import load_commune
 
 from portail.demo import DEMO_DIR, GUIDE_FAMILY, SERVICES
-from tests.conftest import SHIPPED_COMMUNE_FILE, all_items, family_states
+from tests.conftest import GUIDE_NOW, SHIPPED_COMMUNE_FILE, all_items, family_states
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +174,72 @@ def test_a_parent_certificate_waits_for_review_with_its_absent_days(demo_storage
     days = {d["date"]: d for d in demo_storage.family_state(family).days
             if d["service"] == "RESTAURATION" and d["child_id"] == "1"}
     assert [days[d]["status"] for d in certificate["dates"]] == ["absent", "absent"]
+
+
+# --- words: no doubled colon, no sentence said twice, on every family page type ---------------
+
+def _with_refused_holidays(state, commune):
+    """The guide's family, plus a request the function refused for a public holiday, a
+    school holiday and a passed deadline (its real messages, from `decide`): the month
+    page's last request and the « Liste des demandes » say them."""
+    from dataclasses import replace
+    from datetime import date
+
+    from chalicelib.booking_requests import Item
+    from chalicelib.bookings import decide
+    from chalicelib.calendar_rules import CommuneCalendar
+
+    calendar, enrolled = CommuneCalendar(commune), state.children[0]["services"]
+    outcomes = [decide(Item(day, code, "reserve"), enrolled=enrolled, day_item=None, service=commune.service(code),
+                       commune=commune, calendar=calendar, now=GUIDE_NOW).to_dict()
+                for day, code in ((date(2014, 12, 25), "RESTAURATION"), (date(2014, 12, 22), "GARDERIE_MATIN"),
+                                  (date(2014, 12, 1), "RESTAURATION"))]
+    assert [o["reason"] for o in outcomes] == ["public_holiday", "school_holiday", "deadline_passed"]
+    request = {"pk": f"FAMILY#{GUIDE_FAMILY}", "sk": "REQUEST#2014-11-28T10:00:00+00:00#0123456789abcdef",
+               "kind": "request", "request_id": "0123456789abcdef", "submitted_at": "2014-11-28T10:00:00+00:00",
+               "child_id": "1", "responsable_rank": 1, "channel": "online", "type": "booking", "items": outcomes}
+    return replace(state, requests=[*state.requests, request])
+
+
+def test_no_family_page_says_a_colon_or_a_sentence_twice(demo_states, shipped_commune):
+    """Every family page type (dashboard, children, month pages with holidays and
+    refusals, invoices, payments, statement, inbox and messages, requests, account) of
+    the guide's family and of the demo's families with an unpaid invoice, a certificate
+    to review, a credit note or unread messages: tests/page_words.py says what counts."""
+    from chalicelib.pages.render import PageRenderer
+
+    from tests import page_words
+
+    states = dict(sorted(demo_states.items()))
+    picked = {GUIDE_FAMILY: _with_refused_holidays(states[GUIDE_FAMILY], shipped_commune)}
+    for wanted in (lambda s: any(i["paid_amount"] < i["total"] for i in s.invoices), lambda s: s.certificates,
+                   lambda s: s.credit_notes, lambda s: s.unread_messages):
+        number = next((n for n, s in states.items() if n not in picked and wanted(s)), None)
+        if number is not None:
+            picked[number] = states[number]
+    renderer = PageRenderer(shipped_commune, "x" * 32)
+    pages = {f"{number} {path}": html for number, state in picked.items()
+             for path, html in renderer.render(state, 1, GUIDE_NOW).items()}
+    kinds = {path.split("/")[0].removesuffix(".html") for path in (name.split(" ")[1] for name in pages)}
+    assert kinds == {"index", "compte", "enfants", "factures", "reglements", "releve", "messages", "demandes"}
+    assert len(picked) >= 4
+    guide = pages[f"{GUIDE_FAMILY} enfants/1/2014-12/index.html"]
+    assert "Noël (jour férié) : le service RESTAURATION est fermé ce jour-là." in guide
+    assert page_words.problems(pages) == []
+
+
+def test_the_wording_check_finds_the_slips_it_is_for():
+    from tests import page_words
+
+    slips = {
+        "deux-points": "<ul><li><strong>jeudi 25 décembre 2014</strong>, RESTAURATION : refusée. "
+                       "Jour férié : Noël : le service RESTAURATION est fermé ce jour-là.</li></ul>",
+        "répétée": "<li>jeudi 11 décembre 2014, RESTAURATION : <strong>validée</strong>. Réservation validée.</li>",
+        "à la suite": "<p>Votre demande est enregistrée. Votre demande est enregistrée !</p>",
+        "dans un titre": '<td title="Vacances scolaires : Vacances de Noël : service fermé">P</td>',
+    }
+    for name, html in slips.items():
+        assert page_words.problems({name: html}), name
+    fine = ("<ul><li>Jours refusés : le 25</li><li>Noël (jour férié) : le service est fermé.</li></ul>"
+            "<p>Solde : 0,00 €. Réservation validée.</p><p>Statut : payée</p><p>Payée le 3 novembre.</p>")
+    assert page_words.problems({"juste": fine}) == []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from chalicelib import sessions, table
-from chalicelib.http_headers import SECURITY_HEADERS
+from chalicelib.http_headers import content_security_policy, security_headers
 
 from portail import deploy
 from portail.cli import main
@@ -228,16 +228,44 @@ def test_the_cloudfront_function_redirects_a_folder_without_its_slash():
     assert answer["headers"]["location"]["value"] == "/famille/0123456789abcdef0123456789abcdef/compte/"
 
 
-def test_cloudfront_sends_the_functions_security_headers_everywhere(resources, distribution):
+# What CloudFormation would name the documents bucket, and the stack's region.
+BUCKET = "prod-documentsbucket-1a2b3c4d5e6f"
+REGION = "eu-west-3"
+
+
+def resolved(value) -> str:
+    """A header's value as CloudFront sends it: the template's Fn::Sub resolved."""
+    if isinstance(value, dict):
+        value = value["Fn::Sub"].replace("${DocumentsBucket}", BUCKET).replace("${AWS::Region}", REGION)
+    assert "${" not in value
+    return value
+
+
+def csp_sources(policy: str, directive: str) -> list[str]:
+    for part in policy.split(";"):
+        name, *sources = part.split()
+        if name == directive:
+            return sources
+    raise AssertionError(f"{directive} absent de {policy}")
+
+
+def test_cloudfront_sends_the_functions_security_headers_everywhere(resources, distribution, monkeypatch):
     config = resources["SecurityHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
-    assert deploy.headers_from_policy_config(config) == SECURITY_HEADERS
+    headers = {name: resolved(value) for name, value in deploy.headers_from_policy_config(config).items()}
+    # The function's own headers in the same stack (its bucket and region): the same values.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv(table.BUCKET_ENVS["documents"], BUCKET)
+    from chalicelib.http_headers import current_security_headers
+
+    assert headers == current_security_headers()
     for pattern in ("default", "/api/*", "/famille/*"):
         assert behaviour(distribution, pattern)["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeadersPolicy"}
 
 
 def test_a_header_cloudfront_cannot_send_stops_the_template():
     with pytest.raises(ValueError, match="X-Frame-Options"):
-        deploy.response_headers_policy_config({**SECURITY_HEADERS, "X-Frame-Options": "ALLOW-FROM x"}, "n")
+        deploy.response_headers_policy_config({**security_headers(), "X-Frame-Options": "ALLOW-FROM x"}, "n")
 
 
 def test_every_function_has_the_role_and_the_stacks_names(resources):
@@ -503,3 +531,57 @@ def test_the_function_in_production_signs_and_checks_forms_with_the_ssm_secrets(
     assert client.http.post("/api/logout", headers=form, body=f"csrf_token={stale}").status_code == 403
     token = sessions.csrf_token("secret-de-production", families["A"]["page_key"])
     assert client.http.post("/api/logout", headers=form, body=f"csrf_token={token}").status_code == 303
+
+
+# --- a certificate posted from a page straight to the documents bucket ---------------------
+
+def test_the_template_lets_the_pages_post_certificates_to_the_documents_bucket(resources, monkeypatch):
+    """The CSP CloudFront sends names the bucket's origin in form-action (the form without
+    script) and connect-src (the script's fetch), and it is exactly the address the
+    function's presigned POST gives (chalicelib.dependencies.documents); the bucket's CORS
+    rule lets the site's pages post there."""
+    from datetime import date
+
+    import boto3
+    from chalicelib import dependencies
+    from moto import mock_aws
+
+    config = resources["SecurityHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    policy = resolved(deploy.headers_from_policy_config(config)["Content-Security-Policy"])
+    bucket_origin = f"https://{BUCKET}.s3.{REGION}.amazonaws.com"
+    for directive in ("form-action", "connect-src"):
+        assert csp_sources(policy, directive) == ["'self'", bucket_origin]
+    assert csp_sources(policy, "default-src") == ["'self'"]
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv(table.BUCKET_ENVS["documents"], BUCKET)
+    monkeypatch.setattr(dependencies, "_dependencies", {})
+    with mock_aws():
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        upload = dependencies.documents().certificate_upload("100", "1", [date(2014, 11, 24)], "application/pdf",
+                                                             1000, None)
+    assert upload["url"].rstrip("/") == bucket_origin
+
+    rules = resources["DocumentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rules == [{"AllowedOrigins": [{"Fn::Sub": "https://${DomainName}"}], "AllowedMethods": ["POST"],
+                      "AllowedHeaders": ["*"], "MaxAge": 600}]
+
+
+def test_the_local_server_lets_the_pages_post_to_the_embedded_s3(tmp_path, monkeypatch):
+    """`portail serve` points boto3 at the embedded AWS (AWS_ENDPOINT_URL): its pages' CSP
+    names that origin for form-action and connect-src, and the presigned POST goes there."""
+    from chalice import Chalice
+    from werkzeug.test import Client
+
+    from portail.devserver import DevServer
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8123")
+    (tmp_path / "index.html").write_text("<!doctype html><title>x</title>")
+    answer = Client(DevServer(tmp_path, chalice_app=Chalice(app_name="vide"))).get("/")
+    policy = answer.headers["Content-Security-Policy"]
+    for directive in ("form-action", "connect-src"):
+        assert csp_sources(policy, directive) == ["'self'", "http://127.0.0.1:8123"]
+    assert policy == content_security_policy("http://127.0.0.1:8123")

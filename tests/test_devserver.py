@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from chalice import Chalice, Response
+from chalicelib.http_headers import current_security_headers
 from chalicelib.signed_cookies import signed_cookie_values
 from chalicelib.table import bucket_name
 from werkzeug.test import Client
@@ -15,7 +16,6 @@ from werkzeug.test import Client
 from portail.build import build_site
 from portail.cloudfront_gate import verify_signed_cookies
 from portail.devserver import (
-    SECURITY_HEADERS,
     DevServer,
     PortInUse,
     make_devserver,
@@ -76,7 +76,7 @@ def test_home_page_is_french_html_with_the_commune(client, commune):
     assert '<html lang="fr">' in page
     assert commune.commune.name in page
     assert "Portail Famille" in page
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in current_security_headers().items():
         assert response.headers[name] == value
 
 
@@ -286,7 +286,7 @@ def test_a_family_page_is_served_with_the_familys_cookies(family_pages, signing_
     assert response.get_data(as_text=True) == PAGE
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert response.headers["Cache-Control"] == "no-store"
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in current_security_headers().items():
         assert response.headers[name] == value
     head = _get(family_pages, path, _cookie_header(KEY, signing_keys), method="HEAD")
     assert head.status_code == 200 and head.get_data() == b""

@@ -332,3 +332,22 @@ def test_a_form_without_file_or_key_or_with_a_field_twice_is_refused():
         with pytest.raises(PolicyRefused) as error:
             check_upload(fields, size, "seau", {"embedded": "embedded"}, datetime.now(UTC))
         assert (error.value.status, error.value.code) == (400, code)
+
+
+def test_a_pages_form_posted_without_script_is_checked_and_stored(documents):
+    """A form navigation says `Origin: null` (the pages' Referrer-Policy): let through to
+    the documents bucket with its policy checked (S3's redirect back to the function),
+    refused anywhere else or when it is no navigation."""
+    redirect = "http://127.0.0.1:8000/api/absences/certificate/0123456789abcdef/recu?retour=%2Ffamille%2F"
+    upload = documents.certificate_upload("100", "1", [date(2014, 12, 9)], "application/pdf", None, NOW,
+                                          redirect=redirect, size_known=False)
+    navigation = {"Origin": "null", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "same-site"}
+    fetched = post(upload, headers={**navigation, "Sec-Fetch-Mode": "cors"})
+    assert fetched.status_code == 403 and not stored(documents, upload)
+    forged = post(upload, fields={**upload["fields"], "success_action_redirect": "https://evil.example/"},
+                  headers=navigation)
+    assert error(forged)[:2] == (403, "AccessDenied") and not stored(documents, upload)
+    answer = requests.post(upload["url"], data=upload["fields"], headers=navigation, timeout=30,
+                           files={"file": ("certificat.pdf", PDF, "application/pdf")}, allow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith(redirect)
+    assert stored(documents, upload)

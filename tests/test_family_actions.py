@@ -88,7 +88,7 @@ def documents():
     return Documents(boto3.client("s3", region_name="eu-west-3"), "portail-documents-test")
 
 
-def test_a_certificate_request_writes_the_certificate_its_request_line_and_the_audit_then_renders_the_list(
+def test_a_certificate_request_writes_the_certificate_its_request_line_and_the_audit_then_renders_its_pages(
         portal, storage, documents):
     session = SimpleNamespace(family_number="100", rank=1, login="alice")
     upload = family_actions.request_certificate(storage, documents, portal.pages, session, "1", [DAY, "2014-12-12"],
@@ -103,7 +103,8 @@ def test_a_certificate_request_writes_the_certificate_its_request_line_and_the_a
     assert (line["certificate_id"], datetime.fromisoformat(line["submitted_at"])) == (certificate["certificate_id"], NOW)
     (audit,) = [i for i in all_items(storage) if i["pk"].startswith("AUDIT#") and i["action"] == "certificate_upload"]
     assert (audit["actor"], audit["details"]["source"]) == ("alice", "203.0.113.9")
-    assert portal.pages.exports == [("100", NOW, ["demandes"])]
+    # The list of requests, and the month page that offers the certificate and says its state.
+    assert [(n, t, sorted(o)) for n, t, o in portal.pages.exports] == [("100", NOW, ["demandes", "mois:1:2014-12"])]
 
 
 @pytest.mark.parametrize("child, dates, status", [("2", [DAY], 404), ("", [DAY], 404), ("1", ["2014-13-01"], 400),

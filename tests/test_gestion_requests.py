@@ -148,9 +148,9 @@ def test_a_staff_decision_is_seen_by_the_family_on_its_pages_and_in_its_inbox(wa
     assert response.status_code == 200, response.body
     assert "2 jours refusés" in text(response)
     requests_page = family_page(families, "A", "demandes/index.html")
-    assert requests_page.count("Refusée par le service enfance : sortie scolaire") == 2
+    assert requests_page.count("Refusée par le service enfance. Motif : sortie scolaire") == 2
     month = family_page(families, "A", "enfants/1/2014-12/index.html")
-    assert "Refusée par le service enfance : sortie scolaire" in month
+    assert "Refusée par le service enfance. Motif : sortie scolaire" in month
     inbox = family_page(families, "A", "messages/index.html")
     assert "Demandes refusées : 2 jours" in inbox  # one message for the two days
     assert len(storage.family_state("100").messages) == 1

@@ -176,5 +176,5 @@ def test_a_seat_given_from_the_waiting_list_shows_its_message_and_the_day(client
     assert book(client, cookie_a, [(day, service, "cancel")]).status_code == 200
     assert "vous avez 1 nouveau message." in read("index.html")
     assert "Non lu : Réservation validée : GARDERIE MIDI, jeudi 11 décembre 2014" in read("messages/index.html")
-    assert "en attente. Service complet" in read("demandes/index.html") and "Depuis : validée." in read(
+    assert "(réservation) : Service complet ce jour-là, demande mise en liste d'attente. Depuis : validée." in read(
         "demandes/index.html")

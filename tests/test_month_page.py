@@ -18,9 +18,10 @@ import pytest
 from chalicelib import sessions
 from chalicelib.booking_requests import Item
 from chalicelib.bookings import Bookings
+from chalicelib.formatting import french_day
 from chalicelib.pages import FamilyPages, pages_showing_days, shown_months
 
-from tests.conftest import GUIDE_NOW
+from tests.conftest import GUIDE_NOW, ROOT
 from tests.test_accounts_api import ORIGIN, PASSWORD_A, post, session_cookie
 
 ALL = ["GARDERIE_MATIN", "GARDERIE_MIDI", "GARDERIE_SOIR", "RESTAURATION"]
@@ -55,71 +56,94 @@ def read(pages, key, path=DECEMBER) -> str:
 
 
 class Grid(HTMLParser):
-    """The month grid as data: caption, column headers, per row its headers and cells,
-    and the text of every label by its `for`."""
+    """The month page's days as data (famille/mois.html: one markup, a list of days on a
+    phone and the grid from 60em): its title, each day's heading, and per day and
+    service its class, state in words (`text`), controls (`inputs`) and each control's
+    whole label (`labels`, by the input's value). A day said in one sentence (a weekend,
+    a holiday, reservations closed) gives that sentence for every service."""
 
     def __init__(self, html: str):
         super().__init__()
         self.caption = ""
         self.columns: list[str] = []
-        self.rows: list[dict] = []
+        self.services: list[str] = []
+        self.days: list[dict] = []
         self.labels: dict[str, str] = {}
-        self._in_table = False
-        self._cell: dict | None = None
+        self._stack: list[tuple[str, dict]] = []
         self._text: list[str] = []
-        self._label: tuple[str, list[str]] | None = None
+        self._cell: dict | None = None
+        self._label: tuple[dict, list[str]] | None = None
+        self._in: str = ""
+        self._done = False
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "label" and a.get("for"):
-            self._label = (a["for"], [])
-        if tag == "table" and "calendrier" in (a.get("class") or ""):
-            self._in_table = True
-        if not self._in_table:
+        classes = (a.get("class") or "").split()
+        if self._done:
             return
-        if tag == "caption":
-            self._text = []
-        elif tag == "tr":
-            self.rows.append({"headers": [], "cells": []})
-        elif tag in ("th", "td"):
-            self._cell, self._text = {"attrs": a, "inputs": []}, []
+        if a.get("id") == "legende-calendrier":
+            self._in, self._text = "caption", []
+        elif tag == "li" and "data-service" in a:
+            self._in, self._text = "service", []
+        elif tag == "li" and "jour" in classes:
+            self.days.append({"attrs": a, "cells": [], "whole": None})
+        elif tag == "h3" and self.days and not self.days[-1]["cells"]:
+            self._in, self._text = "head", []
+        elif tag == "p" and self.days and "groupe" not in classes and "jour-entier" in self.days[-1]["attrs"]["class"]:
+            self._in, self._text = "whole", []
+            self.days[-1]["whole"] = {"attrs": a, "inputs": []}
+        elif tag == "li" and self.days and self._in == "":
+            self._cell = {"attrs": a, "inputs": [], "service": "", "text": ""}
+            self.days[-1]["cells"].append(self._cell)
+        elif tag == "b" and self._cell is not None:
+            self._in, self._text = "name", []
+        elif tag == "span" and "etat" in classes and self._cell is not None:
+            self._in, self._text = "words", []
+        elif tag == "label" and self._cell is not None:
+            self._label = ({}, [])
         elif tag == "input" and self._cell is not None:
             self._cell["inputs"].append(a)
+            if self._label:
+                self._label[0].update(a)
 
     def handle_endtag(self, tag):
-        if tag == "label" and self._label:
-            self.labels[self._label[0]] = "".join(self._label[1]).strip()
-            self._label = None
-            return
-        if not self._in_table:
-            return
         text = "".join(self._text).strip()
-        if tag == "table":
-            self._in_table = False
-        elif tag == "caption":
-            self.caption = text
-        elif tag in ("th", "td") and self._cell is not None:
-            self._cell["text"] = text
-            if tag == "th" and self._cell["attrs"].get("scope") == "col":
-                self.columns.append(text)
-            elif tag == "th":
-                self.rows[-1]["headers"].append(text)
-            else:
-                self.rows[-1]["cells"].append(self._cell)
+        if self._in == "caption" and tag == "p":
+            self.caption, self._in = text, ""
+        elif self._in == "service" and tag == "li":
+            self.services.append(text.split("  ")[0])
+            self._in = ""
+        elif self._in == "head" and tag == "h3":
+            self.columns.append(text)
+            self._in = ""
+        elif self._in == "whole" and tag == "p":
+            self.days[-1]["whole"]["text"] = text
+            self._in = ""
+        elif self._in == "name" and tag == "b":
+            self._cell["service"], self._in = text, ""
+        elif self._in == "words" and tag == "span":
+            self._cell["text"], self._in = text, ""
+        elif tag == "label" and self._label:
+            self.labels[self._label[0].get("value", "")] = "".join(self._label[1]).strip()
+            self._label = None
+        elif tag == "li" and self._cell is not None and self._in == "":
             self._cell = None
+        elif tag == "ol":
+            self._cell = None
+            self._done = bool(self.days)
 
     def handle_data(self, data):
         if self._label:
             self._label[1].append(data)
-        else:
+        if self._in:
             self._text.append(data)
 
-    def row(self, label: str) -> dict:
-        return next(r for r in self.rows if r["headers"] and r["headers"][0] == label)
-
     def cell(self, label: str, day: int) -> dict:
-        return self.row(label)["cells"][day - 1]
+        found = self.days[day - 1]
+        if found["whole"] is not None:
+            return found["whole"]
+        return next(c for c in found["cells"] if c["service"] == label)
 
 
 def boxes(cell: dict) -> list[tuple[str, str | None]]:
@@ -134,35 +158,43 @@ def test_the_december_2014_grid_as_in_the_guide(storage, commune, enrolled, page
     html = read(pages, enrolled["A"]["page_key"])
     grid = Grid(html)
     assert grid.caption == "Décembre 2014 – ANNA"
-    assert grid.columns[:2] == ["Structure", "Responsable"]
-    assert grid.columns[2:] == [f"{'LuMaMeJeVeSaDi'[2 * (d % 7):2 * (d % 7) + 2]} {d + 1:02d}" for d in range(31)]
-    assert grid.columns[2] == "Lu 01" and grid.columns[-1] == "Me 31"
-    assert [r["headers"] for r in grid.rows[1:]] == [[label, "ALPHA ANNE"] for label in
-                                                       ("GARDERIE MATIN", "GARDERIE MIDI", "GARDERIE SOIR", "RESTAURATION")]
+    # A day's heading: its name's start (the grid's « Lu »), the rest (shown on a phone), the day.
+    assert len(grid.columns) == 31
+    assert grid.columns[0] == "Lundi 1" and grid.columns[4] == "Vendredi 5" and grid.columns[-1] == "Mercredi 31"
+    assert "<h3>Lu<span>ndi</span> 1</h3>" in html
+    assert grid.services == ["GARDERIE MATIN ALPHA ANNE", "GARDERIE MIDI ALPHA ANNE", "GARDERIE SOIR ALPHA ANNE",
+                             "RESTAURATION ALPHA ANNE"]
     for label in ("GARDERIE MATIN", "RESTAURATION"):
-        assert grid.cell(label, 25)["text"] == "Fférié"  # the sign, then its words
-        assert grid.cell(label, 22)["text"] == "Pvacances"
-        assert grid.cell(label, 6)["text"] == "–fermé"  # a Saturday
-    assert grid.cell("RESTAURATION", 10)["text"] == "–fermé"  # no canteen on Wednesdays
-    # The guide's ✓ of Friday 5 December: the sign, and words for those who do not see it.
+        assert grid.cell(label, 25)["text"] == "férié"  # a whole day said once
+        assert grid.cell(label, 22)["text"] == "vacances"
+        assert grid.cell(label, 6)["text"] == "fermé"  # a Saturday
+    assert "jour-ferie" in grid.cell("RESTAURATION", 25)["attrs"]["class"]
+    assert grid.cell("RESTAURATION", 10)["text"] == "fermé"  # no canteen on Wednesdays
+    # The guide's ✓ of Friday 5 December: its class carries the sign (calendrier.css), the words are there.
     validated = grid.cell("GARDERIE MATIN", 5)
-    assert re.search(r'<span class="marque" aria-hidden="true">✓</span><span class="visuellement-cache">réservé</span>', html)
-    assert validated["text"] == "✓réservé" and "jour-reserve" in validated["attrs"]["class"]
-    # Still before its deadline (Friday 28 November 23:59): it can be cancelled.
+    assert validated["text"] == "réservé" and "jour-reserve" in validated["attrs"]["class"]
+    # Still before its deadline (Friday 28 November 23:59): it can be cancelled, by a control of its own.
     assert boxes(validated) == [("2014-12-05|GARDERIE_MATIN|cancel", "2014-11-28T23:59:00+01:00")]
-    assert grid.labels["j-2014-12-05-GARDERIE_MATIN"] == "Annuler GARDERIE MATIN le vendredi 5 décembre 2014"
+    assert grid.labels["2014-12-05|GARDERIE_MATIN|cancel"] == "Annuler GARDERIE MATIN le vendredi 5 décembre 2014"
+    assert '<label class="action-cancel"><input type="checkbox" name="item" value="2014-12-05|GARDERIE_MATIN|cancel"' in html
+    assert "<span>Annuler<span class=\"vc\"> GARDERIE MATIN le vendredi 5 décembre 2014</span></span>" in html
     # A free day before its deadline can be reserved; Monday 1 December (deadline Monday
-    # 24 November) cannot, nor a closed day.
+    # 24 November) cannot and says so, nor a closed day.
     assert boxes(grid.cell("RESTAURATION", 5)) == [("2014-12-05|RESTAURATION|reserve", "2014-11-28T23:59:00+01:00")]
-    assert grid.labels["j-2014-12-05-RESTAURATION"] == "Réserver RESTAURATION le vendredi 5 décembre 2014"
+    assert grid.labels["2014-12-05|RESTAURATION|reserve"] == "Réserver RESTAURATION le vendredi 5 décembre 2014"
     assert boxes(grid.cell("RESTAURATION", 1)) == []
+    closed = grid.cell("RESTAURATION", 1)
+    assert closed["text"] == "réservations closes le lundi 24 novembre" and "jour-clos" in closed["attrs"]["class"]
     assert boxes(grid.cell("RESTAURATION", 25)) == [] and boxes(grid.cell("RESTAURATION", 22)) == []
     assert boxes(grid.cell("GARDERIE SOIR", 10)) == []
-    # Every box has a label that says the action, the service and the day.
-    for row in grid.rows[1:]:
-        for cell in row["cells"]:
-            for box in cell["inputs"]:
-                assert grid.labels[box["id"]].split(" ")[0] in ("Réserver", "Annuler", "Déclarer")
+    # Every control has a label that says the action, the service and the day; its
+    # visible verb is the label's start (WCAG 2.5.3).
+    values = [value for day in grid.days for c in day["cells"] for value, _ in boxes(c)]
+    assert values and set(values) == set(grid.labels)
+    verbs = {"reserve": "Réserver ", "cancel": "Annuler ", "absence": "Déclarer une absence : "}
+    for value, label in grid.labels.items():
+        day, service, action = value.split("|")
+        assert label.startswith(verbs[action]) and f"le {french_day(date.fromisoformat(day))}" in label
 
 
 def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, commune, enrolled, pages):
@@ -175,12 +207,17 @@ def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, com
     pages.export(storage, "100", GUIDE_NOW)
     html = read(pages, enrolled["A"]["page_key"])
     grid = Grid(html)
-    texts = {day: grid.cell("RESTAURATION", day)["text"] for day in (8, 9, 11, 12, 15)}
-    assert texts == {8: "✓réservé", 9: "…en attente", 11: "✗refusé : Refusée par le service enfance : sortie scolaire.",
-                     12: "Aabsent", 15: "○annulé"}
-    assert grid.cell("RESTAURATION", 11)["attrs"]["title"] == (
-        "Refusé : Refusée par le service enfance : sortie scolaire. Vous pouvez redemander ce jour : "
-        "le service enfance examinera la demande, elle ne sera pas validée d'office.")
+    texts = {day: (grid.cell("RESTAURATION", day)["text"], grid.cell("RESTAURATION", day)["attrs"]["class"])
+             for day in (8, 9, 11, 12, 15)}
+    assert texts == {8: ("réservé", "jour-reserve"), 9: ("en attente", "jour-attente"), 11: ("refusé", "jour-refuse"),
+                     12: ("absent", "jour-absent"), 15: ("annulé", "jour-annule")}
+    # The sign of each class, drawn by the style sheet before the words (and silent).
+    css = (ROOT / "site" / "theme" / "static" / "css" / "calendrier.css").read_text()
+    for sign, css_class in [("✓", "jour-reserve"), ("…", "jour-attente"), ("✗", "jour-refuse"), ("A", "jour-absent"),
+                            ("○", "jour-annule"), ("⊘", "jour-clos")]:
+        assert f'.jours .{css_class}::before {{ content: "{sign}"; content: "{sign}" / ""; }}' in css
+    # The refusal's reason, under the grid.
+    assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : Refusée par le service enfance : sortie scolaire." in html
     # What each can become: validated and pending are cancelled on time; a refused or
     # cancelled day can be reserved again (a refused one goes back to staff); an absence is final.
     assert [v for v, _ in boxes(grid.cell("RESTAURATION", 8))] == ["2014-12-08|RESTAURATION|cancel"]
@@ -190,8 +227,10 @@ def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, com
     assert [v for v, _ in boxes(grid.cell("RESTAURATION", 15))] == ["2014-12-15|RESTAURATION|reserve"]
     legend = html[html.index('id="titre-legende"'):html.index('id="titre-rappel"')]
     for sign, words in [("✓", "réservé"), ("…", "en attente"), ("✗", "refusé"), ("A", "absent"), ("○", "annulé"),
-                        ("F", "férié"), ("P", "vacances"), ("–", "fermé")]:
-        assert re.search(rf">{sign}</span> <strong>{words}</strong> : ", legend), sign
+                        ("F", "férié"), ("P", "vacances"), ("–", "fermé"), ("⊘", "réservations closes le …"),
+                        ("+", "Réserver"), ("−", "Annuler"), ("!", "Déclarer une absence")]:
+        assert re.search(rf">{re.escape(sign)}</span> <strong>{words}</strong> : ", legend), sign
+    assert "la date limite de réservation de ce jour est passée" in legend
 
 
 def test_a_day_staff_refused_says_that_asking_again_goes_to_staff(storage, commune, enrolled, pages):
@@ -203,17 +242,18 @@ def test_a_day_staff_refused_says_that_asking_again_goes_to_staff(storage, commu
     html = read(pages, enrolled["A"]["page_key"])
     grid = Grid(html)
     cell = grid.cell("GARDERIE SOIR", 11)
-    assert cell["text"].startswith("✗refusé : Refusée par le service enfance : effectif d'encadrement insuffisant")
+    assert cell["text"] == "refusé"
     assert [v for v, _ in boxes(cell)] == ["2014-12-11|GARDERIE_SOIR|reserve"]
-    # The box says what it does: no « Réserver » that would seem to book the day at once.
-    assert grid.labels["j-2014-12-11-GARDERIE_SOIR"] == (
+    # The control says what it does: no « Réserver » that would seem to book the day at once.
+    assert "<span>Redemander<span" in html
+    assert grid.labels["2014-12-11|GARDERIE_SOIR|reserve"] == (
         "Redemander GARDERIE SOIR le jeudi 11 décembre 2014 : le service enfance examinera la demande, "
         "elle ne sera pas validée d'office")
     # And in words under the grid, for everyone (not a colour, not only a tooltip).
     start = html.index('id="titre-refus"')
     refusals = unescape(re.sub(r"\s+", " ", html[start:html.index("</ul>", start)]))
     assert ("<strong>jeudi 11 décembre 2014</strong>, GARDERIE SOIR : Refusée par le service enfance : effectif "
-            "d'encadrement insuffisant ce jour-là. Vous pouvez redemander ce jour en cochant sa case : le service "
+            "d'encadrement insuffisant ce jour-là. Vous pouvez redemander ce jour en cochant « Redemander » : le service "
             "enfance examinera la demande, elle ne sera pas validée d'office (il reste « en attente » jusqu'à sa "
             "décision).") in refusals
     # Asked again: waiting for staff, said as such.
@@ -222,8 +262,7 @@ def test_a_day_staff_refused_says_that_asking_again_goes_to_staff(storage, commu
     pages.export(storage, "100", GUIDE_NOW)
     html = read(pages, enrolled["A"]["page_key"])
     cell = Grid(html).cell("GARDERIE SOIR", 11)
-    assert cell["text"] == "…en attente" and cell["attrs"]["title"].startswith(
-        "En attente – Demandée à nouveau après un refus du service enfance : en attente de sa décision")
+    assert cell["text"] == "en attente" and cell["attrs"]["class"] == "jour-attente"
     assert 'id="titre-refus"' not in html
 
 
@@ -238,12 +277,12 @@ def test_absences_after_the_deadline_within_31_days(storage, commune, enrolled, 
     december = Grid(read(pages, key))
     # Monday 1 December, validated, deadline passed: an absence, which has no deadline.
     assert boxes(december.cell("RESTAURATION", 1)) == [("2014-12-01|RESTAURATION|absence", None)]
-    assert december.labels["j-2014-12-01-RESTAURATION"] == \
+    assert december.labels["2014-12-01|RESTAURATION|absence"] == \
         "Déclarer une absence : RESTAURATION le lundi 1er décembre 2014"
     november = Grid(read(pages, key, "enfants/1/2014-11/index.html"))
     assert [v for v, _ in boxes(november.cell("RESTAURATION", 3))] == ["2014-11-03|RESTAURATION|absence"]
     october = Grid(read(pages, key, "enfants/1/2014-10/index.html"))
-    assert october.cell("RESTAURATION", 16)["text"] == "✓réservé"
+    assert october.cell("RESTAURATION", 16)["text"] == "réservé"
     assert boxes(october.cell("RESTAURATION", 16)) == []  # 43 days ago: too old for an absence
 
 
@@ -267,7 +306,9 @@ def test_the_page_carries_the_token_the_path_back_and_no_inline_script_or_style(
     # The guide's reminder beside the grid.
     assert "au plus tard 5 jours (<strong>hors week-end</strong>) avant la date souhaitée, à 23 h 59" in html
     assert "le 1<sup>er</sup> jour est facturé" in html
-    assert "déposés avant le 20 de chaque mois" in html and "au plus tard le jeudi 20 novembre 2014" in html
+    # The paper plannings' deadline said once, as a date (not « avant le 20 » then the date).
+    assert "déposés au plus tard le jeudi 20 novembre 2014 pour décembre 2014." in html
+    assert "avant le 20" not in html
 
 
 def test_the_frozen_clock_is_told_by_the_exporter_not_read_while_rendering(storage, enrolled, commune,
@@ -314,9 +355,11 @@ def test_months_around_the_clock_links_and_the_dashboard(storage, enrolled, page
     assert listed == {*OTHER_PAGES, *MONTH_PATHS}  # no month page for ALBAN, enrolled nowhere
     assert shown_months(date(2014, 11, 28)) == [date(2014, 10, 1), date(2014, 11, 1), date(2014, 12, 1), date(2015, 1, 1)]
     home = read(pages, key, "index.html")
+    # Both names link to the month (the guide: « cliquez sur le nom ou prénom »).
     assert f'<a href="/famille/{key}/enfants/1/2014-11/">ANNA</a>' in home
-    assert ">ALBAN</th>" in home
-    assert "cliquez sur le prénom de l'enfant concerné" in home
+    assert f'<a href="/famille/{key}/enfants/1/2014-11/">ALPHA</a>' in home
+    assert ">ALBAN</th>" in home and "ALBAN n'est inscrit à aucun service : contactez le service enfance" in home
+    assert "cliquez sur le nom ou le prénom de l'enfant concerné" in home
     october = read(pages, key, "enfants/1/2014-10/index.html")
     december = read(pages, key)
     january = read(pages, key, "enfants/1/2015-01/index.html")
@@ -346,11 +389,13 @@ def test_the_last_request_of_the_month(storage, commune, enrolled, pages):
     key = enrolled["A"]["page_key"]
     html = read(pages, key)
     section = html[html.index('<section id="resultat"'):html.index("</section>", html.index('<section id="resultat"'))]
-    assert "Votre dernière demande" in section
+    assert "Votre dernière demande" in section and "Vos dernières" not in section
     assert "Envoyée le vendredi 28 novembre 2014 à 12 h 00" in section
-    assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : <strong>validée</strong>. Réservation validée." in section
-    assert ("<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : <strong>refusée</strong>. "
-            "Jour férié : Noël : le service RESTAURATION est fermé ce jour-là.") in section
+    # Each outcome said once: the message names the state; a refusal's gives the reason.
+    assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : Réservation validée.</li>" in section
+    assert "validée. Réservation validée" not in section
+    assert ("<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : refusée. "
+            "Noël (jour férié) : le service RESTAURATION est fermé ce jour-là.") in section
     assert "janvier" not in section  # the later request is January's
     january = read(pages, key, "enfants/1/2015-01/index.html")
     assert "<strong>jeudi 8 janvier 2015</strong>" in january
@@ -367,6 +412,7 @@ def test_requests_sharing_the_latest_instant_are_all_shown(storage, commune, enr
     html = read(pages, enrolled["A"]["page_key"])
     section = html[html.index('<section id="resultat"'):html.index("</section>", html.index('<section id="resultat"'))]
     assert section.count("Envoyée le vendredi 28 novembre 2014 à 12 h 00") == 2
+    assert "Vos dernières demandes" in section  # several: titled as several
     assert "vendredi 12 décembre" in section and "lundi 15 décembre" in section and "jeudi 11" not in section
 
 
@@ -414,12 +460,12 @@ def test_a_booking_re_renders_exactly_its_month_page_and_the_requests(client, ex
     after = _objects(pages, bucket, key)
     assert {path for path in others if after[path] != b"sentinel"} == set()  # not re-rendered
     assert after[DECEMBER] != before[DECEMBER]
-    assert "jeudi 11 décembre 2014</strong>, RESTAURATION (réservation) : <strong>validée" in after[REQUESTS].decode()
+    assert "jeudi 11 décembre 2014</strong>, RESTAURATION (réservation) : Réservation validée." in after[REQUESTS].decode()
     grid = Grid(after[DECEMBER].decode())
-    assert grid.cell("RESTAURATION", 11)["text"] == "✓réservé"
+    assert grid.cell("RESTAURATION", 11)["text"] == "réservé"
     assert boxes(grid.cell("RESTAURATION", 11)) == [("2014-12-11|RESTAURATION|cancel", "2014-12-04T23:59:00+01:00")]
     html = after[DECEMBER].decode()
-    assert "<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : <strong>refusée</strong>" in html
+    assert "<strong>jeudi 25 décembre 2014</strong>, RESTAURATION : refusée. " in html
 
 
 def test_a_week_pattern_posted_as_a_form_re_renders_the_month(client, exported, storage):
@@ -433,7 +479,7 @@ def test_a_week_pattern_posted_as_a_form_re_renders_the_month(client, exported, 
         **ORIGIN, "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, body=body)
     assert response.status_code == 303
     grid = Grid(read_bucket(pages, bucket, key, DECEMBER))
-    assert [d for d in range(1, 32) if grid.cell("RESTAURATION", d)["text"] == "✓réservé"] == [8, 11, 15, 18]
+    assert [d for d in range(1, 32) if grid.cell("RESTAURATION", d)["text"] == "réservé"] == [8, 11, 15, 18]
 
 
 def read_bucket(pages, bucket, key, path) -> str:

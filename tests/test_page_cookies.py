@@ -239,3 +239,33 @@ def test_activity_re_signs_short_cookies(client, families, frozen_clock, signing
     cookies = page_cookies(response)
     assert opens(cookies, key, now + timedelta(minutes=4, seconds=59), signing_keys)
     assert not opens(cookies, key, now + PAGE_COOKIE_LIFETIME, signing_keys)
+
+
+def espace_hint(response) -> str | None:
+    """The « Mon espace » hint an answer sets: its header, or None when it sets none."""
+    return next((c for c in set_cookies(response) if c.startswith(sessions.ESPACE_HINT_COOKIE + "=")), None)
+
+
+def test_the_public_pages_hint_follows_the_session_and_goes_at_logout(client, families, frozen_clock):
+    """Login sets a readable hint naming the family's home, for the public pages' script;
+    it ends with the session, moves on with it, and logout or an ended session clear it
+    (docs/accounts.md). The login page's link without script leads home, each click."""
+    key = families["A"]["page_key"]
+    login = post(client, "/api/login", {"login": "alice", "password": PASSWORD_A})
+    hint = espace_hint(login)
+    assert hint == f"__Host-portail-espace=/famille/{key}/; Path=/; Max-Age=1800; Secure; SameSite=Lax"
+    assert "HttpOnly" not in hint  # the script reads it; the session cookie stays HttpOnly
+    assert "HttpOnly" in next(c for c in set_cookies(login) if c.startswith(sessions.COOKIE_NAME))
+    cookie = session_cookie(login)
+    frozen_clock(GUIDE_NOW + timedelta(minutes=10))
+    assert "Max-Age=1800;" in espace_hint(renew(client, cookie))  # the session's idle end moved on
+    for _ in range(2):  # twice in a row: a click is no refresh going round
+        home = client.http.get(RENEW + "?depuis=connexion", headers={"Cookie": cookie})
+        assert (home.status_code, home.headers["Location"]) == (303, f"/famille/{key}/")
+        assert espace_hint(home) is not None
+    logout = post(client, "/api/logout", cookie=cookie)
+    assert espace_hint(logout) == "__Host-portail-espace=; Path=/; Max-Age=0; Secure; SameSite=Lax"
+    # The hint of a session ended elsewhere goes as soon as a page finds it so.
+    assert "Max-Age=0" in espace_hint(renew(client, cookie))
+    ended = client.http.get(RENEW + "?depuis=connexion", headers={"Cookie": cookie})
+    assert ended.headers["Location"] == "/connexion/#session-expiree" and "Max-Age=0" in espace_hint(ended)

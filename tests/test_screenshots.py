@@ -8,7 +8,7 @@ import re
 
 from PIL import Image
 
-from portail.screenshots import MAX_BYTES, OUTPUT, ROOT, SHOTS, optimise
+from portail.screenshots import MAX_BYTES, OUTPUT, PHONE_OUTPUT, PHONE_SHOTS, ROOT, SHOTS, optimise
 
 
 def _page_like(width: int, height: int) -> bytes:
@@ -55,3 +55,17 @@ def test_every_picture_is_committed_small_and_shown_by_the_guide():
     assert shown == made == on_disk
     for name in on_disk:
         assert (OUTPUT / name).stat().st_size < MAX_BYTES, name
+
+
+def test_the_phone_pictures_are_the_month_page_the_statement_and_the_certificate_form():
+    """`python -m portail.screenshots` also photographs, at 360 px, the pages a parent uses
+    on a phone, into docs/images/telephone/: no stray file there, each one small."""
+    assert {(shot.name, shot.viewport["width"], shot.folder) for shot in PHONE_SHOTS} == {
+        ("mois-telephone.png", 360, PHONE_OUTPUT), ("releve-telephone.png", 360, PHONE_OUTPUT),
+        ("certificat-telephone.png", 360, PHONE_OUTPUT)}
+    assert all(shot.folder == OUTPUT for shot in SHOTS)
+    on_disk = {path.name for path in PHONE_OUTPUT.glob("*.png")}
+    assert on_disk <= {shot.name for shot in PHONE_SHOTS}
+    assert {"mois-telephone.png", "releve-telephone.png"} <= on_disk
+    for name in on_disk:
+        assert (PHONE_OUTPUT / name).stat().st_size < MAX_BYTES, name

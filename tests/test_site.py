@@ -121,6 +121,9 @@ def test_build_writes_the_pages_and_counts_them(built):
     assert (output / "theme" / "css" / "portail.css").is_file()
     assert (output / "theme" / "css" / "print.css").is_file()
     assert (output / "theme" / "js" / "portail.js").is_file()
+    # Served without their comments (portail/theme_assets.py, tests/test_theme_assets.py).
+    assert "/*" not in (output / "theme" / "css" / "portail.css").read_text(encoding="utf-8")
+    assert "\n// " not in (output / "theme" / "js" / "famille.js").read_text(encoding="utf-8")
 
 
 def test_home_page_tells_what_the_portal_does(output, shipped_commune):
@@ -371,6 +374,8 @@ def test_every_internal_link_leads_to_a_built_file(output):
             if parts.scheme or link.startswith("#"):
                 continue
             assert link.startswith("/"), f"{path}: {link} is not root-relative"
+            if link == "/api/session/renew?depuis=connexion":
+                continue  # the function's, not a file: the login page's way home (docs/accounts.md)
             target = output / parts.path.lstrip("/")
             if parts.path.endswith("/"):
                 target = target / "index.html"
@@ -507,3 +512,13 @@ def test_the_403_page_says_why_and_leads_to_the_login_page(output):
     text = _text(html)
     assert f"{IDLE_TIMEOUT.seconds // 60} minutes sans activité" in text
     assert f"{ABSOLUTE_TIMEOUT.seconds // 3600} heures après la connexion" in text
+
+
+def test_no_public_page_says_a_colon_or_a_sentence_twice(output):
+    """Every page of the public site (guide, notices, login, legal pages…):
+    tests/page_words.py says what counts."""
+    from tests import page_words
+
+    pages = {str(page.relative_to(output)): page.read_text(encoding="utf-8") for page in _html_pages(output)}
+    assert len(pages) > 15
+    assert page_words.problems(pages) == []

@@ -177,7 +177,7 @@ def test_refusing_tells_the_family_why(portal, waiting, storage, capsys, mails):
     assert status == 0, err
     day = day_item(storage, "100")
     assert (day["status"], day["reason"]) == ("refused", "staff_refused")
-    assert day["message"] == "Refusée par le service enfance : sortie scolaire ce jour-là"
+    assert day["message"] == "Refusée par le service enfance. Motif : sortie scolaire ce jour-là"
     assert waits(storage) == [("200", "1")] and storage.get(*COUNTER)["validated"] == SEATS
     (message,) = storage.family_state("100").messages
     assert message["subject"] == "Demande refusée : GARDERIE MIDI, jeudi 11 décembre 2014"
@@ -302,7 +302,7 @@ def test_a_late_planning_skips_the_online_deadline_only(portal, storage, frozen_
     status, out, err = cli(capsys, "plannings", "import", "--late", path)
     assert status == 0, err
     assert out.splitlines()[0].endswith("lundi 5 janvier 2015 : réservé")
-    assert "refusé : Vacances scolaires" in out.splitlines()[1]  # closures still apply
+    assert "refusé : Vacances de Noël" in out.splitlines()[1]  # closures still apply
 
 
 def test_a_bad_row_imports_nothing_and_every_bad_row_is_reported(portal, storage, frozen_clock, capsys, tmp_path):

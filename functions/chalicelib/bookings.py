@@ -281,7 +281,7 @@ class Bookings:
     def _written(self, plan: Plan, waiting: bool) -> tuple[Outcome, tuple[str, date] | None]:
         if waiting:
             return Outcome(plan.item, "pending", "waiting_list",
-                           "Service complet ce jour-là : demande mise en liste d'attente."), None
+                           "Service complet ce jour-là, demande mise en liste d'attente."), None
         seat = None
         if plan.status == "cancelled" and (plan.previous or {}).get("status") == "validated" and plan.capacity:
             seat = (plan.item.service, plan.item.day)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from chalicelib.holiday_sources import (
-    SCHOOL_HOLIDAY_LABEL,
     clean_name,
     official_school_holiday,
     public_holidays,
@@ -177,10 +176,14 @@ class Closure:
     label: str
 
 
-def _labelled(prefix: str, name: str) -> str:
-    if name.casefold().startswith(prefix.casefold()):
+def _labelled(name: str, kind: str, said_by: str) -> str:
+    """« Noël (jour férié) », « Pont de l'Ascension (vacances scolaires) »: the day's
+    name, then what kind of day it is unless the name says so (« Vacances de Noël »,
+    `said_by` begins it). No colon: sentences go on after the label with one
+    (« Noël (jour férié) : le service … est fermé ce jour-là. »)."""
+    if name.casefold().startswith(said_by.casefold()):
         return name
-    return f"{prefix} : {name}"
+    return f"{name} ({kind})"
 
 
 class CommuneCalendar:
@@ -233,12 +236,12 @@ class CommuneCalendar:
         """Why `service` is closed on `day`, or None when it is open."""
         holiday = self.public_holiday(day)
         if holiday is not None:
-            return Closure("public_holiday", _labelled(PUBLIC_HOLIDAY_LABEL, holiday))
+            return Closure("public_holiday", _labelled(holiday, "jour férié", PUBLIC_HOLIDAY_LABEL))
         if day in self._closed_days:
             return Closure("closed_day", "Fermeture exceptionnelle")
         school_holiday = self.school_holiday(day)
         if service.period == "school" and school_holiday is not None:
-            return Closure("school_holiday", _labelled(SCHOOL_HOLIDAY_LABEL, school_holiday))
+            return Closure("school_holiday", _labelled(school_holiday, "vacances scolaires", "Vacances"))
         if service.period == "holidays" and school_holiday is None:
             return Closure("not_holiday_period", "Service ouvert pendant les vacances scolaires")
         if day.weekday() not in service.weekdays:

@@ -7,8 +7,9 @@ A certificate excuses absent days only once the service enfance accepted its fil
 
 - `awaited`: the parent got the upload form (`POST /api/absences/certificate`), no file
   is known yet;
-- `to_review`: the object exists in the documents bucket: seen by a HEAD when staff list
-  the open certificates, or when they decide one;
+- `to_review`: the object exists in the documents bucket: seen by a HEAD when the
+  parent's page comes back from the upload (`receive`: S3's redirect, or the script),
+  when staff list the open certificates, or when they decide one;
 - `accepted`, `refused` (with `refusal_reason`): the staff's decision, told to the
   family (inbox and notice mail) and shown in its « Liste des demandes ». Staff accept
   only a certificate whose file exists; they may refuse an awaited one (a form never
@@ -183,25 +184,41 @@ def list_open(storage: st.Storage, documents, now: datetime, actor: str = "staff
     listed = []
     for item in found:
         family = _family_of(item)
-        seen_now = False
-        if state_of(item) == AWAITED and _has_file(documents, item):
-            failed = storage.transact([
-                storage.update_if_action(item["pk"], item["sk"], {"state": TO_REVIEW, "received_at": now},
-                                         **_expected_state(item)),
-                storage.put_action(storage.audit_item(now, actor, "certificate_received", {
-                    "family_number": family, "certificate_id": certificate_id(item),
-                    "document_key": item.get("document_key")})),
-            ])
-            if failed:
-                item = storage.get(item["pk"], item["sk"]) or item
-                if state_of(item) not in OPEN_STATES:
-                    continue
-            else:
-                item = {**item, "state": TO_REVIEW, "received_at": now.astimezone(UTC).isoformat()}
-                seen_now = True
+        item, seen_now = _look_for_file(storage, documents, item, actor, now)
+        if state_of(item) not in OPEN_STATES:
+            continue
         listed.append({**item, "family_number": family, "certificate_id": certificate_id(item),
                        "state": state_of(item), "seen_now": seen_now})
     return listed
+
+
+def _look_for_file(storage: st.Storage, documents, item: dict, actor: str, now: datetime) -> tuple[dict, bool]:
+    """(the item as it is now, whether this call moved it to to_review). An awaited
+    certificate whose file is in the bucket (one HEAD) becomes to_review: a conditional
+    write on the state read, with its audit entry; a change meanwhile (a decision, the
+    same move by another call) is read back and kept."""
+    if state_of(item) != AWAITED or not _has_file(documents, item):
+        return item, False
+    failed = storage.transact([
+        storage.update_if_action(item["pk"], item["sk"], {"state": TO_REVIEW, "received_at": now},
+                                 **_expected_state(item)),
+        storage.put_action(storage.audit_item(now, actor, "certificate_received", {
+            "family_number": _family_of(item), "certificate_id": certificate_id(item),
+            "document_key": item.get("document_key")})),
+    ])
+    if failed:
+        return storage.get(item["pk"], item["sk"]) or item, False
+    return {**item, "state": TO_REVIEW, "received_at": now.astimezone(UTC).isoformat()}, True
+
+
+def receive(storage: st.Storage, documents, family_number: str, identifier: str, actor: str,
+            now: datetime) -> tuple[dict, bool]:
+    """The parent's page says the file was sent (S3's redirect after a form without script,
+    or the script after its upload): the family's certificate, moved to to_review when its
+    file is in the bucket (`_look_for_file`: the bucket is looked at, the parent's word is
+    not taken). Returns (the item, whether it changed now); DocumentError 404 for an id
+    the family has no certificate of."""
+    return _look_for_file(storage, documents, find(storage, family_number, identifier), actor, now)
 
 
 def find(storage: st.Storage, family_number: str, identifier: str) -> dict:

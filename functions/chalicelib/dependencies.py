@@ -121,11 +121,17 @@ def family_pages():
 def documents():
     if "documents" not in _dependencies:
         import boto3
+        from botocore.config import Config
 
         from chalicelib import table
         from chalicelib.documents import Documents
 
-        _dependencies["documents"] = Documents(boto3.client("s3"), table.bucket_name("documents"))
+        # Virtual-hosted and regional: the presigned POST's address is
+        # https://<bucket>.s3.<region>.amazonaws.com, the origin the CSP names
+        # (chalicelib/http_headers.py); the global address would answer a fresh bucket's
+        # POST with a redirect. An endpoint given (the embedded AWS) stays path-style.
+        _dependencies["documents"] = Documents(boto3.client("s3", config=Config(s3={"addressing_style": "virtual"})),
+                                               table.bucket_name("documents"))
     return _dependencies["documents"]
 
 

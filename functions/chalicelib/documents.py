@@ -35,6 +35,9 @@ CONTENT_TYPES = {
 MAX_SIZE = 5 * 1024 * 1024  # 5 Mo
 MAX_DATES = 31
 UPLOAD_EXPIRES_IN = 300  # seconds: the form is used right away
+# The page of the upload form without script (POST /api/absences/certificate/formulaire):
+# the parent still has to find the file, or take its photo, after the page is shown.
+FORM_EXPIRES_IN = 600
 KEY_PREFIX = "certificats"
 INVOICE_PREFIX = "factures"
 DOWNLOAD_EXPIRES_IN = 300  # seconds: at most 5 minutes (the link is followed at once)
@@ -69,11 +72,14 @@ def parse_dates(values) -> list[date]:
     return sorted(days)
 
 
-def check_file(content_type, size) -> str:
-    """The canonical content type of an acceptable certificate file; DocumentError otherwise."""
+def check_file(content_type, size, *, size_known: bool = True) -> str:
+    """The canonical content type of an acceptable certificate file; DocumentError otherwise.
+    `size_known=False`: a form without script, chosen before the file (its size is S3's
+    to check, by the policy's content-length-range)."""
     canonical = content_type.strip().lower() if isinstance(content_type, str) else ""
-    if canonical not in CONTENT_TYPES or isinstance(size, bool) or not isinstance(size, int) \
-            or not 0 < size <= MAX_SIZE:
+    if canonical not in CONTENT_TYPES:
+        raise DocumentError(400, "bad_file", BAD_FILE_MESSAGE)
+    if size_known and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_SIZE):
         raise DocumentError(400, "bad_file", BAD_FILE_MESSAGE)
     return canonical
 
@@ -89,7 +95,7 @@ def _iso_dates(dates) -> list[str]:
 
 
 def certificate_item(family_number: str, child_id: str, dates, key: str, source: str, now: datetime,
-                     content_type: str | None = None) -> dict:
+                     content_type: str | None = None, identifier: str | None = None) -> dict:
     """The CERTIFICATE item of a family's partition (docs/data-model.md). A parent's is
     `awaited` (the upload form was handed out, no file yet) and on the staff's open index;
     staff record a certificate received on paper, `accepted` at once
@@ -99,7 +105,7 @@ def certificate_item(family_number: str, child_id: str, dates, key: str, source:
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}")
     days = _iso_dates(dates)
-    identifier = certificates.new_id()
+    identifier = identifier or certificates.new_id()
     state = certificates.AWAITED if source == "parent" else certificates.ACCEPTED
     item = {
         "pk": f"FAMILY#{family_number}",
@@ -154,21 +160,25 @@ class Documents:
         self.bucket = bucket
 
     def certificate_upload(self, family_number: str, child_id: str, dates, content_type, size,
-                           now: datetime) -> dict:
+                           now: datetime, *, redirect: str | None = None, size_known: bool = True,
+                           expires_in: int = UPLOAD_EXPIRES_IN) -> dict:
         """A presigned POST for one certificate file. S3 enforces the policy: this key only,
-        this content type only, 1 byte to 5 MB, for 5 minutes."""
-        canonical = check_file(content_type, size)
+        this content type only, 1 byte to 5 MB, for `expires_in` seconds. `redirect`: the
+        address S3 sends the browser to after a form post without script
+        (`success_action_redirect`, fixed by the policy too); without it S3 answers 204 to
+        the script's upload."""
+        canonical = check_file(content_type, size, size_known=size_known)
         key = certificate_key(family_number, child_id, canonical)
+        fields = {"Content-Type": canonical}
+        conditions: list = [{"Content-Type": canonical}, ["content-length-range", 1, MAX_SIZE]]
+        if redirect:
+            fields["success_action_redirect"] = redirect
+            conditions.append({"success_action_redirect": redirect})
         # botocore adds the bucket and key conditions itself (its documentation asks not
         # to repeat them), and the key field.
         post = self.s3.generate_presigned_post(
-            Bucket=self.bucket,
-            Key=key,
-            Fields={"Content-Type": canonical},
-            Conditions=[{"Content-Type": canonical}, ["content-length-range", 1, MAX_SIZE]],
-            ExpiresIn=UPLOAD_EXPIRES_IN,
-        )
-        return {"url": post["url"], "fields": post["fields"], "key": key, "expires_in": UPLOAD_EXPIRES_IN}
+            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in)
+        return {"url": post["url"], "fields": post["fields"], "key": key, "expires_in": expires_in}
 
     def has_object(self, key: str) -> bool:
         """Whether the object is in the bucket (a HEAD: its content is not read)."""
@@ -211,8 +221,9 @@ class Documents:
         )
 
     def record_certificate_item(self, family_number: str, child_id: str, dates, key: str, source: str,
-                                now: datetime, content_type: str | None = None) -> dict:
-        return certificate_item(family_number, child_id, dates, key, source, now, content_type)
+                                now: datetime, content_type: str | None = None,
+                                identifier: str | None = None) -> dict:
+        return certificate_item(family_number, child_id, dates, key, source, now, content_type, identifier)
 
 
 def invoice_key(family_number: str, number: str) -> str:

@@ -63,21 +63,38 @@ def promote_waiting(waiting_list, messages, pages, freed: list, now: datetime) -
 
 
 def request_certificate(storage, documents, pages, session, child_id: str, dates, content_type, size,
-                        source: str, now: datetime) -> dict:
+                        source: str, now: datetime, *, redirect=None) -> dict:
     """A presigned S3 POST for one medical certificate of one of the family's children
-    (DocumentError: unknown child, bad dates or file). The certificate (awaited: it
-    excuses nothing until staff accept its file), the family's request line and the
-    audit entry are one batch write; then « Liste des demandes », which shows the
-    request, is rendered again."""
-    from chalicelib.documents import DocumentError, certificate_request_item, parse_dates
+    (DocumentError: unknown child, bad dates or file), with its `certificate_id`, `dates`
+and the child's `child_name`. The
+    certificate (awaited: it excuses nothing until staff accept its file), the family's
+    request line and the audit entry are one batch write; then the pages that show it
+    (« Liste des demandes », the month pages of its days) are rendered again.
+
+    `redirect`: for a form without script, a function of the certificate's id giving the
+    address S3 sends the browser back to (the policy fixes it); the file's size is then
+    S3's to check, and the form lasts FORM_EXPIRES_IN."""
+    from chalicelib import certificates
+    from chalicelib.documents import (
+        FORM_EXPIRES_IN,
+        UPLOAD_EXPIRES_IN,
+        DocumentError,
+        certificate_request_item,
+        parse_dates,
+    )
+    from chalicelib.pages import pages_showing_days
 
     state = storage.family_state(session.family_number)
     if not child_id or not any(child.get("child_id") == child_id for child in state.children):
         raise DocumentError(404, "not_found", "Enfant inconnu.")
     days = parse_dates(dates)
-    upload = documents.certificate_upload(session.family_number, child_id, days, content_type, size, now)
+    identifier = certificates.new_id()
+    upload = documents.certificate_upload(
+        session.family_number, child_id, days, content_type, size, now,
+        redirect=redirect(identifier) if redirect else None, size_known=redirect is None,
+        expires_in=FORM_EXPIRES_IN if redirect else UPLOAD_EXPIRES_IN)
     certificate = documents.record_certificate_item(session.family_number, child_id, days, upload["key"],
-                                                    "parent", now, upload["fields"]["Content-Type"])
+                                                    "parent", now, upload["fields"]["Content-Type"], identifier)
     storage.batch_write([
         certificate,
         certificate_request_item(session.family_number, child_id, days, session.rank, now, certificate),
@@ -85,8 +102,23 @@ def request_certificate(storage, documents, pages, session, child_id: str, dates
             "source": source, "child_id": child_id, "certificate_id": certificate["certificate_id"],
             "dates": certificate["dates"], "document_key": upload["key"]}, by_family=True),
     ])
-    pages.export(storage, session.family_number, now, only=["demandes"])
-    return upload
+    pages.export(storage, session.family_number, now, only=pages_showing_days(child_id, days))
+    child = next(c for c in state.children if c.get("child_id") == child_id)
+    return {**upload, "certificate_id": identifier, "dates": certificate["dates"],
+            "child_name": child.get("first_name", "")}
+
+
+def certificate_received(storage, documents, pages, session, identifier: str, now: datetime) -> dict:
+    """The parent's page is back from the certificate's upload: the certificate moves to
+    to_review if its file is in the bucket (chalicelib.certificates.receive), and the
+    pages that show it are rendered again. Returns the certificate as it is now."""
+    from chalicelib import certificates
+    from chalicelib.pages import pages_showing_days
+
+    item, changed = certificates.receive(storage, documents, session.family_number, identifier, session.login, now)
+    if changed:
+        pages.export(storage, session.family_number, now, only=pages_showing_days(item["child_id"], item["dates"]))
+    return item
 
 
 def invoice_download_url(storage, documents, family_number: str, number: str) -> str:

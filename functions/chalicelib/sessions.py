@@ -18,6 +18,8 @@ from chalicelib.table import TTL_ATTRIBUTE
 
 COOKIE_NAME = "__Host-session"
 CSRF_COOKIE_NAME = "__Host-csrf"
+# The public pages' hint that a parent is logged in (espace_hint_header).
+ESPACE_HINT_COOKIE = "__Host-portail-espace"
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # The last-seen instant is written at most this often: one write per minute of
@@ -143,3 +145,20 @@ def csrf_cookie_header(secret: str, session_hash: str) -> str:
 
 def clear_csrf_cookie_header() -> str:
     return f"{CSRF_COOKIE_NAME}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"
+
+
+# --- the public pages' hint: « Mon espace » instead of « Se connecter » -------------------
+# The public pages are the same cached files for everyone: they cannot know who is logged
+# in. This cookie tells their script (portail.js), which shows « Mon espace » linking to
+# the family's home. Not HttpOnly, since script reads it; it grants nothing: the path
+# alone opens no page without the signed cookies, and a script of the portal's origin
+# can already learn it from POST /api/session/renew (docs/accounts.md). It ends with the
+# session (idle end at the time it is set, moved on with each renewal) and at logout.
+
+def espace_hint_header(session: Session, now: datetime) -> str:
+    seconds = max(0, int((session.expires_at - now).total_seconds()))
+    return f"{ESPACE_HINT_COOKIE}={session.home}; Path=/; Max-Age={seconds}; Secure; SameSite=Lax"
+
+
+def clear_espace_hint_header() -> str:
+    return f"{ESPACE_HINT_COOKIE}=; Path=/; Max-Age=0; Secure; SameSite=Lax"

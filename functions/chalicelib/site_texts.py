@@ -47,6 +47,9 @@ def example_days(today: date) -> tuple[date, date]:
 
 def rule_texts(commune: Commune, now: datetime) -> dict[str, str]:
     """The figures of commune.toml, as sentences' parts, under the names pages may use."""
+    # The function's own rule; imported here, so that this module does not load storage.
+    from chalicelib.bookings import ABSENCE_WINDOW
+
     rule = DeadlineRule(weekdays=commune.booking.deadline_weekdays, time=commune.booking.deadline_time)
     monday, friday = example_days(now.astimezone(commune.tz).date())
     particular = [
@@ -67,6 +70,7 @@ def rule_texts(commune: Commune, now: datetime) -> dict[str, str]:
         ),
         "jour_facture": "1er" if invoicing.invoice_day == 1 else str(invoicing.invoice_day),
         "echeance_jours": days_fr(invoicing.due_days),
+        "absence_jours": days_fr(ABSENCE_WINDOW.days),
         "etat_accessibilite": ACCESSIBILITY_STATUS,
         "commune": commune.commune.name,
         "contact_courriel": commune.commune.contact_email,

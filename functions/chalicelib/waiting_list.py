@@ -188,7 +188,7 @@ class WaitingList:
         if accept:
             status, code, message = "validated", "staff_accepted", "Acceptée par le service enfance."
         else:
-            status, code, message = "refused", "staff_refused", f"Refusée par le service enfance : {reason}"
+            status, code, message = "refused", "staff_refused", f"Refusée par le service enfance. Motif : {reason}"
         actions = []
         if accept and service.capacity:
             actions.append(self.storage.take_seat_action(service_code, day, service.capacity))

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from chalice import Response
 
-from chalicelib.http_headers import API_HEADERS
+from chalicelib.http_headers import api_headers
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -174,7 +174,7 @@ def unavailable_on_aws_error(function):
 
 
 def with_headers(response: Response) -> Response:
-    for name, value in API_HEADERS.items():
+    for name, value in api_headers().items():
         response.headers.setdefault(name, value)
     return response
 

@@ -28,12 +28,12 @@ def open_december(page) -> None:
     expect(page).to_have_url(MONTH_PATH)
     assert MONTH_PATH.search(page.url).group(1) == "2014-11"  # the clock's month
     page.get_by_role("link", name="Décembre 2014").click()
-    expect(page.get_by_role("table", name="Décembre 2014 – CONNIE")).to_be_visible()
+    expect(page.get_by_role("region", name="Décembre 2014 – CONNIE")).to_be_visible()
 
 
 def day_cell(page, label: str):
-    """The grid's cell holding the check box of that label."""
-    return page.locator("td").filter(has=page.get_by_label(label, exact=True))
+    """The day's line (a cell of the grid on a wide screen) holding the control of that label."""
+    return page.locator(".jours ul > li").filter(has=page.get_by_label(label, exact=True))
 
 
 def send(page, javascript: bool, form_button: str = "Envoyer ma demande") -> None:
@@ -58,11 +58,11 @@ def test_two_canteen_days_booked_from_the_month_page(new_context, javascript):
     send(page, javascript)
     result = page.locator("#resultat")
     for day in days:
-        # The new mark, its words, and the box that now cancels the day.
+        # The new state (its class draws the ✓), its words, and the control that now cancels the day.
         cell = day_cell(page, f"Annuler RESTAURATION le {day}")
-        expect(cell).to_contain_text("✓")
+        expect(cell).to_have_class(re.compile(r"\bjour-reserve\b"))
         expect(cell).to_contain_text("réservé")
-        expect(result).to_contain_text(f"{day}, RESTAURATION : validée. Réservation validée.")
+        expect(result).to_contain_text(f"{day}, RESTAURATION : Réservation validée.")
     expect(page.get_by_label(f"Réserver RESTAURATION le {days[0]}", exact=True)).to_have_count(0)
 
 
@@ -83,7 +83,7 @@ def test_a_day_booked_meanwhile_in_another_tab_is_refused_with_its_reason(new_co
     result = stale.locator("#resultat")
     expect(result).to_contain_text("jeudi 18 décembre 2014, RESTAURATION : refusée. "
                                    "Ce jour est déjà réservé : la demande n'est pas enregistrée deux fois.")
-    expect(result).to_contain_text("vendredi 19 décembre 2014, RESTAURATION : validée.")
+    expect(result).to_contain_text("vendredi 19 décembre 2014, RESTAURATION : Réservation validée.")
 
 
 def test_a_week_pattern_with_javascript(new_context):
@@ -95,7 +95,7 @@ def test_a_week_pattern_with_javascript(new_context):
     expect(page.get_by_label("Au", exact=True)).to_have_value("2014-12-19")
     send(page, javascript=True, form_button="Réserver ces jours")
     for day in ("mardi 9 décembre 2014", "mardi 16 décembre 2014"):
-        expect(day_cell(page, f"Annuler GARDERIE MATIN le {day}")).to_contain_text("✓")
+        expect(day_cell(page, f"Annuler GARDERIE MATIN le {day}")).to_have_class(re.compile(r"\bjour-reserve\b"))
 
 
 def test_the_month_page_at_360_px_without_console_error(new_context):
@@ -110,17 +110,17 @@ def test_the_month_page_at_360_px_without_console_error(new_context):
     # December is still open to bookings, although the browser's own clock is years later.
     expect(page.get_by_label("Réserver RESTAURATION le vendredi 5 décembre 2014", exact=True)).to_be_enabled()
     widths = page.evaluate("""() => {
-        const region = document.querySelector(".tableau");
+        const region = document.querySelector(".mois");
         return {page: document.documentElement.scrollWidth, viewport: window.innerWidth,
-                region: region.clientWidth, table: region.scrollWidth};
+                region: region.clientWidth, days: region.scrollWidth};
     }""")
     assert widths["page"] <= widths["viewport"] == 360, widths  # the page never scrolls sideways
-    assert widths["table"] > widths["region"], widths  # the grid scrolls in its own region
+    assert widths["days"] <= widths["region"], widths  # a list of days: nothing hides on the right
     assert errors == [], "\n".join(errors)
 
 
 def test_an_absence_declared_after_the_deadline(new_context):
-    """Today's canteen is past its deadline: the box declares an absence, not a cancellation.
+    """Today's canteen is past its deadline: its control declares an absence, not a cancellation.
     The day before was already an absence, so the function says this one is not billed
     once a certificate is given (docs/billing.md, absences)."""
     page = new_context().new_page()
@@ -132,7 +132,7 @@ def test_an_absence_declared_after_the_deadline(new_context):
     page.get_by_label(f"Déclarer une absence : RESTAURATION le {today}", exact=True).check()
     send(page, javascript=True)
     expect(page.locator("#resultat")).to_contain_text(
-        f"{today}, RESTAURATION : absent. Absence enregistrée : ce jour n'est pas facturé sur présentation "
+        f"{today}, RESTAURATION : Absence enregistrée : ce jour n'est pas facturé sur présentation "
         "d'un certificat médical.")
     # Nothing more to do on that day: its box is gone.
     expect(page.get_by_label(f"Déclarer une absence : RESTAURATION le {today}", exact=True)).to_have_count(0)

@@ -45,7 +45,7 @@ def test_an_agent_decides_pending_days_in_bulk_without_javascript(new_context, s
     expect(page.get_by_role("heading", level=1, name="Décision enregistrée")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("2 jours refusés")
     expect(page.locator(".resultats li")).to_have_count(2)
-    expect(page.locator(".resultats")).to_contain_text("Refusée par le service enfance : Effectif d'encadrement")
+    expect(page.locator(".resultats")).to_contain_text("Refusée par le service enfance. Motif : Effectif d'encadrement")
     page.get_by_role("link", name="Retour à la liste des demandes").click()
     expect(page.locator('input[name="item"]')).to_have_count(count - 2)
     assert page.locator(f'input[value="{first}"]').count() == 0

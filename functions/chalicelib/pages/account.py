@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib import statement
+from chalicelib.calendar_rules import school_year_label
 from chalicelib.formatting import euros, short_date
 from chalicelib.pages.names import credit_note_pdf_href, invoice_pdf_href
 from chalicelib.storage import FamilyState
@@ -111,16 +112,20 @@ def payments_view(state: FamilyState) -> list[dict]:
 
 
 def statement_years(account: statement.Account) -> list[str]:
-    """The school years with a statement page: those of the account, and the current one."""
-    return sorted({y.school_year for y in account.years} | {account.current_year})
+    """The school years with a statement page, oldest first: every year from the account's
+    first one to the current one (or to a later one holding an operation), none skipped,
+    so that the selector never offers a year without its page; a year between two with
+    operations has its page, which says it has none."""
+    firsts = [int(y.school_year[:4]) for y in account.years] + [int(account.current_year[:4])]
+    return [school_year_label(year) for year in range(min(firsts), max(firsts) + 1)]
 
 
-def statement_context(account: statement.Account, year: str, years: list[str], home: str) -> dict:
+def statement_context(account: statement.Account, year: str, years: list[str]) -> dict:
     """What famille/releve.html shows of one school year."""
     shown = account.year(year)
     return {
         "school_year": year,
-        "years": [{"label": y, "href": f"{home}releve/{y}/", "current": y == year} for y in years],
+        "years": [{"label": y, "current": y == year} for y in years],
         "opening_balance": euros(shown.opening_balance),
         "operations": [{"number": o.number, "date": short_date(o.day), "description": o.description,
                         "regie": o.regie, "debit": euros(o.debit) if o.debit else "",

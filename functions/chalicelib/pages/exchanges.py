@@ -15,6 +15,7 @@ from chalicelib.pages.marks import (
     CERTIFICATE_DECISIONS,
     PAPER_PLANNING,
     REQUEST_KINDS,
+    outcome_words,
 )
 from chalicelib.pages.names import message_id
 from chalicelib.storage import FamilyState
@@ -104,6 +105,17 @@ def _demand_view(request: dict, names: dict, days: dict, certificates_read: list
             item["status_label"] = CERTIFICATE_DECISIONS.get(raw.get("status"), raw.get("status", ""))
         elif raw.get("status") == "received":
             item["status_label"] = "reçu"
+        # Each outcome said once: a booking's message names its state (marks.outcome_words),
+        # a staff decision's and a certificate's too (« Refusée par le service enfance.
+        # Motif : … », « Certificat médical reçu. »); a decision on a certificate's gives
+        # only the reason (« Motif : … »), so its state leads it.
+        kind, message = request.get("type", "booking"), item["message"]
+        if kind == "booking":
+            item["outcome"] = outcome_words(item["status"], item["status_label"], message)
+        elif kind in ("staff_decision", "certificate") and message:
+            item["outcome"] = message
+        else:
+            item["outcome"] = f"{item['status_label']}." + (f" {message}" if message else "")
         # A day that waited for a seat: what became of it since.
         current = days.get(f"DAY#{child_id}#{str(raw.get('date', ''))[:10]}#{raw.get('service', '')}")
         if raw.get("status") == "pending" and current and current.get("status") != "pending":

@@ -3,8 +3,10 @@ the actions a day offers, what the « liste des demandes » calls each request."
 
 from __future__ import annotations
 
-# The month grid's column heads (« Lu 01 »), Monday first as date.weekday().
+# The month grid's column heads (« Lu 01 »), Monday first as date.weekday(); each is
+# the start of the day's name, which the list of days on a phone shows whole.
 DAY_ABBREVIATIONS = ("Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di")
+DAY_NAMES = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 
 # Every mark of the grid: the sign shown, the words a screen reader says (and the
 # legend), the cell's class. Colour only repeats what the sign and the words say.
@@ -20,20 +22,36 @@ CLOSURE_MARKS = {
     "school_holiday": ("P", "vacances", "jour-vacances"),
 }
 CLOSED_MARK = ("–", "fermé", "jour-ferme")
+# A day nothing booked whose deadline passed: « réservations closes le <the deadline's day> »;
+# a service the child is not enrolled in.
+CLOSED_FOR_BOOKING = ("⊘", "réservations closes", "jour-clos")
+NOT_ENROLLED = ("·", "non inscrit", "jour-non-inscrit")
 # The legend: (sign, class, words, what it means), every sign of the grid once.
 LEGEND = [
     (*STATUS_MARKS["validated"][::2], "réservé", "réservation validée"),
     (*STATUS_MARKS["pending"][::2], "en attente",
-     "service complet : demande en liste d'attente ; ou jour demandé à nouveau après un refus, "
+     "service complet, demande en liste d'attente ; ou jour demandé à nouveau après un refus, "
      "en attente de la décision du service enfance"),
     (*STATUS_MARKS["refused"][::2], "refusé",
      "refusé par le service enfance, qui donne sa raison au survol du jour et sous le calendrier ; "
-     "vous pouvez le demander à nouveau : le service enfance l'examine, il n'est pas validé d'office"),
+     "vous pouvez le demander à nouveau, le service enfance l'examine et ne le valide pas d'office"),
     (*STATUS_MARKS["absent"][::2], "absent", "absence déclarée après la date limite"),
     (*STATUS_MARKS["cancelled"][::2], "annulé", "réservation annulée à temps, non facturée"),
     (*CLOSURE_MARKS["public_holiday"][::2], "férié", "jour férié, service fermé"),
     (*CLOSURE_MARKS["school_holiday"][::2], "vacances", "vacances scolaires, service fermé"),
     (*CLOSED_MARK[::2], "fermé", "week-end ou jour sans ce service"),
+    (*CLOSED_FOR_BOOKING[::2], "réservations closes le …",
+     "la date limite de réservation de ce jour est passée : il ne peut plus être réservé en ligne ; "
+     "un jour déjà réservé peut encore être déclaré absent"),
+    (*NOT_ENROLLED[::2], "non inscrit", "votre enfant n'est pas inscrit à ce service"),
+]
+# The three actions of a day, each its own control with its verb (a sign on the
+# desktop grid, where a day is narrow): (class, sign, verb, what it does).
+ACTION_LEGEND = [
+    ("legende-reserve", "+", "Réserver", "demander une place ce jour-là"),
+    ("legende-cancel", "−", "Annuler", "annuler une réservation avant la date limite, sans frais"),
+    ("legende-absence", "!", "Déclarer une absence",
+     "après la date limite, pour un jour réservé : le 1er jour d'absence est facturé"),
 ]
 ACTION_VERBS = {
     "reserve": "Réserver",
@@ -43,6 +61,20 @@ ACTION_VERBS = {
 # A day the service enfance refused, asked for again (bookings.after_staff_refusal).
 REVIEW_VERB = "Redemander"
 REVIEW_NOTE = "le service enfance examinera la demande, elle ne sera pas validée d'office"
+
+
+
+def outcome_words(status: str, status_label: str, message: str) -> str:
+    """A requested day's outcome said once: the function's message already names the
+    state (« Réservation validée. », « Absence enregistrée : … »), so it stands alone;
+    a refusal's message gives the reason only (« Trop tard : … »), so the state leads it.
+    Without a message, the state's word."""
+    if not message:
+        return f"{status_label}."
+    if status == "refused":
+        return f"{status_label}. {message}"
+    return message
+
 
 # What the « liste des demandes » calls each kind of request and each action.
 REQUEST_KINDS = {"booking": "Réservation en ligne", "certificate": "Certificat médical",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from chalicelib.booking_requests import Item
-from chalicelib.bookings import Plan, after_staff_refusal, decide
+from chalicelib.bookings import Outcome, Plan, after_staff_refusal, decide
 from chalicelib.calendar_rules import (
     CommuneCalendar,
     booking_deadline,
@@ -25,14 +25,19 @@ from chalicelib.config import Commune, Service
 from chalicelib.formatting import french_day, french_month, hours
 from chalicelib.pages.exchanges import request_instant, request_view
 from chalicelib.pages.marks import (
+    ACTION_LEGEND,
     ACTION_VERBS,
+    CLOSED_FOR_BOOKING,
     CLOSED_MARK,
     CLOSURE_MARKS,
     DAY_ABBREVIATIONS,
+    DAY_NAMES,
     LEGEND,
+    NOT_ENROLLED,
     REVIEW_NOTE,
     REVIEW_VERB,
     STATUS_MARKS,
+    outcome_words,
 )
 from chalicelib.pages.names import month_page_path
 from chalicelib.storage import FamilyState
@@ -112,6 +117,7 @@ def month_context(state: FamilyState, child: dict, month: date, months: list[dat
                      "again": c.action == "reserve"}
                     for row in rows for c in row["cells"] if c.css == STATUS_MARKS["refused"][2]]
     position = months.index(month)
+    by_day = [[(row["service"], row["cells"][i]) for row in rows] for i in range(len(days))]
     today = now.astimezone(commune.tz).date()
     services = [s for s in commune.services if s.code in enrolled]
     return {
@@ -124,9 +130,14 @@ def month_context(state: FamilyState, child: dict, month: date, months: list[dat
         "columns": [{"day": d, "short": f"{DAY_ABBREVIATIONS[d.weekday()]} {d:%d}", "long": french_day(d)}
                     for d in days],
         "rows": rows,
+        "days": [day_view(d, cells, enrolled, booked, commune, calendar, now)
+                 for d, cells in zip(days, by_day, strict=True)],
+        "structures": [{"code": r["service"].code, "label": r["service"].label, "responsable": r["responsable"]}
+                       for r in rows],
         "refused_days": refused_days,
         "review_note": REVIEW_NOTE,
         "legend": LEGEND,
+        "action_legend": ACTION_LEGEND,
         "previous": month_link(child_id, months[position - 1], home) if position > 0 else None,
         "next": month_link(child_id, months[position + 1], home) if position + 1 < len(months) else None,
         "last_requests": last_requests(state, child_id, key, commune),
@@ -176,6 +187,66 @@ def cell(day: date, service: Service, day_item: dict | None, enrolled: list[str]
                 label=label, deadline=deadline, field_id=f"j-{day.isoformat()}-{service.code}")
 
 
+def day_view(day: date, cells: list[tuple[Service, Cell]], enrolled: list[str], booked: dict,
+             commune: Commune, calendar: CommuneCalendar, now: datetime) -> dict:
+    """One day of the month page's list (famille/mois.html): its services, each with its
+    state in words and its one action, or, when no service of the day holds a state or
+    offers an action and all say the same (a weekend, a holiday, reservations closed),
+    that one sentence for the whole day."""
+    views = []
+    for service, c in cells:
+        words, css = c.words, c.css
+        if not c.mark and c.action is None:
+            words, css = unbookable_words(day, service, enrolled, commune, calendar, now)
+        elif css == STATUS_MARKS["refused"][2]:
+            words = STATUS_MARKS["refused"][1]  # its reason: « Jours refusés par le service enfance »
+        verb = (REVIEW_VERB if c.label.startswith(REVIEW_VERB) else ACTION_VERBS[c.action].rstrip(" :")) if c.action else ""
+        # The visible verb, then the rest of the label (service and day), said to screen
+        # readers: the control's name is the whole label, its visible words its start.
+        views.append({"code": service.code, "service": service.label, "css": css, "words": words,
+                      "action": c.action, "value": c.value, "deadline": c.deadline, "verb": verb,
+                      "context": c.label[len(verb):]})
+    quiet = {(v["css"], v["words"]) for v in views if not v["action"]}
+    whole = None
+    if views and len(quiet) == 1 and not any(v["action"] for v in views) and not any(
+            booked.get((day.isoformat(), v["code"])) for v in views):
+        css, words = quiet.pop()
+        whole = {"css": css, "words": words}
+    # On a phone, services of the day that say the same without an action are one line
+    # (« GARDERIE MATIN, GARDERIE MIDI : réservations closes le … »); the grid keeps a cell each.
+    alike: dict[tuple[str, str], list[dict]] = {}
+    for view in views:
+        if not view["action"] and view["words"]:
+            alike.setdefault((view["css"], view["words"]), []).append(view)
+    groups = []
+    for (css, words), members in alike.items():
+        if len(members) > 1:
+            groups.append({"css": css, "words": words, "services": ", ".join(m["service"] for m in members)})
+            for member in members:
+                member["grouped"] = True
+    return {"iso": day.isoformat(), "abbreviation": DAY_ABBREVIATIONS[day.weekday()],
+            "rest": DAY_NAMES[day.weekday()][2:], "number": day.day, "weekend": day.weekday() >= 5,
+            "whole": whole, "cells": views, "groups": [] if whole else groups}
+
+
+def unbookable_words(day: date, service: Service, enrolled: list[str], commune: Commune,
+                     calendar: CommuneCalendar, now: datetime) -> tuple[str, str]:
+    """Why a day with nothing booked offers no reservation, in words: the deadline
+    passed (« réservations closes le … », its date), not enrolled, or (outside the school
+    year) no words at all."""
+    outcome = decide(Item(day, service.code, "reserve"), enrolled=enrolled, day_item=None, service=service,
+                     commune=commune, calendar=calendar, now=now)
+    reason = outcome.reason if isinstance(outcome, Outcome) else ""
+    if reason == "deadline_passed":
+        deadline = booking_deadline(day, commune.deadline_rule(service), commune.tz)
+        said = french_day(deadline)  # the year only when it is not the day's
+        return (f"{CLOSED_FOR_BOOKING[1]} le {said.removesuffix(f' {day.year}')}",
+                CLOSED_FOR_BOOKING[2])
+    if reason == "not_enrolled":
+        return NOT_ENROLLED[1], NOT_ENROLLED[2]
+    return "", ""
+
+
 def last_requests(state: FamilyState, child_id: str, key: str, commune: Commune) -> list[dict]:
     """The child's latest booking request (online or paper) with a day in this month.
 
@@ -189,7 +260,11 @@ def last_requests(state: FamilyState, child_id: str, key: str, commune: Commune)
     if not found:
         return []
     latest = max(request_instant(r) for r in found)
-    return [request_view(r, commune) for r in sorted(found, key=lambda r: r["sk"]) if request_instant(r) == latest]
+    views = [request_view(r, commune) for r in sorted(found, key=lambda r: r["sk"]) if request_instant(r) == latest]
+    for view in views:
+        for item in view["items"]:
+            item["outcome"] = outcome_words(item["status"], item["status_label"], item["message"])
+    return views
 
 
 def pattern_defaults(month: date, last: date, today: date, now: datetime, services: list[Service],

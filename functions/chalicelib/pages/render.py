@@ -19,6 +19,7 @@ from chalicelib.pages.account import (
     statement_context,
     statement_years,
 )
+from chalicelib.pages.certificate_offers import certificate_context, certificate_offers
 from chalicelib.pages.exchanges import messages_view, requests_context
 from chalicelib.pages.month import month_context, month_link
 from chalicelib.pages.names import (
@@ -106,7 +107,8 @@ class PageRenderer:
             "accueil": lambda: dashboard_context(account, notices),
             "factures": lambda: {"invoices": invoices_view(state, account), "credit_notes": credit_notes_view(state)},
             "reglements": lambda: {"payments": payments_view(state)},
-            "demandes": lambda: requests_context(state, commune),
+            "demandes": lambda: {**requests_context(state, commune), **certificate_context(
+                certificate_offers(state, commune, self.calendar, today), home + "demandes/")},
         }
         pages = {}
         for name, (template, path) in PAGES.items():
@@ -115,7 +117,7 @@ class PageRenderer:
         if wanted("releve"):
             years = statement_years(account)
             for year in years:
-                html = page(STATEMENT_TEMPLATE, "releve", **statement_context(account, year, years, home))
+                html = page(STATEMENT_TEMPLATE, "releve", **statement_context(account, year, years))
                 pages[f"releve/{year}/index.html"] = html
                 if year == account.current_year:
                     pages["releve/index.html"] = html
@@ -130,7 +132,12 @@ class PageRenderer:
             for month in months:
                 name = month_page_name(child["child_id"], month)
                 if wanted(name):
+                    # « Envoyer le certificat médical » (famille/certificat.html) for the
+                    # child's absences with a day in this month.
+                    offers = certificate_context(certificate_offers(state, commune, self.calendar, today,
+                                                                    child["child_id"], month),
+                                                 home + month_page_path(child["child_id"], month))
                     pages[month_page_path(child["child_id"], month) + "index.html"] = page(
                         MONTH_TEMPLATE, name, **month_context(state, child, month, months, now, home, commune=commune,
-                                                             calendar=self.calendar, frozen=self.frozen))
+                                                             calendar=self.calendar, frozen=self.frozen), **offers)
         return pages

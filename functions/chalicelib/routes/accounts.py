@@ -15,6 +15,8 @@ routes = Routes(__name__)
 LOGIN_PAGE = "/connexion/"
 FORGOT_PAGE = "/mot-de-passe/oublie/"
 RESET_PAGE = "/mot-de-passe/nouveau/"
+# The login page's way home without script: GET /api/session/renew?depuis=connexion.
+FROM_LOGIN_PAGE = "connexion"
 
 
 def account_page(call: Call) -> str:
@@ -53,8 +55,10 @@ def renew_page_cookies(call: Call):
     without a session. The family pages' script calls it while a page is open; like
     every call, it is activity (the middleware moved the session on)."""
     if call.session is None:
+        # The public pages' « Mon espace » hint goes with the session (docs/accounts.md).
         return error_response(401, "not_authenticated",
-                              "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.")
+                              "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.",
+                              {"Set-Cookie": [sessions.clear_espace_hint_header()]})
     call.sets_page_cookies()
     return Response(body={"home": call.session.home}, status_code=200,
                     headers={"Set-Cookie": signed_cookies(call.session, call.now)})
@@ -66,17 +70,23 @@ def renew_page_cookies_and_return(call: Call):
     """The renewal without script (the « Accès réservé » page refreshes to it): fresh
     page cookies and 303 back to the family page the browser came from (`back`, else the
     Referer, when it is one of the family's own pages; else the family's home). Without
-    a session: 303 to the login page, which says the session ended."""
+    a session: 303 to the login page, which says the session ended.
+
+    `?depuis=connexion`: the login page's link « Retrouver mon espace famille » (how a
+    logged-in parent without script gets back home): the family's home, always, since a
+    parent's click is no refresh going round (the memory below is still set)."""
     from chalicelib import signed_cookies as cf
 
     request, session = call.request, call.session
+    query = request.query_params or {}
     if session is None:
-        return redirect(LOGIN_PAGE + "#session-expiree")
+        return redirect(LOGIN_PAGE + "#session-expiree", [sessions.clear_espace_hint_header()])
     call.sets_page_cookies()
-    target = (cf.return_path((request.query_params or {}).get("back"), session.page_key)
+    from_login_page = query.get("depuis") == FROM_LOGIN_PAGE
+    target = (None if from_login_page else cf.return_path(query.get("back"), session.page_key)
               or cf.return_path_from_referer(request.headers.get("referer"), session.page_key, site_url())
-              or session.home)
-    if cookie_value(request.headers.get("cookie"), cf.RETURN_MARKER_COOKIE) == target:
+              ) or session.home
+    if not from_login_page and cookie_value(request.headers.get("cookie"), cf.RETURN_MARKER_COOKIE) == target:
         # Sent there a moment ago, and back already: that page does not open (missing,
         # or the browser is not at the portal's address). Home, then no more rounds.
         if target == session.home:

@@ -185,18 +185,20 @@ def _checked_session(request, session, data: dict | None) -> sessions.Session:
 
 def signed_cookies(session, now: datetime) -> list[str]:
     """The family's page cookies signed at `now`: they open its pages for 5 minutes at
-    most, never beyond the session (page_cookies_end)."""
+    most, never beyond the session (page_cookies_end); and the public pages' hint that
+    the parent is logged in, until the session's end (sessions.espace_hint_header)."""
     from chalicelib import signed_cookies as cf
     from chalicelib.secret_parameters import load_secrets
 
     load_secrets()  # production: the private key from SSM, once per container
     key_pair_id, private_key = cf.signing_config_from_environment()
-    return cf.set_cookie_headers(session.page_key, cf.page_cookies_end(session.expires_at, now),
-                                 key_pair_id, private_key, site_url=site_url())
+    return [*cf.set_cookie_headers(session.page_key, cf.page_cookies_end(session.expires_at, now),
+                                   key_pair_id, private_key, site_url=site_url()),
+            sessions.espace_hint_header(session, now)]
 
 
 def cleared_cookies(page_key: str | None) -> list[str]:
     from chalicelib import signed_cookies as cf
 
-    return [sessions.clear_cookie_header(), sessions.clear_csrf_cookie_header(),
+    return [sessions.clear_cookie_header(), sessions.clear_csrf_cookie_header(), sessions.clear_espace_hint_header(),
             *(cf.clear_cookie_headers(page_key) if page_key else [])]

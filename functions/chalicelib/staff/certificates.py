@@ -72,8 +72,14 @@ def to_review(storage, documents, pages, now: datetime, actor: str) -> list[dict
             "url": documents.certificate_download_url(c["document_key"]) if c.get("document_key") else "",
         })
     if pages is not None:
-        for family in sorted({c["family_number"] for c in found if c["seen_now"]}):
-            _render(pages, storage, family, now, ["demandes"])
+        from chalicelib.pages import pages_showing_days
+
+        stale: dict[str, set[str]] = {}
+        for c in found:
+            if c["seen_now"]:  # its request line and the month pages of its days
+                stale.setdefault(c["family_number"], set()).update(pages_showing_days(c["child_id"], c["dates"]))
+        for family, names in sorted(stale.items()):
+            _render(pages, storage, family, now, sorted(names))
     return listed
 
 

@@ -1,10 +1,13 @@
 // Portail Famille: progressive enhancement of the forms (no framework, no build step).
 // Every form works without this file: it posts and the function answers 303 to a page.
 // With it, a form marked data-json posts JSON with fetch and shows the answer in place.
+// What every family page needs besides its forms (the page cookies' renewal) is
+// famille.js, which the dashboard loads alone.
+import "./famille.js";
 
-const messageOf = (form) => form.querySelector("[data-message]");
+export const messageOf = (form) => form.querySelector("[data-message]");
 
-function show(form, text, kind) {
+export function show(form, text, kind) {
   const box = messageOf(form);
   if (!box) return;
   box.textContent = text;
@@ -56,140 +59,7 @@ function fillResetToken() {
   }
 }
 
-// --- A child's month page: the booking forms (data-booking) ----------------------------
-// « jours »: the grid's checked boxes (item = « AAAA-MM-JJ|SERVICE|action ») become
-// {child_id, items: [{date, service, action}]}; « semaine »: the week pattern becomes
-// {child_id, pattern: {weekdays, services, from, to}}. The answer's per-day outcomes are
-// shown in the form's alert, then the page (re-rendered by the function before it
-// answered) is loaded again at #resultat, so the grid shows the new marks.
-
-const RELOAD_DELAY_MS = 1000;
-const STATUS_WORDS = {
-  validated: "validée",
-  pending: "en attente",
-  refused: "refusée",
-  cancelled: "annulée",
-  absent: "absence enregistrée",
-};
-const frenchDay = new Intl.DateTimeFormat("fr-FR", {
-  weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
-});
-
-// The portal's clock. Demos and training freeze it (`portail serve --now`); the page
-// then carries that instant, since the browser's own clock is the real one.
-function portalNow() {
-  const frozen = document.querySelector("[data-horloge]");
-  const instant = frozen ? Date.parse(frozen.dataset.horloge) : NaN;
-  return Number.isNaN(instant) ? Date.now() : instant;
-}
-
-function labelOf(input) {
-  return input.id ? document.querySelector(`label[for="${CSS.escape(input.id)}"]`) : null;
-}
-
-// A day whose deadline passed since the page was exported can no longer be reserved or
-// cancelled: its box is disabled, and its label says why. The deadline's whole minute
-// counts, as on the server (23:59 means until 23:59:59).
-function closeExpiredDays() {
-  const now = portalNow();
-  for (const box of document.querySelectorAll("input[data-deadline]")) {
-    const deadline = Date.parse(box.dataset.deadline);
-    if (Number.isNaN(deadline) || now < deadline + 60_000) continue;
-    box.checked = false;
-    box.disabled = true;
-    const label = labelOf(box);
-    if (label) {
-      label.textContent += " (date limite passée)";
-      box.title = label.textContent;
-    }
-  }
-}
-
-function serviceLabels() {
-  const labels = {};
-  for (const header of document.querySelectorAll("[data-service]")) {
-    labels[header.dataset.service] = header.textContent.trim();
-  }
-  return labels;
-}
-
-function bookingBody(form) {
-  const data = new FormData(form);
-  const body = { child_id: data.get("child_id"), csrf_token: data.get("csrf_token") };
-  if (form.dataset.booking === "semaine") {
-    body.pattern = {
-      weekdays: data.getAll("pattern_weekdays").map(Number),
-      services: data.getAll("pattern_services"),
-      from: data.get("pattern_from"),
-      to: data.get("pattern_to"),
-    };
-  } else {
-    body.items = data.getAll("item").map((value) => {
-      const [date, service, action] = String(value).split("|");
-      return { date, service, action };
-    });
-  }
-  return body;
-}
-
-function showOutcomes(form, results) {
-  const box = messageOf(form);
-  if (!box) return;
-  const labels = serviceLabels();
-  const refused = results.filter((result) => result.status === "refused").length;
-  const title = document.createElement("p");
-  title.className = "alerte-titre";
-  title.textContent = refused
-    ? `Demande enregistrée : ${refused} jour${refused > 1 ? "s" : ""} refusé${refused > 1 ? "s" : ""} sur ${results.length}.`
-    : "Demande enregistrée.";
-  const list = document.createElement("ul");
-  for (const result of results) {
-    const item = document.createElement("li");
-    const day = frenchDay.format(new Date(`${result.date}T00:00:00Z`));
-    const status = STATUS_WORDS[result.status] || result.status;
-    item.textContent = `${day}, ${labels[result.service] || result.service} : ${status}`
-      + (result.message ? `. ${result.message}` : "");
-    list.append(item);
-  }
-  const next = document.createElement("p");
-  next.textContent = "Le calendrier se met à jour…";
-  box.replaceChildren(title, list, next);
-  box.className = `alerte alerte-${refused ? "attention" : "succes"}`;
-  box.hidden = false;
-  box.focus();
-}
-
-async function submitBooking(event) {
-  const form = event.currentTarget;
-  event.preventDefault();
-  const button = form.querySelector("button[type=submit], button:not([type])");
-  if (button) button.disabled = true;
-  let reloading = false;
-  try {
-    const response = await fetch(form.action, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(bookingBody(form)),
-    });
-    const text = await response.text();
-    const body = text ? JSON.parse(text) : {};
-    if (response.ok && Array.isArray(body.results)) {
-      showOutcomes(form, body.results);
-      reloading = true;
-      window.setTimeout(() => {
-        window.history.replaceState(null, "", "#resultat");
-        window.location.reload();
-      }, RELOAD_DELAY_MS);
-    } else {
-      show(form, (body.error && body.error.message) || "Le service ne répond pas : réessayez dans un instant.", "erreur");
-    }
-  } catch (error) {
-    show(form, "Le service ne répond pas : vérifiez votre connexion et réessayez.", "erreur");
-  } finally {
-    if (button && !reloading) button.disabled = false;
-  }
-}
+// --- A child's month page: its booking forms are calendrier.js's (loaded by that page) ---
 
 // --- A message's page: opening it marks it read (the form data-lire) -----------------
 // The function answers 204 after re-rendering the inbox and the dashboard; the form
@@ -213,127 +83,48 @@ async function markRead(form) {
   }
 }
 
-// --- The family pages' access: page cookies of 5 minutes, renewed (docs/accounts.md) ---
-// CloudFront opens the family pages with signed cookies that last 5 minutes at most, so
-// that cookies saved before a logout soon open nothing; while the session lives,
-// POST /api/session/renew gives fresh ones (and counts as activity). A family page
-// renews them when it is shown and the last renewal (this tab's sessionStorage) is 2
-// minutes old or more, then every 2 minutes while the parent is there: page visible,
-// and a key, click, touch or scroll since the last renewal. A tab left unattended thus
-// lets the session reach its idle end. When the cookies expired all the same, the
-// « Accès réservé » page ([data-acces-reserve], served at the page's own address)
-// renews them once and loads the page again; without script its refresh does the same.
+// --- Public pages: « Mon espace » for a logged-in parent (docs/accounts.md) ------------
+// The public pages are the same cached files for everyone; login sets a readable hint
+// cookie, `__Host-portail-espace=/famille/<key>/`, which ends with the session and is
+// cleared at logout. With it, the menu's « Se connecter » becomes « Mon espace » (the
+// family's home) and the login page offers the way home; without it (or without
+// script) the plain link stays. A value that is not a family's home is ignored.
+const ESPACE_HINT = "__Host-portail-espace";
+const FAMILY_HOME = /^\/famille\/[0-9a-f]{32}\/$/;
 
-const RENEWAL_URL = "/api/session/renew";
-const RENEWED_AT = "portail-acces-renouvele"; // sessionStorage: Date.now() of the last renewal
-const RECOVERY = "portail-acces-retabli"; // sessionStorage: {path, at} of the last recovery
-const RENEWAL_EVERY_MS = 2 * 60_000;
-const PRESENCE_CHECK_MS = 20_000;
-const RECOVERY_GUARD_MS = 30_000;
-const FAMILY_PATH = /^\/famille\/[0-9a-f]{32}\//;
-
-function stored(key) {
-  try {
-    return window.sessionStorage.getItem(key);
-  } catch (error) {
-    return null; // storage refused (private browsing settings): as if never renewed
+function espaceHome() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === ESPACE_HINT && FAMILY_HOME.test(value.join("="))) return value.join("=");
   }
+  return "";
 }
 
-function store(key, value) {
-  try {
-    window.sessionStorage.setItem(key, value);
-    return true;
-  } catch (error) {
-    return false;
+function showEspace() {
+  const home = espaceHome();
+  const back = document.querySelector("[data-espace-retour]");
+  if (!home) {
+    if (back) back.hidden = true; // nobody logged in here: the form is the way in
+    return;
   }
-}
-
-function renewalIsDue() {
-  const age = Date.now() - Number(stored(RENEWED_AT));
-  return !(age >= 0 && age < RENEWAL_EVERY_MS); // a clock set back counts as due
-}
-
-// The renewal's answer: {status, home} (status 0 when the network failed; home: the
-// session's family pages, `/famille/<key>/`, on success).
-async function renewAccess() {
-  store(RENEWED_AT, String(Date.now()));
-  try {
-    const response = await fetch(RENEWAL_URL, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: "{}",
-    });
-    const body = response.ok ? await response.json() : {};
-    return { status: response.status, home: typeof body.home === "string" ? body.home : "" };
-  } catch (error) {
-    return { status: 0, home: "" };
+  for (const link of document.querySelectorAll('.menu a[href="/connexion/"]')) {
+    link.href = home;
+    link.textContent = "Mon espace";
+    link.removeAttribute("aria-current");
   }
-}
-
-function keepAccess() {
-  let present = false;
-  let ended = false; // 401: the session is over, nothing will renew
-  const renewIfDue = async () => {
-    if (ended || !renewalIsDue()) return;
-    present = false;
-    ended = (await renewAccess()).status === 401;
-  };
-  for (const type of ["keydown", "pointerdown", "touchstart", "wheel", "scroll"]) {
-    document.addEventListener(type, () => { present = true; }, { capture: true, passive: true });
-  }
-  window.setInterval(() => {
-    if (present && document.visibilityState === "visible") renewIfDue();
-  }, PRESENCE_CHECK_MS);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") renewIfDue();
-  });
-  window.addEventListener("pageshow", (event) => {
-    if (event.persisted) renewIfDue(); // back from the browser's page cache
-  });
-  renewIfDue();
-}
-
-async function recoverAccess(status) {
-  const path = window.location.pathname;
-  if (!FAMILY_PATH.test(path)) return;
-  let last = null;
-  try {
-    last = JSON.parse(stored(RECOVERY) || "null");
-  } catch (error) {
-    last = null;
-  }
-  const age = last ? Date.now() - Number(last.at) : NaN;
-  // Renewed a moment ago and refused again: this page does not open (another family's,
-  // or missing). Without storage there is no such memory: no attempt, no endless round.
-  if (last && last.path === path && age >= 0 && age < RECOVERY_GUARD_MS) return;
-  if (!store(RECOVERY, JSON.stringify({ path, at: Date.now() }))) return;
-  status.textContent = "Rétablissement de votre accès…";
-  status.hidden = false;
-  const answer = await renewAccess();
-  if (answer.status === 200 && FAMILY_PATH.test(answer.home) && path.startsWith(answer.home)) {
-    window.location.reload(); // fresh cookies: the page opens now
-  } else if (answer.status === 200 && FAMILY_PATH.test(answer.home)) {
-    // Another family's page: fresh cookies change nothing here; the way back home.
+  if (back) {
     const link = document.createElement("a");
-    link.href = answer.home;
-    link.textContent = "retrouver votre page d'accueil";
-    status.replaceChildren("Cette page ne fait pas partie de votre espace famille : ", link, ".");
-    status.className = "alerte alerte-attention";
-  } else if (answer.status === 401) {
-    status.textContent = "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.";
-    status.className = "alerte alerte-attention";
-  } else {
-    status.hidden = true;
+    link.href = home;
+    link.textContent = "Aller à mon espace famille";
+    back.replaceChildren("Vous êtes connecté sur cet appareil : ", link, ".");
+    back.className = "espace-retour alerte alerte-succes";
   }
 }
+// --- end of « Mon espace » --------------------------------------------------------------
 
-const accessRefused = document.querySelector("[data-acces-reserve]");
-if (accessRefused) {
-  recoverAccess(accessRefused);
-} else if (FAMILY_PATH.test(window.location.pathname)) {
-  keepAccess();
+// famille.js keeps a family page's access; the other pages may say « Mon espace ».
+if (!document.querySelector("[data-acces-reserve]") && !/^\/famille\//.test(window.location.pathname)) {
+  showEspace();
 }
 for (const form of document.querySelectorAll("form[data-lire]")) {
   markRead(form);
@@ -341,8 +132,92 @@ for (const form of document.querySelectorAll("form[data-lire]")) {
 for (const form of document.querySelectorAll("form[data-json]")) {
   form.addEventListener("submit", submitJson);
 }
-for (const form of document.querySelectorAll("form[data-booking]")) {
-  form.addEventListener("submit", submitBooking);
-}
-closeExpiredDays();
 fillResetToken();
+
+// --- Medical certificates: the file straight to the documents bucket (data-certificat) ---
+// Without script the form posts the chosen file type to the function, which answers a
+// page holding a fresh presigned form. With script the file is chosen here: its type and
+// size ask the function for a presigned POST (JSON), the file goes to the bucket with
+// fetch (S3 answers 204; its CORS rule lets this page read it), then the function is told
+// (…/recu): it looks in the bucket, and the certificate is « à examiner ». docs/billing.md.
+const CERTIFICATE_URL = "/api/absences/certificate";
+
+function enhanceCertificateForm(form) {
+  const types = form.querySelector("[data-certificat-type]");
+  const field = form.querySelector("[data-certificat-fichier]");
+  const input = field && field.querySelector("input[type=file]");
+  if (!types || !input) return;
+  types.hidden = true;
+  types.disabled = true;
+  field.hidden = false;
+  input.disabled = false;
+  input.required = true;
+  form.addEventListener("submit", sendCertificate);
+}
+
+async function jsonOf(response) {
+  const text = await response.text();
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch (error) {
+    return {};
+  }
+}
+
+async function sendCertificate(event) {
+  const form = event.currentTarget;
+  event.preventDefault();
+  const data = new FormData(form);
+  const file = form.querySelector("input[type=file]").files[0];
+  if (!file) {
+    show(form, "Choisissez le fichier du certificat médical.", "erreur");
+    return;
+  }
+  const button = form.querySelector("button[type=submit], button:not([type])");
+  if (button) button.disabled = true;
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  try {
+    const asked = await fetch(CERTIFICATE_URL, {
+      method: "POST", credentials: "same-origin", headers,
+      body: JSON.stringify({ child_id: data.get("child_id"), dates: data.getAll("date"),
+                             content_type: file.type, size: file.size }),
+    });
+    const answer = await jsonOf(asked);
+    if (!asked.ok) {
+      show(form, (answer.error && answer.error.message) || "Le service ne répond pas : réessayez dans un instant.", "erreur");
+      return;
+    }
+    const upload = new FormData();
+    for (const [name, value] of Object.entries(answer.upload.fields)) upload.append(name, value);
+    upload.append("file", file); // last: S3 ignores the fields after the file
+    const stored = await fetch(answer.upload.url, { method: "POST", body: upload, credentials: "omit" });
+    if (!stored.ok) {
+      show(form, "Le fichier n'a pas été accepté : un fichier PDF, JPEG ou PNG de 5 Mo au plus.", "erreur");
+      return;
+    }
+    const told = await fetch(`${CERTIFICATE_URL}/${answer.certificate_id}/recu`, {
+      method: "POST", credentials: "same-origin", headers, body: "{}",
+    });
+    const state = await jsonOf(told);
+    if (!told.ok) {
+      show(form, (state.error && state.error.message) || "Le service ne répond pas : réessayez dans un instant.", "erreur");
+      return;
+    }
+    const shown = form.closest(".certificat").querySelector("[data-certificat-etat]");
+    if (shown) shown.textContent = state.state_label;
+    const done = document.createElement("p");
+    done.className = "alerte alerte-succes";
+    done.setAttribute("role", "status");
+    done.textContent = state.message;
+    form.replaceWith(done);
+  } catch (error) {
+    show(form, "Le service ne répond pas : vérifiez votre connexion et réessayez.", "erreur");
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+for (const form of document.querySelectorAll("form[data-certificat]")) {
+  enhanceCertificateForm(form);
+}
+// --- end of the medical certificates ---
