@@ -23,8 +23,16 @@ JAVASCRIPT = pytest.mark.parametrize("javascript", [True, False], ids=["js", "sa
 PDF_LINK = re.compile(r"^Télécharger la facture N° (\S+) \(PDF\)$")
 
 
+def open_family_menu(page) -> None:
+    """Unfolds the family menu where a phone shows it folded (« Menu », a <details>)."""
+    summary = page.locator("details.menu-pli > summary")
+    if summary.is_visible() and not page.locator("details.menu-pli").evaluate("menu => menu.open"):
+        summary.click()
+
+
 def go_to(page, menu_entry: str) -> None:
-    """Follows an entry of the family menu."""
+    """Follows an entry of the family menu (unfolded first on a phone)."""
+    open_family_menu(page)
     page.get_by_role("navigation", name="Menu de la famille").get_by_role("link", name=menu_entry).click()
 
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_accessibility import page_problems
+from tests.browser.test_family_pages_browser import open_family_menu
 from tests.browser.test_login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -71,6 +72,7 @@ def test_a_logged_in_parent_sees_mon_espace_on_the_public_pages_at_360_px(new_co
 
     # Logged out: « Se connecter » again, and the login page offers no way home.
     page.goto(home)
+    open_family_menu(page)  # folded on a phone
     page.get_by_role("button", name="Déconnexion").click()
     page.wait_for_url("**/connexion/#deconnexion")
     expect(menu_link(page)).to_have_text("Se connecter")
