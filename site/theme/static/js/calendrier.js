@@ -3,8 +3,10 @@
 // ticked controls (item = « AAAA-MM-JJ|SERVICE|action ») as {child_id, items}; « semaine »,
 // the week pattern as {child_id, pattern}. The per-day outcomes show in the form's
 // alert, then the page (re-rendered by the function before it answered) loads again at
-// #resultat. Without this file both forms post and come back by a 303.
-import { messageOf, show } from "./portail.js";
+// #resultat. Without this file both forms post and come back by a 303. The page loads
+// this module and famille.js only (not portail.js: its logout is a plain post, as the
+// dashboard's; docs/family-pages.md « Bytes »).
+import { messageOf, show } from "./famille.js";
 
 const STATUS_WORDS = {
   validated: "validée", pending: "en attente", refused: "refusée", cancelled: "annulée", absent: "absence enregistrée",
