@@ -94,7 +94,8 @@ class Grid(HTMLParser):
             self._in, self._text = "whole", []
             self.days[-1]["whole"] = {"attrs": a, "inputs": []}
         elif tag == "li" and self.days and self._in == "":
-            self._cell = {"attrs": a, "inputs": [], "service": "", "text": ""}
+            self._cell = {"attrs": a, "inputs": [], "service": "", "text": "",
+                          "deadline": self.days[-1]["attrs"].get("data-deadline")}
             self.days[-1]["cells"].append(self._cell)
         elif tag == "b" and self._cell is not None:
             self._in, self._text = "name", []
@@ -147,7 +148,10 @@ class Grid(HTMLParser):
 
 
 def boxes(cell: dict) -> list[tuple[str, str | None]]:
-    return [(i["value"], i.get("data-deadline")) for i in cell["inputs"] if i.get("name") == "item"]
+    """(value, deadline) of a cell's controls: the control's own deadline, else its day's
+    (said once on the day), none for an absence."""
+    return [(i["value"], i.get("data-deadline") or (None if i["value"].endswith("|absence") else cell.get("deadline")))
+            for i in cell["inputs"] if i.get("name") == "item"]
 
 
 # --- the grid ---------------------------------------------------------------------------------

@@ -26,8 +26,11 @@ function portalNow() {
 // says why. The deadline's whole minute counts, as on the server (23:59 until 23:59:59).
 function closeExpiredDays() {
   const now = portalNow();
-  for (const box of document.querySelectorAll("input[data-deadline]")) {
-    const deadline = Date.parse(box.dataset.deadline);
+  for (const box of document.querySelectorAll("input[name=item]")) {
+    // The deadline is the control's own, else its day's (data-deadline once on the day);
+    // an absence has none.
+    const dated = box.dataset.deadline ? box : !box.value.endsWith("|absence") && box.closest("[data-deadline]");
+    const deadline = dated ? Date.parse(dated.dataset.deadline) : NaN;
     if (Number.isNaN(deadline) || now < deadline + 60_000) continue;
     box.checked = false;
     box.disabled = true;
