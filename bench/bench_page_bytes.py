@@ -1,12 +1,16 @@
-"""The demo's family pages: bytes per page type (HTML + the CSS and JS each page loads).
+"""The demo's family pages: bytes and requests per page type (HTML + the CSS and JS each page loads).
 
 The demo (`portail serve --demo` at the guide's date, 28 November 2014) is seeded in the
 embedded AWS and every family's pages are rendered in memory, as the export renders them.
-For each page type: the largest page's HTML, the same with its style sheets and script
-(raw, then gzipped as CloudFront would compress them), and which family it is. A parent
-on a phone downloads all of it on a first visit, so the budgets are on the raw bytes:
-the month page 40 KB, the dashboard 20 KB. Prints, last, the busiest December's ratio to
-its budget (below 1: within).
+For each page type, the largest page: its HTML, the requests of a first visit (the page,
+its style sheets, its scripts and the modules they import; print.css not counted), the
+bytes with its CSS and JS as the site serves them (portail/theme_assets.py: comments and
+indentation left out) and as written in site/theme/static, the served bytes gzipped (as
+CloudFront would compress them), the served bytes with print.css (which a browser fetches
+too, at a low priority), and which family it is. A parent on a phone downloads all of it
+on a first visit, so the budgets are on the served, decoded bytes: the month page 40 KB,
+the dashboard 20 KB. Prints, last, the busiest December's ratio to its budget (below 1:
+within).
 
     .venv/bin/python bench/bench_page_bytes.py
 """
@@ -17,11 +21,12 @@ import gzip
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
-from bench.bench_pages import assets, page_type  # noqa: E402
+from bench.bench_pages import assets, page_type, served  # noqa: E402
 from portail.embedded_aws import EmbeddedAWS  # noqa: E402
 
 GUIDE_NOW = datetime.fromisoformat("2014-11-28T12:00:00+01:00")
@@ -29,15 +34,23 @@ BUDGETS = {"mois d'un enfant": 40 * 1024, "accueil (tableau de bord)": 20 * 1024
 DECEMBER = "/2014-12/"
 
 
-def weight(html: str) -> tuple[int, int, int, int]:
-    """(HTML bytes, HTML + the screen's CSS and JS, the same gzipped -9, with print.css too):
-    a browser fetches the print style sheet as well, at a low priority."""
+class Weight(NamedTuple):
+    html: int
+    requests: int  # the page, its screen style sheets, scripts and imported modules
+    served: int  # HTML + CSS + JS as served (print.css not counted): the budget's figure
+    source: int  # the same with the CSS and JS as written in site/theme/static
+    zipped: int  # the served bytes, each file gzipped -9
+    printed: int  # the served bytes with print.css
+
+
+def weight(html: str) -> Weight:
     body = html.encode()
-    files = [path.read_bytes() for path in assets(html) if path.name != "print.css"]
-    printed = sum(len(path.read_bytes()) for path in assets(html) if path.name == "print.css")
+    screen = [path for path in assets(html) if path.name != "print.css"]
+    printed = sum(len(served(path)) for path in assets(html) if path.name == "print.css")
+    files = [served(path) for path in screen]
     total = len(body) + sum(map(len, files))
-    return (len(body), total, len(gzip.compress(body, 9)) + sum(len(gzip.compress(f, 9)) for f in files),
-            total + printed)
+    return Weight(len(body), 1 + len(screen), total, len(body) + sum(len(path.read_bytes()) for path in screen),
+                  len(gzip.compress(body, 9)) + sum(len(gzip.compress(f, 9)) for f in files), total + printed)
 
 
 def main() -> None:
@@ -58,27 +71,30 @@ def main() -> None:
         seed_demo(storage, commune, GUIDE_NOW)
         pages = FamilyPages(boto3.client("s3"), table.bucket_name("pages"), commune, "bench-secret", frozen=True)
         notices = pages.notices(storage, GUIDE_NOW)
-        largest: dict[str, tuple[tuple[int, int, int, int], str]] = {}
-        december: tuple[tuple[int, int, int, int], str] = ((0, 0, 0, 0), "")
+        largest: dict[str, tuple[Weight, str]] = {}
+        december: tuple[Weight, str] | None = None
         for number, state in sorted(family_states(storage).items()):
             for path, html in pages.render(state, 1, GUIDE_NOW, notices=notices).items():
                 kind, found = page_type(path), weight(html)
-                if found[1] > largest.get(kind, ((0, 0, 0, 0), ""))[0][1]:
+                if kind not in largest or found.served > largest[kind][0].served:
                     largest[kind] = (found, f"{number} {path}")
-                if DECEMBER in path and found[1] > december[0][1]:
+                if DECEMBER in path and (december is None or found.served > december[0].served):
                     december = (found, f"{number} {path}")
 
-    print("the largest page of each type in the demo (bytes; HTML + the screen's CSS + JS as a first visit "
-          "loads them; then with print.css):")
-    print(f"  {'page':28} {'HTML':>8} {'+CSS+JS':>8} {'gzipped':>8} {'+print':>8}  {'budget':>8}  family, page")
-    for kind, ((html, total, zipped, printed), where) in sorted(largest.items()):
+    print("the largest page of each type in the demo (bytes; HTML + the screen's CSS + JS a first visit loads, "
+          "as served, then as written; gzipped: as served; +print: with print.css):")
+    print(f"  {'page':28} {'HTML':>7} {'req.':>4} {'served':>7} {'source':>7} {'gzipped':>7} {'+print':>7}"
+          f"  {'budget':>6}  family, page")
+    for kind, (w, where) in sorted(largest.items()):
         budget = BUDGETS.get(kind)
-        print(f"  {kind:28} {html:8d} {total:8d} {zipped:8d} {printed:8d}  {budget or '':>8}  {where}")
-    (html, total, zipped, printed), where = december
+        print(f"  {kind:28} {w.html:7d} {w.requests:4d} {w.served:7d} {w.source:7d} {w.zipped:7d} {w.printed:7d}"
+              f"  {budget or '':>6}  {where}")
+    assert december is not None
+    w, where = december
     budget = BUDGETS["mois d'un enfant"]
-    print(f"busiest December: {where}: HTML {html} bytes, with CSS and JS {total} ({zipped} gzipped; "
-          f"{printed} with print.css)")
-    print(f"ratio busiest December / budget {budget}: {total / budget:.2f}")
+    print(f"busiest December: {where}: HTML {w.html} bytes, {w.requests} requests, with CSS and JS "
+          f"{w.served} served ({w.source} as written; {w.zipped} gzipped; {w.printed} with print.css)")
+    print(f"ratio busiest December / budget {budget} (served): {w.served / budget:.2f}")
 
 
 if __name__ == "__main__":

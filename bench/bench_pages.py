@@ -32,6 +32,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 from bench.round_trips import RoundTrips  # noqa: E402
 from portail.embedded_aws import EmbeddedAWS  # noqa: E402
 from portail.local_keys import export_to_environment, generate_signing_keys  # noqa: E402
+from portail.theme_assets import slim_css, slim_js  # noqa: E402
 
 NOW = datetime.fromisoformat("2014-11-28T12:00:00+01:00")
 STATIC = ROOT / "site" / "theme" / "static"
@@ -125,10 +126,29 @@ def page_type(path: str) -> str:
 
 
 def assets(html: str) -> list[Path]:
-    """The style sheets and scripts a page loads (root-relative, served from site/theme/static)."""
+    """The style sheets and scripts a page loads (root-relative, served from site/theme/static),
+    with the modules its scripts import (a browser fetches those too), each once."""
     found = re.findall(r'<link rel="stylesheet" href="/theme/([^"]+)"', html)
     found += re.findall(r'<script[^>]+src="/theme/([^"]+)"', html)
-    return [STATIC / name for name in found]
+    files: list[Path] = []
+    pending = [(STATIC / name).resolve() for name in found]
+    while pending:
+        path = pending.pop(0)
+        if path in files:
+            continue
+        files.append(path)
+        if path.suffix == ".js":
+            imported = re.findall(r'^\s*import\s[^;]*?["\'](\./[^"\']+)["\']', path.read_text(encoding="utf-8"), re.M)
+            pending += [(path.parent / name).resolve() for name in imported]
+    return files
+
+
+def served(path: Path) -> bytes:
+    """The file as the site serves it: the theme's CSS and JS slimmed at the build
+    (portail/theme_assets.py: comments, indentation and blank lines left out)."""
+    slim = {".css": slim_css, ".js": slim_js}.get(path.suffix)
+    text = path.read_text(encoding="utf-8")
+    return (slim(text) if slim else text).encode()
 
 
 def weigh(pages: dict[str, str]) -> list[tuple[str, int, int, int, int, int]]:
@@ -140,7 +160,7 @@ def weigh(pages: dict[str, str]) -> list[tuple[str, int, int, int, int, int]]:
             continue
         seen.add(kind)
         body = html.encode()
-        files = [p.read_bytes() for p in assets(html)]
+        files = [served(p) for p in assets(html)]
         rows.append((kind, 1 + len(files), len(body), len(body) + sum(map(len, files)),
                      len(gzip.compress(body, 9)) + sum(len(gzip.compress(f, 9)) for f in files),
                      len(gzip.compress(body, 9))))

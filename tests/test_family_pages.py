@@ -203,8 +203,10 @@ def test_every_form_carries_the_familys_token_and_no_page_has_inline_script(stor
             assert f'name="csrf_token" value="{token}"' in form, path
         assert "<script>" not in html and " style=" not in html and "onclick" not in html, path
         # The dashboard loads famille.js alone (the page cookies' renewal; its logout is a
-        # plain post), the other pages portail.js, which imports famille.js.
-        script = "famille.js" if path == "index.html" else "portail.js"
+        # plain post), a month page calendrier.js (which imports famille.js; a plain logout
+        # too), the other pages portail.js, which imports famille.js.
+        script = ("famille.js" if path == "index.html" else
+                  "calendrier.js" if path.startswith("enfants/1/") else "portail.js")
         assert f'<script type="module" src="/theme/js/{script}"></script>' in html, path
         assert html.count("<h1") == 1, path
 

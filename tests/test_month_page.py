@@ -94,7 +94,8 @@ class Grid(HTMLParser):
             self._in, self._text = "whole", []
             self.days[-1]["whole"] = {"attrs": a, "inputs": []}
         elif tag == "li" and self.days and self._in == "":
-            self._cell = {"attrs": a, "inputs": [], "service": "", "text": ""}
+            self._cell = {"attrs": a, "inputs": [], "service": "", "text": "",
+                          "deadline": self.days[-1]["attrs"].get("data-deadline")}
             self.days[-1]["cells"].append(self._cell)
         elif tag == "b" and self._cell is not None:
             self._in, self._text = "name", []
@@ -147,7 +148,10 @@ class Grid(HTMLParser):
 
 
 def boxes(cell: dict) -> list[tuple[str, str | None]]:
-    return [(i["value"], i.get("data-deadline")) for i in cell["inputs"] if i.get("name") == "item"]
+    """(value, deadline) of a cell's controls: the control's own deadline, else its day's
+    (said once on the day), none for an absence."""
+    return [(i["value"], i.get("data-deadline") or (None if i["value"].endswith("|absence") else cell.get("deadline")))
+            for i in cell["inputs"] if i.get("name") == "item"]
 
 
 # --- the grid ---------------------------------------------------------------------------------
@@ -302,7 +306,8 @@ def test_the_page_carries_the_token_the_path_back_and_no_inline_script_or_style(
     assert 'data-horloge="2014-11-28T12:00:00+01:00"' in html
     assert "<script>" not in html and "<style" not in html and " style=" not in html
     assert not re.search(r"<[^>]*\son[a-z]+=", html)  # no inline event handler
-    assert '<script type="module" src="/theme/js/portail.js"></script>' in html
+    # calendrier.js (which imports famille.js) only: the logout is a plain post here.
+    assert '<script type="module" src="/theme/js/calendrier.js"></script>' in html and "portail.js" not in html
     # The guide's reminder beside the grid.
     assert "au plus tard 5 jours (<strong>hors week-end</strong>) avant la date souhaitée, à 23 h 59" in html
     assert "le 1<sup>er</sup> jour est facturé" in html

@@ -21,7 +21,7 @@ def rules(css: str) -> list[tuple[str, str]]:
     return [(" ".join(s.split()), " ".join(d.split())) for s, d in re.findall(r"([^{}]+)\{([^{}]*)\}", css)]
 
 
-@pytest.mark.parametrize("name", ["portail.css", "calendrier.css", "print.css"])
+@pytest.mark.parametrize("name", ["portail.css", "calendrier.css", "certificat.css", "print.css"])
 def test_a_style_sheet_keeps_every_rule_and_loses_its_comments(name):
     source = (STATIC / "css" / name).read_text(encoding="utf-8")
     served = slim_css(source)

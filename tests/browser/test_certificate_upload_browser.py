@@ -170,7 +170,7 @@ def test_a_certificate_sent_without_javascript_then_refused_says_why(portal, bro
     try:
         check = checked.new_page()
         log_in(check, "famille28")
-        check.route("**/theme/js/portail.js", lambda route: route.abort())
+        check.route("**/theme/js/certificat.js", lambda route: route.abort())
         check.goto(requests_page)
         problems = page_problems(check)
         check.locator("#certificat").get_by_role("button", name="Envoyer un autre certificat médical").click()

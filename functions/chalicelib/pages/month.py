@@ -224,9 +224,17 @@ def day_view(day: date, cells: list[tuple[Service, Cell]], enrolled: list[str], 
             groups.append({"css": css, "words": words, "services": ", ".join(m["service"] for m in members)})
             for member in members:
                 member["grouped"] = True
+    # A day's controls usually share one deadline: said once, on the day (calendrier.js
+    # reads it for every control of the day but an absence, which has none); controls whose
+    # services' rules differ keep their own.
+    deadlines = {v["deadline"] for v in views if v["deadline"]}
+    deadline = deadlines.pop() if len(deadlines) == 1 else ""
+    if deadline:
+        for view in views:
+            view["deadline"] = ""
     return {"iso": day.isoformat(), "abbreviation": DAY_ABBREVIATIONS[day.weekday()],
             "rest": DAY_NAMES[day.weekday()][2:], "number": day.day, "weekend": day.weekday() >= 5,
-            "whole": whole, "cells": views, "groups": [] if whole else groups}
+            "whole": whole, "cells": views, "groups": [] if whole else groups, "deadline": deadline}
 
 
 def unbookable_words(day: date, service: Service, enrolled: list[str], commune: Commune,

@@ -4,6 +4,7 @@ the templates' files: reading the state and writing the pages are chalicelib.pag
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from chalicelib import sessions, statement
@@ -35,6 +36,18 @@ from chalicelib.pages.names import (
     shown_months,
 )
 from chalicelib.storage import FamilyState
+
+_INDENT = re.compile(r"\n[ \t]+")
+
+
+def unindented(html: str) -> str:
+    """The page without its lines' indentation (the templates' own, for their readers): a
+    parent's phone downloads none of it (docs/family-pages.md « Bytes »). A newline stays
+    where the spaces were, so the text reads the same; a page holding preformatted text
+    (a message's <pre>) is left as it is."""
+    if "<pre" in html or "<textarea" in html:
+        return html
+    return _INDENT.sub("\n", html)
 
 
 class PageRenderer:
@@ -98,7 +111,8 @@ class PageRenderer:
 
         def page(template: str, name: str, **extra) -> str:
             section = MENU_SECTIONS.get(name.split(":")[0], name)
-            return self.environment.get_template(template).render(current=name, section=section, **context, **extra)
+            return unindented(self.environment.get_template(template).render(
+                current=name, section=section, **context, **extra))
 
         account = None
         if any(wanted(name) for name in ("accueil", "factures", "releve")):

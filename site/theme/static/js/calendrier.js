@@ -3,8 +3,10 @@
 // ticked controls (item = « AAAA-MM-JJ|SERVICE|action ») as {child_id, items}; « semaine »,
 // the week pattern as {child_id, pattern}. The per-day outcomes show in the form's
 // alert, then the page (re-rendered by the function before it answered) loads again at
-// #resultat. Without this file both forms post and come back by a 303.
-import { messageOf, show } from "./portail.js";
+// #resultat. Without this file both forms post and come back by a 303. The page loads
+// this module and famille.js only (not portail.js: its logout is a plain post, as the
+// dashboard's; docs/family-pages.md « Bytes »).
+import { messageOf, show } from "./famille.js";
 
 const STATUS_WORDS = {
   validated: "validée", pending: "en attente", refused: "refusée", cancelled: "annulée", absent: "absence enregistrée",
@@ -24,8 +26,11 @@ function portalNow() {
 // says why. The deadline's whole minute counts, as on the server (23:59 until 23:59:59).
 function closeExpiredDays() {
   const now = portalNow();
-  for (const box of document.querySelectorAll("input[data-deadline]")) {
-    const deadline = Date.parse(box.dataset.deadline);
+  for (const box of document.querySelectorAll("input[name=item]")) {
+    // The deadline is the control's own, else its day's (data-deadline once on the day);
+    // an absence has none.
+    const dated = box.dataset.deadline ? box : !box.value.endsWith("|absence") && box.closest("[data-deadline]");
+    const deadline = dated ? Date.parse(dated.dataset.deadline) : NaN;
     if (Number.isNaN(deadline) || now < deadline + 60_000) continue;
     box.checked = false;
     box.disabled = true;

@@ -5,6 +5,19 @@
 // them every 2 minutes, so a tab left alone lets the session reach its idle end. The
 // « Accès réservé » page ([data-acces-reserve]) renews them once and reloads the page.
 
+// A form's alert box ([data-message]): portail.js, calendrier.js and certificat.js say the
+// answer there.
+export const messageOf = (form) => form.querySelector("[data-message]");
+
+export function show(form, text, kind) {
+  const box = messageOf(form);
+  if (!box) return;
+  box.textContent = text;
+  box.className = `alerte alerte-${kind}`;
+  box.hidden = false;
+  box.focus();
+}
+
 const RENEWAL_URL = "/api/session/renew";
 const RENEWED_AT = "portail-acces-renouvele"; // sessionStorage: Date.now() of the last renewal
 const RECOVERY = "portail-acces-retabli"; // sessionStorage: {path, at} of the last recovery

@@ -1,20 +1,10 @@
 // Portail Famille: progressive enhancement of the forms (no framework, no build step).
 // Every form works without this file: it posts and the function answers 303 to a page.
 // With it, a form marked data-json posts JSON with fetch and shows the answer in place.
-// What every family page needs besides its forms (the page cookies' renewal) is
-// famille.js, which the dashboard loads alone.
-import "./famille.js";
-
-export const messageOf = (form) => form.querySelector("[data-message]");
-
-export function show(form, text, kind) {
-  const box = messageOf(form);
-  if (!box) return;
-  box.textContent = text;
-  box.className = `alerte alerte-${kind}`;
-  box.hidden = false;
-  box.focus();
-}
+// What every family page needs besides its forms (the page cookies' renewal, the form's
+// alert) is famille.js, which the dashboard and the month page load without this file;
+// the medical certificate's form is certificat.js's (loaded where the form is shown).
+import { show } from "./famille.js";
 
 async function submitJson(event) {
   const form = event.currentTarget;
@@ -133,91 +123,3 @@ for (const form of document.querySelectorAll("form[data-json]")) {
   form.addEventListener("submit", submitJson);
 }
 fillResetToken();
-
-// --- Medical certificates: the file straight to the documents bucket (data-certificat) ---
-// Without script the form posts the chosen file type to the function, which answers a
-// page holding a fresh presigned form. With script the file is chosen here: its type and
-// size ask the function for a presigned POST (JSON), the file goes to the bucket with
-// fetch (S3 answers 204; its CORS rule lets this page read it), then the function is told
-// (…/recu): it looks in the bucket, and the certificate is « à examiner ». docs/billing.md.
-const CERTIFICATE_URL = "/api/absences/certificate";
-
-function enhanceCertificateForm(form) {
-  const types = form.querySelector("[data-certificat-type]");
-  const field = form.querySelector("[data-certificat-fichier]");
-  const input = field && field.querySelector("input[type=file]");
-  if (!types || !input) return;
-  types.hidden = true;
-  types.disabled = true;
-  field.hidden = false;
-  input.disabled = false;
-  input.required = true;
-  form.addEventListener("submit", sendCertificate);
-}
-
-async function jsonOf(response) {
-  const text = await response.text();
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch (error) {
-    return {};
-  }
-}
-
-async function sendCertificate(event) {
-  const form = event.currentTarget;
-  event.preventDefault();
-  const data = new FormData(form);
-  const file = form.querySelector("input[type=file]").files[0];
-  if (!file) {
-    show(form, "Choisissez le fichier du certificat médical.", "erreur");
-    return;
-  }
-  const button = form.querySelector("button[type=submit], button:not([type])");
-  if (button) button.disabled = true;
-  const headers = { "Content-Type": "application/json", Accept: "application/json" };
-  try {
-    const asked = await fetch(CERTIFICATE_URL, {
-      method: "POST", credentials: "same-origin", headers,
-      body: JSON.stringify({ child_id: data.get("child_id"), dates: data.getAll("date"),
-                             content_type: file.type, size: file.size }),
-    });
-    const answer = await jsonOf(asked);
-    if (!asked.ok) {
-      show(form, (answer.error && answer.error.message) || "Le service ne répond pas : réessayez dans un instant.", "erreur");
-      return;
-    }
-    const upload = new FormData();
-    for (const [name, value] of Object.entries(answer.upload.fields)) upload.append(name, value);
-    upload.append("file", file); // last: S3 ignores the fields after the file
-    const stored = await fetch(answer.upload.url, { method: "POST", body: upload, credentials: "omit" });
-    if (!stored.ok) {
-      show(form, "Le fichier n'a pas été accepté : un fichier PDF, JPEG ou PNG de 5 Mo au plus.", "erreur");
-      return;
-    }
-    const told = await fetch(`${CERTIFICATE_URL}/${answer.certificate_id}/recu`, {
-      method: "POST", credentials: "same-origin", headers, body: "{}",
-    });
-    const state = await jsonOf(told);
-    if (!told.ok) {
-      show(form, (state.error && state.error.message) || "Le service ne répond pas : réessayez dans un instant.", "erreur");
-      return;
-    }
-    const shown = form.closest(".certificat").querySelector("[data-certificat-etat]");
-    if (shown) shown.textContent = state.state_label;
-    const done = document.createElement("p");
-    done.className = "alerte alerte-succes";
-    done.setAttribute("role", "status");
-    done.textContent = state.message;
-    form.replaceWith(done);
-  } catch (error) {
-    show(form, "Le service ne répond pas : vérifiez votre connexion et réessayez.", "erreur");
-  } finally {
-    if (button) button.disabled = false;
-  }
-}
-
-for (const form of document.querySelectorAll("form[data-certificat]")) {
-  enhanceCertificateForm(form);
-}
-// --- end of the medical certificates ---
