@@ -24,7 +24,9 @@ PDF_LINK = re.compile(r"^Télécharger la facture N° (\S+) \(PDF\)$")
 
 
 def open_family_menu(page) -> None:
-    """Unfolds the family menu where a phone shows it folded (« Menu », a <details>)."""
+    """Unfolds the family menu where a phone shows it folded (« Menu », a <details>),
+    once the style sheets have said whether it is folded."""
+    page.wait_for_load_state("load")
     summary = page.locator("details.menu-pli > summary")
     if summary.is_visible() and not page.locator("details.menu-pli").evaluate("menu => menu.open"):
         summary.click()

@@ -1,4 +1,4 @@
-"""A parent on a phone books, cancels and declares an absence from a child's month page.
+"""A parent on a phone books a week, cancels and declares an absence from a child's month page.
 
 Real headless Chromium against the shared demo portal (`family_portal`, 28 November 2014).
 At 360 × 800 with touch: the month is a list of days whose every control is at least
@@ -53,7 +53,7 @@ def day_row(page, date: str, service: str):
 
 
 @pytest.mark.parametrize(("login", "javascript"), [("famille23", True), ("famille24", False)], ids=["js", "sans-js"])
-def test_reserve_cancel_and_declare_an_absence_by_touch_at_360_px(browser, family_portal, login, javascript):
+def test_book_a_week_cancel_a_day_and_declare_an_absence_by_touch_at_360_px(browser, family_portal, login, javascript):
     context = phone(browser, family_portal, javascript=javascript)
     page = context.new_page()
     try:
@@ -75,17 +75,21 @@ def test_reserve_cancel_and_declare_an_absence_by_touch_at_360_px(browser, famil
         expect(page.get_by_role("link", name="Mon compte")).to_be_visible()
         menu.get_by_text("Menu", exact=True).tap()
 
-        # Reserve: the first day offered, by a tap on its « Réserver ».
-        first = page.locator(f"{CONTROL}.action-reserve input").first.get_attribute("value")
-        date, service, _ = first.split("|")
-        reserve = control(page, first)
-        expect(reserve).to_contain_text("Réserver")
-        reserve.tap()
-        expect(reserve.locator("input")).to_be_checked()
+        # Book a week: « Réserver » on the first five days offered for one service, a tap each.
+        offered = [c.get_attribute("value") for c in page.locator(f"{CONTROL}.action-reserve input").all()]
+        date, service, _ = offered[0].split("|")
+        week = [value for value in offered if value.split("|")[1] == service][:5]
+        assert len(week) == 5, week
+        for value in week:
+            reserve = control(page, value)
+            expect(reserve).to_contain_text("Réserver")
+            reserve.tap()
+            expect(reserve.locator("input")).to_be_checked()
         send(page, javascript)
-        row = day_row(page, date, service)
-        expect(row).to_have_class(re.compile(r"\bjour-reserve\b"))
-        expect(row.locator(".etat")).to_have_text("réservé")
+        for value in week:
+            row = day_row(page, value.split("|")[0], service)
+            expect(row).to_have_class(re.compile(r"\bjour-reserve\b"))
+            expect(row.locator(".etat")).to_have_text("réservé")
         expect(page.locator("#resultat")).to_contain_text("Réservation validée.")
         # Cancel it: a control of its own, « Annuler ».
         cancel = control(page, f"{date}|{service}|cancel")
