@@ -5,6 +5,7 @@ French 4xx). The guide's clock: Friday 28 November 2014."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -101,6 +102,7 @@ def test_a_bad_year_is_a_french_4xx(client, cookie, two_years_apart):
     answer = client.http.get("/api/releve?annee=2010-2011",
                              headers={"Cookie": cookie, "Accept": "text/html,application/xhtml+xml"})
     assert answer.status_code == 404 and answer.headers["Content-Type"].startswith("text/html")
-    page = answer.body.decode()
+    page = html.unescape(answer.body.decode())
     assert "Aucune opération sur l'année scolaire 2010-2011" in page
+    assert 'aria-label="Menu de la famille"' in page  # the family's layout, its menu
     assert f'<a href="/famille/{two_years_apart["A"]["page_key"]}/releve/">Retour au relevé de compte</a>' in page

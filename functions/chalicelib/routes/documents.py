@@ -18,6 +18,7 @@ from chalicelib import family_actions
 from chalicelib.dependencies import documents, family_pages, site_url, storage
 from chalicelib.refusals import Refusal
 from chalicelib.routes.calls import Call, Routes
+from chalicelib.routes.family_page import family_page
 from chalicelib.web import FORM, JSON, back_to, form_lists, redirect
 
 routes = Routes(__name__)
@@ -41,16 +42,7 @@ def absence_certificate(call: Call):
 
 
 def _family_page(call: Call, template: str, status: int = 200, **context) -> Response:
-    """A page of the family layout answered by the function itself (no-store)."""
-    from chalicelib import sessions
-    from chalicelib.dependencies import secret
-
-    session = call.session
-    html = family_pages().renderer.environment.get_template(template).render(
-        home=session.home, csrf_token=sessions.csrf_token(secret(), session.page_key), section="demandes",
-        current="certificat", **context)
-    return Response(body=html, status_code=status,
-                    headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+    return family_page(call, template, status, section="demandes", current="certificat", **context)
 
 
 @routes.route("/api/absences/certificate/formulaire", methods=["POST"], content_types=[FORM])

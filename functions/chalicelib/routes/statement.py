@@ -11,7 +11,6 @@ for a browser, the JSON error shape for a script (docs/http-api.md).
 from __future__ import annotations
 
 import re
-from html import escape
 
 from chalice import Response
 
@@ -20,6 +19,7 @@ from chalicelib.dependencies import commune, storage
 from chalicelib.keys import family_pk
 from chalicelib.pages.account import statement_years
 from chalicelib.routes.calls import Call, Routes
+from chalicelib.routes.family_page import family_page
 from chalicelib.web import error_response, redirect
 
 routes = Routes(__name__)
@@ -54,17 +54,10 @@ def statement_year(call: Call):
 
 
 def _refused(call: Call, status: int, code: str, message: str) -> Response:
-    """A browser following the form gets a page in words, with the way back to the
-    statement; a script (Accept: application/json) the contract's JSON error."""
+    """A browser following the form gets a page of the family layout in words, with the
+    way back to the statement; a script (Accept: application/json) the contract's JSON error."""
     if "text/html" not in (call.request.headers.get("accept") or ""):
         return error_response(status, code, message)
-    back = f"{call.session.home}releve/"
-    html = ('<!doctype html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            '<title>Relevé de compte – Portail Famille</title>\n'
-            '<link rel="stylesheet" href="/theme/css/portail.css">\n</head>\n<body>\n'
-            '<main id="contenu" class="conteneur">\n<h1>Relevé de compte</h1>\n'
-            f'<p class="alerte alerte-erreur">{escape(message, quote=False)}</p>\n'
-            f'<p><a href="{escape(back)}">Retour au relevé de compte</a></p>\n</main>\n</body>\n</html>\n')
-    return Response(body=html, status_code=status,
-                    headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+    return family_page(call, "famille/refus.html", status, section="releve", current="refus",
+                       title="Relevé de compte", message=message, back=f"{call.session.home}releve/",
+                       back_label="Retour au relevé de compte")
