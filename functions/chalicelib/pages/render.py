@@ -146,8 +146,8 @@ class PageRenderer:
             for month in months:
                 name = month_page_name(child["child_id"], month)
                 if wanted(name):
-                    # « Envoyer le certificat médical » (famille/certificat.html) for the
-                    # child's absences with a day in this month.
+                    # The certificates of the child's absences with a day in this month
+                    # (famille/certificat_mois.html: their state, a link to the form).
                     offers = certificate_context(certificate_offers(state, commune, self.calendar, today,
                                                                     child["child_id"], month),
                                                  home + month_page_path(child["child_id"], month))
