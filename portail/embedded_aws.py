@@ -21,7 +21,8 @@ of 10), while DynamoDB is atomic per request. Behind the lock, moto answers one 
 at a time, like one DynamoDB partition would, and race tests hold.
 
 moto keeps its state in process-wide globals: one EmbeddedAWS per process at a time;
-`start()` begins from an empty state. While a test's in-process `mock_aws()` is active,
+`start()` begins from an empty state, or from a folder's (`durable`: `portail serve
+--data`, portail/durable_aws.py, whose journal `SerialWSGI` writes). While a test's in-process `mock_aws()` is active,
 boto3 calls are intercepted before they reach this server.
 """
 
@@ -66,9 +67,14 @@ class SerialWSGI:
     def __init__(self, app) -> None:
         self.app = app
         self.lock = threading.Lock()
+        # `portail serve --data`: the state kept on disk (portail/durable_aws.py), or None.
+        self.durable = None
 
     def __call__(self, environ, start_response):
         with self.lock:
+            durable = self.durable
+            if durable is not None:
+                return self._durable(durable, environ, start_response)
             result = self.app(environ, start_response)
             try:
                 body = b"".join(result)
@@ -77,6 +83,43 @@ class SerialWSGI:
                 if close is not None:
                     close()
         return [body]
+
+    def _durable(self, durable, environ, start_response):
+        """A write is journaled (on the disk) before its answer leaves: werkzeug sends
+        the status line only with the first bytes of the body, returned after that."""
+        from portail.durable_aws import is_write, read_body
+
+        request = None
+        if is_write(environ):
+            request = read_body(environ)
+            if not is_write(environ, request):
+                request = None
+            elif not durable.open:
+                return _unavailable(start_response)
+        statuses = []
+
+        def keep_status(status, headers, exc_info=None):
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, keep_status)
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if request is not None and statuses and statuses[-1].startswith("2"):
+            durable.record(environ, request)
+        return [body]
+
+
+def _unavailable(start_response):
+    """A write after the stop's snapshot (the portal is stopping): refused, nothing changed."""
+    body = b'{"__type":"ServiceUnavailable","message":"AWS embarque en cours d\'arret"}'
+    start_response("503 Service Unavailable", [("Content-Type", "application/x-amz-json-1.0"),
+                                               ("Content-Length", str(len(body)))])
+    return [body]
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
@@ -242,12 +285,16 @@ class EmbeddedAWS:
     Use as a context manager, or `start()` / `stop()`.
     """
 
-    def __init__(self, port: int = 0, host: str = HOST, site_origin: str | None = None) -> None:
+    def __init__(self, port: int = 0, host: str = HOST, site_origin: str | None = None, durable=None) -> None:
         self.host = host
         self.requested_port = port
         # The portal's origin, the only one allowed (to upload to the documents bucket).
         self.site_origin = site_origin
+        # A portail.durable_aws.DurableState, its folder already locked: the state is
+        # restored from it at start, journaled while serving, snapshotted at stop.
+        self.durable = durable
         self.guard: LocalGuard | None = None
+        self._serial: SerialWSGI | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -269,7 +316,8 @@ class EmbeddedAWS:
             # work (see there): the same answers, cheaper.
             moto_speedups.install()
 
-            app = self.guard = LocalGuard(SerialWSGI(DomainDispatcherApplication(create_backend_app)),
+            self._serial = SerialWSGI(DomainDispatcherApplication(create_backend_app))
+            app = self.guard = LocalGuard(self._serial,
                              site_origin=lambda: self.site_origin,
                              documents_bucket=lambda: table.bucket_name("documents"),
                              credentials={FAKE_ACCESS_KEY_ID: FAKE_SECRET_ACCESS_KEY})
@@ -289,6 +337,10 @@ class EmbeddedAWS:
         )
         self._thread.start()
         self.reset()
+        if self.durable is not None:
+            with self._serial.lock:  # nothing is answered before the state is back
+                self.durable.restore(self._serial.app)
+                self._serial.durable = self.durable
         return self
 
     def stop(self) -> None:
@@ -300,6 +352,10 @@ class EmbeddedAWS:
         if thread is not None:
             thread.join(timeout=10)
         server.server_close()
+        if self.durable is not None and self._serial is not None:
+            # After the lock: no request is half done. A write arriving later is refused.
+            with self._serial.lock:
+                self.durable.close()
 
     def __enter__(self) -> EmbeddedAWS:
         return self.start()
