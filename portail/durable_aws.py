@@ -4,7 +4,7 @@ moto keeps DynamoDB, S3 and SES in this process's memory. `DurableState` keeps t
 folder, in two files:
 
 - `journal-N.log`: every request that changed the state, as moto received it (method,
-  path, headers, body), appended and flushed to the disk (`fdatasync`) by the embedded
+  path, headers, body: portail/aws_journal.py), appended and flushed to the disk (`fdatasync`) by the embedded
   AWS's serial lock BEFORE moto's answer leaves (portail/embedded_aws.py, `SerialWSGI`).
   The function answers a parent only after its writes were answered, so a booking
   answered 200 is in the journal, whatever happens to the process next (`kill -9`, a
@@ -13,7 +13,7 @@ folder, in two files:
   the same requests on the same state give the same state.
 - `snapshot.pickle`: moto's back ends themselves (pickled, as LocalStack persists its
   state), written at a clean stop (Ctrl-C, SIGTERM) and whenever the journal grows past
-  `COMPACT_BYTES`, so that the journal stays short and a start reads one file. It names
+  `COMPACT_BYTES` or the last snapshot's size, so that the journal stays short and a start reads one file. It names
   the journal that follows it (`journal-N+1`), which is how a crash between writing the
   snapshot and starting the new journal replays nothing twice.
 
@@ -30,18 +30,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import io
-import json
 import os
 import pickle
-import struct
 import sys
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-JOURNAL_MAGIC = b"PORTAIL-JOURNAL 1\n"
+from portail.aws_journal import JOURNAL_MAGIC, encode, iter_journal, replay
+
 SNAPSHOT_FORMAT = 1
 SNAPSHOT = "snapshot.pickle"
 LOCK = "lock"
@@ -52,15 +49,6 @@ COMPACT_BYTES = 64 * 1024 * 1024
 # The services the portal uses (moto's IAM, made by its own checks, holds every managed
 # policy of AWS in six partitions: nothing of the portal's, seconds to write and read).
 SERVICES = ("dynamodb", "s3", "ses", "sesv2")
-_RECORD_HEAD = struct.Struct(">II")  # payload length, CRC-32 of the payload
-_HEADERS_LENGTH = struct.Struct(">I")
-
-# DynamoDB actions (X-Amz-Target) and SES actions (form `Action`) that only read.
-_READ_PREFIXES = ("Get", "BatchGet", "Query", "Scan", "TransactGet", "Describe", "List")
-# What moto reads of a request besides its body; the rest of the environ is the server's.
-_KEPT_KEYS = ("REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "RAW_URI", "REQUEST_URI", "CONTENT_TYPE")
-_DROPPED_HEADERS = ("HTTP_TRANSFER_ENCODING", "HTTP_EXPECT", "HTTP_CONTENT_LENGTH")
-_PRESERVED_NAMES = "moto.preserved_header_names"  # moto.core.request's key: header names as sent
 
 
 class DataDirBusy(Exception):
@@ -69,75 +57,6 @@ class DataDirBusy(Exception):
 
 def _warn(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def is_write(environ: dict, body: bytes | None = None) -> bool:
-    """Whether a request to moto may change its state (a read is never journaled).
-
-    Without `body`, a first answer from the method and headers alone; with it, SES's
-    form-encoded reads are recognised too."""
-    method = environ.get("REQUEST_METHOD", "GET").upper()
-    if method in ("GET", "HEAD", "OPTIONS"):
-        return False
-    target = environ.get("HTTP_X_AMZ_TARGET")
-    if target:
-        return not target.rsplit(".", 1)[-1].startswith(_READ_PREFIXES)
-    if body is not None and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-        from urllib.parse import parse_qs
-
-        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
-        return not action.startswith(_READ_PREFIXES)
-    return True
-
-
-def read_body(environ: dict) -> bytes:
-    """The request's body, read once and put back for moto as a fresh stream."""
-    stream = environ["wsgi.input"]
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or "")
-    except ValueError:
-        length = None
-    body = stream.read(length) if length is not None else stream.read()
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-    return body
-
-
-def _encode(environ: dict, body: bytes) -> bytes:
-    kept = {key: environ[key] for key in _KEPT_KEYS if isinstance(environ.get(key), str)}
-    kept.update({key: value for key, value in environ.items()
-                 if key.startswith("HTTP_") and key not in _DROPPED_HEADERS and isinstance(value, str)})
-    if isinstance(environ.get(_PRESERVED_NAMES), dict):
-        kept[_PRESERVED_NAMES] = environ[_PRESERVED_NAMES]
-    headers = json.dumps(kept, ensure_ascii=False, separators=(",", ":")).encode()
-    payload = _HEADERS_LENGTH.pack(len(headers)) + headers + body
-    return _RECORD_HEAD.pack(len(payload), zlib.crc32(payload)) + payload
-
-
-def _environ(payload: bytes) -> dict:
-    (length,) = _HEADERS_LENGTH.unpack_from(payload)
-    kept = json.loads(payload[_HEADERS_LENGTH.size:_HEADERS_LENGTH.size + length])
-    body = payload[_HEADERS_LENGTH.size + length:]
-    return {"SCRIPT_NAME": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "0", "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
-            "wsgi.multiprocess": False, "wsgi.run_once": False, "CONTENT_LENGTH": str(len(body)), **kept}
-
-
-def read_journal(path: Path) -> tuple[list[bytes], int]:
-    """The journal's whole records, and the offset where the good part ends."""
-    data = path.read_bytes()
-    if not data.startswith(JOURNAL_MAGIC):
-        return [], 0
-    records, offset = [], len(JOURNAL_MAGIC)
-    while offset + _RECORD_HEAD.size <= len(data):
-        length, crc = _RECORD_HEAD.unpack_from(data, offset)
-        payload = data[offset + _RECORD_HEAD.size:offset + _RECORD_HEAD.size + length]
-        if len(payload) < length or zlib.crc32(payload) != crc:
-            break
-        records.append(payload)
-        offset += _RECORD_HEAD.size + length
-    return records, offset
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -270,16 +189,20 @@ class DurableState:
         for stale in self.directory.glob("journal-*.log"):
             if _journal_number(stale) < self._journal_number:
                 stale.unlink()  # already in the snapshot (a crash before its removal)
+        for draft in self.directory.glob(f".{SNAPSHOT}.*"):
+            draft.unlink()  # a snapshot interrupted before its renaming: never read
         path = self._journal_path()
         if path.exists():
-            records, end = read_journal(path)
+            end: list[int] = []
+            for payload in iter_journal(path, end):
+                warning = replay(app, payload)
+                if warning:
+                    self.warn(warning)
+                self.replayed += 1
             size = path.stat().st_size
-            if end < size:
-                self._set_aside(path, end, size)
-            for payload in records:
-                self._replay(app, payload)
-            self.replayed = len(records)
-            self.restored = self.restored or bool(records)
+            if end[0] < size:
+                self._set_aside(path, end[0], size)
+            self.restored = self.restored or self.replayed > 0
         self._open_journal()
         self.open = True
         if self._journal_too_long():
@@ -317,28 +240,13 @@ class DurableState:
                   f"arrêt brutal pendant une écriture, jamais confirmée) : elle est ignorée et gardée dans "
                   f"{ignored}. Tout ce que le portail avait confirmé est repris.")
 
-    def _replay(self, app, payload: bytes) -> None:
-        environ = _environ(payload)
-        statuses = []
-        result = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
-        try:
-            for _ in result:
-                pass
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        if not statuses or not statuses[0].startswith("2"):
-            self.warn(f"Attention : une écriture du journal rejouée est refusée par l'AWS embarqué "
-                      f"({environ['REQUEST_METHOD']} {environ.get('PATH_INFO')} : {statuses[:1]}).")
-
     # --- while serving -------------------------------------------------------------------
 
     def record(self, environ: dict, body: bytes) -> None:
         """Appends an answered write, on the disk before the answer leaves."""
         if self._journal_fd is None:
             raise RuntimeError("journal fermé")
-        record = _encode(environ, body)
+        record = encode(environ, body)
         view = memoryview(record)
         try:
             while view:

@@ -74,7 +74,9 @@ class SerialWSGI:
         with self.lock:
             durable = self.durable
             if durable is not None:
-                return self._durable(durable, environ, start_response)
+                from portail.aws_journal import answer
+
+                return answer(self.app, durable, environ, start_response)
             result = self.app(environ, start_response)
             try:
                 body = b"".join(result)
@@ -83,43 +85,6 @@ class SerialWSGI:
                 if close is not None:
                     close()
         return [body]
-
-    def _durable(self, durable, environ, start_response):
-        """A write is journaled (on the disk) before its answer leaves: werkzeug sends
-        the status line only with the first bytes of the body, returned after that."""
-        from portail.durable_aws import is_write, read_body
-
-        request = None
-        if is_write(environ):
-            request = read_body(environ)
-            if not is_write(environ, request):
-                request = None
-            elif not durable.open:
-                return _unavailable(start_response)
-        statuses = []
-
-        def keep_status(status, headers, exc_info=None):
-            statuses.append(status)
-            return start_response(status, headers, exc_info)
-
-        result = self.app(environ, keep_status)
-        try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        if request is not None and statuses and statuses[-1].startswith("2"):
-            durable.record(environ, request)
-        return [body]
-
-
-def _unavailable(start_response):
-    """A write after the stop's snapshot (the portal is stopping): refused, nothing changed."""
-    body = b'{"__type":"ServiceUnavailable","message":"AWS embarque en cours d\'arret"}'
-    start_response("503 Service Unavailable", [("Content-Type", "application/x-amz-json-1.0"),
-                                               ("Content-Length", str(len(body)))])
-    return [body]
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")

@@ -18,7 +18,8 @@ import pytest
 from chalicelib import table
 from chalicelib.storage import Storage
 
-from portail.durable_aws import DurableState, is_write, read_journal
+from portail.aws_journal import is_write, read_journal
+from portail.durable_aws import DurableState
 from tests.conftest import ROOT, shipped_environment
 
 NOW = "2014-11-24T12:00:00+01:00"  # a Monday: December's days are still open
