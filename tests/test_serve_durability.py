@@ -199,3 +199,43 @@ def test_reads_are_not_journaled_and_a_torn_record_ends_the_journal(tmp_path):
     assert len(read_journal(journal)[0]) == 3
     again._close_journal()
     again.unlock()
+
+
+@pytest.mark.server
+def test_a_snapshot_taken_while_serving_and_the_journal_after_it_give_the_state_back(tmp_path):
+    """The journal past its bound: a snapshot while serving, a new journal; after a crash,
+    both are read (the snapshot, then the writes after it), S3 and SES included."""
+    from portail.embedded_aws import EmbeddedAWS
+
+    def started() -> EmbeddedAWS:
+        durable = DurableState(tmp_path, compact_bytes=4000)
+        durable.lock()
+        return EmbeddedAWS(durable=durable).start()
+
+    aws = started()
+    dynamodb, s3 = aws.client("dynamodb"), aws.client("s3")
+    dynamodb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    s3.create_bucket(Bucket="pages", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    aws.client("ses").verify_email_identity(EmailAddress="mairie@example.org")
+    for _ in range(30):
+        dynamodb.update_item(TableName="t", Key={"pk": {"S": "compteur"}}, UpdateExpression="ADD n :one",
+                             ExpressionAttributeValues={":one": {"N": "1"}})
+    s3.put_object(Bucket="pages", Key="famille/é/index.html", Body=b"<p>page</p>", ContentType="text/html")
+    assert (tmp_path / "snapshot.pickle").exists()  # written while serving
+    assert not (tmp_path / "journal-1.log").exists()  # replaced by the snapshot and a new journal
+    aws.durable.open = False  # a crash: no snapshot at the stop
+    aws.stop()
+
+    aws = started()
+    try:
+        assert aws.durable.restored and aws.durable.replayed > 0  # the snapshot, then the journal after it
+        dynamodb, s3 = aws.client("dynamodb"), aws.client("s3")
+        # Counted once each: nothing of the snapshot was replayed again.
+        assert dynamodb.get_item(TableName="t", Key={"pk": {"S": "compteur"}})["Item"]["n"] == {"N": "30"}
+        page = s3.get_object(Bucket="pages", Key="famille/é/index.html")
+        assert (page["Body"].read(), page["ContentType"]) == (b"<p>page</p>", "text/html")
+        assert aws.client("ses").list_identities()["Identities"] == ["mairie@example.org"]
+    finally:
+        aws.stop()
