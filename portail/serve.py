@@ -71,7 +71,7 @@ def _lock_data(data_dir: Path | None):
         return None
     from portail.durable_aws import DataDirBusy, DurableState
 
-    durable = DurableState(Path(data_dir))
+    durable = DurableState(Path(data_dir), say=lambda text: print(text, flush=True))
     try:
         durable.lock()
     except DataDirBusy as error:
