@@ -22,8 +22,9 @@ at a time, like one DynamoDB partition would, and race tests hold.
 
 moto keeps its state in process-wide globals: one EmbeddedAWS per process at a time;
 `start()` begins from an empty state, or from a folder's (`durable`: `portail serve
---data`, portail/durable_aws.py, whose journal `SerialWSGI` writes). While a test's in-process `mock_aws()` is active,
-boto3 calls are intercepted before they reach this server.
+--data`, portail/durable_aws.py, whose journal `SerialWSGI` writes). While a test's
+in-process `mock_aws()` is active, boto3 calls are intercepted before they reach this
+server.
 """
 
 from __future__ import annotations
