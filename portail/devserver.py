@@ -22,9 +22,9 @@ depth beside the policy's exact host) and no `.`, `..` or empty path segment; `/
 from __future__ import annotations
 
 import base64
-import re
 import mimetypes
 import os
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from html import escape
