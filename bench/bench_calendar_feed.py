@@ -5,7 +5,7 @@ subscribes (the feed joins the month page and « Liste des demandes »).
 The demo is seeded in the embedded AWS at the guide's date (28 November 2014), as
 `portail serve --demo` seeds it. The busiest family is the one with the most days shown in
 a feed (validated, pending, absent) in December 2014. Prints the whole feed's bytes (every
-day from 1 November on), December's share (the feed of December's days alone), raw and
+day from 1 October on), December's share (the feed of December's days alone), raw and
 gzipped (as CloudFront compresses it), the time to render it, then the files one booking
 writes without and with a subscriber, and, last, the ratio of files per booking after /
 before.
@@ -74,7 +74,7 @@ def main() -> None:
         events = month.count(b"BEGIN:VEVENT")
         print(f"busiest family in December 2014: {number} ({len(month_days(state))} booked days × services, "
               f"{events} events: one per child and day)")
-        print(f"  whole feed (from 1 November on): {len(whole)} bytes, {len(gzip.compress(whole, 9))} gzipped, "
+        print(f"  whole feed (from 1 October on: the previous month's first day): {len(whole)} bytes, {len(gzip.compress(whole, 9))} gzipped, "
               f"rendered in {elapsed * 1000:.0f} ms "
               f"(importing icalendar, once per container: {imported * 1000:.0f} ms)")
         print(f"  December's feed: {len(month)} bytes, {len(gzip.compress(month, 9))} gzipped, "
