@@ -399,12 +399,13 @@ def test_months_around_the_clock_links_and_the_dashboard(storage, enrolled, page
 
 
 def test_pages_showing_days():
-    # The months holding the days, and the list of requests (a submission adds one).
+    # The months holding the days, the list of requests (a submission adds one) and the
+    # calendar feeds (written only for a responsable who subscribed).
     assert pages_showing_days("1", []) == []
     assert pages_showing_days("1", [date(2014, 12, 11), date(2014, 12, 12), date(2015, 1, 5)]) == [
-        "mois:1:2014-12", "mois:1:2015-01", "demandes"]
+        "mois:1:2014-12", "mois:1:2015-01", "demandes", "agenda"]
     assert pages_showing_days("3", ["2015-01-05", date(2014, 11, 30)]) == [
-        "mois:3:2014-11", "mois:3:2015-01", "demandes"]
+        "mois:3:2014-11", "mois:3:2015-01", "demandes", "agenda"]
 
 
 def test_the_last_request_of_the_month(storage, commune, enrolled, pages):

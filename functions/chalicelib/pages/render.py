@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 
 from chalicelib import sessions, statement
+from chalicelib.agenda import account_context
 from chalicelib.calendar_rules import CommuneCalendar
 from chalicelib.config import Commune
 from chalicelib.formatting import french_day, short_date
@@ -56,8 +57,10 @@ class PageRenderer:
     told by whoever builds the renderer, never read from the environment here."""
 
     def __init__(self, commune: Commune, secret: str, *, frozen: bool = False,
-                 calendar: CommuneCalendar | None = None):
+                 calendar: CommuneCalendar | None = None, site_url: str | None = None):
         self.commune = commune
+        # « Mon compte » gives the calendar feed's whole address (chalicelib/agenda.py).
+        self.site_url = (site_url or commune.commune.site_url).rstrip("/")
         self.secret = secret
         self.frozen = frozen
         self.calendar = calendar or CommuneCalendar(commune)
@@ -121,6 +124,7 @@ class PageRenderer:
             "accueil": lambda: dashboard_context(account, notices),
             "factures": lambda: {"invoices": invoices_view(state, account), "credit_notes": credit_notes_view(state)},
             "reglements": lambda: {"payments": payments_view(state)},
+            "compte": lambda: account_context(state, int(responsable["rank"]), self.site_url),
             "demandes": lambda: {**requests_context(state, commune), **certificate_context(
                 certificate_offers(state, commune, self.calendar, today), home + "demandes/")},
         }
