@@ -157,7 +157,7 @@ def billed(storage, families):
 
 FAMILY_A_PAGES = {
     "index.html", "compte/index.html", "enfants/index.html", "factures/index.html", "reglements/index.html",
-    "demandes/index.html", "releve/index.html", "releve/2013-2014/index.html", "releve/2014-2015/index.html",
+    "demandes/index.html", "documents/index.html", "releve/index.html", "releve/2013-2014/index.html", "releve/2014-2015/index.html",
     "messages/index.html", "messages/aaaa0001/index.html", "messages/aaaa0002/index.html", *MONTHS,
 }
 

@@ -22,6 +22,7 @@ from chalicelib.pages.names import (
     month_page_path,
     pages_showing_billing,
     pages_showing_days,
+    pages_showing_documents,
     pages_showing_messages,
     shown_months,
 )
@@ -31,6 +32,6 @@ from chalicelib.pages.render import PageRenderer
 __all__ = [
     "MONTHS_SHOWN", "NIGHTLY_SLICES", "NOTICES_PK", "NOTICES_SK", "ExportReport", "FamilyPages", "PageRenderer",
     "allowed_action", "current_notices", "in_slice", "message_id", "month_page_name", "month_page_path",
-    "nightly_slice", "page_etag", "pages_showing_billing", "pages_showing_days", "pages_showing_messages",
+    "nightly_slice", "page_etag", "pages_showing_billing", "pages_showing_days", "pages_showing_documents", "pages_showing_messages",
     "shown_months",
 ]
