@@ -25,7 +25,8 @@ BODY = {"login": "alice", "password": PASSWORD_A, "current_password": PASSWORD_A
         "token": "t" * 43, "child_id": "1", "items": [{"date": "2014-12-11", "service": "RESTAURATION",
                                                         "action": "reserve"}],
         "dates": ["2014-12-11"], "content_type": "application/pdf", "size": 1000}
-PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef", "certificate_id": "0123456789abcdef", "family_number": "100", "month": "2014-10",
+PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef", "certificate_id": "0123456789abcdef",
+              "document_id": "0123456789abcdef", "family_number": "100", "month": "2014-10",
               "token": "A" * 43, "slug": "regles"}
 # A GET route's query, where it needs one to reach the table (a bad one is refused before).
 QUERIES = {"/api/releve": "?annee=2014-2015"}
@@ -83,7 +84,10 @@ def test_every_route_answers_an_aws_failure_with_the_french_503(client, enrolled
                     "message": "Le service est momentanément indisponible : réessayez dans un instant."}
                 assert response.headers["Retry-After"] == "5"
     # Every route but the page cookies' renewals (signed without AWS) reads or writes.
-    renewals = {("POST", "/api/session/renew"), ("GET", "/api/session/renew")}
+    renewals = {("POST", "/api/session/renew"), ("GET", "/api/session/renew"),
+                # S3's way back after a commune document's upload: a page that only sends the
+                # browser on to the list (the staff cookie is not sent on a navigation from S3).
+                ("GET", "/gestion/documents/commune/{document_id}/envoye")}
     assert set(reached) == {(m, p) for p, methods in app.routes.items() for m in methods} - renewals
 
 
