@@ -24,7 +24,8 @@ BODY = {"login": "alice", "password": PASSWORD_A, "current_password": PASSWORD_A
         "new_password": "une toute nouvelle phrase de passe", "email": "alice@example.org", "phone": "",
         "token": "t" * 43, "child_id": "1", "items": [{"date": "2014-12-11", "service": "RESTAURATION",
                                                         "action": "reserve"}],
-        "dates": ["2014-12-11"], "content_type": "application/pdf", "size": 1000}
+        "dates": ["2014-12-11"], "content_type": "application/pdf", "size": 1000,
+        "code": "QUOTIENT"}
 PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef", "certificate_id": "0123456789abcdef",
               "document_id": "0123456789abcdef", "family_number": "100", "month": "2014-10",
               "token": "A" * 43, "slug": "regles"}
@@ -84,10 +85,7 @@ def test_every_route_answers_an_aws_failure_with_the_french_503(client, enrolled
                     "message": "Le service est momentanément indisponible : réessayez dans un instant."}
                 assert response.headers["Retry-After"] == "5"
     # Every route but the page cookies' renewals (signed without AWS) reads or writes.
-    renewals = {("POST", "/api/session/renew"), ("GET", "/api/session/renew"),
-                # S3's way back after a commune document's upload: a page that only sends the
-                # browser on to the list (the staff cookie is not sent on a navigation from S3).
-                ("GET", "/gestion/documents/commune/{document_id}/envoye")}
+    renewals = {("POST", "/api/session/renew"), ("GET", "/api/session/renew")}
     assert set(reached) == {(m, p) for p, methods in app.routes.items() for m in methods} - renewals
 
 
