@@ -150,8 +150,9 @@ def test_an_agent_accepts_a_quotient_attestation_with_a_bracket_from_a_month(
         client, storage, cookie, families, staff_client, commune):  # noqa: F811
     sent_with_script(client, cookie)
     agent = staff_client("agent")
-    from bench.round_trips import RoundTrips
     from chalicelib.dependencies import storage as table
+
+    from bench.round_trips import RoundTrips
 
     calls = RoundTrips(table().client)
     page = agent.get("/gestion/documents/")
