@@ -257,3 +257,19 @@ def test_a_commune_document_published_shows_on_the_dashboard_in_its_period_and_o
     agent.post(f"/gestion/documents/commune/{item['document_id']}/retrait")
     assert cd.listed(storage) == []
     assert client.http.get(f"/api/documents/commune/{item['document_id']}").status_code == 404
+
+
+def test_a_documents_retention_follows_its_validity(commune):
+    """`portail family purge`: a document (and its file) goes `family_documents_years` after
+    the end of its validity; a refused one after the day it was sent."""
+    from portail.family_data import plan_purge
+
+    def item(identifier: str, **attributes) -> dict:
+        return {"pk": "FAMILY#100", "sk": f"FAMILYDOC#QUOTIENT#2013-01-01#{identifier}", "document_id": identifier,
+                "document_key": f"pieces/100/QUOTIENT/{identifier}.pdf", **attributes}
+
+    items = [item("a" * 16, state="accepted", recorded_at="2012-10-01T08:00:00+00:00", valid_until="2013-09-30"),
+             item("b" * 16, state="accepted", recorded_at="2013-01-01T08:00:00+00:00", valid_until="2013-12-31"),
+             item("c" * 16, state="refused", recorded_at="2013-11-29T08:00:00+00:00")]
+    plan = plan_purge(items, commune, GUIDE_NOW)  # 28 November 2014; kept one year
+    assert plan.counts["family_documents"] == 1 and sorted(plan.documents) == ["pieces/100/QUOTIENT/" + "a" * 16 + ".pdf"]
