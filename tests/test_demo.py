@@ -221,7 +221,8 @@ def test_no_family_page_says_a_colon_or_a_sentence_twice(demo_states, shipped_co
     pages = {f"{number} {path}": html for number, state in picked.items()
              for path, html in renderer.render(state, 1, GUIDE_NOW).items()}
     kinds = {path.split("/")[0].removesuffix(".html") for path in (name.split(" ")[1] for name in pages)}
-    assert kinds == {"index", "compte", "enfants", "factures", "reglements", "releve", "messages", "demandes"}
+    assert kinds == {"index", "compte", "enfants", "factures", "reglements", "releve", "messages", "demandes",
+                     "documents"}
     assert len(picked) >= 4
     guide = pages[f"{GUIDE_FAMILY} enfants/1/2014-12/index.html"]
     assert "Noël (jour férié) : le service RESTAURATION est fermé ce jour-là." in guide

@@ -72,7 +72,7 @@ def test_what_the_family_reads_of_each_kind(commune):
     assert soon["status"] == "expiring" and soon["attention"] and soon["can_send"]
     assert fd.kind_status(quotient, [accepted(TODAY + timedelta(days=30))], TODAY)["status"] == "accepted"
     gone = fd.kind_status(pai, [accepted(TODAY - timedelta(days=1), "PAI")], TODAY)
-    assert gone["status_label"] == "expiré le 27/11/2014 : à fournir à nouveau" and gone["attention"]
+    assert gone["status_label"] == "expiré le 27/11/2014, à fournir à nouveau" and gone["attention"]
     assert fd.valid_until(date(2014, 12, 5), 12) == date(2015, 12, 4)
 
 
@@ -204,7 +204,7 @@ def test_a_refusal_tells_the_family_why_and_a_month_invoiced_keeps_its_bracket(
     refused = agent.post("/gestion/documents", {"document": value, "decision": "refuse",
                                                 "reason": "attestation de 2012, trop ancienne"})
     assert refused.status_code == 200 and "Document refusé" in text(refused)
-    assert "refusé : attestation de 2012, trop ancienne" in family_page(families, "A", "index.html")
+    assert "refusé (motif : attestation de 2012, trop ancienne)" in family_page(families, "A", "index.html")
     assert "Envoyer un nouveau document" in family_page(families, "A", "documents/index.html")
     assert "Motif : attestation de 2012" in storage.family_state("100").messages[0]["body_markdown"]
     bad = agent.post("/gestion/documents", {"document": "100/../x", "decision": "accept"})

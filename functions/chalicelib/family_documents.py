@@ -50,7 +50,7 @@ STATUS_WORDS = {
     cert.TO_REVIEW: "reçu, en cours d'examen par le service enfance",
     cert.ACCEPTED: "accepté",
     EXPIRING: "accepté, à renouveler",
-    EXPIRED: "expiré : à fournir à nouveau",
+    EXPIRED: "expiré, à fournir à nouveau",
     cert.REFUSED: "refusé",
 }
 # The statuses in which the family is offered the upload form.
@@ -101,11 +101,11 @@ def kind_status(kind: FamilyDocumentKind, items: list[dict], today: date) -> dic
 
     label = STATUS_WORDS[status]
     if status == cert.REFUSED and latest.get("refusal_reason"):
-        label += f" : {latest['refusal_reason']}"
+        label += f" (motif : {latest['refusal_reason']})"
     if status in (cert.ACCEPTED, EXPIRING) and until:
         label += f", valable jusqu'au {short_date(until)}"
     elif status == EXPIRED and until:
-        label = f"expiré le {short_date(until)} : à fournir à nouveau"
+        label = f"expiré le {short_date(until)}, à fournir à nouveau"
     # An optional document (a PAI) is asked for only once the family has given one.
     attention = status in (MISSING, cert.AWAITED, EXPIRING, EXPIRED, cert.REFUSED) and (kind.required or bool(mine))
     return {"code": kind.code, "label": kind.label, "description": kind.description, "required": kind.required,
