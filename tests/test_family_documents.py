@@ -273,3 +273,11 @@ def test_a_documents_retention_follows_its_validity(commune):
              item("c" * 16, state="refused", recorded_at="2013-11-29T08:00:00+00:00")]
     plan = plan_purge(items, commune, GUIDE_NOW)  # 28 November 2014; kept one year
     assert plan.counts["family_documents"] == 1 and sorted(plan.documents) == ["pieces/100/QUOTIENT/" + "a" * 16 + ".pdf"]
+
+
+def test_the_day_page_counts_the_documents_to_review(client, storage, cookie, staff_client):  # noqa: F811
+    agent = staff_client("agent")
+    assert "Documents des familles" not in text(agent.get("/gestion/"))
+    sent_with_script(client, cookie)
+    page = agent.get("/gestion/")
+    assert "1 document de famille à examiner." in text(page) and 'href="/gestion/documents/"' in page.body.decode()

@@ -11,6 +11,7 @@ from html import escape
 from chalice import Response
 
 from chalicelib.dependencies import commune, documents, family_pages, messages, storage
+from chalicelib.routes.gestion import DaySummary, day_summary
 from chalicelib.routes.staff_calls import STAFF_BODY_TYPES, StaffCall, StaffRoutes
 
 routes = StaffRoutes(__name__)
@@ -122,3 +123,17 @@ def withdraw_commune_document(call: StaffCall, document_id):
     item, generation = cd.withdraw(storage(), documents(), document_id, call.staff.login, call.now)
     request_publication(generation)
     return _page(call, withdrawn=item["title"])
+
+
+@day_summary("documents")
+def _documents_summary(call: StaffCall):
+    """The day page's block, when families' documents are to review (one Query of the open
+    index; the page itself looks for files that arrived since)."""
+    from chalicelib import certificates as cert
+    from chalicelib import family_documents as fd
+
+    count = sum(1 for d in storage().query_index(fd.OPEN_INDEX) if cert.state_of(d) == cert.TO_REVIEW)
+    if not count:
+        return None
+    line = f"{count} document{'s' if count > 1 else ''} de famille à examiner."
+    return DaySummary("Documents des familles", (line,), LIST, "Voir les documents")
