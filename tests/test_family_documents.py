@@ -281,3 +281,17 @@ def test_the_day_page_counts_the_documents_to_review(client, storage, cookie, st
     sent_with_script(client, cookie)
     page = agent.get("/gestion/")
     assert "1 document de famille à examiner." in text(page) and 'href="/gestion/documents/"' in page.body.decode()
+
+
+def test_the_public_page_says_a_staff_title_as_written():
+    """A title is text on « Documents », never a link, emphasis or a figure the build fills."""
+    import markdown
+    from chalicelib import commune_documents as cd
+
+    item = {"state": "published", "document_id": "0" * 16, "title": "Menus {{ inconnu }} [ici](http://x) *gras*",
+            "category": "menu", "starts": "2014-12-01", "ends": "2014-12-31", "content_type": "image/png"}
+    page = cd.markdown_page([item, {**item, "document_id": "1" * 16, "state": "awaited", "title": "Brouillon"}])
+    assert "{{" not in page and "Brouillon" not in page
+    shown = html.unescape(markdown.markdown(page.split("\n\n", 1)[1]))
+    assert (f'<a href="/api/documents/commune/{"0" * 16}">Menus {{{{ inconnu }}}} [ici](http://x) *gras*</a> '
+            "(image PNG, du 01/12/2014 au 31/12/2014)") in shown

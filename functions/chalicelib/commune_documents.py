@@ -95,8 +95,10 @@ def notice_entries(items: list[dict], tz) -> list[dict]:
 
 
 def _markdown_text(text: str) -> str:
-    """A staff title as literal Markdown text (no link, emphasis or template braces)."""
-    return re.sub(r"([\\`*_{}\[\]()#+!|<>~-])", r"\\\1", text)
+    """A staff title as literal Markdown text: no link, emphasis or HTML; its braces as
+    entities, never a figure the build fills in (`{{ commune }}`, portail/site_content.py)."""
+    escaped = re.sub(r"([\\`*_\[\]()#+!|<>~-])", r"\\\1", text)
+    return escaped.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def markdown_page(items: list[dict]) -> str:
