@@ -169,7 +169,7 @@ def publish(storage, documents, identifier: str, actor: str, now: datetime) -> t
     failed = storage.transact([
         storage.update_if_action(PK, item["sk"], {"state": PUBLISHED, "published_at": now, "published_by": actor},
                                  {"state": AWAITED}),
-        store._requested_action(actor, now),
+        store.requested_action(actor, now),
         storage.put_action(storage.audit_item(now, actor, "commune_document_published", {
             "document_id": identifier, "title": item["title"]})),
     ])
@@ -186,7 +186,7 @@ def withdraw(storage, documents, identifier: str, actor: str, now: datetime) -> 
     store = SiteStore(storage)
     failed = storage.transact([
         storage.delete_action(PK, item["sk"]),
-        store._requested_action(actor, now),
+        store.requested_action(actor, now),
         storage.put_action(storage.audit_item(now, actor, "commune_document_withdrawn", {
             "document_id": identifier, "title": item["title"]})),
     ])
