@@ -156,6 +156,7 @@ def test_an_agent_accepts_a_quotient_attestation_with_a_bracket_from_a_month(
 
     calls = RoundTrips(table().client)
     page = agent.get("/gestion/documents/")
+    print(f"GET /gestion/documents/ (1 document to review): {dict(calls.by_operation)}")
     assert "Scan" not in calls.by_operation
     words = text(page)
     assert "Attestation de quotient familial (CAF) (famille 100)" in words and "Nouvelle tranche" in words
