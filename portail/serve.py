@@ -95,7 +95,8 @@ def _build_from_store(output_dir: Path, url: str) -> int:
     publishing.seed(storage(), clock_now())
     stored = [item for item in SiteStore(storage()).pages() if item["sk"] != PUBLISHING]
     with tempfile.TemporaryDirectory(prefix="portail-serve-") as work:
-        pages = publishing.build_stored_site(stored, output_dir, site_url=url, work=Path(work))
+        pages = publishing.build_stored_site(stored, output_dir, site_url=url, work=Path(work),
+                                             extra=publishing.stored_files(storage()))
     publishing.install_local(output_dir, url)
     return pages
 

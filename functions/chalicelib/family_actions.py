@@ -193,3 +193,32 @@ def update_contact(accounts, pages, session, email: str, phone: str, current_pas
     contact = accounts.update_contact(session, email, phone, current_password, source, now)
     pages.export(accounts.storage, session.family_number, now, only=["compte"])
     return contact
+
+
+# --- « Mes documents » (chalicelib.family_documents) -------------------------------------------
+
+def request_family_document(storage, documents, pages, commune, session, code, content_type, size, source: str,
+                            now: datetime, *, redirect=None) -> dict:
+    """A presigned S3 POST for one of the documents the commune asks for (DocumentError: an
+    unknown kind, a bad file), the awaited item written; then « Mes documents » and the
+    dashboard rendered again (they say the file is awaited)."""
+    from chalicelib import family_documents
+    from chalicelib.pages import pages_showing_documents
+
+    upload = family_documents.request_upload(storage, documents, commune, session.family_number, code, content_type,
+                                             size, session.login, source, now, redirect=redirect)
+    pages.export(storage, session.family_number, now, only=pages_showing_documents())
+    return upload
+
+
+def family_document_received(storage, documents, pages, session, identifier: str, now: datetime) -> dict:
+    """The family's page is back from a document's upload: the bucket is looked at, the
+    document moves to « à examiner » when its file is there, its pages rendered again."""
+    from chalicelib import family_documents
+    from chalicelib.pages import pages_showing_documents
+
+    item, changed = family_documents.receive(storage, documents, session.family_number, identifier, session.login,
+                                             now)
+    if changed:
+        pages.export(storage, session.family_number, now, only=pages_showing_documents())
+    return item

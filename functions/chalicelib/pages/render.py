@@ -22,6 +22,7 @@ from chalicelib.pages.account import (
     statement_years,
 )
 from chalicelib.pages.certificate_offers import certificate_context, certificate_offers
+from chalicelib.pages.documents_view import dashboard_documents, documents_context, split_notices
 from chalicelib.pages.exchanges import messages_view, requests_context
 from chalicelib.pages.month import month_context, month_link
 from chalicelib.pages.names import (
@@ -121,7 +122,10 @@ class PageRenderer:
         if any(wanted(name) for name in ("accueil", "factures", "releve")):
             account = statement.account(state.operations, state.invoices, today, commune.year_start)
         extras = {
-            "accueil": lambda: dashboard_context(account, notices),
+            # « Mes documents »: the dashboard's notices leave the commune's documents to its own block.
+            "accueil": lambda: {**dashboard_context(account, split_notices(notices)[0]),
+                                **dashboard_documents(state, commune, today, notices)},
+            "documents": lambda: documents_context(state, commune, today, home),
             "factures": lambda: {"invoices": invoices_view(state, account), "credit_notes": credit_notes_view(state)},
             "reglements": lambda: {"payments": payments_view(state)},
             "compte": lambda: account_context(state, int(responsable["rank"]), self.site_url),
