@@ -180,3 +180,12 @@ def test_a_compte_commun_family_keeps_one_set_of_pages(client, storage, commune,
     listed = boto3.client("s3", region_name="eu-west-3").list_objects_v2(
         Bucket=bucket_name("pages"), Prefix=f"famille/{paul_key}/")
     assert listed.get("KeyCount", 0) == 0
+
+
+def test_staff_see_both_responsables_and_who_booked_each_day(client, storage, billed, staff_client, frozen_clock):
+    body = staff_client("agent").get(f"/gestion/familles/{NUMBER}/?enfant=1&mois=2014-10").body.decode()
+    assert "Comptes séparés" in body
+    assert "Responsable 1 : Madame NOM300 ANNE" in body and "Responsable 2 : Monsieur AUTRE300 PAUL" in body
+    # Each booked day says who booked it and is billed for it; each account its balance.
+    assert body.count(", Responsable 2 : AUTRE300 PAUL") == 3 and body.count(", Responsable 1 : NOM300 ANNE") == 2
+    assert "Factures impayées du responsable 2" in body and billed[2]["number"] in body
