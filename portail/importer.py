@@ -60,6 +60,9 @@ class ImportReport:
     children: int = 0
     logins_moved: int = 0
     items_written: int = 0
+    # Families a login of which now opens another folder (« compte commun » changed, or a
+    # second responsable's first own folder): their pages are to be written there.
+    folders_moved: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -306,8 +309,10 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
         _index(puts, deletes, r.family_number, before, person)
     in_file = {(r.family_number, r.rank) for r in parsed.responsables}
     for r, login_before in logins:
-        puts.append(_login(r, _folder(profiles, people, r.family_number, r.rank), login_before, deletes))
-    puts += _moved_logins(storage, profiles, people, in_file, {f.number for f in parsed.families}, deletes)
+        puts.append(_login(r, _folder(profiles, people, r.family_number, r.rank), login_before, deletes,
+                           report.folders_moved))
+    puts += _moved_logins(storage, profiles, people, in_file, {f.number for f in parsed.families}, deletes,
+                          report.folders_moved)
     cards = {number: {c["child_id"]: c for c in card.get("children", [])}
              for (_, sk), card in existing.items() if family_search.is_search_key(sk)
              for number in [card["family_number"]]}
@@ -334,17 +339,19 @@ def _folder(profiles: dict, people: dict, number: str, rank: int) -> str:
     return login_page_key(profiles[number], [p for (n, _), p in people.items() if n == number], rank)
 
 
-def _login(r: Responsable, page_key: str, before: dict | None, deletes: list) -> dict:
+def _login(r: Responsable, page_key: str, before: dict | None, deletes: list, moved: list) -> dict:
     """The LOGIN item; when its folder moves (« compte commun » changed), the login's open
     sessions end: they hold page cookies for the folder it no longer opens."""
     item = login_item(r, page_key, before)
     if before and before.get("page_key") and before["page_key"] != page_key:
         deletes.extend((st.session_pk(h), st.SESSION) for h in item.pop("sessions", None) or ())
+    if before and before.get("page_key") not in (None, page_key) and r.family_number not in moved:
+        moved.append(r.family_number)
     return item
 
 
 def _moved_logins(storage: st.Storage, profiles: dict, people: dict, in_file: set, families: set,
-                  deletes: list) -> list[dict]:
+                  deletes: list, moved: list) -> list[dict]:
     """The LOGIN items of responsables not in the file whose family's « compte commun »
     changed (one more BatchGetItem, only for them)."""
     candidates = [(number, rank, person) for (number, rank), person in people.items()
@@ -357,7 +364,7 @@ def _moved_logins(storage: st.Storage, profiles: dict, people: dict, in_file: se
         if before and before.get("page_key") != page_key:
             r = Responsable(number, rank, person.get("civility", ""), person.get("last_name", ""),
                             person.get("first_name", ""), person["login"])
-            puts.append(_login(r, page_key, before, deletes))
+            puts.append(_login(r, page_key, before, deletes, moved))
     return puts
 
 

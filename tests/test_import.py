@@ -206,7 +206,8 @@ def test_each_responsable_has_their_folder_unless_compte_commun(storage, commune
     storage.put({"pk": "SESSION#abc", "sk": "SESSION", "family_number": "100200"})
     storage.update_attributes("LOGIN#pmartin", "LOGIN", {"sessions": {"abc"}})
     shared = FAMILIES.strip() + ";compte_commun\n100200;B;3 rue des Écoles;77124;Crégy-lès-Meaux;oui\n"
-    import_files(storage, commune, families=write(files["families"], shared))
+    report = import_files(storage, commune, families=write(files["families"], shared))
+    assert report.folders_moved == ["100200"]
     assert storage.login("pmartin")["page_key"] == key == storage.login("hdurand")["page_key"]
     assert storage.session("abc") is None and not storage.login("pmartin").get("sessions")
     import_files(storage, commune, families=write(files["families"], shared.replace(";oui", ";non")))

@@ -189,3 +189,20 @@ def test_staff_see_both_responsables_and_who_booked_each_day(client, storage, bi
     # Each booked day says who booked it and is billed for it; each account its balance.
     assert body.count(", Responsable 2 : AUTRE300 PAUL") == 3 and body.count(", Responsable 1 : NOM300 ANNE") == 2
     assert "Factures impayées du responsable 2" in body and billed[2]["number"] in body
+
+
+def test_an_import_that_ends_the_compte_commun_writes_his_pages_at_their_new_address(client, storage, commune,
+                                                                                     tmp_path, frozen_clock):
+    """The family was « compte commun »: re-imported without it, Paul's login opens his own
+    folder, where `portail import` has just written his pages (portail/cli.py)."""
+    from portail.family_export import export_families
+    from portail.importer import import_files
+
+    separated_family(storage, shared=True)
+    _, paul_key = keys(storage)
+    families = tmp_path / "familles.csv"
+    families.write_text("numero_famille;tranche_qf;adresse;code_postal;ville;compte_commun\n300;B;;;;non\n")
+    report = import_files(storage, commune, families=families)
+    assert report.folders_moved == [NUMBER] and storage.login("paul")["page_key"] == paul_key
+    assert "de 1 famille(s)" in export_families(report.folders_moved)
+    assert "Bienvenue PAUL AUTRE300" in page(paul_key)
