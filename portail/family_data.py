@@ -269,6 +269,7 @@ class PurgePlan:
     deletes: list[tuple[str, str]] = field(default_factory=list)
     documents: dict[str, tuple[str, str]] = field(default_factory=dict)  # file key → the item pointing to it
     page_keys: list[str] = field(default_factory=list)  # famille/<key>/ folders to empty
+    feeds: list[str] = field(default_factory=list)  # agenda/<key>.ics: the responsables' calendar feeds
     counts: Counter = field(default_factory=Counter)
     families_removed: list[str] = field(default_factory=list)
     cutoffs: dict = field(default_factory=dict)
@@ -421,6 +422,8 @@ def plan_purge(items: list[dict], commune: Commune, now: datetime) -> PurgePlan:
         # A second responsable's own folder of pages (docs/family-pages.md, « Two responsables »).
         plan.page_keys += [i["page_key"] for i in family_items
                            if i["sk"].startswith("RESPONSABLE#") and i.get("page_key")]
+        plan.feeds += [f"agenda/{i['feed_key']}.ics" for i in family_items
+                       if i["sk"].startswith("AGENDA#") and i.get("feed_key")]
         for item in family_items:
             if item["sk"].startswith(ACCOUNTING_PREFIXES):
                 continue  # invoices stay for the accounting period
@@ -464,6 +467,8 @@ def purge(storage: st.Storage, s3_client, commune: Commune, now: datetime, dry_r
             keys += [o["Key"] for o in listed.get("Contents", [])]
         if keys:
             _delete_objects(s3_client, pages, keys)
+    if plan.feeds:  # the feeds live outside the family's folder
+        _delete_objects(s3_client, pages, plan.feeds)
     # The audit entry says how much and up to when, never what.
     audit = storage.audit_item(now, actor, "retention_purge", {
         "counts": dict(plan.counts), "files": len(plan.documents) - len(refused),

@@ -454,3 +454,21 @@ def test_a_real_server_answers_and_a_second_one_on_its_port_is_refused(running, 
         make_devserver(DevServer(output), "127.0.0.1", running.port)
     assert str(running.port) in str(refused.value)
     assert "déjà utilisé" in str(refused.value)
+
+
+@pytest.mark.server
+def test_a_calendar_feed_is_served_without_cookies_and_a_missing_one_is_404(family_pages, embedded_aws):
+    """`/agenda/<key>.ics` (docs/family-pages.md « The calendar feed »): a calendar
+    application sends no cookie, the key is the secret; anything else under /agenda/ is 404."""
+    feed_key = "0123456789abcdef" * 2
+    embedded_aws.client("s3").put_object(
+        Bucket=bucket_name("pages"), Key=f"agenda/{feed_key}.ics", Body=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+        ContentType="text/calendar; charset=utf-8", CacheControl="no-cache")
+    response = _get(family_pages, f"/agenda/{feed_key}.ics")
+    assert (response.status_code, response.headers["Content-Type"]) == (200, "text/calendar; charset=utf-8")
+    assert response.get_data() == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    assert response.headers["Cache-Control"] == "no-cache"
+    for path in (f"/agenda/{'f' * 32}.ics", f"/agenda/{feed_key}.ics?x=1", f"/agenda/{feed_key.upper()}.ics",
+                 "/agenda/", f"/agenda/../famille/{KEY}/index.html", f"/agenda/{feed_key}"):
+        assert _get(family_pages, path).status_code == 404, path
+    assert _get(family_pages, f"/agenda/{feed_key}.ics", method="POST").status_code == 405

@@ -415,7 +415,7 @@ def test_names_are_escaped(storage, families, pages):
 def test_what_each_write_re_renders():
     assert pages_showing_messages() == ["accueil", "messages"]
     assert pages_showing_billing() == ["accueil", "factures", "reglements", "releve"]
-    assert pages_showing_days("1", ["2014-12-11"]) == ["mois:1:2014-12", "demandes"]
+    assert pages_showing_days("1", ["2014-12-11"]) == ["mois:1:2014-12", "demandes", "agenda"]
 
 
 def test_export_all_goes_on_when_one_family_fails(storage, billed, pages):

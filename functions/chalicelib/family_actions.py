@@ -102,7 +102,8 @@ and the child's `child_name`. The
             "source": source, "child_id": child_id, "certificate_id": certificate["certificate_id"],
             "dates": certificate["dates"], "document_key": upload["key"]}, by_family=True),
     ])
-    pages.export(storage, session.family_number, now, only=pages_showing_days(child_id, days))
+    # A certificate changes no day's state: the calendar feeds stay as they are.
+    pages.export(storage, session.family_number, now, only=_without_feed(pages_showing_days(child_id, days)))
     child = next(c for c in state.children if c.get("child_id") == child_id)
     return {**upload, "certificate_id": identifier, "dates": certificate["dates"],
             "child_name": child.get("first_name", "")}
@@ -117,7 +118,8 @@ def certificate_received(storage, documents, pages, session, identifier: str, no
 
     item, changed = certificates.receive(storage, documents, session.family_number, identifier, session.login, now)
     if changed:
-        pages.export(storage, session.family_number, now, only=pages_showing_days(item["child_id"], item["dates"]))
+        pages.export(storage, session.family_number, now,
+                     only=_without_feed(pages_showing_days(item["child_id"], item["dates"])))
     return item
 
 
@@ -155,6 +157,12 @@ def own_operations(storage, family_number: str, page_key: str, operations: list[
     if rank is None:
         return operations
     return [o for o in operations if int(o.get("responsable_rank") or 1) == rank]
+
+
+def _without_feed(names: list[str]) -> list[str]:
+    from chalicelib.pages.names import FEED
+
+    return [name for name in names if name != FEED]
 
 
 def invoice_download_url(storage, documents, family_number: str, number: str, page_key: str | None = None) -> str:

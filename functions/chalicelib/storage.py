@@ -82,6 +82,7 @@ class FamilyState:
     messages: list[dict] = field(default_factory=list)
     certificates: list[dict] = field(default_factory=list)
     credit_notes: list[dict] = field(default_factory=list)
+    agendas: list[dict] = field(default_factory=list)  # AGENDA#<rank>: feeds and reminders (chalicelib/agenda.py)
     other: list[dict] = field(default_factory=list)
 
     _BY_PREFIX = {
@@ -95,6 +96,7 @@ class FamilyState:
         "MESSAGE#": "messages",
         "CERTIFICATE#": "certificates",
         "CREDITNOTE#": "credit_notes",
+        "AGENDA#": "agendas",
     }
 
     @classmethod

@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 
 from chalicelib import sessions, statement
+from chalicelib.agenda import account_context
 from chalicelib.calendar_rules import CommuneCalendar
 from chalicelib.config import Commune
 from chalicelib.formatting import french_day, short_date
@@ -57,8 +58,10 @@ class PageRenderer:
     told by whoever builds the renderer, never read from the environment here."""
 
     def __init__(self, commune: Commune, secret: str, *, frozen: bool = False,
-                 calendar: CommuneCalendar | None = None):
+                 calendar: CommuneCalendar | None = None, site_url: str | None = None):
         self.commune = commune
+        # « Mon compte » gives the calendar feed's whole address (chalicelib/agenda.py).
+        self.site_url = (site_url or commune.commune.site_url).rstrip("/")
         self.secret = secret
         self.frozen = frozen
         self.calendar = calendar or CommuneCalendar(commune)
@@ -126,6 +129,7 @@ class PageRenderer:
             "accueil": lambda: dashboard_context(account, notices),
             "factures": lambda: {"invoices": invoices_view(money, account), "credit_notes": credit_notes_view(money)},
             "reglements": lambda: {"payments": payments_view(money)},
+            "compte": lambda: account_context(state, int(responsable["rank"]), self.site_url),
             "demandes": lambda: {**requests_context(state, commune), **certificate_context(
                 certificate_offers(state, commune, self.calendar, today), home + "demandes/")},
         }
@@ -151,8 +155,8 @@ class PageRenderer:
             for month in months:
                 name = month_page_name(child["child_id"], month)
                 if wanted(name):
-                    # « Envoyer le certificat médical » (famille/certificat.html) for the
-                    # child's absences with a day in this month.
+                    # The certificates of the child's absences with a day in this month
+                    # (famille/certificat_mois.html: their state, a link to the form).
                     offers = certificate_context(certificate_offers(state, commune, self.calendar, today,
                                                                     child["child_id"], month),
                                                  home + month_page_path(child["child_id"], month))

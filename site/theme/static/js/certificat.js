@@ -1,6 +1,6 @@
 // Portail Famille: « Envoyer le certificat médical » (famille/certificat.html), loaded by the
-// pages that show that form only (the month page, « Liste des demandes »).
-import { show } from "./famille.js";
+// pages that show that form only (« Liste des demandes »; the month page links there).
+import { show } from "./portail.js";
 
 // Without script the form posts the chosen file type to the function, which answers a
 // page holding a fresh presigned form. With script the file is chosen here: its type and
