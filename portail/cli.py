@@ -69,6 +69,14 @@ def _import(args) -> int:
         )
     prefix = "Vérification seule, rien n'est écrit : " if args.dry_run else "Import terminé : "
     print(prefix + report.summary())
+    if report.folders_moved and not args.dry_run:
+        # « compte commun » changed: the logins now open another folder, written now.
+        from portail.family_export import FamilyExportError, export_families
+
+        try:
+            print(export_families(report.folders_moved, args.endpoint_url))
+        except FamilyExportError as error:
+            print(str(error), file=sys.stderr)
     return 0
 
 

@@ -44,6 +44,7 @@ DEMO_PASSWORD = "portail-demo-2014"
 GUIDE_YEAR = 2014  # the school year (2014-2015) of the guide's screenshots
 GUIDE_FAMILY = "381623867924"
 GENERATED_FAMILIES = 50
+SEPARATED_FAMILY = "381600000005"  # famille05 and famille05-2: one child, alternate weeks
 
 _LAST_NAMES = [
     "MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS", "MOREAU",
@@ -231,7 +232,8 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
     return (
         "Démonstration : famille du guide (Madame PAYS ZTEST, N° famille 381623867924), "
         f"identifiant « ztest », mot de passe « {DEMO_PASSWORD} » ; "
-        f"{GENERATED_FAMILIES} autres familles : « famille01 » … « famille{GENERATED_FAMILIES:02d} », même mot de passe."
+        f"{GENERATED_FAMILIES} autres familles : « famille01 » … « famille{GENERATED_FAMILIES:02d} », même mot de passe ; "
+        "parents séparés, chacun son compte : « famille05 » et « famille05-2 »."
     )
 
 
@@ -366,7 +368,7 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                     every = 1 if code == "RESTAURATION" else 2
                     for i, day in enumerate(w.calendar.opening_days(service(code), month, min(month_end(month), today))):
                         if i % every == 0:
-                            days.append(w.day(number, cid, day, code, "validated", rank=rank))
+                            days.append(w.day(number, cid, day, code, "validated", rank=_custody(number, day, rank)))
             if guide:
                 if guide_asks:
                     w.ask(number, cid, [Item(day, code, "reserve") for day, code in guide_asks], guide_asked_at)
@@ -396,6 +398,15 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                       "Les menus du restaurant scolaire du mois prochain sont affichés à l'école et en mairie.",
                       read=False)
     return invoiced_months
+
+
+def _custody(number: str, day: date, rank: int) -> int:
+    """Who booked a day: the demo's separated parents of famille05 (Madame SOPHIE and
+    Monsieur THOMAS ROBERT, each with their own account) have their only child every
+    other week, so each has invoices of their own; the others' rank is the child's."""
+    if number == SEPARATED_FAMILY:
+        return 2 if day.isocalendar().week % 2 else 1
+    return rank
 
 
 def _certificate_to_review(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:

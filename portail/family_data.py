@@ -437,6 +437,9 @@ def plan_purge(items: list[dict], commune: Commune, now: datetime) -> PurgePlan:
         plan.counts["families"] += 1
         if profile.get("page_key"):
             plan.page_keys.append(profile["page_key"])
+        # A second responsable's own folder of pages (docs/family-pages.md, « Two responsables »).
+        plan.page_keys += [i["page_key"] for i in family_items
+                           if i["sk"].startswith("RESPONSABLE#") and i.get("page_key")]
         plan.feeds += [f"agenda/{i['feed_key']}.ics" for i in family_items
                        if i["sk"].startswith("AGENDA#") and i.get("feed_key")]
         for item in family_items:

@@ -131,8 +131,10 @@ def certificate_sent(call: Call, certificate_id):
 @routes.family_call()
 def invoice_pdf(call: Call, number):
     """The session family's invoice PDF: a redirect to a presigned S3 URL (≤ 5 minutes,
-    downloaded as `<number>.pdf`). Any other number, another family's included, is 404."""
-    url = family_actions.invoice_download_url(storage(), documents(), call.session.family_number, number)
+    downloaded as `<number>.pdf`). Any other number, another family's or the other
+    responsable's (separate accounts) included, is 404."""
+    url = family_actions.invoice_download_url(storage(), documents(), call.session.family_number, number,
+                                                call.session.page_key)
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
@@ -141,7 +143,8 @@ def invoice_pdf(call: Call, number):
 def credit_note_pdf(call: Call, number):
     """The session family's credit note PDF, as an invoice's: a redirect to a presigned S3
     URL; any other number, another family's included, is 404."""
-    url = family_actions.credit_note_download_url(storage(), documents(), call.session.family_number, number)
+    url = family_actions.credit_note_download_url(storage(), documents(), call.session.family_number, number,
+                                                    call.session.page_key)
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
