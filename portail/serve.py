@@ -79,6 +79,24 @@ def _build_from_store(output_dir: Path, url: str) -> int:
     return pages
 
 
+def _start_warm_up(work: Callable[[], str]) -> threading.Event:
+    """Runs `work` on a daemon thread; the Event is set when it is over (done or failed)."""
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            print(work(), flush=True)
+        except Exception:  # noqa: BLE001 - the portal keeps serving; the cause is printed
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="portail-warm-up", daemon=True).start()
+    return done
+
+
 def _on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
@@ -91,6 +109,7 @@ def serve(
     output_dir: Path = Path("output"),
     *,
     on_ready: Callable[[object], None] | None = None,
+    warm_up: Callable[[], str] | None = None,
 ) -> None:
     """Runs the portal on http://127.0.0.1:`port`/ until Ctrl-C (then returns).
 
@@ -100,6 +119,10 @@ def serve(
     aws_port: the embedded AWS's port; default the browser's port + 1 (or a free one).
     on_ready: for tests, receives the werkzeug server once it listens
       (`server.shutdown()` from another thread stops serve()).
+    warm_up: work that need not delay the first page (the demo's family pages), run on
+      a thread once the portal listens; returns the French text printed when it ends.
+      Until then a family page not written yet, and every write of the API, wait for it
+      (portail/devserver.py).
     A busy port or a bad `now` raises SystemExit with a French message (status 1),
     before anything starts.
     """
@@ -154,6 +177,8 @@ def serve(
             print(f"Horloge du portail figée au {now}", flush=True)
         print(f"Portail Famille : {url}/", flush=True)
         print("Ctrl-C pour arrêter.", flush=True)
+        if warm_up is not None:
+            devserver.warming = _start_warm_up(warm_up)
         if on_ready is not None:
             on_ready(server)
         server.serve_forever()  # returns on Ctrl-C (werkzeug catches it) or shutdown()
