@@ -31,6 +31,7 @@ from chalicelib.calendar_rules import (
 )
 from chalicelib.config import Commune, Service
 from chalicelib.formatting import french_moment
+from chalicelib.submission import Submission, after_writes
 from chalicelib.table import TTL_ATTRIBUTE
 from chalicelib.waiting_list import (
     STAFF_REVIEW_MESSAGE,
@@ -71,36 +72,6 @@ class Plan:
     message: str
     previous: dict | None  # the day item as read (None: a new day)
     capacity: int | None
-
-
-@dataclass
-class Submission:
-    """What `Bookings.submit_state` did: each day's result, the (service, day) seats freed,
-    and the family's state after its writes."""
-
-    results: list[dict]
-    freed: list[tuple[str, date]]
-    state: st.FamilyState
-
-
-def _after_writes(state: st.FamilyState, days: dict[str, dict], others: list[dict]) -> st.FamilyState:
-    """The state read, with the day items written (`days`, by sort key) and the other
-    items put (`others`: the request, the idempotency record) in place, each as the table
-    gives it back (ISO dates and instants): the state a Query after the writes would give,
-    writes of other calls meanwhile aside."""
-    if not days and not others:
-        return state
-    written = {sk: st.deserialise(st.serialise(item)) for sk, item in days.items()}
-    written.update((item["sk"], st.deserialise(st.serialise(item))) for item in others)
-    items = [*(i for i in _state_items(state) if i["sk"] not in written), *written.values()]
-    return st.FamilyState.from_items(sorted(items, key=lambda i: i["sk"]))
-
-
-def _state_items(state: st.FamilyState) -> list[dict]:
-    items = [state.profile] if state.profile is not None else []
-    for name in (*st.FamilyState._BY_PREFIX.values(), "other"):
-        items.extend(getattr(state, name))
-    return items
 
 
 def refused(item: Item, reason: str, message: str) -> Outcome:
@@ -274,7 +245,7 @@ class Bookings:
                           "kind": "idempotency", "payload_hash": fingerprint, "results": answer,
                           TTL_ATTRIBUTE: int((now + IDEMPOTENCY_TTL).timestamp())})
         self.storage.batch_write(extra)
-        return Submission(answer, freed, _after_writes(state, written, extra))
+        return Submission(answer, freed, after_writes(state, written, extra))
 
     # --- writing ---------------------------------------------------------------------------------
 
