@@ -4,8 +4,8 @@ The demo (`portail serve --demo` at the guide's date, 28 November 2014) is seede
 embedded AWS and every family's pages are rendered in memory, as the export renders them.
 For each page type, the largest page: its HTML, the requests of a first visit (the page,
 its style sheets, its scripts and the modules they import; print.css not counted), the
-bytes with its CSS and JS as the site serves them (portail/theme_assets.py: comments and
-indentation left out) and as written in site/theme/static, the served bytes gzipped (as
+bytes with its CSS and JS as the site serves them (portail/theme_assets.py: minified)
+and as written in site/theme/static, the served bytes gzipped (as
 CloudFront would compress them), the served bytes with print.css (which a browser fetches
 too, at a low priority), and which family it is. A parent on a phone downloads all of it
 on a first visit, so the budgets are on the served, decoded bytes: the month page 40 KB,

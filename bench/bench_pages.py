@@ -145,7 +145,7 @@ def assets(html: str) -> list[Path]:
 
 def served(path: Path) -> bytes:
     """The file as the site serves it: the theme's CSS and JS slimmed at the build
-    (portail/theme_assets.py: comments, indentation and blank lines left out)."""
+    (portail/theme_assets.py: minified by rcssmin and rjsmin)."""
     slim = {".css": slim_css, ".js": slim_js}.get(path.suffix)
     text = path.read_text(encoding="utf-8")
     return (slim(text) if slim else text).encode()

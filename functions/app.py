@@ -19,11 +19,13 @@ from chalicelib.dependencies import (
     storage,
 )
 from chalicelib.routes import accounts as account_routes
+from chalicelib.routes import agenda as agenda_routes
 from chalicelib.routes import bookings as booking_routes
 from chalicelib.routes import documents as document_routes
 from chalicelib.routes import gestion as gestion_routes
 from chalicelib.routes import gestion_agents as gestion_agent_routes
 from chalicelib.routes import gestion_credit_notes as gestion_credit_note_routes
+from chalicelib.routes import gestion_documents as gestion_document_routes
 from chalicelib.routes import gestion_families as gestion_family_routes
 from chalicelib.routes import gestion_headcount as gestion_headcount_routes
 from chalicelib.routes import gestion_informations as gestion_information_routes
@@ -57,7 +59,9 @@ app.api.binary_types.append("multipart/form-data")
 for module in (account_routes, booking_routes, document_routes, message_routes, gestion_routes,
                gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_invoicing_routes,
                gestion_journal_routes, gestion_payment_routes, gestion_request_routes, gestion_information_routes,
-               gestion_message_routes, gestion_credit_note_routes, statement_routes):
+               gestion_message_routes, gestion_credit_note_routes, statement_routes,
+               agenda_routes,  # « Mon agenda »: the calendar feed and reminders
+               gestion_document_routes):
     app.register_blueprint(module.routes)
 
 
@@ -108,7 +112,9 @@ NIGHTLY_EXPORT = "cron(0/5 1 * * ? *)"
 def nightly_export(event):
     from datetime import datetime
 
+    from chalicelib.dependencies import commune, mailer
     from chalicelib.pages import NIGHTLY_SLICES, nightly_slice
+    from chalicelib.reminders import NightlyReminders
 
     now = clock.now()
     try:  # the time the run was scheduled for (a retried run keeps it)
@@ -116,13 +122,18 @@ def nightly_export(event):
     except (AttributeError, TypeError, ValueError):
         scheduled_at = now
     index = nightly_slice(scheduled_at)
-    report = family_pages().export_all(storage(), now, family_slice=(index, NIGHTLY_SLICES))
+    # The reminder mails of the families of this slice, from the states the export reads.
+    reminders = NightlyReminders(storage(), mailer(), commune(), site_url(), now)
+    report = family_pages().export_all(storage(), now, family_slice=(index, NIGHTLY_SLICES),
+                                       visit=reminders.visit)
     app.log.info("nightly export, slice %d/%d: %d families, %d pages written, %d unchanged",
                  index + 1, NIGHTLY_SLICES, report.families, report.pages, report.unchanged)
     if report.failed:  # each one's traceback is logged by export_all
         app.log.error("nightly export: %d families not exported: %s", len(report.failed), ", ".join(report.failed))
+    if reminders.sent:
+        app.log.info("nightly reminders, slice %d/%d: %d mails", index + 1, NIGHTLY_SLICES, len(reminders.sent))
     return {"slice": index, "families": report.families, "pages": report.pages,
-            "unchanged": report.unchanged, "failed": report.failed}
+            "unchanged": report.unchanged, "failed": report.failed, "reminders": len(reminders.sent)}
 
 
 # --- deferred jobs (chalicelib/jobs.py) ----------------------------------------------------

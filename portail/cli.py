@@ -50,8 +50,18 @@ def _serve(args) -> int:
             files = finish_demo_files(storage, commune, instant, states.values())
             return f"Pages des familles de démonstration exportées : {report.pages} page(s). {files}"
     serve(port=args.port, aws_port=args.aws_port, now=args.now, seed=seed, output_dir=Path(args.output),
-          warm_up=warm_up)
+          data_dir=_data_dir(args), warm_up=warm_up)
     return 0
+
+
+def _data_dir(args) -> Path | None:
+    """Where the embedded AWS keeps its state: --data, else .portail/data; the demo in
+    memory unless --data is given (docs/environment.md)."""
+    from portail.local_keys import LOCAL_STATE
+
+    if args.data:
+        return Path(args.data)
+    return None if args.demo else LOCAL_STATE / "data"
 
 
 def _import(args) -> int:
@@ -124,6 +134,9 @@ def parser() -> argparse.ArgumentParser:
                        help="port de l'AWS embarqué (défaut : port du navigateur + 1)")
     serve.add_argument("--now", metavar="ISO-8601", help="fige l'horloge du portail, ex. 2014-11-28T12:00:00+01:00")
     serve.add_argument("--output", default="output", metavar="DOSSIER", help="dossier du site construit (défaut : output)")
+    serve.add_argument("--data", metavar="DOSSIER",
+                       help="dossier où l'AWS embarqué garde ses données d'un lancement à l'autre (défaut : "
+                            ".portail/data ; avec --demo, tout reste en mémoire sauf si --data est donné)")
     serve.set_defaults(handler=_serve)
 
     imp = commands.add_parser("import", help="importe familles, responsables et enfants (CSV ; séparés par « ; »)")

@@ -168,6 +168,22 @@ class DemoWriter:
                                            "application/pdf"))
         self.files.append((key, _certificate_pdf(days)))
 
+    def family_document(self, family: str, code: str, recorded: datetime, *, valid_until: date | None = None) -> None:
+        """A document the family sent from « Mes documents » (docs/family-documents.md), its
+        file in the bucket: accepted (valid until `valid_until`) or, without, « à examiner »."""
+        from chalicelib import family_documents as fd
+
+        item = fd.document_item(family, code, fd.document_key(family, code, "application/pdf"), "application/pdf",
+                                f"famille{family[-2:]}", recorded, fd.new_id())
+        if valid_until:
+            item = {k: v for k, v in item.items() if k not in ("gsi1pk", "gsi1sk")}
+            item.update(state="accepted", valid_until=valid_until.isoformat(), decided_by="agent",
+                        decided_at=(recorded + timedelta(days=2)).astimezone(UTC).isoformat())
+        else:
+            item.update(state="to_review", received_at=recorded.astimezone(UTC).isoformat())
+        self.items.append(item)
+        self.files.append((item["document_key"], _certificate_pdf([recorded.date()], title=code)))
+
     def message(self, family: str, sent: datetime, subject: str, body: str, read: bool) -> None:
         message_id = secrets.token_hex(8)
         self.items.append({
@@ -382,6 +398,12 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                 _excused_absence(w, number, cid, last_invoiced, days)
             elif number == certificate_family and cid == "1":
                 _certificate_to_review(w, number, cid, this_month, days)
+        if number.endswith("35"):
+            # « Mes documents »: its quotient attestation is to renew within the month, and
+            # its school insurance waits for an agent (/gestion/documents/).
+            w.family_document(number, "QUOTIENT", w.at(today - timedelta(days=350)),
+                              valid_until=today + timedelta(days=17))
+            w.family_document(number, "ASSURANCE", w.at(today - timedelta(days=1), 19))
         if not guide and busy_day and int(number[-2:]) <= 15:
             # The first ones fill the room (capacity 12), the others wait in arrival order.
             for child in children:
@@ -422,8 +444,9 @@ def _absent_in_a_row(days: list[dict]) -> None:
                           "Absence enregistrée : ce jour n'est pas facturé sur présentation d'un certificat médical.")
 
 
-def _certificate_pdf(days: list[date]) -> bytes:
-    """A one-page « certificat médical » for the demo's certificate to review."""
+def _certificate_pdf(days: list[date], title: str = "") -> bytes:
+    """A one-page « certificat médical » for the demo's certificate to review (`title`: a
+    family's document of another kind)."""
     from io import BytesIO
 
     from reportlab.lib.pagesizes import A4
@@ -431,12 +454,14 @@ def _certificate_pdf(days: list[date]) -> bytes:
 
     out = BytesIO()
     page = canvas.Canvas(out, pagesize=A4)
-    page.setTitle("Certificat médical (démonstration)")
+    name = title or "Certificat médical"
+    page.setTitle(f"{name} (démonstration)")
     page.setFont("Helvetica-Bold", 16)
-    page.drawString(72, 760, "Certificat médical (document de démonstration)")
+    page.drawString(72, 760, f"{name} (document de démonstration)")
     page.setFont("Helvetica", 12)
-    page.drawString(72, 730, "L'enfant n'a pas pu fréquenter l'école du "
-                    f"{days[0].strftime('%d/%m/%Y')} au {days[-1].strftime('%d/%m/%Y')}.")
+    if not title:
+        page.drawString(72, 730, "L'enfant n'a pas pu fréquenter l'école du "
+                        f"{days[0].strftime('%d/%m/%Y')} au {days[-1].strftime('%d/%m/%Y')}.")
     page.showPage()
     page.save()
     return out.getvalue()

@@ -421,6 +421,14 @@ def _function_role(stage: str) -> dict:
                         "Resource": _sub("${PagesBucket.Arn}/famille/*"),
                     },
                     {
+                        # The responsables' calendar feeds: written with the pages, their
+                        # ETag read by the nightly export (HEAD), deleted when revoked.
+                        "Sid": "AgendasDesFamilles",
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                        "Resource": _sub("${PagesBucket.Arn}/agenda/*"),
+                    },
+                    {
                         # The nightly export lists a family's folder to write only the
                         # pages that changed (their ETags): listing famille/ only.
                         "Sid": "ListeDesPagesDesFamilles",
@@ -436,6 +444,14 @@ def _function_role(stage: str) -> dict:
                         "Effect": "Allow",
                         "Action": ["s3:PutObject", "s3:GetObject"],
                         "Resource": _sub("${DocumentsBucket.Arn}/*"),
+                    },
+                    {
+                        # « Retirer » a commune's document (docs/family-documents.md): its
+                        # file deleted; the families' files are the purge's, never the function's.
+                        "Sid": "RetraitDesDocumentsDeLaCommune",
+                        "Effect": "Allow",
+                        "Action": "s3:DeleteObject",
+                        "Resource": _sub("${DocumentsBucket.Arn}/commune/*"),
                     },
                     {
                         "Sid": "Courriels",
@@ -516,7 +532,10 @@ def template(stage: str, functions: dict[str, bool], *, domain: str = "",
         "SiteBucketPolicy": _bucket_policy("SiteBucket", [
             *_cloudfront_reads("SiteBucket", "*", list_bucket=True), _tls_only("SiteBucket")]),
         "PagesBucketPolicy": _bucket_policy("PagesBucket", [
-            *_cloudfront_reads("PagesBucket", "famille/*", list_bucket=False), _tls_only("PagesBucket")]),
+            *_cloudfront_reads("PagesBucket", "famille/*", list_bucket=False),
+            # The responsables' calendar feeds (chalicelib/calendar_feed.py), read without cookies.
+            {**_cloudfront_reads("PagesBucket", "agenda/*", list_bucket=False)[0], "Sid": "CloudFrontLitLesAgendas"},
+            _tls_only("PagesBucket")]),
         "DocumentsBucketPolicy": _bucket_policy("DocumentsBucket", [_tls_only("DocumentsBucket")]),
         "OriginAccessControl": {
             "Type": "AWS::CloudFront::OriginAccessControl",
@@ -627,6 +646,9 @@ def template(stage: str, functions: dict[str, bool], *, domain: str = "",
                         **_static_behaviour("pages"),
                         "TrustedKeyGroups": [{"Ref": "SigningKeyGroup"}],
                     },
+                    # A responsable's calendar feed: a phone's calendar sends no cookie, the
+                    # 128-bit key in the address is the secret (chalicelib/calendar_feed.py).
+                    {"PathPattern": "/agenda/*", **_static_behaviour("pages")},
                 ],
                 # One page set for the whole domain (CloudFront has no per-path error
                 # pages): a family page without valid cookies (the session ended) shows

@@ -8,6 +8,9 @@ It plays CloudFront's part (docs/architecture.md):
                 (portail.cloudfront_gate, as CloudFront does), then the page is read
                 from the private pages bucket (S3, `bucket_name("pages")`), the bucket
                 CloudFront serves in production; 403 without valid cookies
+  /agenda/<key>.ics  a responsable's calendar feed (chalicelib.calendar_feed): from the
+                same bucket, without cookies (a phone's calendar has none: the key is
+                the secret), `text/calendar`; a revoked or unknown key: 404
   everything    the static public site built by Pelican
 The same security headers as production are added to every answer.
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from html import escape
@@ -46,6 +50,9 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 API_PREFIX = "/api"
 STAFF_PREFIX = "/gestion"  # the back office's pages, rendered by the function
 PRIVATE_PREFIX = "/famille"
+FEED_PREFIX = "/agenda"
+# A feed's address: 128 random bits in hex (chalicelib.agenda.new_feed_key), nothing else.
+_FEED_PATH = re.compile(r"/agenda/([0-9a-f]{32})\.ics")
 
 
 def _page(title: str, message: str, link: str = "/", link_label: str = "Revenir à l'accueil") -> bytes:
@@ -261,6 +268,8 @@ class DevServer:
             if request.method not in ("GET", "HEAD", "OPTIONS") or path.endswith("/pdf"):
                 self.wait_for_warm_up()
             return self.api(request)
+        if _is_under(path, FEED_PREFIX):
+            return self.calendar_feed(request)
         if _is_under(path, PRIVATE_PREFIX):
             if not private_pages_allowed(request.environ, self.public_keys):
                 return self._site_page("403.html", FORBIDDEN_PAGE, 403)
@@ -304,6 +313,31 @@ class DevServer:
             return False
         warming.wait(WARM_UP_WAIT)
         return True
+
+    def calendar_feed(self, request: Request) -> Response:
+        """A calendar feed from the pages bucket, as CloudFront's `/agenda/*` serves it."""
+        if request.method not in ("GET", "HEAD"):
+            response = self._html(METHOD_PAGE, 405)
+            response.headers["Allow"] = "GET, HEAD"
+            return response
+        match = _FEED_PATH.fullmatch(request.path)
+        if match is None or request.query_string:
+            return self._not_found()
+        from botocore.exceptions import ClientError
+        from chalicelib.calendar_feed import feed_object_key
+        from chalicelib.table import bucket_name
+
+        try:
+            answer = self._s3_client().get_object(Bucket=bucket_name("pages"), Key=feed_object_key(match.group(1)))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return self._not_found()
+            raise
+        with answer["Body"] as body:
+            data = body.read()
+        response = Response(data, content_type=answer.get("ContentType") or "text/calendar; charset=utf-8")
+        response.headers["Cache-Control"] = answer.get("CacheControl") or "no-cache"
+        return response
 
     def _s3_client(self):
         # Created at the first family page, after serve() has pointed boto3 at the

@@ -21,8 +21,10 @@ of 10), while DynamoDB is atomic per request. Behind the lock, moto answers one 
 at a time, like one DynamoDB partition would, and race tests hold.
 
 moto keeps its state in process-wide globals: one EmbeddedAWS per process at a time;
-`start()` begins from an empty state. While a test's in-process `mock_aws()` is active,
-boto3 calls are intercepted before they reach this server.
+`start()` begins from an empty state, or from a folder's (`durable`: `portail serve
+--data`, portail/durable_aws.py, whose journal `SerialWSGI` writes). While a test's
+in-process `mock_aws()` is active, boto3 calls are intercepted before they reach this
+server.
 """
 
 from __future__ import annotations
@@ -66,9 +68,16 @@ class SerialWSGI:
     def __init__(self, app) -> None:
         self.app = app
         self.lock = threading.Lock()
+        # `portail serve --data`: the state kept on disk (portail/durable_aws.py), or None.
+        self.durable = None
 
     def __call__(self, environ, start_response):
         with self.lock:
+            durable = self.durable
+            if durable is not None:
+                from portail.aws_journal import answer
+
+                return answer(self.app, durable, environ, start_response)
             result = self.app(environ, start_response)
             try:
                 body = b"".join(result)
@@ -242,12 +251,16 @@ class EmbeddedAWS:
     Use as a context manager, or `start()` / `stop()`.
     """
 
-    def __init__(self, port: int = 0, host: str = HOST, site_origin: str | None = None) -> None:
+    def __init__(self, port: int = 0, host: str = HOST, site_origin: str | None = None, durable=None) -> None:
         self.host = host
         self.requested_port = port
         # The portal's origin, the only one allowed (to upload to the documents bucket).
         self.site_origin = site_origin
+        # A portail.durable_aws.DurableState, its folder already locked: the state is
+        # restored from it at start, journaled while serving, snapshotted at stop.
+        self.durable = durable
         self.guard: LocalGuard | None = None
+        self._serial: SerialWSGI | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -269,7 +282,8 @@ class EmbeddedAWS:
             # work (see there): the same answers, cheaper.
             moto_speedups.install()
 
-            app = self.guard = LocalGuard(SerialWSGI(DomainDispatcherApplication(create_backend_app)),
+            self._serial = SerialWSGI(DomainDispatcherApplication(create_backend_app))
+            app = self.guard = LocalGuard(self._serial,
                              site_origin=lambda: self.site_origin,
                              documents_bucket=lambda: table.bucket_name("documents"),
                              credentials={FAKE_ACCESS_KEY_ID: FAKE_SECRET_ACCESS_KEY})
@@ -289,6 +303,10 @@ class EmbeddedAWS:
         )
         self._thread.start()
         self.reset()
+        if self.durable is not None:
+            with self._serial.lock:  # nothing is answered before the state is back
+                self.durable.restore(self._serial.app)
+                self._serial.durable = self.durable
         return self
 
     def stop(self) -> None:
@@ -300,6 +318,10 @@ class EmbeddedAWS:
         if thread is not None:
             thread.join(timeout=10)
         server.server_close()
+        if self.durable is not None and self._serial is not None:
+            # After the lock: no request is half done. A write arriving later is refused.
+            with self._serial.lock:
+                self.durable.close()
 
     def __enter__(self) -> EmbeddedAWS:
         return self.start()

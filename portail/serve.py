@@ -11,6 +11,10 @@ Cookies from an earlier run open nothing. PORTAIL_SITE_URL is set to the browser
 address, `http://127.0.0.1:<port>`: the cookies' policy names that exact scheme and host
 (chalicelib.signed_cookies), so the family pages open at that address only (not at
 `localhost:<port>`). The environment is restored on exit.
+
+With `data_dir` (`portail serve --data DIR`, the default without `--demo`), the embedded
+AWS's state is kept in that folder and taken up again at the next start
+(portail/durable_aws.py, docs/environment.md).
 """
 
 from __future__ import annotations
@@ -41,23 +45,40 @@ def _check_now(now: str) -> None:
         raise SystemExit(f"--now : {detail}") from None
 
 
-def _start_aws(aws_port: int | None, browser_port: int, site_origin: str | None = None):
+def _start_aws(aws_port: int | None, browser_port: int, site_origin: str | None = None, durable=None):
     """The embedded AWS; `site_origin` (the portal's address) is the one web origin it
-    answers, for the pages' certificate uploads (portail/embedded_aws.py)."""
+    answers, for the pages' certificate uploads (portail/embedded_aws.py); `durable` the
+    folder its state is kept in (portail/durable_aws.py), or None (memory only)."""
     from portail.embedded_aws import EmbeddedAWS
 
     if aws_port is not None:
         try:
-            return EmbeddedAWS(port=aws_port, host=HOST, site_origin=site_origin).start()
+            return EmbeddedAWS(port=aws_port, host=HOST, site_origin=site_origin, durable=durable).start()
         except ports.PortInUse as error:
             raise SystemExit(f"AWS embarqué : {error}") from None
     # Default: the browser's port + 1, or any free port when that one is taken.
     if browser_port:
         try:
-            return EmbeddedAWS(port=browser_port + 1, host=HOST, site_origin=site_origin).start()
+            return EmbeddedAWS(port=browser_port + 1, host=HOST, site_origin=site_origin, durable=durable).start()
         except (ports.PortInUse, OSError):
             pass
-    return EmbeddedAWS(port=0, host=HOST, site_origin=site_origin).start()
+    return EmbeddedAWS(port=0, host=HOST, site_origin=site_origin, durable=durable).start()
+
+
+def _lock_data(data_dir: Path | None):
+    """The folder's DurableState, locked: a second portal on it stops here, in French."""
+    if data_dir is None:
+        return None
+    from portail.durable_aws import DataDirBusy, DurableState
+
+    durable = DurableState(Path(data_dir), say=lambda text: print(text, flush=True))
+    try:
+        durable.lock()
+    except DataDirBusy as error:
+        raise SystemExit(str(error)) from None
+    except OSError as error:
+        raise SystemExit(f"Dossier de données {data_dir} inutilisable : {error}") from None
+    return durable
 
 
 def _build_from_store(output_dir: Path, url: str) -> int:
@@ -74,7 +95,8 @@ def _build_from_store(output_dir: Path, url: str) -> int:
     publishing.seed(storage(), clock_now())
     stored = [item for item in SiteStore(storage()).pages() if item["sk"] != PUBLISHING]
     with tempfile.TemporaryDirectory(prefix="portail-serve-") as work:
-        pages = publishing.build_stored_site(stored, output_dir, site_url=url, work=Path(work))
+        pages = publishing.build_stored_site(stored, output_dir, site_url=url, work=Path(work),
+                                             extra=publishing.stored_files(storage()))
     publishing.install_local(output_dir, url)
     return pages
 
@@ -96,6 +118,15 @@ def _start_warm_up(work: Callable[[], str]) -> threading.Event:
     threading.Thread(target=run, name="portail-warm-up", daemon=True).start()
     return done
 
+def _data_line(durable, seeded: bool) -> str:
+    if not durable.restored:
+        return (f"Données conservées dans {durable.directory}/ : tout ce que le portail confirme y est "
+                "écrit, et repris au prochain démarrage.")
+    line = f"Données reprises de {durable.directory}/"
+    if durable.replayed:
+        line += f" ({durable.replayed} écriture(s) rejouée(s) depuis le journal)"
+    return line + (" : la démonstration n'est pas chargée à nouveau." if seeded else ".")
+
 
 def _on_sigterm(signum, frame):
     raise KeyboardInterrupt
@@ -108,6 +139,7 @@ def serve(
     seed: Callable[[], str] | None = None,
     output_dir: Path = Path("output"),
     *,
+    data_dir: Path | None = None,
     on_ready: Callable[[object], None] | None = None,
     warm_up: Callable[[], str] | None = None,
 ) -> None:
@@ -117,10 +149,14 @@ def serve(
     seed: called once the embedded AWS is ready (AWS_ENDPOINT_URL set); returns the
       French text telling how to log in, printed as is.
     aws_port: the embedded AWS's port; default the browser's port + 1 (or a free one).
+    data_dir: the folder the embedded AWS's state is kept in (portail/durable_aws.py),
+      or None: memory only. A folder that already holds a state is taken up as it is:
+      `seed` is not called again. A folder another portal uses stops here (SystemExit).
     on_ready: for tests, receives the werkzeug server once it listens
       (`server.shutdown()` from another thread stops serve()).
-    warm_up: work that need not delay the first page (the demo's family pages), run on
-      a thread once the portal listens; returns the French text printed when it ends.
+    warm_up: what follows `seed` but need not delay the first page (the demo's family
+      pages and PDFs), run on a thread once the portal listens, after a seed only (a
+      state taken up from `data_dir` has them); returns the French text printed at its end.
       Until then a family page not written yet, and every write of the API, wait for it
       (portail/devserver.py).
     A busy port or a bad `now` raises SystemExit with a French message (status 1),
@@ -130,9 +166,12 @@ def serve(
         sys.path.append(str(FUNCTIONS_DIR))  # `app`, as on Lambda
     if now is not None:
         _check_now(now)
+    durable = _lock_data(data_dir)  # first: a second portal on the folder is told so
     try:
         browser = ports.bind(HOST, port)  # fail fast: before moto and the build
     except ports.PortInUse as error:
+        if durable is not None:
+            durable.unlock()
         raise SystemExit(str(error)) from None
 
     saved_environment = dict(os.environ)
@@ -153,10 +192,13 @@ def serve(
         export_to_environment(signing_keys)  # the function signs with it, in this process
         url = f"http://{HOST}:{ports.port_of(browser)}"
         os.environ[SITE_URL_ENV] = url  # the cookies' policy names this exact address
-        aws = _start_aws(aws_port, ports.port_of(browser), site_origin=url)
+        aws = _start_aws(aws_port, ports.port_of(browser), site_origin=url, durable=durable)
         aws.configure_environment()
         aws.create_resources()
-        if seed is not None:
+        if durable is not None:
+            print(_data_line(durable, seed is not None), flush=True)
+        seeded = seed is not None and (durable is None or not durable.restored)
+        if seeded:
             print(seed(), flush=True)
 
         from portail.build import BuildError
@@ -177,7 +219,7 @@ def serve(
             print(f"Horloge du portail figée au {now}", flush=True)
         print(f"Portail Famille : {url}/", flush=True)
         print("Ctrl-C pour arrêter.", flush=True)
-        if warm_up is not None:
+        if warm_up is not None and seeded:
             devserver.warming = _start_warm_up(warm_up)
         if on_ready is not None:
             on_ready(server)
@@ -191,7 +233,9 @@ def serve(
         if browser is not None:
             browser.close()
         if aws is not None:
-            aws.stop()
+            aws.stop()  # with --data: the snapshot, then the folder's lock freed
+        elif durable is not None:
+            durable.unlock()
         if main_thread:
             signal.signal(signal.SIGTERM, previous_sigterm)
             signal.signal(signal.SIGINT, previous_sigint)

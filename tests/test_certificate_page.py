@@ -68,11 +68,16 @@ def upload(action: str, fields: dict, body: bytes = PDF):
 
 def test_an_absence_of_several_days_offers_the_form_on_its_pages(client, absent, storage, families):  # noqa: F811
     render_all(storage, families)
-    for path in ("demandes/index.html", "enfants/1/2014-10/index.html"):
-        text = page(families, path)
-        assert "Envoyer le certificat médical" in text and "certificat médical attendu" in text
-        assert 'action="/api/absences/certificate/formulaire"' in text
-        assert "mardi 7 octobre 2014, jeudi 9 octobre 2014" in text  # the days it would excuse
+    requests_page = page(families, "demandes/index.html")
+    assert "Envoyer le certificat médical" in requests_page and "certificat médical attendu" in requests_page
+    assert 'action="/api/absences/certificate/formulaire"' in requests_page
+    assert "mardi 7 octobre 2014, jeudi 9 octobre 2014" in requests_page  # the days it would excuse
+    # The month page says the state and links to that form (it stays light on a phone).
+    month = page(families, "enfants/1/2014-10/index.html")
+    assert "certificat médical attendu" in month and "/api/absences/certificate" not in month
+    home = f"/famille/{families['A']['page_key']}/"
+    offer = re.search(r'<div class="certificat [^"]*" id="([^"]+)"', requests_page).group(1)
+    assert f'<a href="{home}demandes/#{offer}">Envoyer le certificat médical</a>' in month
     assert "Envoyer le certificat médical" not in page(families, "enfants/1/2014-11/index.html")
 
 

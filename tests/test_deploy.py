@@ -133,6 +133,19 @@ def test_cloudfront_reads_the_site_and_the_family_pages_only(resources):
     assert allowed("DocumentsBucket") == []  # invoices leave by presigned URLs only
 
 
+def test_calendar_feeds_are_read_from_the_pages_bucket_without_cookies(resources, distribution):
+    """A phone's calendar sends no cookie: `/agenda/*` needs none (the key is the secret),
+    and CloudFront reads `agenda/*` of the pages bucket, never the families' folders there."""
+    agenda = behaviour(distribution, "/agenda/*")
+    assert "TrustedKeyGroups" not in agenda and agenda["AllowedMethods"] == ["GET", "HEAD"]
+    assert origin(distribution, agenda["TargetOriginId"])["DomainName"] == {
+        "Fn::GetAtt": ["PagesBucket", "RegionalDomainName"]}
+    statements = resources["PagesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    reads = {s["Sid"]: s["Resource"] for s in statements if s["Effect"] == "Allow"}
+    assert reads == {"CloudFrontLit": {"Fn::Sub": "${PagesBucket.Arn}/famille/*"},
+                     "CloudFrontLitLesAgendas": {"Fn::Sub": "${PagesBucket.Arn}/agenda/*"}}
+
+
 def test_family_pages_need_the_signed_cookies_of_the_functions_key(resources, distribution):
     famille = behaviour(distribution, "/famille/*")
     assert famille["TrustedKeyGroups"] == [{"Ref": "SigningKeyGroup"}]

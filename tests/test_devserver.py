@@ -485,3 +485,21 @@ def test_a_family_page_written_by_the_warm_up_is_waited_for_not_a_404(family_pag
     assert response.status_code == 200 and response.get_data(as_text=True) == PAGE
     missing = _get(family_pages, f"/famille/{KEY}/enfants/connie/2099-01/", _cookie_header(KEY, signing_keys))
     assert missing.status_code == 404
+
+
+@pytest.mark.server
+def test_a_calendar_feed_is_served_without_cookies_and_a_missing_one_is_404(family_pages, embedded_aws):
+    """`/agenda/<key>.ics` (docs/family-pages.md « The calendar feed »): a calendar
+    application sends no cookie, the key is the secret; anything else under /agenda/ is 404."""
+    feed_key = "0123456789abcdef" * 2
+    embedded_aws.client("s3").put_object(
+        Bucket=bucket_name("pages"), Key=f"agenda/{feed_key}.ics", Body=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+        ContentType="text/calendar; charset=utf-8", CacheControl="no-cache")
+    response = _get(family_pages, f"/agenda/{feed_key}.ics")
+    assert (response.status_code, response.headers["Content-Type"]) == (200, "text/calendar; charset=utf-8")
+    assert response.get_data() == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    assert response.headers["Cache-Control"] == "no-cache"
+    for path in (f"/agenda/{'f' * 32}.ics", f"/agenda/{feed_key}.ics?x=1", f"/agenda/{feed_key.upper()}.ics",
+                 "/agenda/", f"/agenda/../famille/{KEY}/index.html", f"/agenda/{feed_key}"):
+        assert _get(family_pages, path).status_code == 404, path
+    assert _get(family_pages, f"/agenda/{feed_key}.ics", method="POST").status_code == 405

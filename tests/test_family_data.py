@@ -295,6 +295,9 @@ def test_a_family_without_activity_for_two_years_is_removed_but_its_invoices_sta
     storage.add_session("alice", "s100")
     page_key = storage.get("FAMILY#100", "PROFILE")["page_key"]
     s3().put_object(Bucket=bucket_name("pages"), Key=f"famille/{page_key}/index.html", Body=b"<html>")
+    # Its calendar feed lives outside its folder: it goes too.
+    storage.put({"pk": "FAMILY#100", "sk": "AGENDA#1", "rank": 1, "feed_key": "f" * 32})
+    s3().put_object(Bucket=bucket_name("pages"), Key=f"agenda/{'f' * 32}.ics", Body=b"BEGIN:VCALENDAR")
     out = purge_at(capsys, frozen_clock, "2014-11-28T12:00:00+01:00")
     assert "familles sans activité (dossier, responsables, enfants, identifiants) : 1" in out
     left = {i["sk"] for i in storage.query_partition("FAMILY#100")}

@@ -31,7 +31,7 @@ MONTH_PATHS = {f"enfants/1/{m}/index.html" for m in ("2014-10", "2014-11", "2014
 # nor messages (chalicelib.pages).
 OTHER_PAGES = {"index.html", "compte/index.html", "enfants/index.html", "factures/index.html",
                "reglements/index.html", "demandes/index.html", "releve/index.html", "releve/2014-2015/index.html",
-               "messages/index.html"}
+               "messages/index.html", "documents/index.html"}
 REQUESTS = "demandes/index.html"
 
 
@@ -60,7 +60,9 @@ class Grid(HTMLParser):
     phone and the grid from 60em): its title, each day's heading, and per day and
     service its class, state in words (`text`), controls (`inputs`) and each control's
     whole label (`labels`, by the input's value). A day said in one sentence (a weekend,
-    a holiday, reservations closed) gives that sentence for every service."""
+    a holiday, reservations closed) gives that sentence for every service; services of a
+    day saying the same (one line, `.groupe`: « GARDERIE SOIR, RESTAURATION : fermé »,
+    their cells empty signs for the grid) give that line's words."""
 
     def __init__(self, html: str):
         super().__init__()
@@ -75,6 +77,8 @@ class Grid(HTMLParser):
         self._label: tuple[dict, list[str]] | None = None
         self._in: str = ""
         self._done = False
+        self._in_days = False  # inside ol.jours: its li are the days, their ul's li the cells
+        self._ul_depth = 0
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
@@ -86,11 +90,17 @@ class Grid(HTMLParser):
             self._in, self._text = "caption", []
         elif tag == "li" and "data-service" in a:
             self._in, self._text = "service", []
-        elif tag == "li" and "jour" in classes:
-            self.days.append({"attrs": a, "cells": [], "whole": None})
+        elif tag == "ol" and "jours" in classes:
+            self._in_days = True
+        elif tag == "ul" and self._in_days:
+            self._ul_depth += 1
+        elif tag == "li" and self._in_days and self._ul_depth == 0:
+            self.days.append({"attrs": a, "cells": [], "whole": None, "groups": []})
+        elif tag == "p" and "groupe" in classes and self.days:
+            self._in, self._text = "group", []
         elif tag == "h3" and self.days and not self.days[-1]["cells"]:
             self._in, self._text = "head", []
-        elif tag == "p" and self.days and "groupe" not in classes and "jour-entier" in self.days[-1]["attrs"]["class"]:
+        elif tag == "p" and self.days and "jour-entier" in self.days[-1]["attrs"].get("class", ""):
             self._in, self._text = "whole", []
             self.days[-1]["whole"] = {"attrs": a, "inputs": []}
         elif tag == "li" and self.days and self._in == "":
@@ -118,6 +128,10 @@ class Grid(HTMLParser):
         elif self._in == "head" and tag == "h3":
             self.columns.append(text)
             self._in = ""
+        elif self._in == "group" and tag == "p":
+            services, words = text.split(" : ", 1)
+            self.days[-1]["groups"].append((services.split(", "), words))
+            self._in = ""
         elif self._in == "whole" and tag == "p":
             self.days[-1]["whole"]["text"] = text
             self._in = ""
@@ -130,6 +144,8 @@ class Grid(HTMLParser):
             self._label = None
         elif tag == "li" and self._cell is not None and self._in == "":
             self._cell = None
+        elif tag == "ul" and self._in_days:
+            self._ul_depth -= 1
         elif tag == "ol":
             self._cell = None
             self._done = bool(self.days)
@@ -144,6 +160,11 @@ class Grid(HTMLParser):
         found = self.days[day - 1]
         if found["whole"] is not None:
             return found["whole"]
+        for services, words in found["groups"]:
+            if label in services:
+                # Its cell: the sign only (its class), at the service's row.
+                row = next(i for i, service in enumerate(self.services) if service.startswith(label + " "))
+                return {**found["cells"][row], "service": label, "text": words}
         return next(c for c in found["cells"] if c["service"] == label)
 
 
@@ -180,8 +201,8 @@ def test_the_december_2014_grid_as_in_the_guide(storage, commune, enrolled, page
     # Still before its deadline (Friday 28 November 23:59): it can be cancelled, by a control of its own.
     assert boxes(validated) == [("2014-12-05|GARDERIE_MATIN|cancel", "2014-11-28T23:59:00+01:00")]
     assert grid.labels["2014-12-05|GARDERIE_MATIN|cancel"] == "Annuler GARDERIE MATIN le vendredi 5 décembre 2014"
-    assert '<label class="action-cancel"><input type="checkbox" name="item" value="2014-12-05|GARDERIE_MATIN|cancel"' in html
-    assert "<span>Annuler<span class=\"vc\"> GARDERIE MATIN le vendredi 5 décembre 2014</span></span>" in html
+    assert '<label><input type="checkbox" name="item" value="2014-12-05|GARDERIE_MATIN|cancel"' in html
+    assert "<span>Annuler<span> GARDERIE MATIN le vendredi 5 décembre 2014</span></span>" in html
     # A free day before its deadline can be reserved; Monday 1 December (deadline Monday
     # 24 November) cannot and says so, nor a closed day.
     assert boxes(grid.cell("RESTAURATION", 5)) == [("2014-12-05|RESTAURATION|reserve", "2014-11-28T23:59:00+01:00")]
@@ -219,7 +240,7 @@ def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, com
     css = (ROOT / "site" / "theme" / "static" / "css" / "calendrier.css").read_text()
     for sign, css_class in [("✓", "jour-reserve"), ("…", "jour-attente"), ("✗", "jour-refuse"), ("A", "jour-absent"),
                             ("○", "jour-annule"), ("⊘", "jour-clos")]:
-        assert f'.jours .{css_class}::before {{ content: "{sign}"; content: "{sign}" / ""; }}' in css
+        assert f'.jours .{css_class}::before {{ content: "{sign}" / ""; }}' in css
     # The refusal's reason, under the grid.
     assert "<strong>jeudi 11 décembre 2014</strong>, RESTAURATION : Refusée par le service enfance : sortie scolaire." in html
     # What each can become: validated and pending are cancelled on time; a refused or
@@ -234,7 +255,7 @@ def test_every_state_has_a_sign_and_words_and_the_legend_lists_them(storage, com
                         ("F", "férié"), ("P", "vacances"), ("–", "fermé"), ("⊘", "réservations closes le …"),
                         ("+", "Réserver"), ("−", "Annuler"), ("!", "Déclarer une absence")]:
         assert re.search(rf">{re.escape(sign)}</span> <strong>{words}</strong> : ", legend), sign
-    assert "la date limite de réservation de ce jour est passée" in legend
+    assert "date limite passée, plus de réservation en ligne" in legend
 
 
 def test_a_day_staff_refused_says_that_asking_again_goes_to_staff(storage, commune, enrolled, pages):
@@ -343,7 +364,7 @@ def test_the_week_pattern_form(storage, enrolled, pages):
     html = read(pages, enrolled["A"]["page_key"])
     pattern = html[html.index('id="titre-semaine"'):]
     for number, name in enumerate(["lundi", "mardi", "mercredi", "jeudi", "vendredi"]):
-        assert f'name="pattern_weekdays" value="{number}"><label for="semaine-jour-{number}">{name}</label>' in pattern
+        assert f'<label><input type="checkbox" name="pattern_weekdays" value="{number}">{name}</label>' in pattern
     assert re.findall(r'name="pattern_services" value="(\w+)"', pattern) == ["GARDERIE_SOIR", "RESTAURATION"]
     # Suggested: from the first day still open to bookings to the eve of the holidays.
     assert 'name="pattern_from" value="2014-12-05" min="2014-12-01" max="2014-12-31" required' in pattern
@@ -378,12 +399,13 @@ def test_months_around_the_clock_links_and_the_dashboard(storage, enrolled, page
 
 
 def test_pages_showing_days():
-    # The months holding the days, and the list of requests (a submission adds one).
+    # The months holding the days, the list of requests (a submission adds one) and the
+    # calendar feeds (written only for a responsable who subscribed).
     assert pages_showing_days("1", []) == []
     assert pages_showing_days("1", [date(2014, 12, 11), date(2014, 12, 12), date(2015, 1, 5)]) == [
-        "mois:1:2014-12", "mois:1:2015-01", "demandes"]
+        "mois:1:2014-12", "mois:1:2015-01", "demandes", "agenda"]
     assert pages_showing_days("3", ["2015-01-05", date(2014, 11, 30)]) == [
-        "mois:3:2014-11", "mois:3:2015-01", "demandes"]
+        "mois:3:2014-11", "mois:3:2015-01", "demandes", "agenda"]
 
 
 def test_the_last_request_of_the_month(storage, commune, enrolled, pages):

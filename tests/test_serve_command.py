@@ -128,7 +128,8 @@ def test_a_busy_port_is_one_clear_sentence(tmp_path):
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "portail.cli", "serve", "--port", str(port), "--output", str(tmp_path / "o")],
+            [sys.executable, "-m", "portail.cli", "serve", "--port", str(port), "--output", str(tmp_path / "o"),
+             "--data", str(tmp_path / "data")],
             cwd=ROOT, capture_output=True, text=True, timeout=60, env=shipped_environment(),
         )
     assert result.returncode == 1

@@ -114,7 +114,7 @@ def family_pages():
         from chalicelib.pages import FamilyPages
 
         _dependencies["pages"] = FamilyPages(boto3.client("s3"), table.bucket_name("pages"), commune(), secret(),
-                                             frozen=clock.is_frozen())
+                                             frozen=clock.is_frozen(), site_url=site_url())
     return _dependencies["pages"]
 
 

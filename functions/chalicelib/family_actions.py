@@ -109,7 +109,8 @@ and the child's `child_name`. The
             "source": source, "child_id": child_id, "certificate_id": certificate["certificate_id"],
             "dates": certificate["dates"], "document_key": upload["key"]}, by_family=True),
     ])
-    pages.export(storage, session.family_number, now, only=pages_showing_days(child_id, days))
+    # A certificate changes no day's state: the calendar feeds stay as they are.
+    pages.export(storage, session.family_number, now, only=_without_feed(pages_showing_days(child_id, days)))
     child = next(c for c in state.children if c.get("child_id") == child_id)
     return {**upload, "certificate_id": identifier, "dates": certificate["dates"],
             "child_name": child.get("first_name", "")}
@@ -124,8 +125,15 @@ def certificate_received(storage, documents, pages, session, identifier: str, no
 
     item, changed = certificates.receive(storage, documents, session.family_number, identifier, session.login, now)
     if changed:
-        pages.export(storage, session.family_number, now, only=pages_showing_days(item["child_id"], item["dates"]))
+        pages.export(storage, session.family_number, now,
+                     only=_without_feed(pages_showing_days(item["child_id"], item["dates"])))
     return item
+
+
+def _without_feed(names: list[str]) -> list[str]:
+    from chalicelib.pages.names import FEED
+
+    return [name for name in names if name != FEED]
 
 
 def invoice_download_url(storage, documents, family_number: str, number: str) -> str:
@@ -192,3 +200,32 @@ def update_contact(accounts, pages, session, email: str, phone: str, current_pas
     contact = accounts.update_contact(session, email, phone, current_password, source, now)
     pages.export(accounts.storage, session.family_number, now, only=["compte"])
     return contact
+
+
+# --- « Mes documents » (chalicelib.family_documents) -------------------------------------------
+
+def request_family_document(storage, documents, pages, commune, session, code, content_type, size, source: str,
+                            now: datetime, *, redirect=None) -> dict:
+    """A presigned S3 POST for one of the documents the commune asks for (DocumentError: an
+    unknown kind, a bad file), the awaited item written; then « Mes documents » and the
+    dashboard rendered again (they say the file is awaited)."""
+    from chalicelib import family_documents
+    from chalicelib.pages import pages_showing_documents
+
+    upload = family_documents.request_upload(storage, documents, commune, session.family_number, code, content_type,
+                                             size, session.login, source, now, redirect=redirect)
+    pages.export(storage, session.family_number, now, only=pages_showing_documents())
+    return upload
+
+
+def family_document_received(storage, documents, pages, session, identifier: str, now: datetime) -> dict:
+    """The family's page is back from a document's upload: the bucket is looked at, the
+    document moves to « à examiner » when its file is there, its pages rendered again."""
+    from chalicelib import family_documents
+    from chalicelib.pages import pages_showing_documents
+
+    item, changed = family_documents.receive(storage, documents, session.family_number, identifier, session.login,
+                                             now)
+    if changed:
+        pages.export(storage, session.family_number, now, only=pages_showing_documents())
+    return item

@@ -24,6 +24,15 @@ def responsable_sk(rank: int) -> str:
     return f"RESPONSABLE#{rank}"
 
 
+# A responsable's calendar feed and reminders (chalicelib/agenda.py), one item per rank:
+# its own item, so that an import rewriting RESPONSABLE#<rank> never drops the feed's key.
+AGENDA = "AGENDA#"
+
+
+def agenda_sk(rank: int) -> str:
+    return f"{AGENDA}{int(rank)}"
+
+
 def child_sk(child_id: str) -> str:
     return f"CHILD#{child_id}"
 

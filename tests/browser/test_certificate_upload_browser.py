@@ -1,5 +1,6 @@
 """« Envoyer le certificat médical » on a phone (docs/billing.md): after an absence of two
-days, the month page and « Liste des demandes » offer the form; the file goes straight to
+days, « Liste des demandes » offers the form (the month page says the state and links
+there); the file goes straight to
 the embedded S3 (the presigned POST, under the page's real CSP), with JavaScript (fetch,
 the result in place) and without (the function's page of a fresh form, S3's redirect
 back); the page then says « à examiner »; a refusal by staff (`portail certificates
@@ -95,8 +96,13 @@ def test_a_certificate_sent_with_javascript_on_a_phone_is_to_review(portal, brow
     declare_absence(page, portal)
     month = f"{home}enfants/1/2014-11/"
     page.goto(month)
-    offer = page.locator("#certificat")
-    assert "lundi 24 novembre 2014" in offer.inner_text() and "certificat médical attendu" in offer.inner_text()
+    # The month page says the state and leads to the form on « Liste des demandes ».
+    said = page.locator("#certificat")
+    assert "lundi 24 novembre 2014" in said.inner_text() and "certificat médical attendu" in said.inner_text()
+    link = said.get_by_role("link", name="Envoyer le certificat médical")
+    with page.expect_navigation(url=f"{portal}{home}demandes/#certificat-1-2014-11-24"):
+        link.tap()
+    offer = page.locator("#certificat-1-2014-11-24")
     file_input = offer.get_by_label("Fichier du certificat (PDF, JPEG ou PNG, 5 Mo au plus)")
     button = offer.get_by_role("button", name="Envoyer le certificat médical")
     assert offer.get_by_role("radio").count() == 0 or not offer.get_by_role("radio").first.is_visible()
@@ -111,7 +117,7 @@ def test_a_certificate_sent_with_javascript_on_a_phone_is_to_review(portal, brow
     assert stored_certificates(portal, "381600000027") == [PDF]
     page.goto(month)  # rendered again by the function
     assert TO_REVIEW in page.locator("#certificat").inner_text()
-    assert page.locator("#certificat form").count() == 0
+    assert page.locator("#certificat a").count() == 0
     assert violations == []
     context.close()
 

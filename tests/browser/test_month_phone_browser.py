@@ -21,7 +21,7 @@ from tests.browser.test_login import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 PHONE = {"width": 360, "height": 800}
-CONTROL = 'label[class^="action-"]'
+CONTROL = ".jours label"
 
 
 def phone(browser, portal, *, javascript: bool):
@@ -42,9 +42,9 @@ def control(page, value: str):
 
 def send(page, javascript: bool) -> None:
     page.get_by_role("button", name="Envoyer ma demande").tap()
-    if javascript:
-        expect(page.get_by_role("alert").filter(has_text="Demande enregistrée")).to_be_visible()
     expect(page).to_have_url(re.compile(r"#resultat$"))
+    if javascript:
+        expect(page.locator("#resultat")).to_be_focused()
 
 
 def day_row(page, date: str, service: str):
@@ -76,7 +76,7 @@ def test_book_a_week_cancel_a_day_and_declare_an_absence_by_touch_at_360_px(brow
         menu.get_by_text("Menu", exact=True).tap()
 
         # Book a week: « Réserver » on the first five days offered for one service, a tap each.
-        offered = [c.get_attribute("value") for c in page.locator(f"{CONTROL}.action-reserve input").all()]
+        offered = [c.get_attribute("value") for c in page.locator('.jours input[value$="|reserve"]').all()]
         date, service, _ = offered[0].split("|")
         week = [value for value in offered if value.split("|")[1] == service][:5]
         assert len(week) == 5, week
@@ -102,7 +102,7 @@ def test_book_a_week_cancel_a_day_and_declare_an_absence_by_touch_at_360_px(brow
 
         # Declare an absence: this month's booked days past their deadline offer « Déclarer une absence ».
         month(page, login, "2014-11")
-        absence = page.locator(f"{CONTROL}.action-absence").first
+        absence = page.locator('.jours label:has(input[value$="|absence"])').first
         value = absence.locator("input").get_attribute("value")
         expect(absence).to_contain_text("Déclarer une absence")
         assert absence.bounding_box()["width"] >= 44 and absence.bounding_box()["height"] >= 44
@@ -129,6 +129,9 @@ def test_axe_core_and_the_grid_on_a_wide_screen(browser, family_portal):
         tops = page.locator(".jours > li").evaluate_all("(days) => days.map((d) => d.getBoundingClientRect().top)")
         assert len(tops) == 31 and len(set(tops)) == 1  # one row of 31 columns
         expect(page.locator(".structures")).to_contain_text("GARDERIE MATIN")
+        # The services' column heads the rows beside the days, not above them.
+        services, days = (page.locator(s).bounding_box() for s in (".structures", ".jours"))
+        assert services["y"] == days["y"] and services["x"] + services["width"] <= days["x"] + 1
         expect(page.get_by_role("link", name="Mon compte")).to_be_visible()  # no fold on a wide screen
         expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
         assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]

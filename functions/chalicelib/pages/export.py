@@ -1,6 +1,8 @@
 """The family pages export: a family's state read (one Query), its pages rendered
 (chalicelib.pages.render) and written to the private pages bucket under
 `famille/<page key>/`; CloudFront serves them behind the signed cookies (docs/architecture.md).
+Each subscribed responsable's calendar feed (chalicelib.calendar_feed) is written with
+them, to `agenda/<feed key>.ics`, whenever the month pages are (the page name `agenda`).
 
 The I/O of the pages lives here: the state and the notices read from the table, the
 pages written to S3 (only those whose ETag changed, by threads, in `export_all`).
@@ -16,6 +18,7 @@ from datetime import datetime
 
 from chalicelib.config import Commune
 from chalicelib.pages.account import NOTICES_PK, NOTICES_SK, current_notices
+from chalicelib.pages.names import FEED
 from chalicelib.pages.nightly import in_slice
 from chalicelib.pages.render import PageRenderer
 from chalicelib.storage import FamilyState, Storage
@@ -30,7 +33,11 @@ UPLOAD_THREADS = 8
 
 def page_etag(html: str) -> str:
     """The ETag S3 gives a page stored in one PUT (SSE-S3): the MD5 of its bytes, quoted."""
-    return '"' + hashlib.md5(html.encode("utf-8"), usedforsecurity=False).hexdigest() + '"'
+    return _etag_of(html.encode("utf-8"))
+
+
+def _etag_of(body: bytes) -> str:
+    return '"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
 
 
 @dataclass
@@ -57,11 +64,14 @@ class FamilyPages:
     """Exports families' pages to `bucket`. `frozen`: the portal's clock is frozen
     (`portail serve --now`): the edge that builds the exporter says so (`clock.is_frozen()`)."""
 
-    def __init__(self, s3_client, bucket: str, commune: Commune, secret: str, *, frozen: bool = False):
+    def __init__(self, s3_client, bucket: str, commune: Commune, secret: str, *, frozen: bool = False,
+                 site_url: str | None = None):
         self.s3 = s3_client
         self.bucket = bucket
         self.commune = commune
-        self.renderer = PageRenderer(commune, secret, frozen=frozen)
+        # The portal's address, which the calendar feeds link to (the stage's, else commune.toml's).
+        self.site_url = (site_url or commune.commune.site_url).rstrip("/")
+        self.renderer = PageRenderer(commune, secret, frozen=frozen, site_url=self.site_url)
 
     def render(self, state: FamilyState, rank: int, now: datetime, only: list[str] | None = None,
                notices: list[dict] | None = None) -> dict[str, str]:
@@ -77,6 +87,41 @@ class FamilyPages:
             Bucket=self.bucket, Key=f"famille/{page_key}/{path}", Body=html.encode("utf-8"),
             ContentType="text/html; charset=utf-8", CacheControl=PAGE_CACHE_CONTROL,
         )
+
+    def feeds(self, state: FamilyState, now: datetime) -> dict[str, bytes]:
+        """{object key: iCalendar bytes} of the family's subscribed responsables' feeds
+        (`AGENDA#<rank>` items with a `feed_key`): one rendering, the children being theirs
+        in common; {} when nobody subscribed (and `icalendar` is not even imported)."""
+        keys = [str(a["feed_key"]) for a in state.agendas if a.get("feed_key")]
+        if not keys:
+            return {}
+        from chalicelib.calendar_feed import feed_object_key, render_feed
+
+        body = render_feed(state, self.commune, now.astimezone(self.commune.tz).date(), self.site_url)
+        return {feed_object_key(key): body for key in keys}
+
+    def _put_feed(self, key: str, body: bytes) -> None:
+        from chalicelib.calendar_feed import FEED_CACHE_CONTROL, FEED_CONTENT_TYPE
+
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=FEED_CONTENT_TYPE,
+                           CacheControl=FEED_CACHE_CONTROL)
+
+    def delete_feed(self, feed_key: str) -> None:
+        """A revoked feed's file removed: its address answers 404 from then on."""
+        from chalicelib.calendar_feed import feed_object_key
+
+        self.s3.delete_object(Bucket=self.bucket, Key=feed_object_key(feed_key))
+
+    def _stored_feed_etag(self, key: str) -> str | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.s3.head_object(Bucket=self.bucket, Key=key)["ETag"]
+        except ClientError as error:
+            # Without s3:ListBucket on `agenda/` S3 answers a missing object's HEAD with 403.
+            if error.response.get("Error", {}).get("Code") in ("403", "404", "NoSuchKey", "NotFound"):
+                return None
+            raise
 
     def _stored_etags(self, page_key: str) -> dict[str, str]:
         """{path under the family's folder: ETag} of its stored pages."""
@@ -111,10 +156,13 @@ class FamilyPages:
         # same family pages (the booked days, invoices and payments say whose they are).
         pages = self.render(state, 1, now, only, notices)
         self.publish(state.profile["page_key"], pages)
-        return len(pages)
+        feeds = self.feeds(state, now) if only is None or FEED in only else {}
+        for key, body in feeds.items():
+            self._put_feed(key, body)
+        return len(pages) + len(feeds)
 
     def export_all(self, storage: Storage, now: datetime, states: Iterable[FamilyState] | None = None,
-                   family_slice: tuple[int, int] | None = None) -> ExportReport:
+                   family_slice: tuple[int, int] | None = None, visit=None) -> ExportReport:
         """Every family's pages (the nightly run, `portail build --families`): the notices
         are read once; the families one Query each (`storage.family_numbers()`), unless
         `states` are given (the command line reads them all from one Scan). A family that
@@ -126,7 +174,10 @@ class FamilyPages:
         ListObjectsV2 of the family's folder gives the stored pages' ETags (a night
         changes the dashboard's date and the months whose deadlines passed, not the
         twenty pages; a PUT costs as much as the LIST). `family_slice` = (index, count) exports
-        only the families of that slice (the nightly run's invocations, `in_slice`)."""
+        only the families of that slice (the nightly run's invocations, `in_slice`).
+        `visit(state)` is called with each family's state once read (the nightly run's
+        reminders, chalicelib/reminders.py: no second Query); its failure is logged, and
+        the pages are exported all the same."""
         from concurrent.futures import ThreadPoolExecutor
 
         report = ExportReport()
@@ -162,15 +213,25 @@ class FamilyPages:
                 except Exception:  # noqa: BLE001 - one family must not stop the others' export
                     failed(number)
                     continue
+                if visit is not None:
+                    try:
+                        visit(state)
+                    except Exception:  # noqa: BLE001 - the pages are exported all the same
+                        log.exception("family %s: nightly visit failed", number)
                 key = state.profile["page_key"]
                 try:
                     stored = self._stored_etags(key)
+                    feeds = self.feeds(state, now)
+                    # A feed lies outside the family's folder: its own HEAD (subscribers only).
+                    feeds = {name: body for name, body in feeds.items()
+                             if self._stored_feed_etag(name) != _etag_of(body)}
                 except Exception:  # noqa: BLE001 - one family must not stop the others' export
                     failed(number)
                     continue
                 changed = {path: html for path, html in pages.items() if stored.get(path) != page_etag(html)}
                 report.unchanged += len(pages) - len(changed)
                 futures = [pool.submit(self._put, key, path, html) for path, html in changed.items()]
+                futures += [pool.submit(self._put_feed, name, body) for name, body in feeds.items()]
                 if pending:
                     settle(*pending)
                 pending = (number, futures)

@@ -30,28 +30,25 @@ NOT_ENROLLED = ("·", "non inscrit", "jour-non-inscrit")
 LEGEND = [
     (*STATUS_MARKS["validated"][::2], "réservé", "réservation validée"),
     (*STATUS_MARKS["pending"][::2], "en attente",
-     "service complet, demande en liste d'attente ; ou jour demandé à nouveau après un refus, "
-     "en attente de la décision du service enfance"),
+     "liste d'attente (service complet), ou jour redemandé après un refus : le service enfance décide"),
     (*STATUS_MARKS["refused"][::2], "refusé",
-     "refusé par le service enfance, qui donne sa raison au survol du jour et sous le calendrier ; "
-     "vous pouvez le demander à nouveau, le service enfance l'examine et ne le valide pas d'office"),
+     "par le service enfance, motif sous le calendrier ; vous pouvez le redemander"),
     (*STATUS_MARKS["absent"][::2], "absent", "absence déclarée après la date limite"),
     (*STATUS_MARKS["cancelled"][::2], "annulé", "réservation annulée à temps, non facturée"),
     (*CLOSURE_MARKS["public_holiday"][::2], "férié", "jour férié, service fermé"),
     (*CLOSURE_MARKS["school_holiday"][::2], "vacances", "vacances scolaires, service fermé"),
     (*CLOSED_MARK[::2], "fermé", "week-end ou jour sans ce service"),
     (*CLOSED_FOR_BOOKING[::2], "réservations closes le …",
-     "la date limite de réservation de ce jour est passée : il ne peut plus être réservé en ligne ; "
-     "un jour déjà réservé peut encore être déclaré absent"),
-    (*NOT_ENROLLED[::2], "non inscrit", "votre enfant n'est pas inscrit à ce service"),
+     "date limite passée, plus de réservation en ligne ; un jour réservé peut encore être déclaré absent"),
+    (*NOT_ENROLLED[::2], "non inscrit", "enfant non inscrit à ce service"),
 ]
 # The three actions of a day, each its own control with its verb (a sign on the
 # desktop grid, where a day is narrow): (class, sign, verb, what it does).
 ACTION_LEGEND = [
-    ("legende-reserve", "+", "Réserver", "demander une place ce jour-là"),
-    ("legende-cancel", "−", "Annuler", "annuler une réservation avant la date limite, sans frais"),
+    ("legende-reserve", "+", "Réserver", "demander une place"),
+    ("legende-cancel", "−", "Annuler", "avant la date limite, sans frais"),
     ("legende-absence", "!", "Déclarer une absence",
-     "après la date limite, pour un jour réservé : le 1er jour d'absence est facturé"),
+     "après la date limite, pour un jour réservé ; le 1er jour est facturé"),
 ]
 ACTION_VERBS = {
     "reserve": "Réserver",

@@ -2,9 +2,11 @@
 
 Pages and the names `only` knows them by (docs/family-pages.md):
 - `accueil` (index.html, the dashboard), `compte`, `enfants`, `factures`, `reglements`,
-  `demandes`: one file each;
+  `demandes`, `documents` (« Mes documents »): one file each;
 - `releve`: `releve/` (the current school year) and `releve/<AAAA-AAAA>/` per school
   year of the account; `messages`: the inbox `messages/` and `messages/<id>/` per message;
+- `agenda`: each subscribed responsable's calendar feed, `agenda/<feed key>.ics` at the
+  bucket's root, outside the family's folder (chalicelib/calendar_feed.py);
 - `mois:<child>:<AAAA-MM>`: each child enrolled in a service has one month page per
   month of the window around the clock (`MONTHS_SHOWN`), `enfants/<child>/<AAAA-MM>/`.
 
@@ -29,7 +31,11 @@ PAGES = {
     "factures": ("famille/factures.html", "factures/index.html"),
     "reglements": ("famille/reglements.html", "reglements/index.html"),
     "demandes": ("famille/demandes.html", "demandes/index.html"),
+    # « Mes documents », the family menu's « Infos./Documents » (docs/family-documents.md).
+    "documents": ("famille/documents.html", "documents/index.html"),
 }
+# The responsables' calendar feeds (chalicelib.calendar_feed): they show the booked days.
+FEED = "agenda"
 # Names of several files: the statement per school year, the inbox and its messages.
 STATEMENT_TEMPLATE = "famille/releve.html"
 INBOX_TEMPLATE = "famille/messages.html"
@@ -82,22 +88,29 @@ def invoice_pdf_href(number: str) -> str:
 
 def pages_showing_days(child_id: str, days) -> list[str]:
     """The pages a change of these booked days makes stale: the child's month pages of
-    the months holding them (`render` skips those outside its window) and the « liste
+    the months holding them (`render` skips those outside its window), the « liste
     des demandes » (a submission adds a request to it, and it says what became of a day
-    waiting for a seat). The bookings route re-renders exactly these."""
+    waiting for a seat) and the calendar feeds (none written for a family without a
+    subscriber). The bookings route re-renders exactly these."""
     months = set()
     for day in days:
         value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
         months.add(month_start(value))
     if not months:
         return []
-    return [*(month_page_name(child_id, month) for month in sorted(months)), "demandes"]
+    return [*(month_page_name(child_id, month) for month in sorted(months)), "demandes", FEED]
 
 
 def pages_showing_messages() -> list[str]:
     """The pages a message sent or read makes stale: the dashboard (its count of unread
     messages) and the inbox with every message's page."""
     return ["accueil", "messages"]
+
+
+def pages_showing_documents() -> list[str]:
+    """The pages a family's document changes (handed out, received, decided): « Mes
+    documents » and the dashboard (what is missing or expires soon)."""
+    return ["accueil", "documents"]
 
 
 def pages_showing_billing() -> list[str]:

@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 
 from chalicelib import sessions, statement
+from chalicelib.agenda import account_context
 from chalicelib.calendar_rules import CommuneCalendar
 from chalicelib.config import Commune
 from chalicelib.formatting import french_day, short_date
@@ -21,6 +22,7 @@ from chalicelib.pages.account import (
     statement_years,
 )
 from chalicelib.pages.certificate_offers import certificate_context, certificate_offers
+from chalicelib.pages.documents_view import dashboard_documents, documents_context, split_notices
 from chalicelib.pages.exchanges import messages_view, requests_context
 from chalicelib.pages.month import month_context, month_link
 from chalicelib.pages.names import (
@@ -56,8 +58,10 @@ class PageRenderer:
     told by whoever builds the renderer, never read from the environment here."""
 
     def __init__(self, commune: Commune, secret: str, *, frozen: bool = False,
-                 calendar: CommuneCalendar | None = None):
+                 calendar: CommuneCalendar | None = None, site_url: str | None = None):
         self.commune = commune
+        # « Mon compte » gives the calendar feed's whole address (chalicelib/agenda.py).
+        self.site_url = (site_url or commune.commune.site_url).rstrip("/")
         self.secret = secret
         self.frozen = frozen
         self.calendar = calendar or CommuneCalendar(commune)
@@ -118,9 +122,13 @@ class PageRenderer:
         if any(wanted(name) for name in ("accueil", "factures", "releve")):
             account = statement.account(state.operations, state.invoices, today, commune.year_start)
         extras = {
-            "accueil": lambda: dashboard_context(account, notices),
+            # « Mes documents »: the dashboard's notices leave the commune's documents to its own block.
+            "accueil": lambda: {**dashboard_context(account, split_notices(notices)[0]),
+                                **dashboard_documents(state, commune, today, notices)},
+            "documents": lambda: documents_context(state, commune, today, home),
             "factures": lambda: {"invoices": invoices_view(state, account), "credit_notes": credit_notes_view(state)},
             "reglements": lambda: {"payments": payments_view(state)},
+            "compte": lambda: account_context(state, int(responsable["rank"]), self.site_url),
             "demandes": lambda: {**requests_context(state, commune), **certificate_context(
                 certificate_offers(state, commune, self.calendar, today), home + "demandes/")},
         }
@@ -146,8 +154,8 @@ class PageRenderer:
             for month in months:
                 name = month_page_name(child["child_id"], month)
                 if wanted(name):
-                    # « Envoyer le certificat médical » (famille/certificat.html) for the
-                    # child's absences with a day in this month.
+                    # The certificates of the child's absences with a day in this month
+                    # (famille/certificat_mois.html: their state, a link to the form).
                     offers = certificate_context(certificate_offers(state, commune, self.calendar, today,
                                                                     child["child_id"], month),
                                                  home + month_page_path(child["child_id"], month))

@@ -3,30 +3,15 @@
 // the other pages. Page cookies last 5 minutes (docs/accounts.md): while the parent is
 // there (page visible, a key, click, touch or scroll), POST /api/session/renew renews
 // them every 2 minutes, so a tab left alone lets the session reach its idle end. The
-// « Accès réservé » page ([data-acces-reserve]) renews them once and reloads the page.
-
-// A form's alert box ([data-message]): portail.js, calendrier.js and certificat.js say the
-// answer there.
-export const messageOf = (form) => form.querySelector("[data-message]");
-
-export function show(form, text, kind) {
-  const box = messageOf(form);
-  if (!box) return;
-  box.textContent = text;
-  box.className = `alerte alerte-${kind}`;
-  box.hidden = false;
-  box.focus();
-}
+// « Accès réservé » page renews them once and reloads the page (acces.js).
 
 const RENEWAL_URL = "/api/session/renew";
 const RENEWED_AT = "portail-acces-renouvele"; // sessionStorage: Date.now() of the last renewal
-const RECOVERY = "portail-acces-retabli"; // sessionStorage: {path, at} of the last recovery
 const RENEWAL_EVERY_MS = 2 * 60_000;
 const PRESENCE_CHECK_MS = 20_000;
-const RECOVERY_GUARD_MS = 30_000;
-const FAMILY_PATH = /^\/famille\/[0-9a-f]{32}\//;
+export const FAMILY_PATH = /^\/famille\/[0-9a-f]{32}\//;
 
-function stored(key) {
+export function stored(key) {
   try {
     return window.sessionStorage.getItem(key);
   } catch (error) {
@@ -34,7 +19,7 @@ function stored(key) {
   }
 }
 
-function store(key, value) {
+export function store(key, value) {
   try {
     window.sessionStorage.setItem(key, value);
     return true;
@@ -50,7 +35,7 @@ function renewalIsDue() {
 
 // The renewal's answer: {status, home} (status 0 when the network failed; home: the
 // session's family pages, `/famille/<key>/`, on success).
-async function renewAccess() {
+export async function renewAccess() {
   store(RENEWED_AT, String(Date.now()));
   try {
     const response = await fetch(RENEWAL_URL, {
@@ -89,44 +74,9 @@ function keepAccess() {
   renewIfDue();
 }
 
-async function recoverAccess(status) {
-  const path = window.location.pathname;
-  if (!FAMILY_PATH.test(path)) return;
-  let last = null;
-  try {
-    last = JSON.parse(stored(RECOVERY) || "null");
-  } catch (error) {
-    last = null;
-  }
-  const age = last ? Date.now() - Number(last.at) : NaN;
-  // Renewed a moment ago and refused again: this page does not open (another family's,
-  // or missing). Without storage there is no such memory: no attempt, no endless round.
-  if (last && last.path === path && age >= 0 && age < RECOVERY_GUARD_MS) return;
-  if (!store(RECOVERY, JSON.stringify({ path, at: Date.now() }))) return;
-  status.textContent = "Rétablissement de votre accès…";
-  status.hidden = false;
-  const answer = await renewAccess();
-  if (answer.status === 200 && FAMILY_PATH.test(answer.home) && path.startsWith(answer.home)) {
-    window.location.reload(); // fresh cookies: the page opens now
-  } else if (answer.status === 200 && FAMILY_PATH.test(answer.home)) {
-    // Another family's page: fresh cookies change nothing here; the way back home.
-    const link = document.createElement("a");
-    link.href = answer.home;
-    link.textContent = "retrouver votre page d'accueil";
-    status.replaceChildren("Cette page ne fait pas partie de votre espace famille : ", link, ".");
-    status.className = "alerte alerte-attention";
-  } else if (answer.status === 401) {
-    status.textContent = "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.";
-    status.className = "alerte alerte-attention";
-  } else {
-    status.hidden = true;
-  }
-}
-
-const accessRefused = document.querySelector("[data-acces-reserve]");
-if (accessRefused) {
-  recoverAccess(accessRefused);
-} else if (FAMILY_PATH.test(window.location.pathname)) {
+// The « Accès réservé » page ([data-acces-reserve]) recovers the access instead
+// (acces.js, loaded by that page only).
+if (FAMILY_PATH.test(window.location.pathname) && !document.querySelector("[data-acces-reserve]")) {
   keepAccess();
 }
 

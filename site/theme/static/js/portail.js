@@ -1,10 +1,23 @@
 // Portail Famille: progressive enhancement of the forms (no framework, no build step).
 // Every form works without this file: it posts and the function answers 303 to a page.
 // With it, a form marked data-json posts JSON with fetch and shows the answer in place.
-// What every family page needs besides its forms (the page cookies' renewal, the form's
-// alert) is famille.js, which the dashboard and the month page load without this file;
+// What every family page needs besides its forms (the page cookies' renewal, the folded
+// menu) is famille.js, which the dashboard and the month page load without this file;
 // the medical certificate's form is certificat.js's (loaded where the form is shown).
-import { show } from "./famille.js";
+import "./famille.js";
+
+// A form's alert box ([data-message]): this module and certificat.js (which imports it,
+// on « Liste des demandes ») say the answer there.
+export const messageOf = (form) => form.querySelector("[data-message]");
+
+export function show(form, text, kind) {
+  const box = messageOf(form);
+  if (!box) return;
+  box.textContent = text;
+  box.className = `alerte alerte-${kind}`;
+  box.hidden = false;
+  box.focus();
+}
 
 async function submitJson(event) {
   const form = event.currentTarget;
