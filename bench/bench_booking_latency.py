@@ -89,8 +89,6 @@ def summarise_profile(raw: Path, top: int = 25) -> None:
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if "devserver" not in stack and "embedded-aws" not in stack and "Thread" not in stack:
-            pass
         frames = stack.split(";")
         n = int(count)
         # Idle threads (the servers' select loops) are not the booking's cost.
