@@ -194,13 +194,17 @@ class DemoWriter:
         })
 
 
-def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None) -> str:
+def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None,
+              files_later: bool = False) -> str:
     """Imports the demo families dated around `now`, writes their activity, then invoices
     the past months with the real run (chalicelib.invoicing) and imports their payments
     with the real import (chalicelib.payments).
 
     `documents` and `mailer` (the invoices' PDFs and announcements): by default those of
-    the embedded AWS of `portail serve`, none elsewhere (then invoices have no PDF yet)."""
+    the embedded AWS of `portail serve`, none elsewhere (then invoices have no PDF yet).
+    `files_later`: the invoices are written without their PDFs and mails, which
+    `finish_demo_files` makes afterwards (`portail serve --demo`, once the portal answers:
+    the PDFs are most of the seed's time)."""
     shift = year_shift(commune, now.astimezone(commune.tz).date())
 
     imported: list[ParsedFiles] = []
@@ -228,6 +232,8 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
     if documents is not None:
         for key, pdf in writer.files:
             documents.s3.put_object(Bucket=documents.bucket, Key=key, Body=pdf, ContentType="application/pdf")
+    if files_later:
+        documents = mailer = None
     _bill(storage, commune, now, invoiced_months, documents, mailer, _states(imported[0], writer.items))
     return (
         "Démonstration : famille du guide (Madame PAYS ZTEST, N° famille 381623867924), "
@@ -235,6 +241,24 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
         f"{GENERATED_FAMILIES} autres familles : « famille01 » … « famille{GENERATED_FAMILIES:02d} », même mot de passe ; "
         "parents séparés, chacun son compte : « famille05 » et « famille05-2 »."
     )
+
+
+def finish_demo_files(storage: st.Storage, commune: Commune, now: datetime, states, *, documents=None,
+                      mailer=None) -> str:
+    """The invoices' PDFs and mails a `seed_demo(files_later=True)` left undone, from the
+    families' `states` (read after the seed): the invoicing run's own resumption. By
+    default the embedded AWS's bucket and mail box. Returns the French summary."""
+    from chalicelib.invoicing import Invoicing
+
+    if documents is None and mailer is None:
+        documents, mailer = _embedded_documents_and_mailer(commune)
+    site_url = os.environ.get("PORTAIL_SITE_URL") or commune.commune.site_url
+    months = sorted({date.fromisoformat(marker["sk"].split("#")[1] + "-01") for state in states
+                     for marker in state.other if marker["sk"].startswith("BILLED#")})
+    report = Invoicing(storage, commune, now, documents=documents, mailer=mailer, site_url=site_url).finish(
+        months, states)
+    failures = f" ; {len(report.failures)} échec(s)" if report.failures else ""
+    return f"Factures de démonstration : {report.resumed} PDF et {report.mailed} courriel(s){failures}."
 
 
 # The régie's numbering does not start at 1 in the guide (« 21662 »): nor in the demo.

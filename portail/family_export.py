@@ -29,14 +29,14 @@ def family_states(storage: Storage) -> dict[str, FamilyState]:
 
 
 def export_report(storage: Storage, s3_client, commune: Commune, now: datetime, secret: str | None = None,
-                  *, notices: bool = True) -> ExportReport:
+                  *, notices: bool = True, states: dict[str, FamilyState] | None = None) -> ExportReport:
     """Stores the notices (unless `notices` is False), then renders and writes the pages
-    of every family."""
+    of every family (`states`: read already by the caller, else here by one Scan)."""
     if notices:
         store_notices(storage, commune, now)
     pages = FamilyPages(s3_client, table.bucket_name("pages"), commune, secret or os.environ["PORTAIL_SECRET"],
                         frozen=clock.is_frozen())
-    return pages.export_all(storage, now, family_states(storage).values())
+    return pages.export_all(storage, now, (family_states(storage) if states is None else states).values())
 
 
 def export_all(storage: Storage, s3_client, commune: Commune, now: datetime, secret: str | None = None) -> int:

@@ -33,11 +33,18 @@ def book(bookings, messages, pages, family_number: str, child_id: str, rank: int
         items = expand_pattern(pattern, bookings.commune, bookings.calendar, today)
     else:
         items = parse_items(raw_items, bookings.commune, today)
-    results, freed = bookings.submit(family_number, child_id, rank, items, now, idempotency_key=idempotency_key,
-                                     channel=channel, apply_deadline=apply_deadline, day_attributes=day_attributes)
-    promote_waiting(WaitingList(bookings.storage, bookings.commune), messages, pages, freed, now)
-    pages.export(bookings.storage, family_number, now, only=pages_showing_days(child_id, [i.day for i in items]))
-    return results
+    submission = bookings.submit_state(family_number, child_id, rank, items, now, idempotency_key=idempotency_key,
+                                       channel=channel, apply_deadline=apply_deadline, day_attributes=day_attributes)
+    promoted = promote_waiting(WaitingList(bookings.storage, bookings.commune), messages, pages, submission.freed,
+                               now)
+    # The pages are rendered from the state the submission read with its own writes
+    # applied (no second Query of the family: docs/family-pages.md, « What a booking
+    # re-renders »), unless a freed seat promoted this very family: its state changed
+    # beyond this call's writes, and is read again.
+    state = None if any(p["family_number"] == family_number for p in promoted) else submission.state
+    pages.export(bookings.storage, family_number, now, only=pages_showing_days(child_id, [i.day for i in items]),
+                 state=state)
+    return submission.results
 
 
 def promote_waiting(waiting_list, messages, pages, freed: list, now: datetime) -> list[dict]:
