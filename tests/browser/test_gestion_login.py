@@ -24,7 +24,7 @@ def test_an_agent_logs_in_sees_the_menu_of_the_role_and_the_pages_pass_axe(brows
         assert page.get_by_role("heading", level=1).inner_text() == f"Bonjour {login}"
         menu = page.get_by_role("navigation", name="Menu de la gestion")
         assert menu.get_by_role("link").all_inner_texts() == [
-            "Accueil", "Demandes", "Certificats", "Effectifs", "Familles", "Plannings papier", "Messages"]
+            "Accueil", "Demandes", "Certificats", "Documents", "Effectifs", "Familles", "Plannings papier", "Messages"]
         assert menu.get_by_role("link", name="Accueil").get_attribute("aria-current") == "page"
         problems += page_problems(page)
         assert not problems, "\n".join(problems)

@@ -21,7 +21,9 @@ from tests.browser.test_login import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 PHONE = {"width": 360, "height": 800}
-BUSY = "famille20"  # two unpaid invoices, four invoices, two payments, three children
+# Separated parents (docs/family-pages.md « Two responsables »): its first responsable's own
+# money, two unpaid invoices among their invoices, one payment; three children.
+BUSY = "famille20"
 CHANGED = "381600000030"  # famille30: the cheque of June 2013
 
 # Every amount and every value of the money tables: its box within the screen.
@@ -47,7 +49,7 @@ def test_every_amount_and_the_children_fit_a_phone(browser, portal):
         page.set_viewport_size(PHONE)
         page.goto(home + path)
         amounts = page.locator("main .montant")
-        assert amounts.count() >= 2, path  # the page shows money
+        assert amounts.count() >= 1, path  # the page shows money
         problems += [f"{path or 'accueil'}: {box}" for box in page.evaluate(OUTSIDE)]
         if page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
             problems.append(f"{path or 'accueil'} défile horizontalement")
