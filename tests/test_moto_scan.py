@@ -166,3 +166,36 @@ def test_installing_twice_changes_nothing():
     patched = Table.scan
     assert moto_scan.install()
     assert Table.scan is patched
+
+
+def test_a_sort_key_that_is_no_string_is_left_to_moto(monkeypatch):
+    """A number sort key slipped into a string-keyed table (moto refuses one at the
+    write): met on the way, moto's own Scan answers, whatever it answers."""
+    import boto3
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    def outcome() -> object:
+        client = boto3.client("dynamodb", region_name="eu-west-3")
+        client.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        for item in _items()[:12]:
+            client.put_item(TableName=TABLE, Item=item)
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends["123456789012"]["eu-west-3"].get_table(TABLE)
+        odd = Item(DynamoType({"S": "FAMILY#7"}), DynamoType({"N": "5"}), {"pk": {"S": "FAMILY#7"}, "sk": {"N": "5"}})
+        table.items[odd.hash_key][odd.range_key] = odd
+        try:
+            return _pages(client, Limit=4)
+        except Exception as error:  # noqa: BLE001 - moto's own failure, compared as such
+            return type(error).__name__
+
+    with moto():
+        patched = outcome()
+    with monkeypatch.context() as patch:
+        _unpatched(patch)
+        with moto():
+            original = outcome()
+    assert patched == original == "TypeError"  # moto compares the number with the strings
