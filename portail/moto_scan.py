@@ -24,7 +24,8 @@ The patched `Table.scan` gives the same answer from the same items in the same o
 
 Only a table whose keys are strings (hash and range), scanned without an index, without
 the legacy `ScanFilter` and with a start key of those two strings (or none), takes this
-path; anything else is moto's own Scan. Checked against moto unpatched, page by page,
+path; anything else is moto's own Scan, as is a page that meets a sort key of another
+type (moto refuses one at the write; nothing is changed before the hand-over). Checked against moto unpatched, page by page,
 by tests/test_moto_scan.py. `install()` is idempotent; a moto whose Scan no longer looks
 like this one is left alone.
 """
