@@ -139,7 +139,7 @@ def main() -> None:
     print(f"  first run : {count / first:,.1f} invoices/s ({first:.1f} s, PDFs and mails included), "
           f"{first_trips / count:.3f} DynamoDB round trips per invoice ({first_trips} in all: {first_ops})")
     print(f"  same month again: {second:.1f} s, {second_trips} round trips, nothing written "
-          "(its time is the filtered Scan: each page of moto's Scan walks the whole table)")
+          "(its time is the filtered Scan, each page read from its start key: portail/moto_scan.py)")
     ours, bare = pdf_ratio(report.invoices, commune)
     print(f"  one invoice PDF: {ours * 1000:.1f} ms; bare reportlab one-table PDF of the same rows: {bare * 1000:.1f} ms")
     print(f"ratio invoice PDF / bare one-table PDF: {ours / bare:.2f}")

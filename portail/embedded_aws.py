@@ -274,13 +274,15 @@ class EmbeddedAWS:
         try:
             from moto.server import DomainDispatcherApplication, create_backend_app
 
-            from portail import moto_speedups, moto_transactions
+            from portail import moto_scan, moto_speedups, moto_transactions
 
             # Without it, every action of a transaction copies the whole table (see there).
             moto_transactions.install()
             # moto's Query walks the whole table and its answers cost more than DynamoDB's
             # work (see there): the same answers, cheaper.
             moto_speedups.install()
+            # moto's Scan walks the table from its first item at every page (see there).
+            moto_scan.install()
 
             self._serial = SerialWSGI(DomainDispatcherApplication(create_backend_app))
             app = self.guard = LocalGuard(self._serial,

@@ -150,11 +150,13 @@ def moto():
 def pytest_configure(config):
     """moto as the embedded AWS runs it: no whole-table copy per transaction action
     (portail/moto_transactions.py), a Query that reads its partition only and cheaper
-    answers (portail/moto_speedups.py), in every test process."""
-    from portail import moto_speedups, moto_transactions
+    answers (portail/moto_speedups.py), a Scan that reads each page from its start key
+    (portail/moto_scan.py), in every test process."""
+    from portail import moto_scan, moto_speedups, moto_transactions
 
     moto_transactions.install()
     moto_speedups.install()
+    moto_scan.install()
 
 
 def xdist_group(path: Path) -> str:

@@ -18,12 +18,12 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import KeepTogether
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from chalicelib.billing import PAYMENT_MODES
 from chalicelib.config import Commune
 from chalicelib.formatting import euros, short_date
+from chalicelib.pdf_text import Columns, Stack, TextBlock
 
 HEADER = ("Enfant", "Prestation", "Quantité", "Prix unitaire", "Montant")
 COLUMNS = (36 * mm, 68 * mm, 18 * mm, 24 * mm, 24 * mm)  # 170 mm: A4 less margins and frame padding
@@ -33,6 +33,7 @@ _STRONG = ParagraphStyle("strong", parent=_BODY, fontName="Helvetica-Bold")
 _TITLE = ParagraphStyle("title", parent=_BODY, fontName="Helvetica-Bold", fontSize=16, leading=20, alignment=TA_RIGHT)
 _RIGHT = ParagraphStyle("right", parent=_BODY, alignment=TA_RIGHT)
 _HEADING = ParagraphStyle("heading", parent=_BODY, fontName="Helvetica-Bold", fontSize=11, leading=15, spaceBefore=4)
+_STRIPE = colors.HexColor("#f2f2f2")
 
 
 def _text(value) -> str:
@@ -49,17 +50,14 @@ def new_document(buffer, title: str, commune: Commune, subject: str = "") -> Sim
 
 
 def letterhead(commune: Commune, regie: str, heading: str, details: str, *, body: ParagraphStyle = _BODY,
-               title: ParagraphStyle = _TITLE, right: ParagraphStyle = _RIGHT) -> Table:
+               title: ParagraphStyle = _TITLE, right: ParagraphStyle = _RIGHT) -> Columns:
     """The top of every document of the régie (invoice, credit note, receipt): the commune,
     its régie and contacts on the left; the document's kind, number and dates on the right."""
     info = commune.commune
-    sender = Paragraph(f"<b>Commune de {_text(info.name)}</b><br/>{_text(regie)}<br/>Service enfance"
+    sender = TextBlock(f"<b>Commune de {_text(info.name)}</b><br/>{_text(regie)}<br/>Service enfance"
                        + "".join(f"<br/>{_text(p)}" for p in (info.contact_email, info.contact_phone) if p), body)
-    top = Table([[sender, [Paragraph(heading, title), Paragraph(details, right)]]], colWidths=(95 * mm, 75 * mm),
-                hAlign="LEFT")
-    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return top
+    return Columns([(sender, 95 * mm), (Stack([TextBlock(heading, title), TextBlock(details, right)]), 75 * mm)],
+                   padding=(0, 0, 3, 3))
 
 
 def table_rows(invoice: dict) -> list[tuple[str, str, str, str, str]]:
@@ -94,12 +92,11 @@ def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
     top = letterhead(commune, invoice["regie"], "FACTURE",
                      f"N° {_text(invoice['number'])}<br/>Date de facture : {short_date(invoice['invoice_date'])}<br/>"
                      f"Date d'échéance : {short_date(invoice['due_date'])}")
-    recipient = Paragraph("<br/>".join([f"<b>{_text(invoice['responsable_name'])}</b>",
+    recipient = TextBlock("<br/>".join([f"<b>{_text(invoice['responsable_name'])}</b>",
                                         *(_text(x) for x in invoice.get("address", []))]), _BODY)
-    family = Paragraph(f"N° famille : {_text(invoice['family_number'])}<br/>"
+    family = TextBlock(f"N° famille : {_text(invoice['family_number'])}<br/>"
                        f"Période : {_text(invoice['period_label'])}", _BODY)
-    who = Table([[family, recipient]], colWidths=(95 * mm, 75 * mm), hAlign="LEFT")
-    who.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    who = Columns([(family, 95 * mm), (recipient, 75 * mm)], padding=(0, 6, 3, 3))
 
     rows = table_rows(invoice)
     first_regularisation = 1 + len(invoice.get("lines", [])) + len(invoice.get("deductions", []))
@@ -119,30 +116,35 @@ def render(invoice: dict, commune: Commune, site_url: str = "") -> bytes:
         ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
         ("LINEABOVE", (0, 1 + len(rows)), (-1, 1 + len(rows)), 0.8, colors.black),
-        ("ROWBACKGROUNDS", (0, 1), (-1, len(rows)), [colors.white, colors.HexColor("#f2f2f2")]),
+        ("ROWBACKGROUNDS", (0, 1), (-1, len(rows)), [colors.white, _STRIPE]),
         ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]
     if invoice.get("deductions"):
         style.append(("FONT", (0, first_deduction), (-1, first_regularisation - 1), "Helvetica-Oblique", 9.5))
-    lines = Table(data, colWidths=COLUMNS, repeatRows=1, hAlign="LEFT")
+    lines = Table(data, colWidths=COLUMNS, repeatRows=1, hAlign="LEFT", spaceAfter=3 * mm)
     lines.setStyle(TableStyle(style))
 
-    story = [top, Spacer(0, 8 * mm), who, Spacer(0, 8 * mm),
-             Paragraph("Détail des prestations", _HEADING), Spacer(0, 2 * mm), lines, Spacer(0, 3 * mm)]
+    # Three flowables for the document template to place (each costs it a frame's work):
+    # what comes before the table, the table (which may go on over pages), what follows it.
+    head = Stack([top, who, TextBlock("Détail des prestations", _HEADING)],
+                 gaps=(8 * mm, 8 * mm + _HEADING.spaceBefore, 2 * mm))
+    notes = []
     reasons = sorted({d["reason"] for d in invoice.get("deductions", []) if d.get("reason")})
     if reasons:
-        story.append(Paragraph("Déductions : " + _text(" ; ".join(reasons)) + " (le premier jour d'absence "
+        notes.append(TextBlock("Déductions : " + _text(" ; ".join(reasons)) + " (le premier jour d'absence "
                                "reste facturé).", _SMALL))
     if invoice.get("regularisations"):
-        story.append(Paragraph("Régularisations : les changements survenus après la facturation d'un mois déjà "
+        notes.append(TextBlock("Régularisations : les changements survenus après la facturation d'un mois déjà "
                                "facturé (jours validés ou saisis après coup, absences justifiées ensuite), "
                                "ajoutés ou déduits ici.", _SMALL))
-    story.append(Paragraph("Chaque ligne : quantité de jours × prix unitaire (tarif de la tranche de quotient "
+    notes.append(TextBlock("Chaque ligne : quantité de jours × prix unitaire (tarif de la tranche de quotient "
                            f"familial {_text(invoice.get('quotient_bracket', ''))}) = montant.", _SMALL))
-    story += [Spacer(0, 6 * mm),
-              KeepTogether([Paragraph(f"Montant à payer avant le {short_date(invoice['due_date'])} : "
-                                      f"<b>{euros(total - paid)}</b>", _STRONG), Spacer(0, 3 * mm),
-                            Paragraph(_how_to_pay(invoice, commune, site_url), _BODY)])]
+    due = TextBlock(f"Montant à payer avant le {short_date(invoice['due_date'])} : <b>{euros(total - paid)}</b>",
+                    _STRONG)
+    # Kept on one page: the amount due with how to pay it, and the notes about the table above.
+    tail = Stack([*notes, due, TextBlock(_how_to_pay(invoice, commune, site_url), _BODY)],
+                 gaps=(*[0] * (len(notes) - 1), 6 * mm, 3 * mm))
+    story = [head, lines, tail]
     document.build(story)
     return buffer.getvalue()
