@@ -6,7 +6,14 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib import family_actions, sessions
-from chalicelib.dependencies import accounts, family_pages, password_reset, secret, site_url
+from chalicelib.dependencies import (
+    accounts,
+    family_pages,
+    password_reset,
+    secret,
+    site_url,
+    storage,
+)
 from chalicelib.routes.calls import BODY_TYPES, Call, Routes, cleared_cookies, signed_cookies
 from chalicelib.web import cookie_value, error_response, redirect
 
@@ -27,6 +34,10 @@ def account_page(call: Call) -> str:
 @routes.public_call(form_errors=LOGIN_PAGE)
 def login(call: Call):
     token, session = accounts().login(call.field("login"), call.field("password"), call.source, call.now)
+    # The family's pages up to the day before the first page opens (chalicelib/pages/freshness.py).
+    from chalicelib.pages.freshness import refresh_if_stale
+
+    refresh_if_stale(storage(), family_pages(), session.family_number, call.now)
     call.sets_page_cookies()
     cookies = [sessions.cookie_header(token), sessions.csrf_cookie_header(secret(), session.token_hash),
                *signed_cookies(session, call.now)]
