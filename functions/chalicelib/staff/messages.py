@@ -279,7 +279,7 @@ class MessageDesk:
         if pages is None:
             stale = families
         else:
-            only = pages_showing_messages()
+            only = pages_showing_messages(sending_id)  # the new message's page, not every one
             shown_notices = pages.notices(self.storage, now)  # read once for the chunk, not per family
             for number in families:
                 try:
