@@ -155,6 +155,37 @@ def test_an_expired_notice_disappears_at_the_first_login_of_the_day(client, stor
     assert len(puts) == written
 
 
+def test_a_session_left_open_past_midnight_brings_the_pages_to_the_new_day(client, storage, families,
+                                                                           frozen_clock):
+    """The page cookies' renewal of a session begun the day before refreshes the pages
+    once; a renewal the same day reads nothing."""
+    from app import family_pages
+    from chalicelib.table import bucket_name
+
+    from tests.test_page_cookies import log_in, renew
+
+    pages = family_pages()
+    key = families["A"]["page_key"]
+
+    def dashboard() -> str:
+        return text(pages.s3.get_object(Bucket=bucket_name("pages"),
+                                        Key=f"famille/{key}/index.html")["Body"].read().decode())
+
+    frozen_clock("2014-12-02T23:50:00+01:00")
+    cookie, _ = log_in(client)
+    assert "À la date du mardi 2 décembre 2014" in dashboard()
+    puts: list[str] = []
+    pages.s3.meta.events.register("before-send.s3.PutObject", lambda request, **_: puts.append(request.url))
+    frozen_clock("2014-12-02T23:55:00+01:00")
+    assert renew(client, cookie).status_code == 200 and not puts
+    frozen_clock("2014-12-03T00:10:00+01:00")
+    assert renew(client, cookie).status_code == 200
+    assert "À la date du mercredi 3 décembre 2014" in dashboard()
+    written = len(puts)
+    frozen_clock("2014-12-03T00:15:00+01:00")
+    assert renew(client, cookie).status_code == 200 and len(puts) == written
+
+
 def nightly(client, scheduled_at: str):
     event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
                                             resources=[])
