@@ -94,15 +94,15 @@ PRICES = {  # eu-west-3 (Paris), USD, on-demand, as published in 2025 (docs/depl
 @dataclass
 class Counted:
     """What the code does, counted on the demo (defaults: the figures of the last run)."""
-    refresh_puts: float = 2.62  # pages written by a login's refresh after a week
+    refresh_puts: float = 5.33  # pages written by a login's refresh after a week
     refresh_lists: float = 1.0
-    refresh_render_cpu: float = 0.05  # seconds of one core to render a family's pages
-    refresh_round_trips: float = 5.0  # GetItem, Query, notices, UpdateItem... per refresh
+    refresh_render_cpu: float = 0.066  # seconds of one core to render a family's pages
+    refresh_round_trips: float = 4.0  # GetItem (profile), Query, GetItem (notices), UpdateItem
     month_booking_pages: int = 2  # month page + « Liste des demandes » (+ the feeds)
     small_booking_pages: int = 2
     message_pages: int = 3  # dashboard, inbox, the message
     billing_pages: int = 5  # dashboard, factures, règlements, relevé/ and its year
-    reminder_nights: float = 4.0  # nights a month the nightly run reads the families
+    reminder_nights: float = 4.3  # nights a month the nightly run reads the families
     # The design before: no refresh at login, every family re-exported every night (one
     # LIST, 3.52 pages written, 0.75 s of Lambda each, as bench_nightly.py counted before this bench replaced it), every
     # message's page written again by a message sent or read (8 at mid-year).
