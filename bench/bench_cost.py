@@ -5,8 +5,8 @@ cost »), from requests counted on the code, in USD and in euros; its ratio to 5
 
 What the code decides is counted here, over the embedded AWS, on the demo (51 families at
 the guide's date, as `portail serve --demo` seeds them):
-- a family's first login of a day brings its pages up to the day (chalicelib/pages/
-  freshness.py): the S3 requests and DynamoDB reads of that refresh after a week (4
+- a family's first login of a day brings its pages up to the day
+  (chalicelib/page_freshness.py): the S3 requests and DynamoDB reads of that refresh after a week (4
   logins a month), one of the four weeks crossing a month's end; the CPU time of
   rendering a family's pages (Lambda's duration is estimated from it);
 - the pages each write re-renders (the `pages_showing_*` the routes pass: a booking, a
@@ -127,13 +127,13 @@ def count(quick: bool) -> Counted:
         from chalicelib import table
         from chalicelib.calendar_rules import CommuneCalendar, month_end, month_start
         from chalicelib.config import get_commune
+        from chalicelib.page_freshness import refresh_if_stale
         from chalicelib.pages import (
             FamilyPages,
             pages_showing_billing,
             pages_showing_days,
             pages_showing_messages,
         )
-        from chalicelib.pages.freshness import refresh_if_stale
         from chalicelib.reminders import reminder_night
         from chalicelib.storage import Storage
 
@@ -149,7 +149,7 @@ def count(quick: bool) -> Counted:
         pages = FamilyPages(s3, table.bucket_name("pages"), commune, "bench-secret")
         numbers = storage.family_numbers()
         for number in numbers:  # the pages as the import's export left them, then a first login
-            refresh_if_stale(storage, pages, number, GUIDE_NOW)
+            refresh_if_stale(storage, pages, number, GUIDE_NOW, commune.tz)
         trips = RoundTrips(storage.client)
         operations.clear()
         refreshes, refresh_trips, cpu = 0, 0, 0.0
@@ -157,7 +157,7 @@ def count(quick: bool) -> Counted:
             now = datetime.fromisoformat(f"{day}T18:00:00+01:00")
             before = trips.total
             for number in numbers:
-                refresh_if_stale(storage, pages, number, now)
+                refresh_if_stale(storage, pages, number, now, commune.tz)
                 refreshes += 1
             refresh_trips += trips.total - before
             notices = pages.notices(storage, now)

@@ -103,7 +103,7 @@ def guard(event, get_response):
 # due. One invocation every 5 minutes for an hour, each reading one slice of the families
 # (pages.nightly_slice), so that no invocation nears Lambda's 15 minutes, however many
 # families the commune has. The family pages are brought up to the day at the family's
-# first login of the day instead (chalicelib/pages/freshness.py): a night re-exporting
+# first login of the day instead (chalicelib/page_freshness.py): a night re-exporting
 # every family cost 30 times the S3 requests (docs/deployment.md, « Monthly cost »).
 NIGHTLY_REMINDERS = "cron(0/5 1 * * ? *)"
 

@@ -1,6 +1,6 @@
 """Notices for all parents: content/notices/*.md read at build time,
 stored as ONE item (NOTICES/CURRENT), shown on every family's dashboard; an expired one
-is gone from a family's pages at its first login of the day (chalicelib/pages/freshness.py)."""
+is gone from a family's pages at its first login of the day (chalicelib/page_freshness.py)."""
 
 from __future__ import annotations
 

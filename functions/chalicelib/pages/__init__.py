@@ -9,7 +9,6 @@
 - `render`: the view models through the templates, into {path: HTML};
 - `export`: the I/O: the state read, the pages written to S3 (`FamilyPages.export`,
   `export_all` with its ETag comparison and upload threads);
-- `freshness`: the pages brought up to the day at the family's first login of a day;
 - `nightly`: which families each nightly invocation reads (the reminder mails).
 """
 

@@ -53,16 +53,16 @@ def logout(call: Call):
 
 def pages_up_to_the_day(session, now, *, login: bool = False) -> None:
     """The family's pages brought up to the day before a page opens with the cookies
-    given (chalicelib/pages/freshness.py): at a login, and at a renewal of a session begun
+    given (chalicelib/page_freshness.py): at a login, and at a renewal of a session begun
     on an earlier day (one left open past midnight); other renewals read nothing."""
     from chalicelib.dependencies import commune
 
     tz = commune().tz
     if not login and session.created_at.astimezone(tz).date() == now.astimezone(tz).date():
         return
-    from chalicelib.pages.freshness import refresh_if_stale
+    from chalicelib.page_freshness import refresh_if_stale
 
-    refresh_if_stale(storage(), family_pages(), session.family_number, now)
+    refresh_if_stale(storage(), family_pages, session.family_number, now, tz)
 
 
 # --- the family pages' cookies ------------------------------------------------------------

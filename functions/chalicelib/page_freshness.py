@@ -1,4 +1,4 @@
-"""The family's pages brought up to the day when a parent logs in.
+"""The family's pages brought up to the day when a parent logs in (docs/family-pages.md).
 
 A family page is static: what changes with the date alone (« À la date du … » and the
 balance of the dashboard, the days whose booking deadline has passed, the months shown, an
@@ -29,17 +29,20 @@ log = logging.getLogger("portail.pages")
 PAGES_DAY = "pages_day"
 
 
-def refresh_if_stale(storage, pages, family_number: str, now: datetime) -> int | None:
-    """Writes the family's pages changed since their last refresh when it was not today;
-    returns how many were written (None: already up to the day, nothing read but the
-    profile). A failure is logged and the login goes on: the parent sees the pages as
-    last written (`calendrier.js` disables the days whose deadline has passed)."""
-    today = now.astimezone(pages.commune.tz).date().isoformat()
+def refresh_if_stale(storage, pages, family_number: str, now: datetime, tz) -> int | None:
+    """Writes the family's pages changed since their last refresh when it was not today
+    (`tz`: the commune's); returns how many were written (None: already up to the day,
+    nothing read but the profile). `pages`: the FamilyPages, or a function giving it (made
+    only when a refresh is due). A failure is logged and the login goes on: the parent sees
+    the pages as last written (`calendrier.js` disables the days whose deadline has passed)."""
+    today = now.astimezone(tz).date().isoformat()
     pk = family_pk(family_number)
     try:
         profile = storage.get(pk, PROFILE)
         if profile is None or profile.get(PAGES_DAY) == today:
             return None
+        if callable(pages):
+            pages = pages()
         report = pages.export_all(storage, now, states=[storage.family_state(family_number)])
         if report.failed:
             return report.pages
