@@ -94,14 +94,14 @@ PRICES = {  # eu-west-3 (Paris), USD, on-demand, as published in 2025 (docs/depl
 @dataclass
 class Counted:
     """What the code does, counted on the demo (defaults: the figures of the last run)."""
-    refresh_puts: float = 1087 / 204  # pages written by a login's refresh after a week
-    refresh_lists: float = 1.0
-    refresh_render_cpu: float = 0.051  # seconds of one core to render a family's pages
+    refresh_puts: float = 1286 / 204  # pages written by a login's refresh after a week
+    refresh_lists: float = 244 / 204  # a family with two folders lists both
+    refresh_render_cpu: float = 0.042  # seconds of one core to render a family's pages
     refresh_round_trips: float = 4.0  # GetItem (profile), Query, GetItem (notices), UpdateItem
-    month_booking_pages: int = 2  # month page + « Liste des demandes » (+ the feeds)
-    small_booking_pages: int = 2
-    message_pages: int = 3  # dashboard, inbox, the message
-    billing_pages: int = 5  # dashboard, factures, règlements, relevé/ and its year
+    month_booking_pages: float = 2.39  # month page + « Liste des demandes » (+ the feeds), per folder
+    small_booking_pages: float = 2.39
+    message_pages: float = 3.59  # dashboard, inbox, the message, per folder
+    billing_pages: float = 5.98  # dashboard, factures, règlements, relevé/ and its year, per folder
     reminder_nights: float = 4.3  # nights a month the nightly run reads the families
     # The design before: no refresh at login, every family re-exported every night (one
     # LIST, 3.52 pages written, 0.75 s of Lambda each, as bench_nightly.py counted before this bench replaced it), every
@@ -113,7 +113,8 @@ class Counted:
 
 
 BEFORE = Counted(refresh_puts=0, refresh_lists=0, refresh_render_cpu=0, refresh_round_trips=0,
-                 message_pages=2 + 8, login_refresh=False, nightly_exports=30, reminder_nights=0)
+                 month_booking_pages=2, small_booking_pages=2, message_pages=2 + 8, billing_pages=5,
+                 login_refresh=False, nightly_exports=30, reminder_nights=0)
 
 
 def count(quick: bool) -> Counted:
@@ -164,19 +165,27 @@ def count(quick: bool) -> Counted:
             states = [s for s in map(storage.family_state, numbers) if s.profile is not None]
             start = time.process_time()  # the rendering alone, not the embedded AWS's answers
             for state in states:
-                pages.render(state, 1, now, None, notices)
+                pages.render_views(state, now, None, notices)
             cpu += time.process_time() - start
             print(f"  logins of {day}: {operations['PutObject']} pages written so far, "
                   f"{operations['ListObjectsV2']} LIST, {operations['HeadObject']} HEAD")
-        # The pages each write re-renders, for the demo's busiest family (its months and messages).
-        state = max((storage.family_state(n) for n in numbers), key=lambda s: len(s.days))
-        child = next(c["child_id"] for c in state.children if c.get("services"))
+        # The files each write writes (every folder of the family: one, or one per
+        # responsable with separate accounts), averaged over the demo's families.
         first = month_start(GUIDE_NOW.date(), 1)
         month_days = [first + timedelta(days=k) for k in range((month_end(first) - first).days + 1)]
-        message = state.messages[0]["message_id"] if state.messages else "m"
+        states = [s for s in map(storage.family_state, numbers) if s.profile is not None and s.children]
+        folders = sum(len(pages.render_views(s, GUIDE_NOW, ["compte"], [])) for s in states)
+        print(f"  {len(states)} families with children, {folders - len(states)} of them with two folders")
 
-        def rendered(only) -> int:
-            return len(pages.render(state, 1, GUIDE_NOW, only, []))
+        def rendered(only_of) -> float:
+            return sum(sum(map(len, pages.render_views(s, GUIDE_NOW, only_of(s), []).values()))
+                       for s in states) / len(states)
+
+        def child(state) -> str:
+            return next((c["child_id"] for c in state.children if c.get("services")), state.children[0]["child_id"])
+
+        def message(state) -> str:
+            return state.messages[0]["message_id"] if state.messages else "m"
 
         # Reminder nights: every night of the school year 2014-2015 (September to June).
         nights, day = 0, date(2014, 9, 1)
@@ -188,10 +197,10 @@ def count(quick: bool) -> Counted:
             refresh_lists=operations["ListObjectsV2"] / refreshes,
             refresh_render_cpu=cpu / refreshes,
             refresh_round_trips=refresh_trips / refreshes,
-            month_booking_pages=rendered(pages_showing_days(child, month_days)),
-            small_booking_pages=rendered(pages_showing_days(child, month_days[:1])),
-            message_pages=rendered(pages_showing_messages(message)),
-            billing_pages=rendered(pages_showing_billing()),
+            month_booking_pages=rendered(lambda s: pages_showing_days(child(s), month_days)),
+            small_booking_pages=rendered(lambda s: pages_showing_days(child(s), month_days[:1])),
+            message_pages=rendered(lambda s: pages_showing_messages(message(s))),
+            billing_pages=rendered(lambda _: pages_showing_billing()),
             reminder_nights=nights / 10,
         )
 
@@ -275,8 +284,8 @@ def report(c: Counted, before: bool = True) -> float:
     free = total - sum(usd for name, _, usd in rows if name in FREE)
     print(f"counted: a login's refresh after a week writes {c.refresh_puts:.2f} pages ({c.refresh_lists:.2f} LIST, "
           f"{c.refresh_round_trips:.1f} DynamoDB round trips, {c.refresh_render_cpu * 1000:.0f} ms of CPU to render); "
-          f"a month's booking {c.month_booking_pages} pages, a small one {c.small_booking_pages}, a message "
-          f"{c.message_pages}, billing {c.billing_pages}; {c.reminder_nights:.1f} reminder nights a month")
+          f"a month's booking {c.month_booking_pages:.2f} files, a small one {c.small_booking_pages:.2f}, "
+          f"a message {c.message_pages:.2f}, billing {c.billing_pages:.2f}; {c.reminder_nights:.1f} reminder nights a month")
     print(f"{'line':28} {'quantity × price':44} {'USD':>6} {'EUR':>6}")
     for name, formula, usd in rows:
         print(f"{name:28} {formula:44} {usd:6.2f} {usd * USD_TO_EUR:6.2f}")

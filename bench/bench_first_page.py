@@ -2,7 +2,8 @@
 
 Clones the committed HEAD into a temporary folder, runs `make run` there (venv, pip
 install, embedded AWS, demo seed, site build) and polls until `/` answers 200 and
-`/api/me` answers. Prints both times and, last, the ratio fresh / warm.
+`/api/me` answers. Prints both times and, last, the ratio fresh / warm. `--warm`: `make run` in this
+checkout (its venv made), twice; the ratio to the 8 s target last.
 pip's download cache is the machine's own: a machine that never installed these
 packages also downloads them.
 """
@@ -69,7 +70,18 @@ def time_to_first_page(clone: Path) -> float:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+WARM_TARGET = 8.0  # seconds: `make run` again, the venv made
+
+
 def main() -> None:
+    import sys
+
+    if "--warm" in sys.argv:
+        # This checkout as it is (its venv made): `make run` to the first page, twice.
+        times = [time_to_first_page(ROOT) for _ in range(2)]
+        print(f"make run in this checkout, venv already made: {times[0]:.1f} s, then {times[1]:.1f} s")
+        print(f"ratio warm / {WARM_TARGET:g} s: {min(times) / WARM_TARGET:.2f}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         clone = Path(tmp) / "portail"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)

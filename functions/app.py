@@ -25,6 +25,7 @@ from chalicelib.routes import documents as document_routes
 from chalicelib.routes import gestion as gestion_routes
 from chalicelib.routes import gestion_agents as gestion_agent_routes
 from chalicelib.routes import gestion_credit_notes as gestion_credit_note_routes
+from chalicelib.routes import gestion_documents as gestion_document_routes
 from chalicelib.routes import gestion_families as gestion_family_routes
 from chalicelib.routes import gestion_headcount as gestion_headcount_routes
 from chalicelib.routes import gestion_informations as gestion_information_routes
@@ -59,7 +60,8 @@ for module in (account_routes, booking_routes, document_routes, message_routes, 
                gestion_agent_routes, gestion_family_routes, gestion_headcount_routes, gestion_invoicing_routes,
                gestion_journal_routes, gestion_payment_routes, gestion_request_routes, gestion_information_routes,
                gestion_message_routes, gestion_credit_note_routes, statement_routes,
-               agenda_routes):  # « Mon agenda »: the calendar feed and reminders
+               agenda_routes,  # « Mon agenda »: the calendar feed and reminders
+               gestion_document_routes):
     app.register_blueprint(module.routes)
 
 

@@ -23,21 +23,34 @@ def _serve(args) -> int:
     if args.demo:
         os.environ["PORTAIL_DEMO"] = "1"  # the demo passwords (and staff TOTP secret) work in demo mode only
 
-    seed = None
+    seed = warm_up = None
     if args.demo:
         def seed() -> str:
             from chalicelib.clock import now
 
             from portail.demo import seed_demo
             from portail.demo_staff import seed_staff
-            from portail.family_export import export_all
 
             storage, commune, instant = aws.storage(), get_commune(), now()
-            text = seed_demo(storage, commune, instant)
-            export_all(storage, aws.client("s3"), commune, instant)
+            text = seed_demo(storage, commune, instant, files_later=True)
             return text + "\n" + seed_staff(storage, instant, os.environ["PORTAIL_SITE_URL"])
+
+        def warm_up() -> str:
+            # Once the portal answers, so that the first page does not wait for them: the
+            # families' pages (a family page asked before it is written waits for them,
+            # portail/serve.py), then the invoices' PDFs and mails.
+            from chalicelib.clock import now
+
+            from portail.demo import finish_demo_files
+            from portail.family_export import export_report, family_states
+
+            storage, commune, instant = aws.storage(), get_commune(), now()
+            states = family_states(storage)  # one Scan for both
+            report = export_report(storage, aws.client("s3"), commune, instant, states=states)
+            files = finish_demo_files(storage, commune, instant, states.values())
+            return f"Pages des familles de démonstration exportées : {report.pages} page(s). {files}"
     serve(port=args.port, aws_port=args.aws_port, now=args.now, seed=seed, output_dir=Path(args.output),
-          data_dir=_data_dir(args))
+          data_dir=_data_dir(args), warm_up=warm_up)
     return 0
 
 
@@ -69,6 +82,14 @@ def _import(args) -> int:
         )
     prefix = "Vérification seule, rien n'est écrit : " if args.dry_run else "Import terminé : "
     print(prefix + report.summary())
+    if report.folders_moved and not args.dry_run:
+        # « compte commun » changed: the logins now open another folder, written now.
+        from portail.family_export import FamilyExportError, export_families
+
+        try:
+            print(export_families(report.folders_moved, args.endpoint_url))
+        except FamilyExportError as error:
+            print(str(error), file=sys.stderr)
     return 0
 
 

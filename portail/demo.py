@@ -44,6 +44,7 @@ DEMO_PASSWORD = "portail-demo-2014"
 GUIDE_YEAR = 2014  # the school year (2014-2015) of the guide's screenshots
 GUIDE_FAMILY = "381623867924"
 GENERATED_FAMILIES = 50
+SEPARATED_FAMILY = "381600000005"  # famille05 and famille05-2: one child, alternate weeks
 
 _LAST_NAMES = [
     "MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS", "MOREAU",
@@ -168,6 +169,22 @@ class DemoWriter:
                                            "application/pdf"))
         self.files.append((key, _certificate_pdf(days)))
 
+    def family_document(self, family: str, code: str, recorded: datetime, *, valid_until: date | None = None) -> None:
+        """A document the family sent from « Mes documents » (docs/family-documents.md), its
+        file in the bucket: accepted (valid until `valid_until`) or, without, « à examiner »."""
+        from chalicelib import family_documents as fd
+
+        item = fd.document_item(family, code, fd.document_key(family, code, "application/pdf"), "application/pdf",
+                                f"famille{family[-2:]}", recorded, fd.new_id())
+        if valid_until:
+            item = {k: v for k, v in item.items() if k not in ("gsi1pk", "gsi1sk")}
+            item.update(state="accepted", valid_until=valid_until.isoformat(), decided_by="agent",
+                        decided_at=(recorded + timedelta(days=2)).astimezone(UTC).isoformat())
+        else:
+            item.update(state="to_review", received_at=recorded.astimezone(UTC).isoformat())
+        self.items.append(item)
+        self.files.append((item["document_key"], _certificate_pdf([recorded.date()], title=code)))
+
     def message(self, family: str, sent: datetime, subject: str, body: str, read: bool) -> None:
         message_id = secrets.token_hex(8)
         self.items.append({
@@ -177,13 +194,17 @@ class DemoWriter:
         })
 
 
-def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None) -> str:
+def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None,
+              files_later: bool = False) -> str:
     """Imports the demo families dated around `now`, writes their activity, then invoices
     the past months with the real run (chalicelib.invoicing) and imports their payments
     with the real import (chalicelib.payments).
 
     `documents` and `mailer` (the invoices' PDFs and announcements): by default those of
-    the embedded AWS of `portail serve`, none elsewhere (then invoices have no PDF yet)."""
+    the embedded AWS of `portail serve`, none elsewhere (then invoices have no PDF yet).
+    `files_later`: the invoices are written without their PDFs and mails, which
+    `finish_demo_files` makes afterwards (`portail serve --demo`, once the portal answers:
+    the PDFs are most of the seed's time)."""
     shift = year_shift(commune, now.astimezone(commune.tz).date())
 
     imported: list[ParsedFiles] = []
@@ -211,12 +232,33 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
     if documents is not None:
         for key, pdf in writer.files:
             documents.s3.put_object(Bucket=documents.bucket, Key=key, Body=pdf, ContentType="application/pdf")
+    if files_later:
+        documents = mailer = None
     _bill(storage, commune, now, invoiced_months, documents, mailer, _states(imported[0], writer.items))
     return (
         "Démonstration : famille du guide (Madame PAYS ZTEST, N° famille 381623867924), "
         f"identifiant « ztest », mot de passe « {DEMO_PASSWORD} » ; "
-        f"{GENERATED_FAMILIES} autres familles : « famille01 » … « famille{GENERATED_FAMILIES:02d} », même mot de passe."
+        f"{GENERATED_FAMILIES} autres familles : « famille01 » … « famille{GENERATED_FAMILIES:02d} », même mot de passe ; "
+        "parents séparés, chacun son compte : « famille05 » et « famille05-2 »."
     )
+
+
+def finish_demo_files(storage: st.Storage, commune: Commune, now: datetime, states, *, documents=None,
+                      mailer=None) -> str:
+    """The invoices' PDFs and mails a `seed_demo(files_later=True)` left undone, from the
+    families' `states` (read after the seed): the invoicing run's own resumption. By
+    default the embedded AWS's bucket and mail box. Returns the French summary."""
+    from chalicelib.invoicing import Invoicing
+
+    if documents is None and mailer is None:
+        documents, mailer = _embedded_documents_and_mailer(commune)
+    site_url = os.environ.get("PORTAIL_SITE_URL") or commune.commune.site_url
+    months = sorted({date.fromisoformat(marker["sk"].split("#")[1] + "-01") for state in states
+                     for marker in state.other if marker["sk"].startswith("BILLED#")})
+    report = Invoicing(storage, commune, now, documents=documents, mailer=mailer, site_url=site_url).finish(
+        months, states)
+    failures = f" ; {len(report.failures)} échec(s)" if report.failures else ""
+    return f"Factures de démonstration : {report.resumed} PDF et {report.mailed} courriel(s){failures}."
 
 
 # The régie's numbering does not start at 1 in the guide (« 21662 »): nor in the demo.
@@ -350,7 +392,7 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                     every = 1 if code == "RESTAURATION" else 2
                     for i, day in enumerate(w.calendar.opening_days(service(code), month, min(month_end(month), today))):
                         if i % every == 0:
-                            days.append(w.day(number, cid, day, code, "validated", rank=rank))
+                            days.append(w.day(number, cid, day, code, "validated", rank=_custody(number, day, rank)))
             if guide:
                 if guide_asks:
                     w.ask(number, cid, [Item(day, code, "reserve") for day, code in guide_asks], guide_asked_at)
@@ -358,6 +400,12 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                 _excused_absence(w, number, cid, last_invoiced, days)
             elif number == certificate_family and cid == "1":
                 _certificate_to_review(w, number, cid, this_month, days)
+        if number.endswith("35"):
+            # « Mes documents »: its quotient attestation is to renew within the month, and
+            # its school insurance waits for an agent (/gestion/documents/).
+            w.family_document(number, "QUOTIENT", w.at(today - timedelta(days=350)),
+                              valid_until=today + timedelta(days=17))
+            w.family_document(number, "ASSURANCE", w.at(today - timedelta(days=1), 19))
         if not guide and busy_day and int(number[-2:]) <= 15:
             # The first ones fill the room (capacity 12), the others wait in arrival order.
             for child in children:
@@ -374,6 +422,15 @@ def _write_activity(w: DemoWriter, records: ParsedFiles, commune: Commune) -> li
                       "Les menus du restaurant scolaire du mois prochain sont affichés à l'école et en mairie.",
                       read=False)
     return invoiced_months
+
+
+def _custody(number: str, day: date, rank: int) -> int:
+    """Who booked a day: the demo's separated parents of famille05 (Madame SOPHIE and
+    Monsieur THOMAS ROBERT, each with their own account) have their only child every
+    other week, so each has invoices of their own; the others' rank is the child's."""
+    if number == SEPARATED_FAMILY:
+        return 2 if day.isocalendar().week % 2 else 1
+    return rank
 
 
 def _certificate_to_review(w: DemoWriter, number: str, child: str, month: date, days: list[dict]) -> None:
@@ -398,8 +455,9 @@ def _absent_in_a_row(days: list[dict]) -> None:
                           "Absence enregistrée : ce jour n'est pas facturé sur présentation d'un certificat médical.")
 
 
-def _certificate_pdf(days: list[date]) -> bytes:
-    """A one-page « certificat médical » for the demo's certificate to review."""
+def _certificate_pdf(days: list[date], title: str = "") -> bytes:
+    """A one-page « certificat médical » for the demo's certificate to review (`title`: a
+    family's document of another kind)."""
     from io import BytesIO
 
     from reportlab.lib.pagesizes import A4
@@ -407,12 +465,14 @@ def _certificate_pdf(days: list[date]) -> bytes:
 
     out = BytesIO()
     page = canvas.Canvas(out, pagesize=A4)
-    page.setTitle("Certificat médical (démonstration)")
+    name = title or "Certificat médical"
+    page.setTitle(f"{name} (démonstration)")
     page.setFont("Helvetica-Bold", 16)
-    page.drawString(72, 760, "Certificat médical (document de démonstration)")
+    page.drawString(72, 760, f"{name} (document de démonstration)")
     page.setFont("Helvetica", 12)
-    page.drawString(72, 730, "L'enfant n'a pas pu fréquenter l'école du "
-                    f"{days[0].strftime('%d/%m/%Y')} au {days[-1].strftime('%d/%m/%Y')}.")
+    if not title:
+        page.drawString(72, 730, "L'enfant n'a pas pu fréquenter l'école du "
+                        f"{days[0].strftime('%d/%m/%Y')} au {days[-1].strftime('%d/%m/%Y')}.")
     page.showPage()
     page.save()
     return out.getvalue()

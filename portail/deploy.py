@@ -446,6 +446,14 @@ def _function_role(stage: str) -> dict:
                         "Resource": _sub("${DocumentsBucket.Arn}/*"),
                     },
                     {
+                        # « Retirer » a commune's document (docs/family-documents.md): its
+                        # file deleted; the families' files are the purge's, never the function's.
+                        "Sid": "RetraitDesDocumentsDeLaCommune",
+                        "Effect": "Allow",
+                        "Action": "s3:DeleteObject",
+                        "Resource": _sub("${DocumentsBucket.Arn}/commune/*"),
+                    },
+                    {
                         "Sid": "Courriels",
                         "Effect": "Allow",
                         "Action": ["ses:SendEmail", "ses:SendRawEmail"],

@@ -223,6 +223,10 @@ def local_mails() -> Response:
     return response
 
 
+# The longest a request waits for the warm-up (the demo's 51 families take seconds).
+WARM_UP_WAIT = 300
+
+
 class DevServer:
     """The WSGI application of the browser's port (see the module's docstring)."""
 
@@ -238,6 +242,12 @@ class DevServer:
         self.api = ChaliceDispatcher(chalice_app)
         self._s3 = None
         self._s3_lock = threading.Lock()
+        # --- warm-up (the demo's family pages exported on a thread, portail/serve.py) ---
+        # Set by serve(): an Event set once that work is over. Until then, a family page
+        # not written yet waits for it instead of a 404, and so do every write of the API
+        # (a booking's own export must not be overwritten by the older one) and a PDF's
+        # download.
+        self.warming: threading.Event | None = None
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
         request = Request(environ)
@@ -253,6 +263,10 @@ class DevServer:
         if path == LOCAL_MAILS:
             return local_mails()
         if _is_under(path, API_PREFIX) or _is_under(path, STAFF_PREFIX):
+            # A write (its own export must not be overwritten by the warm-up's older one),
+            # or a PDF download (the demo's invoice PDFs are made by the warm-up).
+            if request.method not in ("GET", "HEAD", "OPTIONS") or path.endswith("/pdf"):
+                self.wait_for_warm_up()
             return self.api(request)
         if _is_under(path, FEED_PREFIX):
             return self.calendar_feed(request)
@@ -276,18 +290,29 @@ class DevServer:
         from botocore.exceptions import ClientError
         from chalicelib.table import bucket_name
 
-        try:
-            answer = self._s3_client().get_object(Bucket=bucket_name("pages"), Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return self._not_found()
-            raise
+        for attempt in range(2):
+            try:
+                answer = self._s3_client().get_object(Bucket=bucket_name("pages"), Key=key)
+                break
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                    raise
+                if attempt or not self.wait_for_warm_up():
+                    return self._not_found()
         with answer["Body"] as body:
             data = body.read()
         content_type = answer.get("ContentType") or "application/octet-stream"
         response = Response(data, content_type=content_type)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    def wait_for_warm_up(self) -> bool:
+        """Waits for the warm-up if one is running; True when there was one to wait for."""
+        warming = self.warming
+        if warming is None or warming.is_set():
+            return False
+        warming.wait(WARM_UP_WAIT)
+        return True
 
     def calendar_feed(self, request: Request) -> Response:
         """A calendar feed from the pages bucket, as CloudFront's `/agenda/*` serves it."""

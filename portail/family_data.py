@@ -37,6 +37,7 @@ from chalicelib.table import bucket_name
 
 INVOICE_PREFIX = "factures"
 CERTIFICATE_PREFIX = "certificats"
+FAMILY_DOCUMENT_PREFIX = "pieces"  # chalicelib.family_documents.KEY_PREFIX
 ACCOUNTING_PREFIXES = ("INVOICE#", "OPERATION#", "PAYMENT#")
 # Never copied into an archive: secrets of the accounts, hashed or not.
 SECRET_ATTRIBUTES = ("password_hash", "sessions")
@@ -65,6 +66,8 @@ def retention_phrases(retention: Retention) -> dict[str, str]:
         "accounting_years": f"{years_fr(retention.accounting_years)} après la fin de l'année civile",
         "messages_years": f"{years_fr(retention.messages_years)} après leur envoi",
         "certificates_years": certificates,
+        "family_documents_years": ("jusqu'à la fin de leur validité" if retention.family_documents_years == 0 else
+                                   f"{years_fr(retention.family_documents_years)} après la fin de leur validité"),
         "audit_months": f"{retention.audit_months} mois",
         "inactive_family_years": f"{years_fr(retention.inactive_family_years)} après la dernière activité",
     }
@@ -76,6 +79,7 @@ RETENTION_ROWS = {
     "accounting_years": "Factures, règlements et relevé de compte",
     "messages_years": "Messages",
     "certificates_years": "Certificats médicaux",
+    "family_documents_years": "Documents que vous fournissez",
     "audit_months": "Journal des connexions et des actions",
     "inactive_family_years": "Compte d'une famille sans activité",
 }
@@ -170,6 +174,8 @@ def collect(storage: st.Storage, commune: Commune, family_number: str, now: date
         key = item.get("document_key")
         if key and _own_key(key, CERTIFICATE_PREFIX, family_number):
             documents["certificats/" + key.removeprefix(f"{CERTIFICATE_PREFIX}/{family_number}/")] = key
+        if key and _own_key(key, FAMILY_DOCUMENT_PREFIX, family_number):
+            documents["documents/" + key.removeprefix(f"{FAMILY_DOCUMENT_PREFIX}/{family_number}/")] = key
     data = {
         "famille": family_number,
         "exporte_le": now.astimezone(UTC).isoformat(),
@@ -201,8 +207,9 @@ famille.json contient :
   concernent (conservées {audit}) ;
 - « fichiers » : la liste des fichiers joints.
 
-Les dossiers factures/ et certificats/ contiennent les factures en PDF et les
-certificats médicaux que vous avez transmis.
+Les dossiers factures/, certificats/ et documents/ contiennent les factures en PDF,
+les certificats médicaux et les documents (attestations, carnet de vaccinations…) que
+vous avez transmis.
 
 Les montants sont en euros. Les dates sont écrites AAAA-MM-JJ, les instants en temps
 universel (UTC). Les durées de conservation et vos droits sont expliqués sur la page
@@ -257,6 +264,7 @@ CATEGORY_LABELS = {
     "payments": "règlements",
     "messages": "messages",
     "certificates": "certificats médicaux",
+    "family_documents": "documents fournis par les familles",
     "audit": "entrées du journal",
     "families": "familles sans activité (dossier, responsables, enfants, identifiants)",
     "family_items": "autres éléments de ces familles",
@@ -291,7 +299,7 @@ class PurgePlan:
     def summary_lines(self) -> list[str]:
         lines = [f"{CATEGORY_LABELS[c]} : {self.counts.get(c, 0)}" for c in CATEGORY_LABELS]
         if self.documents:
-            lines.append(f"fichiers (factures PDF, certificats) : {len(self.documents)}")
+            lines.append(f"fichiers (factures PDF, certificats, documents fournis) : {len(self.documents)}")
         return lines
 
 
@@ -321,6 +329,13 @@ def certificate_end(item: dict, commune: Commune) -> date:
                                 commune.year_start)
 
 
+def family_document_end(item: dict, commune: Commune) -> date:
+    """The last day a family's document is kept: `family_documents_years` after the end of
+    its validity; a refused one, or one whose file never came, after the day it was sent."""
+    end = _day(item.get("valid_until")) or _day(item.get("recorded_at")) or date.min
+    return shift_years(end, commune.retention.family_documents_years) if end != date.min else end
+
+
 def _accounting_day(item: dict) -> date | None:
     return _day(item.get("invoice_date") or item.get("date") or item.get("period_end"))
 
@@ -341,7 +356,7 @@ def last_activity(items: list[dict], logins: list[dict]) -> date | None:
             days.append(_accounting_day(item))
         elif sk.startswith("MESSAGE#"):
             days.append(_day(item.get("read_at")))
-        elif sk.startswith("CERTIFICATE#"):
+        elif sk.startswith(("CERTIFICATE#", "FAMILYDOC#")):
             days.append(_day(item.get("recorded_at")))
     days += [_day(i.get("password_changed_at")) for i in logins]
     days = [d for d in days if d]
@@ -389,6 +404,9 @@ def plan_purge(items: list[dict], commune: Commune, now: datetime) -> PurgePlan:
             elif sk.startswith("CERTIFICATE#"):
                 if certificate_end(item, commune) < cut["today"]:
                     plan.delete(item, "certificates")
+            elif sk.startswith("FAMILYDOC#"):
+                if family_document_end(item, commune) < cut["today"]:
+                    plan.delete(item, "family_documents")
             elif expires is not None and int(expires) <= epoch:
                 plan.delete(item, "expired")
         elif pk.startswith("SERVICEDAY#"):
@@ -419,6 +437,9 @@ def plan_purge(items: list[dict], commune: Commune, now: datetime) -> PurgePlan:
         plan.counts["families"] += 1
         if profile.get("page_key"):
             plan.page_keys.append(profile["page_key"])
+        # A second responsable's own folder of pages (docs/family-pages.md, « Two responsables »).
+        plan.page_keys += [i["page_key"] for i in family_items
+                           if i["sk"].startswith("RESPONSABLE#") and i.get("page_key")]
         plan.feeds += [f"agenda/{i['feed_key']}.ics" for i in family_items
                        if i["sk"].startswith("AGENDA#") and i.get("feed_key")]
         for item in family_items:

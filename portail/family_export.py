@@ -29,14 +29,14 @@ def family_states(storage: Storage) -> dict[str, FamilyState]:
 
 
 def export_report(storage: Storage, s3_client, commune: Commune, now: datetime, secret: str | None = None,
-                  *, notices: bool = True) -> ExportReport:
+                  *, notices: bool = True, states: dict[str, FamilyState] | None = None) -> ExportReport:
     """Stores the notices (unless `notices` is False), then renders and writes the pages
-    of every family."""
+    of every family (`states`: read already by the caller, else here by one Scan)."""
     if notices:
         store_notices(storage, commune, now)
     pages = FamilyPages(s3_client, table.bucket_name("pages"), commune, secret or os.environ["PORTAIL_SECRET"],
                         frozen=clock.is_frozen())
-    return pages.export_all(storage, now, family_states(storage).values())
+    return pages.export_all(storage, now, (family_states(storage) if states is None else states).values())
 
 
 def export_all(storage: Storage, s3_client, commune: Commune, now: datetime, secret: str | None = None) -> int:
@@ -49,6 +49,37 @@ class FamilyExportError(Exception):
     """The families' pages cannot be exported: the French message says why."""
 
 
+def _secret(endpoint_url: str | None) -> str:
+    from portail import aws
+
+    secret = os.environ.get("PORTAIL_SECRET", "")
+    if not secret and aws.is_local_endpoint(endpoint_url):
+        from portail.local_keys import local_secret
+
+        secret = local_secret()  # the running local portal's
+    return secret
+
+
+def export_families(numbers: list[str], endpoint_url: str | None = None) -> str:
+    """The pages of some families (after an import moved a responsable's folder,
+    docs/family-pages.md « Two responsables »), one Query each, at the portal's clock.
+    Returns the French summary; FamilyExportError when the stage's secret is missing."""
+    from chalicelib.clock import now
+    from chalicelib.config import get_commune
+
+    from portail import aws
+
+    secret = _secret(endpoint_url)
+    if not secret:
+        raise FamilyExportError("Pages non écrites : PORTAIL_SECRET (le secret de l'étape) n'est pas défini ; "
+                                "lancez « portail build --families » avec ce secret.")
+    storage = aws.storage(endpoint_url)
+    pages = FamilyPages(aws.client("s3", endpoint_url), table.bucket_name("pages"), get_commune(), secret,
+                        frozen=clock.is_frozen())
+    written = sum(pages.export(storage, number, now()) for number in numbers)
+    return f"Pages écrites à leur nouvelle adresse : {written} page(s) de {len(numbers)} famille(s)."
+
+
 def export_everything(endpoint_url: str | None = None) -> str:
     """`portail build --families`: the notices and every family's pages, against the AWS
     of `endpoint_url` (else AWS_ENDPOINT_URL, else AWS), at the portal's clock. Returns
@@ -59,11 +90,7 @@ def export_everything(endpoint_url: str | None = None) -> str:
     from portail import aws
     from portail.notices import NoticeError
 
-    secret = os.environ.get("PORTAIL_SECRET", "")
-    if not secret and aws.is_local_endpoint(endpoint_url):
-        from portail.local_keys import local_secret
-
-        secret = local_secret()  # the running local portal's
+    secret = _secret(endpoint_url)
     if not secret:
         # Pages rendered with another secret would carry form tokens the function refuses.
         raise FamilyExportError("Pages des familles non exportées : PORTAIL_SECRET (le secret de l'étape) "

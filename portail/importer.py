@@ -35,12 +35,15 @@ from chalicelib.staff import csv_input
 from chalicelib.staff.csv_input import ImportRejected, RowError, decode, normalise_header  # noqa: F401
 
 FAMILY_COLUMNS = ("numero_famille", "tranche_qf", "adresse", "code_postal", "ville")
+# Columns a file may leave out altogether (an older export): « compte commun » (oui / non).
+FAMILY_OPTIONAL_COLUMNS = ("compte_commun",)
 RESPONSABLE_COLUMNS = (
     "numero_famille", "rang", "civilite", "nom", "prenom", "email", "telephone", "identifiant",
 )
 CHILD_COLUMNS = ("numero_famille", "numero_enfant", "nom", "prenom", "sexe", "date_naissance", "services")
 # Columns that may be empty; the others are required on every row.
 OPTIONAL = {"tranche_qf", "adresse", "code_postal", "ville", "email", "telephone", "services"}
+_YES_NO = {"oui": True, "o": True, "1": True, "vrai": True, "non": False, "n": False, "0": False, "faux": False}
 
 _FAMILY_NUMBER = re.compile(r"^\d{1,20}$")
 _CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -57,6 +60,9 @@ class ImportReport:
     children: int = 0
     logins_moved: int = 0
     items_written: int = 0
+    # Families a login of which now opens another folder (« compte commun » changed, or a
+    # second responsable's first own folder): their pages are to be written there.
+    folders_moved: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -109,12 +115,17 @@ def parse_family(row: dict, commune: Commune) -> Family:
     postal_code = row.get("code_postal", "")
     if postal_code and not _POSTAL_CODE.match(postal_code):
         raise ValueError(f"code postal « {postal_code} » invalide (5 chiffres)")
+    shared = row.get("compte_commun", "").strip().lower()
+    if shared and shared not in _YES_NO:
+        raise ValueError(f"compte commun « {row['compte_commun']} » invalide (oui, non ou vide)")
     return Family(
         number=_family_number(row["numero_famille"]),
         quotient_bracket=bracket,
         address=row.get("adresse", ""),
         postal_code=postal_code,
         city=row.get("ville", ""),
+        # Empty: each responsable has their own account (one responsable: the same thing).
+        shared_account=_YES_NO.get(shared, False),
     )
 
 
@@ -228,7 +239,10 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
     touched |= {c.family_number for _, c in child_rows}
     # The search cards (family_search): the children's names of the list, kept whole.
     keys += [(st.family_pk(number), family_search.card_sk(number)) for number in sorted(touched)]
-    existing = storage.batch_get(keys)
+    # Every responsable of the families touched: a changed « compte commun » moves the
+    # folder their logins open (pages.responsables.login_page_key).
+    keys += [(st.family_pk(number), st.responsable_sk(rank)) for number in sorted(touched) for rank in (1, 2)]
+    existing = storage.batch_get(list(dict.fromkeys(keys)))
 
     # Logins of existing responsables who are re-imported with another login are
     # looked up too, so that their old login item can be moved, not left behind.
@@ -265,15 +279,18 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
 
     report = ImportReport()
     puts, deletes = [], []
-    page_keys = {k[0].removeprefix("FAMILY#"): item["page_key"] for k, item in existing.items() if k[1] == st.PROFILE}
+    profiles = {k[0].removeprefix("FAMILY#"): item for k, item in existing.items() if k[1] == st.PROFILE}
     for f in parsed.families:
         before = existing.get((st.family_pk(f.number), st.PROFILE))
         puts.append(family_item(f, before))
-        page_keys[f.number] = puts[-1]["page_key"]
+        profiles[f.number] = puts[-1]
         if before:
             report.families_updated += 1
         else:
             report.families_created += 1
+    people = {(k[0].removeprefix("FAMILY#"), int(item["rank"])): item for k, item in existing.items()
+              if k[1].startswith("RESPONSABLE#")}
+    logins = []
     for r in parsed.responsables:
         before = existing.get((st.family_pk(r.family_number), st.responsable_sk(r.rank)))
         login_before = existing.get((st.login_pk(r.login), st.LOGIN))
@@ -285,9 +302,17 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
                 deletes.append((old["pk"], old["sk"]))
                 report.logins_moved += 1
         person = responsable_item(r, before)
-        puts += [person, login_item(r, page_keys[r.family_number], login_before)]
+        people[(r.family_number, r.rank)] = person
+        puts.append(person)
+        logins.append((r, login_before))
         report.responsables += 1
         _index(puts, deletes, r.family_number, before, person)
+    in_file = {(r.family_number, r.rank) for r in parsed.responsables}
+    for r, login_before in logins:
+        puts.append(_login(r, _folder(profiles, people, r.family_number, r.rank), login_before, deletes,
+                           report.folders_moved))
+    puts += _moved_logins(storage, profiles, people, in_file, {f.number for f in parsed.families}, deletes,
+                          report.folders_moved)
     cards = {number: {c["child_id"]: c for c in card.get("children", [])}
              for (_, sk), card in existing.items() if family_search.is_search_key(sk)
              for number in [card["family_number"]]}
@@ -305,6 +330,42 @@ def import_files(storage: st.Storage, commune: Commune, *, families: Path | None
     if not dry_run:
         storage.batch_write(puts, deletes)
     return report
+
+
+def _folder(profiles: dict, people: dict, number: str, rank: int) -> str:
+    """The page key a responsable's login opens, from the family as imported."""
+    from chalicelib.pages.responsables import login_page_key
+
+    return login_page_key(profiles[number], [p for (n, _), p in people.items() if n == number], rank)
+
+
+def _login(r: Responsable, page_key: str, before: dict | None, deletes: list, moved: list) -> dict:
+    """The LOGIN item; when its folder moves (« compte commun » changed), the login's open
+    sessions end: they hold page cookies for the folder it no longer opens."""
+    item = login_item(r, page_key, before)
+    if before and before.get("page_key") and before["page_key"] != page_key:
+        deletes.extend((st.session_pk(h), st.SESSION) for h in item.pop("sessions", None) or ())
+    if before and before.get("page_key") not in (None, page_key) and r.family_number not in moved:
+        moved.append(r.family_number)
+    return item
+
+
+def _moved_logins(storage: st.Storage, profiles: dict, people: dict, in_file: set, families: set,
+                  deletes: list, moved: list) -> list[dict]:
+    """The LOGIN items of responsables not in the file whose family's « compte commun »
+    changed (one more BatchGetItem, only for them)."""
+    candidates = [(number, rank, person) for (number, rank), person in people.items()
+                  if number in families and (number, rank) not in in_file and person.get("login")]
+    found = storage.batch_get([(st.login_pk(p["login"]), st.LOGIN) for _, _, p in candidates]) if candidates else {}
+    puts = []
+    for number, rank, person in candidates:
+        before = found.get((st.login_pk(person["login"]), st.LOGIN))
+        page_key = _folder(profiles, people, number, rank)
+        if before and before.get("page_key") != page_key:
+            r = Responsable(number, rank, person.get("civility", ""), person.get("last_name", ""),
+                            person.get("first_name", ""), person["login"])
+            puts.append(_login(r, page_key, before, deletes, moved))
+    return puts
 
 
 def _index(puts: list, deletes: list, family_number: str, before: dict | None, after: dict) -> None:

@@ -41,6 +41,17 @@ moto 5 answers exactly as before; only the work behind its answers changes:
   whether the action is one of them. The list is kept per class, made again when a
   class of its MRO gains or loses an attribute.
 
+- A plain Query of a partition (no index, filter or projection: how the portal reads a
+  family) deep-copies every item found before answering (`copy.deepcopy(results)`,
+  there to protect the stored items from the index projection, filter and projection
+  that follow), then makes plain dicts of them again (`dynamo_to_dict`): two walks of
+  every attribute of the partition, most of a booking's time in the embedded AWS. With
+  none of those three steps, nothing touches the items found before `dynamo_to_dict`
+  copies them: the patched Query skips the deep copy for such a Query, on its own
+  thread only. And `dynamo_to_dict` itself, moto's generic walk (an `isinstance` and a
+  `hasattr` per value), takes the common types (DynamoType, dict, list, str) directly,
+  giving the same result, and leaves anything else to moto's own.
+
 Checked against moto's own answers by tests/test_moto_speedups.py. `install()` is
 idempotent; a moto whose code no longer looks like this one is left alone.
 """
@@ -61,7 +72,58 @@ def install() -> bool:
     except ImportError:  # pragma: no cover - moto is a tool dependency
         return False
     return (_install_item_size(dynamo_type) and _install_sorted_items(Table) and _install_partition_query(Table)
-            and _install_attribute_values() and _install_module_list() and _install_method_names())
+            and _install_attribute_values() and _install_module_list() and _install_method_names()
+            and _install_dynamo_to_dict())
+
+
+def _install_dynamo_to_dict() -> bool:
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = getattr(responses, "dynamo_to_dict", None)
+    if original is None:
+        return False
+    if getattr(original, _PATCHED, False):
+        return True
+    plain = (str, int, bool, float, type(None))
+
+    @functools.wraps(original)
+    def dynamo_to_dict(obj):
+        kind = type(obj)
+        if kind is DynamoType:
+            if obj.type in ("B", "BS"):
+                return original(obj)  # base64 decoding: moto's own
+            value = obj.value
+            return {obj.type: value if type(value) in plain else dynamo_to_dict(value)}
+        if kind is dict or (isinstance(obj, dict) and not hasattr(obj, "to_json")):
+            return {k: dynamo_to_dict(v) for k, v in obj.items()}
+        if kind is list:
+            return [dynamo_to_dict(v) for v in obj]
+        if kind in plain:
+            return obj
+        return original(obj)  # datetimes, models with to_json, subclasses: moto's own
+
+    setattr(dynamo_to_dict, _PATCHED, True)
+    responses.dynamo_to_dict = dynamo_to_dict
+    return True
+
+
+class _CopyUnlessPlainQuery:
+    """The `copy` module as moto's table code sees it: `deepcopy` of a plain Query's
+    results, on the thread running it, is a new list of the same items (see the module's
+    docstring); everything else is copy's own."""
+
+    def __init__(self, module, plain) -> None:
+        self._copy = module
+        self._plain = plain
+
+    def deepcopy(self, value, memo=None):
+        if getattr(self._plain, "query", False) and type(value) is list:
+            return list(value)
+        return self._copy.deepcopy(value, memo)
+
+    def __getattr__(self, name):
+        return getattr(self._copy, name)
 
 
 def _install_method_names() -> bool:
@@ -214,26 +276,61 @@ def _install_partition_query(Table) -> bool:
     if names[:2] != ("self", "hash_key") or "index_name" not in names or not hasattr(Table, "all_items"):
         return False
 
-    from moto.dynamodb.models.dynamo_type import DynamoType
+    import copy
+    import threading
+
+    from moto.dynamodb.comparisons import OpDefault
+
+    namespace = original.__globals__
+    if namespace.get("copy") is not copy:
+        return False
+    plain = threading.local()
+    namespace["copy"] = _CopyUnlessPlainQuery(copy, plain)
 
     @functools.wraps(original)
     def query(self, hash_key, *args, **kwargs):
         index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-        if index_name:
-            conditions = kwargs.get("hash_key_conditions")
-            if not conditions or any(type(value) is not DynamoType or value.type != "S" for _, value in conditions):
-                return original(self, hash_key, *args, **kwargs)
-            return original(_Partition(self, _index_candidates(_unsorted_items(self), conditions)), hash_key, *args,
-                            **kwargs)
-        if hash_key is None or self.range_key_attr is None:
-            return original(self, hash_key, *args, **kwargs)
-        # items is a defaultdict: .get, so that a Query on an absent partition adds none.
-        partition = self.items.get(hash_key)
-        return original(_Partition(self, partition.values() if partition else ()), hash_key, *args, **kwargs)
+        # moto's positional order: range_comparison, range_objs, limit, exclusive_start_key,
+        # scan_index_forward, projection_expressions, index_name, consistent_read, filter_expression.
+        projection = kwargs.get("projection_expressions", args[5] if len(args) > 5 else None)
+        filter_expression = kwargs.get("filter_expression", args[8] if len(args) > 8 else None)
+        filters = {k for k in kwargs if k not in _QUERY_PARAMETERS}
+        # No filter: moto's parser gives OpDefault (always true) for an absent expression.
+        no_filter = filter_expression is None or type(filter_expression) is OpDefault
+        if not index_name and not projection and no_filter and not filters and len(args) <= 9:
+            plain.query = True
+            try:
+                return _partition_query(self, original, hash_key, args, kwargs)
+            finally:
+                plain.query = False
+        return _partition_query(self, original, hash_key, args, kwargs)
 
     setattr(query, _PATCHED, True)
     Table.query = query
     return True
+
+
+_QUERY_PARAMETERS = ("range_comparison", "range_objs", "limit", "exclusive_start_key", "scan_index_forward",
+                     "projection_expressions", "index_name", "consistent_read", "filter_expression",
+                     "hash_key_conditions", "range_key_conditions")
+
+
+def _partition_query(self, original, hash_key, args, kwargs):
+    """moto's Query, handed the one partition (or the index candidates) it looks at."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+    if index_name:
+        conditions = kwargs.get("hash_key_conditions")
+        if not conditions or any(type(value) is not DynamoType or value.type != "S" for _, value in conditions):
+            return original(self, hash_key, *args, **kwargs)
+        return original(_Partition(self, _index_candidates(_unsorted_items(self), conditions)), hash_key, *args,
+                        **kwargs)
+    if hash_key is None or self.range_key_attr is None:
+        return original(self, hash_key, *args, **kwargs)
+    # items is a defaultdict: .get, so that a Query on an absent partition adds none.
+    partition = self.items.get(hash_key)
+    return original(_Partition(self, partition.values() if partition else ()), hash_key, *args, **kwargs)
 
 
 _NOT_MINE = object()  # a value the direct writer leaves to moto's serializer

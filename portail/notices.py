@@ -109,8 +109,14 @@ def read_notices(commune: Commune, now: datetime, directory: Path = NOTICES_DIR)
 
 def store_notices(storage: Storage, commune: Commune, now: datetime, directory: Path = NOTICES_DIR) -> int:
     """Writes the NOTICES item (replacing the previous list); returns how many notices."""
+    from chalicelib import commune_documents
+
     notices = read_notices(commune, now, directory)
+    count = len(notices)
+    # The commune's published documents ride along (kind « document »): the dashboards show
+    # them during their period (docs/family-documents.md).
+    notices += commune_documents.notice_entries(commune_documents.listed(storage), commune.tz)
     storage.put({"pk": NOTICES_PK, "sk": NOTICES_SK, "kind": "notices",
                  "notices": [{k: v for k, v in n.items() if v is not None} for n in notices],
                  "stored_at": now})
-    return len(notices)
+    return count

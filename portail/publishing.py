@@ -62,23 +62,36 @@ def seed(storage: Storage, now: datetime, directory: Path = CONTENT_DIR) -> int:
 
 # --- building ---------------------------------------------------------------------------------------
 
-def write_content(pages: list[dict], target: Path, source: Path = CONTENT_DIR) -> None:
-    """A content folder for Pelican: `source` without its guide and notices, and the stored pages."""
+def write_content(pages: list[dict], target: Path, source: Path = CONTENT_DIR,
+                  extra: dict[str, str] | None = None) -> None:
+    """A content folder for Pelican: `source` without its guide and notices, the stored
+    pages, and `extra` files ({path under content/: text}, the stored ones replace them)."""
     shutil.copytree(source, target, ignore=lambda folder, names: [
         n for n in names if Path(folder) == Path(source) and n in STORED_FOLDERS])
     for page in pages:
         path = target / file_name(page)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(file_text(page), encoding="utf-8")
+    for name, text in (extra or {}).items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(text, encoding="utf-8")
+
+
+def stored_files(storage: Storage) -> dict[str, str]:
+    """The pages the table writes besides the guide and notices: « Documents », the
+    commune's published documents (chalicelib.commune_documents, docs/family-documents.md)."""
+    from chalicelib import commune_documents
+
+    return {"pages/documents.md": commune_documents.markdown_page(commune_documents.listed(storage))}
 
 
 def build_stored_site(pages: list[dict], output: Path, *, site_url: str | None, publish: bool = False,
-                      work: Path) -> int:
+                      work: Path, extra: dict[str, str] | None = None) -> int:
     """Pelican's build of the stored pages into `output`; returns the HTML pages written."""
     from portail.build import build_site
 
     content = work / "content"
-    write_content(pages, content)
+    write_content(pages, content, extra=extra)
     return build_site(output, site_url=site_url, publish=publish, content_dir=content)
 
 
@@ -127,7 +140,8 @@ def publish_stored(storage: Storage, now: datetime, write_site: Callable[[Path],
     with tempfile.TemporaryDirectory(prefix="portail-publication-") as work:
         work = Path(work)
         try:
-            build_stored_site(pages, work / "site", site_url=site_url, publish=publish, work=work)
+            build_stored_site(pages, work / "site", site_url=site_url, publish=publish, work=work,
+                              extra=stored_files(storage))
         except Exception as error:
             store.mark_failed(str(error)[:1000], now)
             raise

@@ -90,7 +90,8 @@ def start_portal(workdir: Path) -> tuple[subprocess.Popen, str]:
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
         )
     deadline = time.monotonic() + STARTUP_SECONDS
-    while "Ctrl-C pour arrêter." not in log_path.read_text():
+    # Once the demo's family pages are written (the portal answers before: its warm-up).
+    while "Pages des familles de démonstration exportées" not in log_path.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
             stop_portal(process)
             raise ScreenshotError(f"Le portail de démonstration n'a pas démarré :\n{log_path.read_text()}")

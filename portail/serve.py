@@ -95,10 +95,28 @@ def _build_from_store(output_dir: Path, url: str) -> int:
     publishing.seed(storage(), clock_now())
     stored = [item for item in SiteStore(storage()).pages() if item["sk"] != PUBLISHING]
     with tempfile.TemporaryDirectory(prefix="portail-serve-") as work:
-        pages = publishing.build_stored_site(stored, output_dir, site_url=url, work=Path(work))
+        pages = publishing.build_stored_site(stored, output_dir, site_url=url, work=Path(work),
+                                             extra=publishing.stored_files(storage()))
     publishing.install_local(output_dir, url)
     return pages
 
+
+def _start_warm_up(work: Callable[[], str]) -> threading.Event:
+    """Runs `work` on a daemon thread; the Event is set when it is over (done or failed)."""
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            print(work(), flush=True)
+        except Exception:  # noqa: BLE001 - the portal keeps serving; the cause is printed
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="portail-warm-up", daemon=True).start()
+    return done
 
 def _data_line(durable, seeded: bool) -> str:
     if not durable.restored:
@@ -123,6 +141,7 @@ def serve(
     *,
     data_dir: Path | None = None,
     on_ready: Callable[[object], None] | None = None,
+    warm_up: Callable[[], str] | None = None,
 ) -> None:
     """Runs the portal on http://127.0.0.1:`port`/ until Ctrl-C (then returns).
 
@@ -135,6 +154,11 @@ def serve(
       `seed` is not called again. A folder another portal uses stops here (SystemExit).
     on_ready: for tests, receives the werkzeug server once it listens
       (`server.shutdown()` from another thread stops serve()).
+    warm_up: what follows `seed` but need not delay the first page (the demo's family
+      pages and PDFs), run on a thread once the portal listens, after a seed only (a
+      state taken up from `data_dir` has them); returns the French text printed at its end.
+      Until then a family page not written yet, and every write of the API, wait for it
+      (portail/devserver.py).
     A busy port or a bad `now` raises SystemExit with a French message (status 1),
     before anything starts.
     """
@@ -173,7 +197,8 @@ def serve(
         aws.create_resources()
         if durable is not None:
             print(_data_line(durable, seed is not None), flush=True)
-        if seed is not None and (durable is None or not durable.restored):
+        seeded = seed is not None and (durable is None or not durable.restored)
+        if seeded:
             print(seed(), flush=True)
 
         from portail.build import BuildError
@@ -194,6 +219,8 @@ def serve(
             print(f"Horloge du portail figée au {now}", flush=True)
         print(f"Portail Famille : {url}/", flush=True)
         print("Ctrl-C pour arrêter.", flush=True)
+        if warm_up is not None and seeded:
+            devserver.warming = _start_warm_up(warm_up)
         if on_ready is not None:
             on_ready(server)
         server.serve_forever()  # returns on Ctrl-C (werkzeug catches it) or shutdown()

@@ -1,5 +1,6 @@
 """The demo shows billing (`make run`): the past months invoiced by the real run, with
-PDFs and announcements, and payments imported by the real import."""
+PDFs and announcements (made once the portal answers, by the run's resumption), and
+payments imported by the real import."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from chalicelib.documents import Documents
 from chalicelib.mail import Mailer
 from chalicelib.table import bucket_name
 
-from portail.demo import GUIDE_FAMILY, seed_demo
+from portail.demo import GUIDE_FAMILY, finish_demo_files, seed_demo
 from tests.conftest import GUIDE_NOW
 
 
@@ -31,8 +32,15 @@ def demo(shipped_commune):
         s3.create_bucket(Bucket=bucket_name("documents"), CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
         ses = boto3.client("ses", region_name="eu-west-3")
         ses.verify_email_identity(EmailAddress=commune.commune.contact_email)
-        seed_demo(storage, commune, GUIDE_NOW, documents=Documents(s3, bucket_name("documents")),
-                  mailer=Mailer(ses, commune.commune.contact_email))
+        documents, mailer = Documents(s3, bucket_name("documents")), Mailer(ses, commune.commune.contact_email)
+        # As `portail serve --demo` does: the invoices first, their PDFs and mails once the
+        # portal answers (the invoicing run's resumption, from the states read back).
+        seed_demo(storage, commune, GUIDE_NOW, documents=documents, mailer=mailer, files_later=True)
+        assert not s3.list_objects_v2(Bucket=bucket_name("documents"), Prefix="factures/").get("Contents")
+        written = storage.scan_family_states(
+            "sk = :profile OR begins_with(sk, :responsable) OR begins_with(sk, :invoice) OR begins_with(sk, :billed)",
+            {":profile": "PROFILE", ":responsable": "RESPONSABLE#", ":invoice": "INVOICE#", ":billed": "BILLED#"})
+        finish_demo_files(storage, commune, GUIDE_NOW, written.values(), documents=documents, mailer=mailer)
         keys = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket_name("documents"),
                                                                                   Prefix="factures/")
                 for o in page.get("Contents", [])}

@@ -368,3 +368,37 @@ def test_the_guide_states_the_absence_window_the_function_applies(commune):
     assert ABSENCE_WINDOW.days == 31
     assert "jusqu'à 31 jours après le jour d'absence (week-ends compris)" in " ".join(page.split())
     assert "mois qui suit" not in page
+
+
+def test_a_booking_reads_the_family_once_and_its_pages_show_what_it_wrote(client, cookie_a, storage):
+    """A booking's pages are rendered from the state it read with its own writes applied
+    (docs/family-pages.md): 4 DynamoDB round trips (session, family, transaction, request),
+    5 for a cancellation that frees a seat (the waiting list), and the month page written
+    shows the day booked, then cancelled; « demandes » lists both requests."""
+    from collections import Counter
+
+    from chalicelib import dependencies
+    from chalicelib.table import bucket_name
+
+    calls: Counter = Counter()
+    dependencies.storage().client.meta.events.register(
+        "before-send.dynamodb", lambda request, **_: calls.update([request.headers["X-Amz-Target"].decode()
+                                                                   .rsplit(".", 1)[-1]]))
+    key = storage.get("FAMILY#100", "PROFILE")["page_key"]
+    s3 = dependencies.family_pages().s3
+
+    def written(path: str) -> str:
+        return s3.get_object(Bucket=bucket_name("pages"), Key=f"famille/{key}/{path}")["Body"].read().decode()
+
+    def marks() -> tuple[int, int]:  # the grid's booked and cancelled cells (the legend's one each)
+        html = written("enfants/1/2014-12/index.html")
+        return html.count("jour-reserve"), html.count("jour-annule")
+
+    assert results(book(client, cookie_a, [("2014-12-05", "GARDERIE_MIDI", "reserve")]))[0][2] == "validated"
+    assert calls == {"GetItem": 1, "Query": 1, "TransactWriteItems": 1, "BatchWriteItem": 1}
+    booked, cancelled = marks()
+    calls.clear()
+    assert results(book(client, cookie_a, [("2014-12-05", "GARDERIE_MIDI", "cancel")]))[0][2] == "cancelled"
+    assert calls == {"GetItem": 1, "Query": 2, "TransactWriteItems": 1, "BatchWriteItem": 1}
+    assert marks() == (booked - 1, cancelled + 1)
+    assert written("demandes/index.html").count("5 décembre") >= 2

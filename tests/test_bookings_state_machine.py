@@ -67,11 +67,16 @@ class BookingMachine(RuleBasedStateMachine):
         before = self.snapshot()
         self.clock += 1
         now = self.now.replace(microsecond=self.clock)
-        results, freed = self.bookings.submit(family, "1", 1, [Item(day, service, action)], now)
+        submission = self.bookings.submit_state(family, "1", 1, [Item(day, service, action)], now)
+        results, freed = submission.results, submission.freed
         promoted = []
         for seat in freed:
             promoted += self.waiting_list.promote(*seat, now)
         after = self.snapshot()
+        # The state the pages are rendered from (no second Query) is the one the table now
+        # gives, unless a freed seat promoted this very family (then the pages read it again).
+        if not any(p["family_number"] == family for p in promoted):
+            assert submission.state == self.storage.family_state(family)
         # No family's partition changes but the one acting, except a promotion it waited for.
         promoted_keys = {(f"FAMILY#{p['family_number']}", f"DAY#{p['child_id']}#{p['date']}#{p['service']}")
                          for p in promoted}

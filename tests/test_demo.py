@@ -221,7 +221,8 @@ def test_no_family_page_says_a_colon_or_a_sentence_twice(demo_states, shipped_co
     pages = {f"{number} {path}": html for number, state in picked.items()
              for path, html in renderer.render(state, 1, GUIDE_NOW).items()}
     kinds = {path.split("/")[0].removesuffix(".html") for path in (name.split(" ")[1] for name in pages)}
-    assert kinds == {"index", "compte", "enfants", "factures", "reglements", "releve", "messages", "demandes"}
+    assert kinds == {"index", "compte", "enfants", "factures", "reglements", "releve", "messages", "demandes",
+                     "documents"}
     assert len(picked) >= 4
     guide = pages[f"{GUIDE_FAMILY} enfants/1/2014-12/index.html"]
     assert "Noël (jour férié) : le service RESTAURATION est fermé ce jour-là." in guide
@@ -243,3 +244,15 @@ def test_the_wording_check_finds_the_slips_it_is_for():
     fine = ("<ul><li>Jours refusés : le 25</li><li>Noël (jour férié) : le service est fermé.</li></ul>"
             "<p>Solde : 0,00 €. Réservation validée.</p><p>Statut : payée</p><p>Payée le 3 novembre.</p>")
     assert page_words.problems({"juste": fine}) == []
+
+
+def test_a_demo_family_has_a_document_to_renew_and_one_to_review(demo_storage, shipped_commune):
+    """famille35's « Mes documents » (docs/family-documents.md): its quotient attestation
+    ends within 30 days, its school insurance waits for an agent on the open index."""
+    from chalicelib import family_documents as fd
+
+    state = demo_storage.family_state("381600000035")
+    statuses = {s["code"]: s for s in fd.family_status(shipped_commune, state.family_documents, GUIDE_NOW.date())}
+    assert statuses["QUOTIENT"]["status_label"] == "accepté, à renouveler, valable jusqu'au 15/12/2014"
+    assert statuses["ASSURANCE"]["status"] == "to_review" and statuses["VACCINS"]["status"] == "missing"
+    assert [i["pk"] for i in demo_storage.query_index(fd.OPEN_INDEX)] == ["FAMILY#381600000035"]

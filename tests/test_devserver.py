@@ -457,6 +457,37 @@ def test_a_real_server_answers_and_a_second_one_on_its_port_is_refused(running, 
 
 
 @pytest.mark.server
+def test_a_family_page_written_by_the_warm_up_is_waited_for_not_a_404(family_pages, embedded_aws, signing_keys):
+    """`portail serve --demo` answers before the families' pages are written (its
+    warm-up): a family page not there yet waits for the warm-up, and is then served; the
+    public site does not wait; once the warm-up is over, a page that does not exist is
+    the 404 as before."""
+    import threading
+    import time
+
+    server = family_pages.application
+    server.warming, go = threading.Event(), threading.Event()
+    late = f"/famille/{KEY}/enfants/connie/2015-01/"
+
+    def warm_up():
+        go.wait(30)
+        time.sleep(0.3)  # the page below is asked before it is written
+        embedded_aws.client("s3").put_object(Bucket=bucket_name("pages"),
+                                             Key=f"famille/{KEY}/enfants/connie/2015-01/index.html",
+                                             Body=PAGE.encode(), ContentType="text/html; charset=utf-8")
+        server.warming.set()
+
+    threading.Thread(target=warm_up).start()
+    assert _get(family_pages, "/").status_code == 200  # the public site does not wait
+    assert not server.warming.is_set()
+    go.set()
+    response = _get(family_pages, late, _cookie_header(KEY, signing_keys))
+    assert response.status_code == 200 and response.get_data(as_text=True) == PAGE
+    missing = _get(family_pages, f"/famille/{KEY}/enfants/connie/2099-01/", _cookie_header(KEY, signing_keys))
+    assert missing.status_code == 404
+
+
+@pytest.mark.server
 def test_a_calendar_feed_is_served_without_cookies_and_a_missing_one_is_404(family_pages, embedded_aws):
     """`/agenda/<key>.ics` (docs/family-pages.md « The calendar feed »): a calendar
     application sends no cookie, the key is the secret; anything else under /agenda/ is 404."""

@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 DOCS = ROOT / "docs"
 CLI_DOC = DOCS / "cli.md"
 COMMANDS = cli_docs.commands()
-ARRAYS = ("services", "quotient_brackets")  # the [[...]] sections of commune.toml
+ARRAYS = ("services", "quotient_brackets", "family_documents")  # the [[...]] sections of commune.toml
 
 
 def _section(text: str, heading: str) -> str:

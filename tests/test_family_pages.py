@@ -157,7 +157,7 @@ def billed(storage, families):
 
 FAMILY_A_PAGES = {
     "index.html", "compte/index.html", "enfants/index.html", "factures/index.html", "reglements/index.html",
-    "demandes/index.html", "releve/index.html", "releve/2013-2014/index.html", "releve/2014-2015/index.html",
+    "demandes/index.html", "documents/index.html", "releve/index.html", "releve/2013-2014/index.html", "releve/2014-2015/index.html",
     "messages/index.html", "messages/aaaa0001/index.html", "messages/aaaa0002/index.html", *MONTHS,
 }
 
@@ -204,8 +204,9 @@ def test_every_form_carries_the_familys_token_and_no_page_has_inline_script(stor
         assert "<script>" not in html and " style=" not in html and "onclick" not in html, path
         # The dashboard loads famille.js alone (the page cookies' renewal; its logout is a
         # plain post), a month page calendrier.js (which imports famille.js; a plain logout
-        # too), the other pages portail.js, which imports famille.js.
-        script = ("famille.js" if path == "index.html" else
+        # too), « Mes documents » certificat.js (its upload forms; it imports famille.js), the
+        # other pages portail.js, which imports famille.js.
+        script = ("famille.js" if path == "index.html" else "certificat.js" if path == "documents/index.html" else
                   "calendrier.js" if path.startswith("enfants/1/") else "portail.js")
         assert f'<script type="module" src="/theme/js/{script}"></script>' in html, path
         assert html.count("<h1") == 1, path
@@ -224,7 +225,7 @@ def test_the_menu_of_the_guide_on_every_page(storage, billed, pages):
         labels = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', menu)
         assert labels == [(home, "Accueil"), (home + "compte/", "Mon compte"), (home + "enfants/", "Mes enfants"),
                           (home + "releve/", "Relevé de compte"), (home + "messages/", "Boîte de réception"),
-                          (home + "demandes/", "Liste des demandes")]
+                          (home + "demandes/", "Liste des demandes"), (home + "documents/", "Infos./Documents")]
         assert ">Déconnexion</button>" in menu
         assert re.search(rf'aria-current="(page|true)">{current}<', menu), path
 

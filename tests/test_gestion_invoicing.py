@@ -281,10 +281,17 @@ def test_an_invoices_page_shows_its_lines_its_pdf_and_the_credit_notes_link(invo
 
 
 def test_the_run_renders_the_families_pages(invoiced, storage):
-    """The invoice is on the family's « Mes factures » page once the run is over."""
+    """The invoice is on its responsable's « Mes factures » page once the run is over (each
+    of family 503's two responsables has their own pages)."""
     import boto3
 
     s3 = boto3.client("s3", region_name="eu-west-3")
-    key = storage.get("FAMILY#503", "PROFILE")["page_key"]
-    page = s3.get_object(Bucket=bucket_name("pages"), Key=f"famille/{key}/factures/index.html")["Body"].read().decode()
-    assert 'href="/api/invoices/FAC-000004/pdf"' in page and 'href="/api/invoices/FAC-000005/pdf"' in page
+
+    def invoices_page(key: str) -> str:
+        return s3.get_object(Bucket=bucket_name("pages"),
+                             Key=f"famille/{key}/factures/index.html")["Body"].read().decode()
+
+    first = invoices_page(storage.get("FAMILY#503", "PROFILE")["page_key"])
+    second = invoices_page(storage.get("FAMILY#503", "RESPONSABLE#2")["page_key"])
+    assert 'href="/api/invoices/FAC-000004/pdf"' in first and "FAC-000005" not in first
+    assert 'href="/api/invoices/FAC-000005/pdf"' in second and "FAC-000004" not in second

@@ -194,7 +194,28 @@ def test_format_errors_and_unknown_families_are_reported_together(storage, commu
     assert all_items(storage) == []
 
 
-def test_the_login_knows_its_familys_page_key(storage, commune, files):
+def test_each_responsable_has_their_folder_unless_compte_commun(storage, commune, files):
+    """Two responsables: each login opens their own folder (responsable 1 the family's);
+    « compte commun » (familles.csv alone, re-imported) gives responsable 2 the family's
+    folder and ends their open sessions; « non » gives their own folder back."""
     import_files(storage, commune, **files)
     key = storage.family_state("100200").profile["page_key"]
-    assert storage.login("hdurand")["page_key"] == storage.login("pmartin")["page_key"] == key
+    second = storage.family_state("100200").responsables[1]["page_key"]
+    assert storage.login("hdurand")["page_key"] == key
+    assert storage.login("pmartin")["page_key"] == second != key
+    storage.put({"pk": "SESSION#abc", "sk": "SESSION", "family_number": "100200"})
+    storage.update_attributes("LOGIN#pmartin", "LOGIN", {"sessions": {"abc"}})
+    shared = FAMILIES.strip() + ";compte_commun\n100200;B;3 rue des Écoles;77124;Crégy-lès-Meaux;oui\n"
+    report = import_files(storage, commune, families=write(files["families"], shared))
+    assert report.folders_moved == ["100200"]
+    assert storage.login("pmartin")["page_key"] == key == storage.login("hdurand")["page_key"]
+    assert storage.session("abc") is None and not storage.login("pmartin").get("sessions")
+    import_files(storage, commune, families=write(files["families"], shared.replace(";oui", ";non")))
+    assert storage.login("pmartin")["page_key"] == second
+
+
+def test_compte_commun_must_say_oui_or_non(storage, commune, files):
+    write(files["families"], FAMILIES.strip() + ";compte_commun\n100200;B;;;;peut-être\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_files(storage, commune, **files)
+    assert "compte commun « peut-être » invalide (oui, non ou vide)" in rejected.value.errors[0].reason

@@ -31,7 +31,7 @@ MONTH_PATHS = {f"enfants/1/{m}/index.html" for m in ("2014-10", "2014-11", "2014
 # nor messages (chalicelib.pages).
 OTHER_PAGES = {"index.html", "compte/index.html", "enfants/index.html", "factures/index.html",
                "reglements/index.html", "demandes/index.html", "releve/index.html", "releve/2014-2015/index.html",
-               "messages/index.html"}
+               "messages/index.html", "documents/index.html"}
 REQUESTS = "demandes/index.html"
 
 

@@ -19,15 +19,20 @@ TABLE = "speedups"
 
 def _unpatched(monkeypatch) -> None:
     """moto as it is: each patched function given back its original (functools.wraps)."""
+    import copy
+
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb import responses
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     for owner, name in ((Item, "__init__"), (Table, "query"), (Table, "all_items"),
-                        (BaseJSONSerializer, "_serialize_type_structure")):
+                        (BaseJSONSerializer, "_serialize_type_structure"), (responses, "dynamo_to_dict")):
         patched = getattr(owner, name)
         assert getattr(patched, "_portail_speedup", False), f"{owner.__name__}.{name} is not patched"
         monkeypatch.setattr(owner, name, patched.__wrapped__)
+    # moto's table code deep-copies every Query's results again.
+    monkeypatch.setitem(Table.query.__globals__, "copy", copy)
 
 
 ITEMS = [
@@ -239,6 +244,25 @@ def test_an_item_serialised_as_moto_serialises_it(item):
         original = _serializer("GetItem").serialize({"Item": item})
     assert direct == original
     assert json.loads(direct["body"]).keys() == ({"Item"} if item else {"Item"} & json.loads(direct["body"]).keys())
+
+
+@settings(max_examples=300, deadline=None)
+@given(strats.dictionaries(_TEXT, ATTRIBUTE_VALUES, max_size=4))
+def test_an_answer_made_plain_as_moto_makes_it(item):
+    """moto's DynamoDB answers become plain dicts (`dynamo_to_dict`) as moto's own walk
+    makes them, from its typed values or from anything else."""
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    typed = {}
+    for name, value in item.items():
+        try:
+            typed[name] = DynamoType(value)
+        except Exception:  # noqa: BLE001 - a value moto would not store: kept as it is
+            typed[name] = value
+    answer = {"Items": [typed, item], "Count": 2, "Nothing": None, "Flag": True}
+    patched = responses.dynamo_to_dict
+    assert patched(answer) == patched.__wrapped__(answer)
 
 
 def test_moto_server_lists_its_services_as_before():

@@ -24,8 +24,10 @@ BODY = {"login": "alice", "password": PASSWORD_A, "current_password": PASSWORD_A
         "new_password": "une toute nouvelle phrase de passe", "email": "alice@example.org", "phone": "",
         "token": "t" * 43, "child_id": "1", "items": [{"date": "2014-12-11", "service": "RESTAURATION",
                                                         "action": "reserve"}],
-        "dates": ["2014-12-11"], "content_type": "application/pdf", "size": 1000}
-PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef", "certificate_id": "0123456789abcdef", "family_number": "100", "month": "2014-10",
+        "dates": ["2014-12-11"], "content_type": "application/pdf", "size": 1000,
+        "code": "QUOTIENT"}
+PARAMETERS = {"number": "F-2014-1000", "message_id": "0123456789abcdef", "certificate_id": "0123456789abcdef",
+              "document_id": "0123456789abcdef", "family_number": "100", "month": "2014-10",
               "token": "A" * 43, "slug": "regles"}
 # A GET route's query, where it needs one to reach the table (a bad one is refused before).
 QUERIES = {"/api/releve": "?annee=2014-2015"}

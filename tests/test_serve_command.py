@@ -77,6 +77,12 @@ def test_demo_portal_serves_says_how_to_log_in_and_stops_cleanly(portal):
     assert f"Gestion (agents) : http://127.0.0.1:{port}/gestion/ ; comptes « agent », « regie », « admin », " \
            "mot de passe « portail-demo-2014 »" in printed
     assert "JBSWY3DPEHPK3PXP" in printed
+    # A write waits for the demo's warm-up (its family pages and PDFs, made once the portal
+    # answers): read on until the portal says it is over, on a loaded machine too.
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline and "Pages des familles de démonstration exportées" not in printed:
+        printed += process.stdout.readline()
+    assert "Pages des familles de démonstration exportées" in printed, printed
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("POST", "/gestion/connexion", body=urllib.parse.urlencode(
         {"login": "agent", "password": "portail-demo-2014", "code": totp("JBSWY3DPEHPK3PXP").now()}),

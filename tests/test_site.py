@@ -113,6 +113,7 @@ def test_build_writes_the_pages_and_counts_them(built):
         "donnees-personnelles/index.html",
         "accessibilite/index.html",
         "plan-du-site/index.html",
+        "documents/index.html",
         "connexion/index.html",
         "mot-de-passe/oublie/index.html",
         "mot-de-passe/nouveau/index.html",

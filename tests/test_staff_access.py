@@ -53,7 +53,7 @@ def test_every_gestion_route_is_a_page_of_the_registry_or_public():
 
 
 def test_the_menu_lists_exactly_the_pages_a_role_may_open():
-    assert [name for name, _, _ in menu("agent")] == ["accueil", "demandes", "certificats", "effectifs", "familles",
+    assert [name for name, _, _ in menu("agent")] == ["accueil", "demandes", "certificats", "documents", "effectifs", "familles",
                                                       "plannings", "messages"]
     assert [name for name, _, _ in menu("regie")] == [name for name, _, _ in menu("agent")] + [
         "facturation", "factures", "reglements"]

@@ -19,7 +19,9 @@ FUNCTIONS = ROOT / "functions"
 STORAGE = {Path("chalicelib/storage.py"), Path("chalicelib/transactions.py"), Path("chalicelib/staff/store.py"),
            Path("chalicelib/invoicing_store.py"), Path("chalicelib/credit_store.py"),
            Path("chalicelib/staff/journal_store.py"), Path("chalicelib/staff/sent_store.py"),
-           Path("chalicelib/agenda_store.py")}
+           Path("chalicelib/agenda_store.py"),
+           # A booking's writes applied to the state it read, as the table gives items back.
+           Path("chalicelib/submission.py")}
 
 # Parameters of DynamoDB's API (as keyword arguments or dict keys).
 PARAMETERS = {"ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression",

@@ -196,6 +196,17 @@ def billed_marker_sk(month: date, rank: int) -> str:
     return f"BILLED#{month_key(month)}#{rank}"
 
 
+def bracket_for(state, month: date) -> str:
+    """The family's quotient bracket for `month`'s invoice: the last one staff set from
+    that month or an earlier one (`BRACKET#<AAAA-MM>`, set when they accept a quotient
+    attestation, chalicelib.family_documents), else the profile's."""
+    key = month_key(month)
+    set_from = [c for c in getattr(state, "bracket_changes", []) if str(c.get("month", "")) <= key]
+    if set_from:
+        return max(set_from, key=lambda c: str(c["month"]))["bracket"]
+    return (state.profile or {}).get("quotient_bracket") or ""
+
+
 def draft_invoices(state, commune: Commune, month: date, calendar: CommuneCalendar,
                    invoiced: set[str] | frozenset = frozenset()) -> tuple[list[dict], list[Skip]]:
     """The invoices a family's state gives for `month`, not yet numbered: one per
@@ -207,7 +218,7 @@ def draft_invoices(state, commune: Commune, month: date, calendar: CommuneCalend
 
     profile = state.profile or {}
     number = profile.get("family_number", "")
-    bracket = profile.get("quotient_bracket") or ""
+    bracket = bracket_for(state, month)
     billed = billed_days(state.days, state.certificates, commune, month, calendar)
     known = {b.code for b in commune.quotient_brackets}
     children = {c["child_id"]: " ".join(p for p in (c.get("first_name"), c.get("last_name")) if p)

@@ -31,6 +31,7 @@ from chalicelib.calendar_rules import (
 )
 from chalicelib.config import Commune, Service
 from chalicelib.formatting import french_moment
+from chalicelib.submission import Submission, after_writes
 from chalicelib.table import TTL_ATTRIBUTE
 from chalicelib.waiting_list import (
     STAFF_REVIEW_MESSAGE,
@@ -180,6 +181,18 @@ class Bookings:
                ) -> tuple[list[dict], list[tuple[str, date]]]:
         """Decides and writes; returns (results, the (service, day) seats freed).
         `day_attributes` are written on every day changed (a staff override's reason)."""
+        submission = self.submit_state(family_number, child_id, rank, items, now, idempotency_key=idempotency_key,
+                                       channel=channel, apply_deadline=apply_deadline,
+                                       day_attributes=day_attributes)
+        return submission.results, submission.freed
+
+    def submit_state(self, family_number: str, child_id: str, rank: int, items: list[Item], now: datetime, *,
+                     idempotency_key: str | None = None, channel: str = "online",
+                     apply_deadline: bool = True, day_attributes: dict | None = None) -> Submission:
+        """`submit`, and the family's state after its writes (`Submission.state`): the
+        state read before deciding with the days and the request written applied, as the
+        table would give them back. The pages export renders from it instead of reading
+        the family again (docs/family-pages.md, « What a booking re-renders »)."""
         state = self.storage.family_state(family_number)
         child = next((c for c in state.children if c["child_id"] == child_id), None)
         if child is None:
@@ -193,7 +206,7 @@ class Bookings:
                 if known["payload_hash"] != fingerprint:
                     raise BookingRequestError(422, "idempotency_key_reused",
                                               "Cette clé a déjà servi pour une autre demande.")
-                return known["results"], []
+                return Submission(known["results"], [], state)
 
         days = {d["sk"]: d for d in state.days}
         outcomes: list[Outcome | Plan] = []
@@ -217,8 +230,9 @@ class Bookings:
         # What the staff's list shows of a day put in line, copied onto its WAIT item now
         # (the state is read): the list is then one Query, without a read per line.
         names = waiting_names(state, child_id, rank)
+        written: dict[str, dict] = {}
         results, freed = self._write(family_number, child_id, rank, outcomes, now, channel, names,
-                                     extra=day_attributes or {})
+                                     extra=day_attributes or {}, written=written)
         answer = [r.to_dict() for r in results]
         request_id = secrets.token_hex(8)
         extra = [{
@@ -231,14 +245,16 @@ class Bookings:
                           "kind": "idempotency", "payload_hash": fingerprint, "results": answer,
                           TTL_ATTRIBUTE: int((now + IDEMPOTENCY_TTL).timestamp())})
         self.storage.batch_write(extra)
-        return answer, freed
+        return Submission(answer, freed, after_writes(state, written, extra))
 
     # --- writing ---------------------------------------------------------------------------------
 
     def _write(self, family: str, child: str, rank: int, decisions: list, now: datetime, channel: str,
-               names: dict | None = None, extra: dict | None = None):
+               names: dict | None = None, extra: dict | None = None, written: dict | None = None):
         """Writes the plans in transactions of at most 100 actions (each plan whole in one);
-        a failed condition re-decides its item, and the chunk's other plans are retried."""
+        a failed condition re-decides its item, and the chunk's other plans are retried.
+        `written` receives {sort key: the day item as written} of each plan written."""
+        written = {} if written is None else written
         results: dict[int, Outcome] = {i: d for i, d in enumerate(decisions) if isinstance(d, Outcome)}
         plans = {i: d for i, d in enumerate(decisions) if isinstance(d, Plan)}
         freed: list[tuple[str, date]] = []
@@ -262,6 +278,9 @@ class Bookings:
                 failed = self.storage.transact([action for _, action, _ in steps])
                 if not failed:
                     for index, _ in chunk:
+                        day = self._day_after(family, child, rank, plans[index], now, channel, index in full,
+                                              extra or {})
+                        written[day["sk"]] = day
                         results[index], seat = self._written(plans.pop(index), index in full)
                         if seat:
                             freed.append(seat)
@@ -293,6 +312,39 @@ class Bookings:
         return refused(plan.item, "changed_meanwhile",
                        "Ce jour a changé pendant votre demande : rechargez la page et vérifiez-le.")
 
+    def _day_after(self, family: str, child: str, rank: int, plan: Plan, now: datetime, channel: str,
+                   full: bool, extra: dict) -> dict:
+        """The plan's day item as its write leaves it (the put item, or the item read with
+        the update's attributes): what `_actions` writes, for `submit_state`."""
+        item = plan.item
+        if item.action == "reserve":
+            return self._reserve_item(family, child, rank, plan, now, channel, full, extra)
+        return {**(plan.previous or {}), **self._update_changes(plan, now, rank, extra)}
+
+    @staticmethod
+    def _reserve_item(family: str, child: str, rank: int, plan: Plan, now: datetime, channel: str, full: bool,
+                      extra: dict) -> dict:
+        item = plan.item
+        review = plan.status == "pending"  # asked again after a staff refusal: staff decide
+        status = "pending" if full or review else "validated"
+        reason = plan.reason if review else "waiting_list" if full else ""
+        day = {
+            "pk": st.family_pk(family), "sk": st.day_sk(child, item.day, item.service),
+            "kind": "day", "child_id": child, "date": item.day, "service": item.service,
+            "status": status, "reason": reason, "responsable_rank": rank,
+            "channel": channel, "requested_at": now, "updated_at": now,
+            "gsi1pk": st.service_day_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
+            **({"message": plan.message} if review else {}), **extra,
+        }
+        if full or review:
+            day["wait_sk"] = st.wait_sk(now, family, child)
+        return day
+
+    @staticmethod
+    def _update_changes(plan: Plan, now: datetime, rank: int, extra: dict) -> dict:
+        return {"status": plan.status, "reason": plan.reason, "message": plan.message, "updated_at": now,
+                "responsable_rank": rank, **extra}
+
     def _actions(self, family: str, child: str, rank: int, plan: Plan, now: datetime, channel: str,
                  full: bool, names: dict | None = None, extra: dict | None = None) -> list[tuple[dict, bool]]:
         """The plan's transaction actions, each with whether it takes a seat (when that one
@@ -300,24 +352,14 @@ class Bookings:
         item = plan.item
         previous_status = (plan.previous or {}).get("status")
         if item.action == "reserve":
-            review = plan.status == "pending"  # asked again after a staff refusal: staff decide
-            status = "pending" if full or review else "validated"
-            reason = plan.reason if review else "waiting_list" if full else ""
-            day = {
-                "pk": st.family_pk(family), "sk": st.day_sk(child, item.day, item.service),
-                "kind": "day", "child_id": child, "date": item.day, "service": item.service,
-                "status": status, "reason": reason, "responsable_rank": rank,
-                "channel": channel, "requested_at": now, "updated_at": now,
-                "gsi1pk": st.service_day_pk(item.service, item.day), "gsi1sk": f"{family}#{child}",
-                **({"message": plan.message} if review else {}), **(extra or {}),
-            }
-            if full or review:
+            day = self._reserve_item(family, child, rank, plan, now, channel, full, extra or {})
+            if "wait_sk" in day:
                 # In line with the waiting list (staff see it in `portail requests list` and
                 # /gestion/demandes/); a review is never promoted by a freed seat, only
                 # decided by staff. The day names its WAIT item: whoever takes the day out
                 # of `pending` deletes that item in the same transaction, without a Query.
-                wait = wait_item(family, child, rank, item.service, item.day, now, names or {}, review=review)
-                day["wait_sk"] = wait["sk"]
+                wait = wait_item(family, child, rank, item.service, item.day, now, names or {},
+                                 review=plan.status == "pending")
                 # A refused day is not held: asked again twice at once, the second finds it pending.
                 return [(self.storage.put_unless_action(day, HELD), False), (self.storage.put_action(wait), False)]
             put = (self.storage.put_unless_action(day, HELD), False)
@@ -326,8 +368,7 @@ class Bookings:
             return [put]
         # cancel / absence: an update from the state read, which must not have changed
         actions = [(day_update(self.storage, family, child, item.service, item.day, previous_status,
-                               status=plan.status, reason=plan.reason, message=plan.message, updated_at=now,
-                               responsable_rank=rank, **(extra or {})), False)]
+                               **self._update_changes(plan, now, rank, extra or {})), False)]
         if plan.status == "cancelled" and previous_status == "validated" and plan.capacity:
             actions.append((self.storage.release_seat_action(item.service, item.day), False))
         if plan.status == "cancelled" and previous_status == "pending":

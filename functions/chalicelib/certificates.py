@@ -164,12 +164,12 @@ def _family_of(item: dict) -> str:
     return item["pk"].removeprefix("FAMILY#")
 
 
-def _expected_state(item: dict) -> dict:
+def expected_state(item: dict) -> dict:
     """The condition that the state read still holds (an older item has none)."""
     return {"expected": {"state": item["state"]}} if "state" in item else {"expected": {}, "absent": ["state"]}
 
 
-def _has_file(documents, item: dict) -> bool:
+def has_file(documents, item: dict) -> bool:
     key = item.get("document_key")
     return bool(key) and documents.has_object(key)
 
@@ -184,7 +184,7 @@ def list_open(storage: st.Storage, documents, now: datetime, actor: str = "staff
     listed = []
     for item in found:
         family = _family_of(item)
-        item, seen_now = _look_for_file(storage, documents, item, actor, now)
+        item, seen_now = look_for_file(storage, documents, item, actor, now)
         if state_of(item) not in OPEN_STATES:
             continue
         listed.append({**item, "family_number": family, "certificate_id": certificate_id(item),
@@ -192,19 +192,23 @@ def list_open(storage: st.Storage, documents, now: datetime, actor: str = "staff
     return listed
 
 
-def _look_for_file(storage: st.Storage, documents, item: dict, actor: str, now: datetime) -> tuple[dict, bool]:
+def look_for_file(storage: st.Storage, documents, item: dict, actor: str, now: datetime,
+                   audit: tuple[str, dict] | None = None) -> tuple[dict, bool]:
     """(the item as it is now, whether this call moved it to to_review). An awaited
     certificate whose file is in the bucket (one HEAD) becomes to_review: a conditional
     write on the state read, with its audit entry; a change meanwhile (a decision, the
-    same move by another call) is read back and kept."""
-    if state_of(item) != AWAITED or not _has_file(documents, item):
+    same move by another call) is read back and kept. `audit`: (action, details) of the
+    entry, for the families' documents, which share these states
+    (chalicelib.family_documents)."""
+    if state_of(item) != AWAITED or not has_file(documents, item):
         return item, False
+    action, details = audit or ("certificate_received", {
+        "family_number": _family_of(item), "certificate_id": certificate_id(item),
+        "document_key": item.get("document_key")})
     failed = storage.transact([
         storage.update_if_action(item["pk"], item["sk"], {"state": TO_REVIEW, "received_at": now},
-                                 **_expected_state(item)),
-        storage.put_action(storage.audit_item(now, actor, "certificate_received", {
-            "family_number": _family_of(item), "certificate_id": certificate_id(item),
-            "document_key": item.get("document_key")})),
+                                 **expected_state(item)),
+        storage.put_action(storage.audit_item(now, actor, action, details)),
     ])
     if failed:
         return storage.get(item["pk"], item["sk"]) or item, False
@@ -215,10 +219,10 @@ def receive(storage: st.Storage, documents, family_number: str, identifier: str,
             now: datetime) -> tuple[dict, bool]:
     """The parent's page says the file was sent (S3's redirect after a form without script,
     or the script after its upload): the family's certificate, moved to to_review when its
-    file is in the bucket (`_look_for_file`: the bucket is looked at, the parent's word is
+    file is in the bucket (`look_for_file`: the bucket is looked at, the parent's word is
     not taken). Returns (the item, whether it changed now); DocumentError 404 for an id
     the family has no certificate of."""
-    return _look_for_file(storage, documents, find(storage, family_number, identifier), actor, now)
+    return look_for_file(storage, documents, find(storage, family_number, identifier), actor, now)
 
 
 def find(storage: st.Storage, family_number: str, identifier: str) -> dict:
@@ -243,7 +247,7 @@ def decide(storage: st.Storage, documents, family_number: str, identifier: str, 
     family's « Liste des demandes » line and the audit entry. Returns what to tell the
     family; the caller sends it and renders the family's pages again."""
     item = find(storage, family_number, identifier)
-    file_exists = state_of(item) in OPEN_STATES and _has_file(documents, item)
+    file_exists = state_of(item) in OPEN_STATES and has_file(documents, item)
     new_state = check_decision(item, family_number, accept, reason or "", file_exists)
     reason = (reason or "").strip() if new_state == REFUSED else ""
     changes = {"state": new_state, "decided_at": now, "decided_by": actor}
@@ -253,7 +257,7 @@ def decide(storage: st.Storage, documents, family_number: str, identifier: str, 
     child_name = child.get("first_name") or f"l'enfant {item['child_id']}"
     failed = storage.transact([
         storage.update_if_action(item["pk"], item["sk"], changes, remove=("gsi1pk", "gsi1sk"),
-                                 **_expected_state(item)),
+                                 **expected_state(item)),
         storage.put_action(decision_request_item(family_number, item, new_state == ACCEPTED, reason, now)),
         storage.put_action(storage.audit_item(now, actor, f"certificate_{new_state}", {
             "family_number": family_number, "child_id": item["child_id"], "certificate_id": identifier,

@@ -147,6 +147,21 @@ class CommuneInfo(_Strict):
         return value
 
 
+class FamilyDocumentKind(_Strict):
+    """A document the commune asks families to provide (« Mes documents »), how long an
+    accepted one stays valid, and whether it sets the tariff bracket (docs/configuration.md)."""
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
+    label: str = Field(min_length=1, max_length=120)
+    # Months an accepted document stays valid, counted from the day staff accept it.
+    valid_months: int = Field(ge=1, le=60)
+    # Asked of every family (False: only some need it, a PAI for instance).
+    required: bool = True
+    # An accepted one lets staff set the family's quotient bracket from a month they choose.
+    sets_bracket: bool = False
+    description: str = ""
+
+
 class Retention(_Strict):
     """How long personal data is kept (`portail family purge`); the page
     content/pages/donnees-personnelles.md states the same durations (a test checks it)."""
@@ -161,6 +176,9 @@ class Retention(_Strict):
     # Medical certificates (and their files): years after the end of the school year of
     # the last day they cover.
     certificates_years: int = Field(default=1, ge=0, le=10)
+    # Documents a family provided (« Mes documents ») and their files: years after the end
+    # of their validity (a refused one: after the refusal).
+    family_documents_years: int = Field(default=1, ge=0, le=10)
     # Audit trail (logins, actions): months.
     audit_months: int = Field(default=12, ge=1, le=120)
     # A family with no activity: its identity, children and logins, years after its last
@@ -176,6 +194,7 @@ class Commune(_Strict):
     invoicing: Invoicing
     calendar: CalendarOverrides = CalendarOverrides()
     retention: Retention = Retention()
+    family_documents: list[FamilyDocumentKind] = []
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -183,6 +202,10 @@ class Commune(_Strict):
         for code in codes:
             if codes.count(code) > 1:
                 raise ValueError(f"le service {code} est défini deux fois")
+        kinds = [k.code for k in self.family_documents]
+        for code in kinds:
+            if kinds.count(code) > 1:
+                raise ValueError(f"le document à fournir {code} est défini deux fois")
         brackets = [b.code for b in self.quotient_brackets]
         for service in self.services:
             missing = [b for b in brackets if b not in service.tariffs]
@@ -202,6 +225,9 @@ class Commune(_Strict):
             if service.code == code:
                 return service
         raise KeyError(code)
+
+    def family_document(self, code: str) -> FamilyDocumentKind | None:
+        return next((kind for kind in self.family_documents if kind.code == code), None)
 
     def deadline_rule(self, service: Service) -> DeadlineRule:
         return service.deadline or DeadlineRule(

@@ -72,15 +72,16 @@ def parse_dates(values) -> list[date]:
     return sorted(days)
 
 
-def check_file(content_type, size, *, size_known: bool = True) -> str:
-    """The canonical content type of an acceptable certificate file; DocumentError otherwise.
-    `size_known=False`: a form without script, chosen before the file (its size is S3's
-    to check, by the policy's content-length-range)."""
+def check_file(content_type, size, *, size_known: bool = True, message: str = BAD_FILE_MESSAGE) -> str:
+    """The canonical content type of an acceptable file (a certificate's, a family's or the
+    commune's document); DocumentError (`message`) otherwise. `size_known=False`: a form
+    without script, chosen before the file (its size is S3's to check, by the policy's
+    content-length-range)."""
     canonical = content_type.strip().lower() if isinstance(content_type, str) else ""
     if canonical not in CONTENT_TYPES:
-        raise DocumentError(400, "bad_file", BAD_FILE_MESSAGE)
+        raise DocumentError(400, "bad_file", message)
     if size_known and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_SIZE):
-        raise DocumentError(400, "bad_file", BAD_FILE_MESSAGE)
+        raise DocumentError(400, "bad_file", message)
     return canonical
 
 
@@ -168,7 +169,14 @@ class Documents:
         (`success_action_redirect`, fixed by the policy too); without it S3 answers 204 to
         the script's upload."""
         canonical = check_file(content_type, size, size_known=size_known)
-        key = certificate_key(family_number, child_id, canonical)
+        return self.presigned_upload(certificate_key(family_number, child_id, canonical), canonical,
+                                     redirect=redirect, expires_in=expires_in)
+
+    def presigned_upload(self, key: str, canonical: str, *, redirect: str | None = None,
+                         expires_in: int = UPLOAD_EXPIRES_IN) -> dict:
+        """The presigned POST of one file at `key` (its type already checked: `check_file`),
+        shared by certificates, the families' documents and the commune's: this key, this
+        content type, 1 byte to 5 MB, for `expires_in` seconds; `redirect` as above."""
         fields = {"Content-Type": canonical}
         conditions: list = [{"Content-Type": canonical}, ["content-length-range", 1, MAX_SIZE]]
         if redirect:
@@ -193,8 +201,9 @@ class Documents:
         return True
 
     def certificate_download_url(self, key: str) -> str:
-        """A presigned GET of a certificate's file for staff: valid REVIEW_EXPIRES_IN
-        seconds, downloaded as a file (never rendered by the browser as a page)."""
+        """A presigned GET of a certificate's file (or a family's document) for staff:
+        valid REVIEW_EXPIRES_IN seconds, downloaded as a file (never rendered by the
+        browser as a page)."""
         filename = key.rsplit("/", 1)[-1]
         return self.s3.generate_presigned_url(
             "get_object",
@@ -202,6 +211,20 @@ class Documents:
                     "ResponseContentDisposition": f'attachment; filename="{filename}"'},
             ExpiresIn=REVIEW_EXPIRES_IN,
         )
+
+    def public_download_url(self, key: str, filename: str, content_type: str) -> str:
+        """A presigned GET of one of the commune's published documents (a menu, the
+        règlement): shown in the browser (inline, its own type), valid 5 minutes."""
+        return self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
+                    "ResponseContentDisposition": f'inline; filename="{filename}"'},
+            ExpiresIn=DOWNLOAD_EXPIRES_IN,
+        )
+
+    def delete_object(self, key: str) -> None:
+        """A file withdrawn (a commune's document taken off the site)."""
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
 
     def put_invoice_pdf(self, key: str, pdf: bytes) -> None:
         filename = key.rsplit("/", 1)[-1]

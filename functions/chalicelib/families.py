@@ -38,6 +38,9 @@ class Family:
     address: str = ""
     postal_code: str = ""
     city: str = ""
+    # « compte commun »: both responsables share one account and one set of pages; else
+    # each has their own (docs/family-pages.md, « Two responsables »).
+    shared_account: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ def family_item(family: Family, existing: dict | None = None) -> dict:
         address=family.address,
         postal_code=family.postal_code,
         city=family.city,
+        shared_account=family.shared_account,
         gsi1pk="FAMILIES",
         gsi1sk=family.number,
     )
@@ -96,12 +100,17 @@ def responsable_item(responsable: Responsable, existing: dict | None = None) -> 
         email=responsable.email,
         phone=responsable.phone,
     )
+    if responsable.rank > 1:
+        # The folder of their own pages, used when the family is not « compte commun »
+        # (pages.responsables); kept across imports, like the family's.
+        item.setdefault("page_key", storage.new_page_key())
     return item
 
 
 def login_item(responsable: Responsable, page_key: str, existing: dict | None = None) -> dict:
-    """`LOGIN#<login>`: all a login needs in one read: who, the family's page key, and
-    the credentials and session list the accounts module keeps here."""
+    """`LOGIN#<login>`: all a login needs in one read: who, the page key of the folder
+    their pages are in (`pages.responsables.login_page_key`), and the credentials and
+    session list the accounts module keeps here."""
     item = dict(existing or {})
     item.update(
         pk=storage.login_pk(responsable.login),

@@ -33,11 +33,18 @@ def book(bookings, messages, pages, family_number: str, child_id: str, rank: int
         items = expand_pattern(pattern, bookings.commune, bookings.calendar, today)
     else:
         items = parse_items(raw_items, bookings.commune, today)
-    results, freed = bookings.submit(family_number, child_id, rank, items, now, idempotency_key=idempotency_key,
-                                     channel=channel, apply_deadline=apply_deadline, day_attributes=day_attributes)
-    promote_waiting(WaitingList(bookings.storage, bookings.commune), messages, pages, freed, now)
-    pages.export(bookings.storage, family_number, now, only=pages_showing_days(child_id, [i.day for i in items]))
-    return results
+    submission = bookings.submit_state(family_number, child_id, rank, items, now, idempotency_key=idempotency_key,
+                                       channel=channel, apply_deadline=apply_deadline, day_attributes=day_attributes)
+    promoted = promote_waiting(WaitingList(bookings.storage, bookings.commune), messages, pages, submission.freed,
+                               now)
+    # The pages are rendered from the state the submission read with its own writes
+    # applied (no second Query of the family: docs/family-pages.md, « What a booking
+    # re-renders »), unless a freed seat promoted this very family: its state changed
+    # beyond this call's writes, and is read again.
+    state = None if any(p["family_number"] == family_number for p in promoted) else submission.state
+    pages.export(bookings.storage, family_number, now, only=pages_showing_days(child_id, [i.day for i in items]),
+                 state=state)
+    return submission.results
 
 
 def promote_waiting(waiting_list, messages, pages, freed: list, now: datetime) -> list[dict]:
@@ -124,19 +131,58 @@ def certificate_received(storage, documents, pages, session, identifier: str, no
     return item
 
 
+def _own_item(storage, family_number: str, sk: str, page_key: str | None) -> dict | None:
+    """An invoice or credit note of the family, when the folder `page_key` (the session's)
+    shows its responsable's money (pages.responsables.money_rank): the other responsable's
+    of a family with separate accounts is not found. One BatchGetItem: the item, the
+    family and its responsables."""
+    from chalicelib.pages.responsables import money_rank
+    from chalicelib.storage import PROFILE, family_pk, responsable_sk
+
+    pk = family_pk(family_number)
+    found = storage.batch_get([(pk, sk), (pk, PROFILE), (pk, responsable_sk(1)), (pk, responsable_sk(2))])
+    item, profile = found.get((pk, sk)), found.get((pk, PROFILE))
+    if item is None or page_key is None:
+        return item
+    if profile is None:
+        return None
+    people = [found[(pk, responsable_sk(rank))] for rank in (1, 2) if (pk, responsable_sk(rank)) in found]
+    rank = money_rank(profile, people, page_key)
+    return item if rank is None or int(item.get("responsable_rank") or 1) == rank else None
+
+
+def own_operations(storage, family_number: str, page_key: str, operations: list[dict]) -> list[dict]:
+    """The operations of the folder `page_key`'s statement: all of a family with one
+    account; one responsable's of a family with separate accounts (one BatchGetItem: the
+    family and its responsables)."""
+    from chalicelib.pages.responsables import money_rank
+    from chalicelib.storage import PROFILE, family_pk, responsable_sk
+
+    pk = family_pk(family_number)
+    found = storage.batch_get([(pk, PROFILE), (pk, responsable_sk(1)), (pk, responsable_sk(2))])
+    people = [found[(pk, responsable_sk(rank))] for rank in (1, 2) if (pk, responsable_sk(rank)) in found]
+    rank = money_rank(found.get((pk, PROFILE)) or {"page_key": ""}, people, page_key)
+    if rank is None:
+        return operations
+    return [o for o in operations if int(o.get("responsable_rank") or 1) == rank]
+
+
 def _without_feed(names: list[str]) -> list[str]:
     from chalicelib.pages.names import FEED
 
     return [name for name in names if name != FEED]
 
 
-def invoice_download_url(storage, documents, family_number: str, number: str) -> str:
+def invoice_download_url(storage, documents, family_number: str, number: str, page_key: str | None = None) -> str:
     """A presigned GET of one of the family's invoice PDFs; any other number, another
-    family's included, is not found (Refusal 404): it is looked for in this family's
+    family's or the other responsable's (separate accounts: `page_key`, the session's
+    folder) included, is not found (Refusal 404): it is looked for in this family's
     partition only, and a number no invoice could have is not looked for. Its PDF must be
     in the bucket (one HEAD): else a French 404, never a link to nothing."""
+    from chalicelib.storage import invoice_sk
+
     plausible = 0 < len(number) <= 30 and number.isascii() and number.replace("-", "").isalnum()
-    invoice = storage.invoice(family_number, number) if plausible else None
+    invoice = _own_item(storage, family_number, invoice_sk(number), page_key) if plausible else None
     if invoice is None or not invoice.get("pdf_key"):
         raise Refusal(404, "invoice_not_found", "Cette facture est introuvable dans votre espace famille.")
     # A run interrupted between an invoice's write and its PDF's: no link to nothing (a HEAD).
@@ -147,13 +193,14 @@ def invoice_download_url(storage, documents, family_number: str, number: str) ->
     return documents.invoice_download_url(invoice["pdf_key"])
 
 
-def credit_note_download_url(storage, documents, family_number: str, number: str) -> str:
+def credit_note_download_url(storage, documents, family_number: str, number: str, page_key: str | None = None) -> str:
     """A presigned GET of one of the family's credit note PDFs (looked for in this family's
-    partition only); a credit note whose PDF is not written yet is not found either."""
-    from chalicelib.storage import credit_note_sk, family_pk
+    partition only, and the session's responsable's only: `page_key`, as an invoice's); a
+    credit note whose PDF is not written yet is not found either."""
+    from chalicelib.storage import credit_note_sk
 
     plausible = 0 < len(number) <= 30 and number.isascii() and number.replace("-", "").isalnum()
-    note = storage.get(family_pk(family_number), credit_note_sk(number)) if plausible else None
+    note = _own_item(storage, family_number, credit_note_sk(number), page_key) if plausible else None
     if note is None or not note.get("pdf_written_at"):
         raise Refusal(404, "credit_note_not_found", "Cet avoir est introuvable dans votre espace famille.")
     return documents.invoice_download_url(note["pdf_key"])
@@ -194,3 +241,32 @@ def update_contact(accounts, pages, session, email: str, phone: str, current_pas
     contact = accounts.update_contact(session, email, phone, current_password, source, now)
     pages.export(accounts.storage, session.family_number, now, only=["compte"])
     return contact
+
+
+# --- « Mes documents » (chalicelib.family_documents) -------------------------------------------
+
+def request_family_document(storage, documents, pages, commune, session, code, content_type, size, source: str,
+                            now: datetime, *, redirect=None) -> dict:
+    """A presigned S3 POST for one of the documents the commune asks for (DocumentError: an
+    unknown kind, a bad file), the awaited item written; then « Mes documents » and the
+    dashboard rendered again (they say the file is awaited)."""
+    from chalicelib import family_documents
+    from chalicelib.pages import pages_showing_documents
+
+    upload = family_documents.request_upload(storage, documents, commune, session.family_number, code, content_type,
+                                             size, session.login, source, now, redirect=redirect)
+    pages.export(storage, session.family_number, now, only=pages_showing_documents())
+    return upload
+
+
+def family_document_received(storage, documents, pages, session, identifier: str, now: datetime) -> dict:
+    """The family's page is back from a document's upload: the bucket is looked at, the
+    document moves to « à examiner » when its file is there, its pages rendered again."""
+    from chalicelib import family_documents
+    from chalicelib.pages import pages_showing_documents
+
+    item, changed = family_documents.receive(storage, documents, session.family_number, identifier, session.login,
+                                             now)
+    if changed:
+        pages.export(storage, session.family_number, now, only=pages_showing_documents())
+    return item

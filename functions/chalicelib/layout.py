@@ -25,6 +25,7 @@ PUBLIC_MENU = (
     ("/", "Accueil", "accueil"),
     ("/guide/", "Guide des familles", "guide"),
     ("/informations/", "Informations", "informations"),
+    ("/documents/", "Documents", "documents"),
     ("/connexion/", "Se connecter", "connexion"),
 )
 LEGAL_NOTICE_URL = "/mentions-legales/"

@@ -202,6 +202,11 @@ class SiteStore:
                 raise ContentConflict()
         raise ContentConflict()
 
+    def requested_action(self, by: str, now: datetime) -> dict:
+        """The transaction action that asks for one more publication, for a write of
+        another kind that changes the site (a commune's document, chalicelib.commune_documents)."""
+        return self._requested_action(by, now)
+
     def _requested_action(self, by: str, now: datetime) -> dict:
         state = self.state()
         new = {"requested": int(state.get("requested", 0)) + 1, "requested_at": now, "requested_by": by}

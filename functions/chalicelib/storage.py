@@ -83,6 +83,10 @@ class FamilyState:
     certificates: list[dict] = field(default_factory=list)
     credit_notes: list[dict] = field(default_factory=list)
     agendas: list[dict] = field(default_factory=list)  # AGENDA#<rank>: feeds and reminders (chalicelib/agenda.py)
+    # « Mes documents » (chalicelib.family_documents): the documents provided, and the
+    # quotient brackets staff set from a month on (billing.bracket_for).
+    family_documents: list[dict] = field(default_factory=list)
+    bracket_changes: list[dict] = field(default_factory=list)
     other: list[dict] = field(default_factory=list)
 
     _BY_PREFIX = {
@@ -97,6 +101,8 @@ class FamilyState:
         "CERTIFICATE#": "certificates",
         "CREDITNOTE#": "credit_notes",
         "AGENDA#": "agendas",
+        "FAMILYDOC#": "family_documents",
+        "BRACKET#": "bracket_changes",
     }
 
     @classmethod
@@ -414,7 +420,7 @@ class Storage(Transactions):
                        since: str | None = None) -> dict[str, FamilyState]:
         """What an invoicing run of `month` (« 2017-06 ») needs of every family, from one
         Scan (paginated) rather than a Query per family, as the nightly export does: the
-        profile, responsables, children, certificates, the markers, invoices and credit
+        profile, responsables, children, certificates, the brackets set from a month, the markers, invoices and credit
         notes of the months from `since` (the earliest month its regularisations look at;
         `month` alone by default) with what credit notes took off them, the payments and
         credit notes that left a credit, and the days from `first_day` to `last_day`.
@@ -422,7 +428,7 @@ class Storage(Transactions):
         since = since or month
         expression = (
             "begins_with(pk, :family) AND (sk = :profile OR begins_with(sk, :responsable) "
-            "OR begins_with(sk, :child) OR begins_with(sk, :certificate) "
+            "OR begins_with(sk, :child) OR begins_with(sk, :certificate) OR begins_with(sk, :bracket) "
             "OR (begins_with(sk, :billed) AND #month BETWEEN :since AND :month) "
             "OR (begins_with(sk, :invoice) AND #month BETWEEN :since AND :month) "
             "OR (begins_with(sk, :credited) AND #month BETWEEN :since AND :month) "
@@ -430,7 +436,7 @@ class Storage(Transactions):
             "OR (begins_with(sk, :payment) AND unallocated > :zero) "
             "OR (begins_with(sk, :day) AND #date BETWEEN :first AND :last))")
         values = {":family": "FAMILY#", ":profile": PROFILE, ":responsable": "RESPONSABLE#", ":child": "CHILD#",
-                  ":certificate": "CERTIFICATE#", ":billed": "BILLED#", ":invoice": "INVOICE#",
+                  ":certificate": "CERTIFICATE#", ":bracket": "BRACKET#", ":billed": "BILLED#", ":invoice": "INVOICE#",
                   ":credited": "CREDITED#", ":creditnote": "CREDITNOTE#", ":since": since,
                   ":month": month, ":payment": "PAYMENT#", ":zero": 0, ":day": "DAY#",
                   ":first": first_day.isoformat(), ":last": last_day.isoformat()}

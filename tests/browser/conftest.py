@@ -117,7 +117,9 @@ def _demo_portal(tmp_path_factory, now: str = GUIDE_NOW):
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=shipped_environment(),
         )
     deadline = time.monotonic() + STARTUP_SECONDS
-    while "Ctrl-C pour arrêter." not in log_path.read_text():
+    # The portal answers before the demo's family pages and PDFs are made (its warm-up,
+    # portail/serve.py); the tests start once they are, as a parent's first login waits.
+    while "Pages des familles de démonstration exportées" not in log_path.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
             if process.poll() is None:
                 process.kill()

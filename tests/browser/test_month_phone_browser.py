@@ -129,6 +129,9 @@ def test_axe_core_and_the_grid_on_a_wide_screen(browser, family_portal):
         tops = page.locator(".jours > li").evaluate_all("(days) => days.map((d) => d.getBoundingClientRect().top)")
         assert len(tops) == 31 and len(set(tops)) == 1  # one row of 31 columns
         expect(page.locator(".structures")).to_contain_text("GARDERIE MATIN")
+        # The services' column heads the rows beside the days, not above them.
+        services, days = (page.locator(s).bounding_box() for s in (".structures", ".jours"))
+        assert services["y"] == days["y"] and services["x"] + services["width"] <= days["x"] + 1
         expect(page.get_by_role("link", name="Mon compte")).to_be_visible()  # no fold on a wide screen
         expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
         assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]

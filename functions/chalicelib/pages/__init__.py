@@ -1,7 +1,8 @@
 """The family's private pages (docs/family-pages.md), by what each module does:
 
 - `names`: which pages a family has, their paths, and which ones a write makes stale
-  (`pages_showing_days`, `pages_showing_messages`, `pages_showing_billing`);
+  (`pages_showing_days`, `pages_showing_messages`, `pages_showing_billing`,
+  `pages_showing_documents`);
 - `marks`: the French marks, legend and words of the pages;
 - view models, pure: `account` (dashboard, invoices, payments, statement, notices),
   `exchanges` (inbox and messages, the « liste des demandes »), `month` (a child's
@@ -22,6 +23,7 @@ from chalicelib.pages.names import (
     month_page_path,
     pages_showing_billing,
     pages_showing_days,
+    pages_showing_documents,
     pages_showing_messages,
     shown_months,
 )
@@ -31,6 +33,6 @@ from chalicelib.pages.render import PageRenderer
 __all__ = [
     "MONTHS_SHOWN", "NIGHTLY_SLICES", "NOTICES_PK", "NOTICES_SK", "ExportReport", "FamilyPages", "PageRenderer",
     "allowed_action", "current_notices", "in_slice", "message_id", "month_page_name", "month_page_path",
-    "nightly_slice", "page_etag", "pages_showing_billing", "pages_showing_days", "pages_showing_messages",
-    "shown_months",
+    "nightly_slice", "page_etag", "pages_showing_billing", "pages_showing_days", "pages_showing_documents",
+    "pages_showing_messages", "shown_months",
 ]

@@ -28,6 +28,9 @@ def current_notices(item: dict | None, now: datetime) -> list[dict]:
     `Expires` day or minute): past it, the next export leaves the notice out."""
     shown = []
     for notice in (item or {}).get("notices", []):
+        starts = notice.get("starts")  # a commune's document: shown from its period's first day
+        if starts and now < datetime.fromisoformat(str(starts)):
+            continue
         expires = notice.get("expires")
         if expires:
             moment = datetime.fromisoformat(str(expires))

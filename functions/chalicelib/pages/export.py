@@ -21,6 +21,7 @@ from chalicelib.pages.account import NOTICES_PK, NOTICES_SK, current_notices
 from chalicelib.pages.names import FEED
 from chalicelib.pages.nightly import in_slice
 from chalicelib.pages.render import PageRenderer
+from chalicelib.pages.responsables import PERSONAL_PAGES, account_views, retarget
 from chalicelib.storage import FamilyState, Storage
 
 log = logging.getLogger("portail.pages")
@@ -38,6 +39,12 @@ def page_etag(html: str) -> str:
 
 def _etag_of(body: bytes) -> str:
     return '"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
+
+
+def personal_path(path: str) -> bool:
+    """Whether a page's path (under famille/<key>/) is one of a responsable's own pages
+    (pages.responsables.PERSONAL_PAGES: the dashboard, compte/, factures/, reglements/, releve/)."""
+    return path == "index.html" or path.split("/", 1)[0] in ("compte", "factures", "reglements", "releve")
 
 
 @dataclass
@@ -77,6 +84,26 @@ class FamilyPages:
                notices: list[dict] | None = None) -> dict[str, str]:
         """{path under famille/<key>/: HTML} (PageRenderer.render), nothing written."""
         return self.renderer.render(state, rank, now, only, notices)
+
+    def render_views(self, state: FamilyState, now: datetime, only: list[str] | None = None,
+                     notices: list[dict] | None = None) -> dict[str, dict[str, str]]:
+        """{page key: {path: HTML}}: the pages of each folder of the family (one, or one
+        per responsable: pages.responsables). Each folder's personal pages are rendered
+        for it; the shared ones are rendered once and copied into the other folders
+        (`retarget`), so a booking renders as many pages with two folders as with one."""
+        views = account_views(state)
+        first = views[0]
+        rendered = {first.page_key: self.renderer.render(state, first.rank, now, only, notices, view=first)}
+        if len(views) == 1:
+            return rendered
+        personal = [name for name in PERSONAL_PAGES if only is None or name in only]
+        shared = {path: html for path, html in rendered[first.page_key].items() if not personal_path(path)}
+        for view in views[1:]:
+            own = self.renderer.render(state, view.rank, now, personal, notices, view=view) if personal else {}
+            secret = self.renderer.secret
+            rendered[view.page_key] = {**{path: retarget(html, secret, first, view) for path, html in shared.items()},
+                                       **own}
+        return rendered
 
     def publish(self, page_key: str, pages: dict[str, str]) -> None:
         for path, html in pages.items():
@@ -152,14 +179,14 @@ class FamilyPages:
         """Renders and writes the pages of a family state already read."""
         if state.profile is None:
             return 0
-        # The pages show the first responsable; a second one (separated parents) sees the
-        # same family pages (the booked days, invoices and payments say whose they are).
-        pages = self.render(state, 1, now, only, notices)
-        self.publish(state.profile["page_key"], pages)
+        written = 0
+        for page_key, pages in self.render_views(state, now, only, notices).items():
+            self.publish(page_key, pages)
+            written += len(pages)
         feeds = self.feeds(state, now) if only is None or FEED in only else {}
         for key, body in feeds.items():
             self._put_feed(key, body)
-        return len(pages) + len(feeds)
+        return written + len(feeds)
 
     def export_all(self, storage: Storage, now: datetime, states: Iterable[FamilyState] | None = None,
                    family_slice: tuple[int, int] | None = None, visit=None) -> ExportReport:
@@ -209,7 +236,7 @@ class FamilyPages:
                         state = state.read()
                     if state.profile is None:
                         continue
-                    pages = self.render(state, 1, now, None, notices)
+                    folders = self.render_views(state, now, None, notices)
                 except Exception:  # noqa: BLE001 - one family must not stop the others' export
                     failed(number)
                     continue
@@ -218,19 +245,20 @@ class FamilyPages:
                         visit(state)
                     except Exception:  # noqa: BLE001 - the pages are exported all the same
                         log.exception("family %s: nightly visit failed", number)
-                key = state.profile["page_key"]
                 try:
-                    stored = self._stored_etags(key)
+                    stored = {key: self._stored_etags(key) for key in folders}
                     feeds = self.feeds(state, now)
-                    # A feed lies outside the family's folder: its own HEAD (subscribers only).
+                    # A feed lies outside the family's folders: its own HEAD (subscribers only).
                     feeds = {name: body for name, body in feeds.items()
                              if self._stored_feed_etag(name) != _etag_of(body)}
                 except Exception:  # noqa: BLE001 - one family must not stop the others' export
                     failed(number)
                     continue
-                changed = {path: html for path, html in pages.items() if stored.get(path) != page_etag(html)}
-                report.unchanged += len(pages) - len(changed)
-                futures = [pool.submit(self._put, key, path, html) for path, html in changed.items()]
+                futures = []
+                for key, pages in folders.items():
+                    changed = {path: html for path, html in pages.items() if stored[key].get(path) != page_etag(html)}
+                    report.unchanged += len(pages) - len(changed)
+                    futures += [pool.submit(self._put, key, path, html) for path, html in changed.items()]
                 futures += [pool.submit(self._put_feed, name, body) for name, body in feeds.items()]
                 if pending:
                     settle(*pending)

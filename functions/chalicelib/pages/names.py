@@ -2,7 +2,7 @@
 
 Pages and the names `only` knows them by (docs/family-pages.md):
 - `accueil` (index.html, the dashboard), `compte`, `enfants`, `factures`, `reglements`,
-  `demandes`: one file each;
+  `demandes`, `documents` (« Mes documents »): one file each;
 - `releve`: `releve/` (the current school year) and `releve/<AAAA-AAAA>/` per school
   year of the account; `messages`: the inbox `messages/` and `messages/<id>/` per message;
   `message:<id>`: the inbox and that message's page;
@@ -32,6 +32,8 @@ PAGES = {
     "factures": ("famille/factures.html", "factures/index.html"),
     "reglements": ("famille/reglements.html", "reglements/index.html"),
     "demandes": ("famille/demandes.html", "demandes/index.html"),
+    # « Mes documents », the family menu's « Infos./Documents » (docs/family-documents.md).
+    "documents": ("famille/documents.html", "documents/index.html"),
 }
 # The responsables' calendar feeds (chalicelib.calendar_feed): they show the booked days.
 FEED = "agenda"
@@ -113,6 +115,12 @@ def pages_showing_messages(*message_ids: str) -> list[str]:
     if message_ids:
         return ["accueil", *(message_page_name(m) for m in message_ids)]
     return ["accueil", "messages"]
+
+
+def pages_showing_documents() -> list[str]:
+    """The pages a family's document changes (handed out, received, decided): « Mes
+    documents » and the dashboard (what is missing or expires soon)."""
+    return ["accueil", "documents"]
 
 
 def pages_showing_billing() -> list[str]:

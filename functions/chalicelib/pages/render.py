@@ -22,6 +22,7 @@ from chalicelib.pages.account import (
     statement_years,
 )
 from chalicelib.pages.certificate_offers import certificate_context, certificate_offers
+from chalicelib.pages.documents_view import dashboard_documents, documents_context, split_notices
 from chalicelib.pages.exchanges import messages_view, requests_context
 from chalicelib.pages.month import month_context, month_link
 from chalicelib.pages.names import (
@@ -37,6 +38,7 @@ from chalicelib.pages.names import (
     month_page_path,
     shown_months,
 )
+from chalicelib.pages.responsables import AccountView, own_money
 from chalicelib.storage import FamilyState
 
 _INDENT = re.compile(r"\n[ \t]+")
@@ -82,14 +84,18 @@ class PageRenderer:
         return self._environment
 
     def render(self, state: FamilyState, rank: int, now: datetime, only: list[str] | None = None,
-               notices: list[dict] | None = None) -> dict[str, str]:
+               notices: list[dict] | None = None, *, view: AccountView | None = None) -> dict[str, str]:
         """{path under famille/<key>/: HTML} for one responsable's view of the family (all
         its pages, or `only` those named, chalicelib.pages.names); `notices` are the
-        current notices for all parents (`account.current_notices`)."""
+        current notices for all parents (`account.current_notices`). `view` (pages.responsables):
+        the folder and whose money its pages show; none: the family's folder, all its money."""
         commune = self.commune
-        page_key = state.profile["page_key"]
+        view = view or AccountView(rank, state.profile["page_key"], None)
+        page_key = view.page_key
         home = f"/famille/{page_key}/"
-        responsable = next((r for r in state.responsables if int(r["rank"]) == rank), state.responsables[0])
+        responsable = next((r for r in state.responsables if int(r["rank"]) == view.rank), state.responsables[0])
+        # The money pages show the view's responsable's money only (separate accounts).
+        money = own_money(state, view.money_rank)
         today = now.astimezone(commune.tz).date()
         months = shown_months(today)
         this_month = months[MONTHS_SHOWN.index(0)]
@@ -120,11 +126,14 @@ class PageRenderer:
 
         account = None
         if any(wanted(name) for name in ("accueil", "factures", "releve")):
-            account = statement.account(state.operations, state.invoices, today, commune.year_start)
+            account = statement.account(money.operations, money.invoices, today, commune.year_start)
         extras = {
-            "accueil": lambda: dashboard_context(account, notices),
-            "factures": lambda: {"invoices": invoices_view(state, account), "credit_notes": credit_notes_view(state)},
-            "reglements": lambda: {"payments": payments_view(state)},
+            # « Mes documents »: the dashboard's notices leave the commune's documents to its own block.
+            "accueil": lambda: {**dashboard_context(account, split_notices(notices)[0]),
+                                **dashboard_documents(state, commune, today, notices)},
+            "documents": lambda: documents_context(state, commune, today, home),
+            "factures": lambda: {"invoices": invoices_view(money, account), "credit_notes": credit_notes_view(money)},
+            "reglements": lambda: {"payments": payments_view(money)},
             "compte": lambda: account_context(state, int(responsable["rank"]), self.site_url),
             "demandes": lambda: {**requests_context(state, commune), **certificate_context(
                 certificate_offers(state, commune, self.calendar, today), home + "demandes/")},

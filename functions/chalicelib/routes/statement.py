@@ -14,10 +14,9 @@ import re
 
 from chalice import Response
 
-from chalicelib import statement
 from chalicelib.dependencies import commune, storage
+from chalicelib.family_actions import own_operations
 from chalicelib.keys import family_pk
-from chalicelib.pages.account import statement_years
 from chalicelib.routes.calls import Call, Routes
 from chalicelib.routes.family_page import family_page
 from chalicelib.web import error_response, redirect
@@ -43,7 +42,13 @@ def statement_year(call: Call):
         return _refused(call, 400, "invalid_year",
                         "Choisissez une année scolaire de la liste (par exemple 2014-2015).")
     operations = storage().query_partition(family_pk(session.family_number), "OPERATION#")
+    # Separate accounts: the years of this responsable's statement (their own folder's).
+    operations = own_operations(storage(), session.family_number, session.page_key, operations)
     today = call.now.astimezone(commune().tz).date()
+    # Imported here: the pages' modules (and the commune's) stay off the cold start.
+    from chalicelib import statement
+    from chalicelib.pages.account import statement_years
+
     years = statement_years(statement.account(operations, [], today, commune().year_start))
     if year not in years:
         return _refused(call, 404, "unknown_year",

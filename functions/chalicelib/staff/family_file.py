@@ -26,6 +26,7 @@ from chalicelib.pages.account import dashboard_context
 from chalicelib.pages.exchanges import messages_view, requests_context
 from chalicelib.pages.marks import ACTION_VERBS
 from chalicelib.pages.month import capitalised, month_context
+from chalicelib.pages.responsables import own_money, separate_accounts
 from chalicelib.storage import FamilyState
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -58,18 +59,34 @@ def staff_action(day: date, service, day_item: dict | None, enrolled: list[str],
     return None
 
 
+def _booked_by(state: FamilyState) -> dict[int, str]:
+    """Rank → « Responsable 2 : ROBERT THOMAS », for a family with two responsables (the
+    grid then says who booked each day, and is billed for it); empty with one."""
+    if len(state.responsables) < 2:
+        return {}
+    return {int(r["rank"]): f"Responsable {int(r['rank'])} : {r.get('last_name', '')} {r.get('first_name', '')}"
+            for r in state.responsables}
+
+
 def staff_grid(state: FamilyState, child: dict, month: date, now: datetime, commune: Commune,
                calendar: CommuneCalendar, frozen: bool) -> dict:
-    """The parent's month view model, each cell with the action staff may take."""
+    """The parent's month view model, each cell with the action staff may take and, with two
+    responsables, the rank of the one who booked the day and is billed for it (`rank`)."""
     home = f"/famille/{state.profile['page_key']}/"
     grid = month_context(state, child, month, [month], now, home, commune=commune, calendar=calendar, frozen=frozen)
     days = {d["sk"]: d for d in state.days}
     enrolled = list(child.get("services", []))
+    names = _booked_by(state)
     for row in grid["rows"]:
         service = row["service"]
         cells = []
         for cell in row["cells"]:
-            view = {**asdict(cell), "override": False}
+            view = {**asdict(cell), "override": False, "rank": None}
+            booked = days.get(f"DAY#{child['child_id']}#{cell.day.isoformat()}#{service.code}")
+            if names and booked and booked.get("status") in ("validated", "pending", "absent"):
+                rank = int(booked.get("responsable_rank") or 1)
+                view.update(rank=rank, words=f"{cell.words}, {names.get(rank, f'Responsable {rank}')}",
+                            title=f"{cell.title or cell.words} – {names.get(rank, f'Responsable {rank}')}")
             if cell.action is None:
                 day_item = days.get(f"DAY#{child['child_id']}#{cell.day.isoformat()}#{service.code}")
                 action = staff_action(cell.day, service, day_item, enrolled, commune, calendar, now)
@@ -81,6 +98,7 @@ def staff_grid(state: FamilyState, child: dict, month: date, now: datetime, comm
             cells.append(view)
         row["cells"] = cells
     grid["has_override"] = any(c["override"] for row in grid["rows"] for c in row["cells"])
+    grid["booked_by"] = [{"rank": rank, "name": name} for rank, name in sorted(names.items())]
     return grid
 
 
@@ -115,6 +133,15 @@ def family_file(state: FamilyState, commune: Commune, now: datetime, *, child_id
 
     account = statement.account(state.operations, state.invoices, today, commune.year_start)
     summary = dashboard_context(account, None)
+    separate = separate_accounts(profile, state.responsables)
+    accounts = []
+    if separate:  # each responsable's own account, as their pages show it
+        for person in sorted(state.responsables, key=lambda r: int(r["rank"])):
+            mine = own_money(state, int(person["rank"]))
+            own = dashboard_context(statement.account(mine.operations, mine.invoices, today, commune.year_start), None)
+            accounts.append({"title": f"Responsable {int(person['rank'])} : {person.get('civility', '')} "
+                                      f"{person.get('last_name', '')} {person.get('first_name', '')}",
+                             "rank": int(person["rank"]), **own})
     return {
         "number": number,
         "href": href,
@@ -134,6 +161,9 @@ def family_file(state: FamilyState, commune: Commune, now: datetime, *, child_id
         "next_month": grid_href(months[position + 1]) if shown and position + 1 < len(months) else "",
         "account": summary["account"],
         "unpaid": summary["unpaid"],
+        # « compte commun » (one account, one set of pages) or each responsable's own.
+        "separate_accounts": separate,
+        "accounts": accounts,
         "messages": messages_view(state, f"/famille/{profile['page_key']}/", commune.tz),
         **requests_context(state, commune),
     }

@@ -32,6 +32,7 @@ PAGES: dict[str, Page] = {
     "accueil": Page("Accueil", "/gestion/", _EVERYONE),
     "demandes": Page("Demandes", "/gestion/demandes/", _EVERYONE),
     "certificats": Page("Certificats", "/gestion/certificats/", _EVERYONE),
+    "documents": Page("Documents", "/gestion/documents/", _EVERYONE),
     "effectifs": Page("Effectifs", "/gestion/effectifs/", _EVERYONE),
     "familles": Page("Familles", "/gestion/familles/", _EVERYONE),
     "plannings": Page("Plannings papier", "/gestion/plannings/", _EVERYONE),

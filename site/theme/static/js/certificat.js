@@ -1,5 +1,8 @@
 // Portail Famille: « Envoyer le certificat médical » (famille/certificat.html), loaded by the
-// pages that show that form only (« Liste des demandes »; the month page links there).
+// pages that show that form only (« Liste des demandes »; the month page links there), and
+// the same upload for « Mes documents » (famille/documents.html): a form's
+// `data-certificat` names the function's address when it is not the certificate's
+// (docs/family-documents.md).
 import { show } from "./portail.js";
 
 // Without script the form posts the chosen file type to the function, which answers a
@@ -37,17 +40,20 @@ async function sendCertificate(event) {
   const data = new FormData(form);
   const file = form.querySelector("input[type=file]").files[0];
   if (!file) {
-    show(form, "Choisissez le fichier du certificat médical.", "erreur");
+    show(form, form.dataset.manque || "Choisissez le fichier du certificat médical.", "erreur");
     return;
   }
+  const url = form.dataset.certificat || CERTIFICATE_URL;
+  // What the function needs besides the file: a child and days (a certificate) or a kind (a document).
+  const body = { content_type: file.type, size: file.size };
+  for (const name of ["child_id", "code"]) if (data.has(name)) body[name] = data.get(name);
+  if (data.has("date")) body.dates = data.getAll("date");
   const button = form.querySelector("button[type=submit], button:not([type])");
   if (button) button.disabled = true;
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   try {
-    const asked = await fetch(CERTIFICATE_URL, {
-      method: "POST", credentials: "same-origin", headers,
-      body: JSON.stringify({ child_id: data.get("child_id"), dates: data.getAll("date"),
-                             content_type: file.type, size: file.size }),
+    const asked = await fetch(url, {
+      method: "POST", credentials: "same-origin", headers, body: JSON.stringify(body),
     });
     const answer = await jsonOf(asked);
     if (!asked.ok) {
@@ -62,7 +68,7 @@ async function sendCertificate(event) {
       show(form, "Le fichier n'a pas été accepté : un fichier PDF, JPEG ou PNG de 5 Mo au plus.", "erreur");
       return;
     }
-    const told = await fetch(`${CERTIFICATE_URL}/${answer.certificate_id}/recu`, {
+    const told = await fetch(answer.received || `${CERTIFICATE_URL}/${answer.certificate_id}/recu`, {
       method: "POST", credentials: "same-origin", headers, body: "{}",
     });
     const state = await jsonOf(told);

@@ -1,0 +1,79 @@
+"""The function's cold start: `import app` with the storage, bookings and pages
+dependencies built (what a parent's first booking needs before its first DynamoDB call),
+against `import boto3` and one `boto3.client("dynamodb")`, each in a fresh Python, runs
+alternated; medians, and the ratio last.
+
+The time is measured inside each process, from its first statement (the interpreter's
+own start is the same for both). No AWS call is made: clients are built, never used.
+`--importtime`: the slowest imports of the function's cold start (python -X importtime).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 21
+TARGET = 1.3
+
+BARE = """
+import time; start = time.perf_counter()
+import boto3
+boto3.client("dynamodb")
+print(time.perf_counter() - start)
+"""
+
+FUNCTION = """
+import time; start = time.perf_counter()
+import app
+from chalicelib import dependencies
+dependencies.storage(); dependencies.bookings(); dependencies.family_pages()
+print(time.perf_counter() - start)
+"""
+
+
+def environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PORTAIL_"))}
+    env.update({"AWS_DEFAULT_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "cold", "AWS_SECRET_ACCESS_KEY": "cold",
+                "PORTAIL_SECRET": "cold-start"})
+    return env
+
+
+def once(code: str, *flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *flags, "-c", code], cwd=ROOT / "functions", env=environment(),
+                          capture_output=True, text=True, check=True)
+
+
+def slowest_imports(top: int = 20) -> None:
+    rows = []
+    for line in once(FUNCTION, "-X", "importtime").stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, cumulative, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+        rows.append((int(cumulative), int(own), name))
+    print("slowest imports of the function's cold start (cumulative µs, own µs):")
+    for cumulative, own, name in sorted(rows, reverse=True)[:top]:
+        print(f"  {cumulative:8d} {own:8d}  {name}")
+
+
+def main() -> None:
+    once(FUNCTION)  # bytecode and the file cache warm for both
+    once(BARE)
+    bare, function = [], []
+    for _ in range(RUNS):
+        bare.append(float(once(BARE).stdout))
+        function.append(float(once(FUNCTION).stdout))
+    if "--importtime" in sys.argv:
+        slowest_imports()
+    b, f = statistics.median(bare), statistics.median(function)
+    print(f"import boto3 + boto3.client('dynamodb'): median {b * 1000:.0f} ms ({RUNS} fresh processes)")
+    print(f"import app + storage, bookings and pages dependencies: median {f * 1000:.0f} ms")
+    print(f"ratio function / boto3 client: {f / b:.2f} (target {TARGET})")
+
+
+if __name__ == "__main__":
+    main()
