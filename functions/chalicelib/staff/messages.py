@@ -316,7 +316,7 @@ class MessageDesk:
 class Delivery:
     """What a chunk's delivery did: how many families, how many notices left, the
     addresses SES refused (with why), the families whose pages could not be rendered (the
-    next action or the nightly export renders them)."""
+    next action or the first login of a day renders them)."""
 
     families: int = 0
     notices: int = 0
