@@ -47,7 +47,7 @@ from chalicelib.web import (
 )
 
 # What the tests, the benchmarks and portail's tooling reach through this module.
-__all__ = ["NIGHTLY_EXPORT", "accounts", "app", "family_pages", "reset_dependencies", "storage"]
+__all__ = ["NIGHTLY_REMINDERS", "accounts", "app", "family_pages", "reset_dependencies", "storage"]
 
 app = Chalice(app_name="portail-famille")
 app.api.binary_types.append("application/pdf")
@@ -97,19 +97,21 @@ def guard(event, get_response):
     return with_headers(response)
 
 
-# --- nightly re-export ---------------------------------------------------------
+# --- nightly reminders ---------------------------------------------------------
 
 # Every night from 01:00 UTC (02:00 in Paris in winter, 03:00 in summer: EventBridge
-# rules know only UTC), after the deadlines of 23:59: every family's pages are rendered
-# again, so a day whose deadline has passed is no longer offered, the balance is « à la
-# date du » the new day and an expired notice is gone. One invocation every 5 minutes
-# for an hour, each exporting one slice of the families (pages.nightly_slice), so that
-# no invocation nears Lambda's 15 minutes, however many families the commune has.
-NIGHTLY_EXPORT = "cron(0/5 1 * * ? *)"
+# rules know only UTC), after the deadlines of 23:59: the reminder mails of the families
+# whose responsables asked for them (chalicelib/reminders.py), on the nights one may be
+# due. One invocation every 5 minutes for an hour, each reading one slice of the families
+# (pages.nightly_slice), so that no invocation nears Lambda's 15 minutes, however many
+# families the commune has. The family pages are brought up to the day at the family's
+# first login of the day instead (chalicelib/page_freshness.py): a night re-exporting
+# every family cost 30 times the S3 requests (docs/deployment.md, « Monthly cost »).
+NIGHTLY_REMINDERS = "cron(0/5 1 * * ? *)"
 
 
-@app.schedule(NIGHTLY_EXPORT, name="nightly-export")
-def nightly_export(event):
+@app.schedule(NIGHTLY_REMINDERS, name="nightly-reminders")
+def nightly_reminders(event):
     from datetime import datetime
 
     from chalicelib.dependencies import commune, mailer
@@ -122,18 +124,14 @@ def nightly_export(event):
     except (AttributeError, TypeError, ValueError):
         scheduled_at = now
     index = nightly_slice(scheduled_at)
-    # The reminder mails of the families of this slice, from the states the export reads.
     reminders = NightlyReminders(storage(), mailer(), commune(), site_url(), now)
-    report = family_pages().export_all(storage(), now, family_slice=(index, NIGHTLY_SLICES),
-                                       visit=reminders.visit)
-    app.log.info("nightly export, slice %d/%d: %d families, %d pages written, %d unchanged",
-                 index + 1, NIGHTLY_SLICES, report.families, report.pages, report.unchanged)
-    if report.failed:  # each one's traceback is logged by export_all
-        app.log.error("nightly export: %d families not exported: %s", len(report.failed), ", ".join(report.failed))
-    if reminders.sent:
-        app.log.info("nightly reminders, slice %d/%d: %d mails", index + 1, NIGHTLY_SLICES, len(reminders.sent))
-    return {"slice": index, "families": report.families, "pages": report.pages,
-            "unchanged": report.unchanged, "failed": report.failed, "reminders": len(reminders.sent)}
+    families, failed = reminders.run((index, NIGHTLY_SLICES))
+    if families:
+        app.log.info("nightly reminders, slice %d/%d: %d families read, %d mails",
+                     index + 1, NIGHTLY_SLICES, families, len(reminders.sent))
+    if failed:  # each one's traceback is logged by NightlyReminders.run
+        app.log.error("nightly reminders: %d families not read: %s", len(failed), ", ".join(failed))
+    return {"slice": index, "families": families, "failed": failed, "reminders": len(reminders.sent)}
 
 
 # --- deferred jobs (chalicelib/jobs.py) ----------------------------------------------------

@@ -327,7 +327,7 @@ _HASHES: dict[str, str] = {}
 
 
 @pytest.fixture
-def families(storage, monkeypatch):
+def families(storage, monkeypatch, request):
     """Family A (login alice) and family B (login bob), each with a password."""
     from chalicelib import passwords
 
@@ -341,12 +341,20 @@ def families(storage, monkeypatch):
 
     with monkeypatch.context() as patch:
         patch.setattr(passwords, "hash_password", hash_once)
-        return {
+        made = {
             "A": add_family(storage, "100", "alice", "une phrase de passe tres longue", last_name="ALPHA",
                             child="ANNA", email="alice@example.org"),
             "B": add_family(storage, "200", "bob", "un autre secret pour la famille B", last_name="BRAVO",
                             child="BRUNO", email="bob@example.org"),
         }
+    # Their pages count as brought up to the test's day (chalicelib/page_freshness.py): a
+    # login renders nothing, as a test expects unless it moves the clock to another day.
+    from zoneinfo import ZoneInfo
+
+    day = GUIDE_NOW if "frozen_clock" in request.fixturenames else datetime.now(ZoneInfo("Europe/Paris"))
+    for number in ("100", "200"):
+        storage.update_attributes(f"FAMILY#{number}", "PROFILE", {"pages_day": day.date().isoformat()})
+    return made
 
 
 def all_items(storage) -> list[dict]:

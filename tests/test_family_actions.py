@@ -39,6 +39,7 @@ class Inbox:
 
     def send(self, family_number, subject, body_markdown, now, body_html=None):
         self.sent.append((family_number, subject, now))
+        return {"message_id": f"m{len(self.sent)}"}  # as Messages.send, the item put
 
 
 @pytest.fixture
@@ -67,7 +68,8 @@ def test_a_cancellation_promotes_the_oldest_tells_it_and_renders_both_families_p
     assert portal.messages.sent == [("200", "Réservation validée : GARDERIE MIDI, jeudi 11 décembre 2014", NOW)]
     month_pages = pages_showing_days("1", [date.fromisoformat(DAY)])
     assert portal.pages.exports == [
-        ("200", NOW, sorted([*month_pages, *pages_showing_messages()])),  # the promoted family: day and message
+        # The promoted family: the day, and the message saying so (not every message's page).
+        ("200", NOW, sorted([*month_pages, *pages_showing_messages("m1")])),
         ("100", NOW, sorted(month_pages)),  # then the family that cancelled
     ]
 
@@ -128,7 +130,7 @@ def test_a_message_read_is_written_once_and_its_pages_rendered_once(portal, stor
 
     (message,) = storage.family_state("100").messages
     assert datetime.fromisoformat(message["read_at"]) == NOW  # the first reading's instant stays
-    assert portal.pages.exports == [("100", NOW, sorted(pages_showing_messages()))]
+    assert portal.pages.exports == [("100", NOW, sorted(pages_showing_messages("0123456789abcdef")))]
     with pytest.raises(Refusal) as unknown:  # another family's message: looked for in this family only
         family_actions.read_message(storage, portal.pages, "200", "0123456789abcdef", NOW)
     assert (unknown.value.status, unknown.value.code) == (404, "message_not_found")

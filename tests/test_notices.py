@@ -1,6 +1,6 @@
 """Notices for all parents: content/notices/*.md read at build time,
 stored as ONE item (NOTICES/CURRENT), shown on every family's dashboard; an expired one
-is gone at the next nightly export (the scheduled function)."""
+is gone from a family's pages at its first login of the day (chalicelib/page_freshness.py)."""
 
 from __future__ import annotations
 
@@ -121,46 +121,83 @@ def test_every_familys_dashboard_shows_them_read_once_per_run(storage, families,
     assert trips.by_operation["GetItem"] == 0
 
 
-def test_an_expired_notice_disappears_at_the_nightly_export(client, storage, families, commune, notices_dir,
-                                                            frozen_clock):
+def test_an_expired_notice_disappears_at_the_first_login_of_the_day(client, storage, families, commune,
+                                                                   notices_dir, frozen_clock):
+    """The pages are brought up to the day at the family's first login of the day, not by
+    a nightly re-export of every family: the expired notice, the dashboard's date; a page
+    the days did not change is not written again, nor anything at a second login."""
     from app import family_pages
     from chalicelib.table import bucket_name
+
+    from tests.test_page_cookies import log_in
 
     store_notices(storage, commune, GUIDE_NOW, notices_dir)
     pages = family_pages()
     pages.export_all(storage, GUIDE_NOW)
-    key = families["B"]["page_key"]
+    key = families["A"]["page_key"]
 
     def words() -> str:
         body = pages.s3.get_object(Bucket=bucket_name("pages"), Key=f"famille/{key}/index.html")["Body"].read()
         return text(body.decode())
 
     assert "Vacances de Noël" in words() and "vendredi 28 novembre 2014" in words()
-    # The night after the Expires day (1 December), from 02:00 in Paris: the scheduled
-    # runs, one every 5 minutes for an hour, each exporting its slice of the families.
-    frozen_clock("2014-12-02T02:00:00+01:00")
-    answers = [nightly(client, f"2014-12-02T01:{minute:02d}:00Z").payload for minute in range(0, 60, 5)]
-    assert sorted(a["slice"] for a in answers) == list(range(12))
-    assert sum(a["families"] for a in answers) == 2 and not any(a["failed"] for a in answers)
+    puts: list[str] = []
+    pages.s3.meta.events.register("before-send.s3.PutObject", lambda request, **_: puts.append(request.url))
+    # The day after the Expires day (1 December): alice logs in.
+    frozen_clock("2014-12-02T08:00:00+01:00")
+    log_in(client)
     assert "Vacances de Noël" not in words() and "Sortie au cirque" in words()
     assert "À la date du mardi 2 décembre 2014" in words()
-    # A page the night did not change is not written again (each PUT is paid).
-    written = sum(a["pages"] for a in answers)
-    assert 2 <= written < sum(a["pages"] + a["unchanged"] for a in answers)
+    # Only the pages the days changed (each PUT is paid): not « Mon compte », nor family B's.
+    assert puts and not any("/compte/" in url or families["B"]["page_key"] in url for url in puts)
+    written = len(puts)
+    log_in(client)  # the same day: nothing read but the profile, nothing written
+    assert len(puts) == written
+
+
+def test_a_session_left_open_past_midnight_brings_the_pages_to_the_new_day(client, storage, families,
+                                                                           frozen_clock):
+    """The page cookies' renewal of a session begun the day before refreshes the pages
+    once; a renewal the same day reads nothing."""
+    from app import family_pages
+    from chalicelib.table import bucket_name
+
+    from tests.test_page_cookies import log_in, renew
+
+    pages = family_pages()
+    key = families["A"]["page_key"]
+
+    def dashboard() -> str:
+        return text(pages.s3.get_object(Bucket=bucket_name("pages"),
+                                        Key=f"famille/{key}/index.html")["Body"].read().decode())
+
+    frozen_clock("2014-12-02T23:50:00+01:00")
+    cookie, _ = log_in(client)
+    assert "À la date du mardi 2 décembre 2014" in dashboard()
+    puts: list[str] = []
+    pages.s3.meta.events.register("before-send.s3.PutObject", lambda request, **_: puts.append(request.url))
+    frozen_clock("2014-12-02T23:55:00+01:00")
+    assert renew(client, cookie).status_code == 200 and not puts
+    frozen_clock("2014-12-03T00:10:00+01:00")
+    assert renew(client, cookie).status_code == 200
+    assert "À la date du mercredi 3 décembre 2014" in dashboard()
+    written = len(puts)
+    frozen_clock("2014-12-03T00:15:00+01:00")
+    assert renew(client, cookie).status_code == 200 and len(puts) == written
 
 
 def nightly(client, scheduled_at: str):
     event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
                                             resources=[])
-    return client.lambda_.invoke("nightly-export", {**event, "time": scheduled_at})
+    return client.lambda_.invoke("nightly-reminders", {**event, "time": scheduled_at})
 
 
-def test_the_nightly_export_runs_at_night_in_paris():
-    from app import NIGHTLY_EXPORT, app
+def test_the_nightly_run_runs_at_night_in_paris():
+    from app import NIGHTLY_REMINDERS, app
 
-    source = next(s for s in app.event_sources if s.name == "nightly-export")
+    source = next(s for s in app.event_sources if s.name == "nightly-reminders")
     # Every 5 minutes from 01:00 to 01:55 UTC: from 02:00 (winter) or 03:00 (summer) in Paris.
-    assert source.schedule_expression == NIGHTLY_EXPORT == "cron(0/5 1 * * ? *)"
+    assert source.schedule_expression == NIGHTLY_REMINDERS == "cron(0/5 1 * * ? *)"
 
 
 def test_each_family_is_in_exactly_one_nightly_slice_and_the_slices_are_even():

@@ -101,3 +101,22 @@ def test_two_nightly_runs_at_once_send_one_mail(embedded_aws, embedded_resources
     answers = race(8, lambda n: send_reminders(storage, mailer, [reminder], "http://127.0.0.1:8000", "", NIGHT))
     assert sorted(len(a) for a in answers) == [0] * 7 + [1]
     assert [to for to, _, _ in mailer.sent] == ["alice@example.org"]
+
+
+def test_the_nightly_run_reads_no_family_on_a_night_no_reminder_can_be_due(client, storage, enrolled, commune,
+                                                                          frozen_clock):
+    """The nights outside every service's reminder window read nothing (each Query is paid):
+    in December 2014, the nights of 26 to 29 (January's deadline) only."""
+    from chalicelib.reminders import reminder_night
+
+    calendar = CommuneCalendar(commune)
+    nights = [day for day in range(1, 32)
+              if reminder_night(commune, calendar, datetime(2014, 12, day, 2, 0, tzinfo=PARIS))]
+    assert nights == [26, 27, 28, 29]
+    asks(storage, "100")
+    frozen_clock("2014-12-10T02:00:00+01:00")
+    answers = [nightly(client, f"2014-12-10T01:{minute:02d}:00Z").payload for minute in range(0, 60, 5)]
+    assert sum(a["families"] for a in answers) == 0 and sum(a["reminders"] for a in answers) == 0
+    frozen_clock(NIGHT.isoformat())
+    answers = [nightly(client, f"2014-12-26T01:{minute:02d}:00Z").payload for minute in range(0, 60, 5)]
+    assert sum(a["families"] for a in answers) == len(storage.family_numbers())

@@ -33,7 +33,9 @@ class Told:
 
     def send(self, family, subject, body, now):
         self.sent.append((family, subject, body))
-        self.storage.put(self._item(family, subject, body, now))
+        item = self._item(family, subject, body, now)
+        self.storage.put(item)
+        return item  # as Messages.send
 
 
 @pytest.fixture

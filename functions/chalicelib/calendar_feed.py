@@ -9,7 +9,7 @@ hours to put in a timed event, and a phone's month view shows one line per child
 day rather than up to four. The event's UID is the child and the day, so that a day
 booked, cancelled or declared absent changes its event in the calendar, never adds one;
 its DTSTAMP is the day's last change, so that the file only changes with the bookings
-(the nightly export writes a feed again only when its bytes change).
+(the refresh at the first login of a day writes a feed again only when its bytes change).
 
 Rendering is pure (the family's state read by the caller, the day as an argument);
 `icalendar` is imported by the first feed made, never at the function's start.

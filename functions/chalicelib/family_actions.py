@@ -58,13 +58,14 @@ def promote_waiting(waiting_list, messages, pages, freed: list, now: datetime) -
     for service, day in freed:
         for promoted in waiting_list.promote(service, day, now):
             label = waiting_list.commune.service(service).label
-            messages.send(
+            sent = messages.send(
                 promoted["family_number"], f"Réservation validée : {label}, {french_day(day)}",
                 f"Une place s'est libérée : la réservation de **{label}** du **{french_day(day)}** "
                 "pour votre enfant, qui était en liste d'attente, est validée.", now)
             # The promoted day, and the message that says so (dashboard count, inbox).
             pages.export(waiting_list.storage, promoted["family_number"], now,
-                         only=[*pages_showing_days(promoted["child_id"], [day]), *pages_showing_messages()])
+                         only=[*pages_showing_days(promoted["child_id"], [day]),
+                               *pages_showing_messages(sent["message_id"])])
             promoted_all.append(promoted)
     return promoted_all
 
@@ -222,7 +223,7 @@ def read_message(storage, pages, family_number: str, message_id: str, now: datet
             _mark_sent_message_read(storage, message)
         else:
             storage.update_attributes(message["pk"], message["sk"], {"read_at": message["read_at"]})
-        pages.export(storage, family_number, now, only=pages_showing_messages(), state=state)
+        pages.export(storage, family_number, now, only=pages_showing_messages(message_id), state=state)
 
 
 def _mark_sent_message_read(storage, message: dict) -> None:

@@ -153,7 +153,7 @@ class Part:
             for family in families:
                 try:
                     self.pages.export(self.storage, family, now, only=pages_showing_billing())
-                except Exception:  # noqa: BLE001 - the invoice stands; the nightly export renders the pages
+                except Exception:  # noqa: BLE001 - the invoice stands; the next login of a day renders the pages
                     import logging
 
                     logging.getLogger("portail").exception("pages of family %s not rendered", family)

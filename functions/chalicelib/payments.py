@@ -324,7 +324,7 @@ def imported_families(results: list[ImportedPayment]) -> list[str]:
 def render_family_pages(pages, storage: st.Storage, families, now: datetime) -> list[str]:
     """The pages payments make stale (dashboard, « Mes factures », « Mes règlements », the
     statement), for each family paid; returns the families whose pages could not be
-    rendered (the payments stand: the next action or the nightly export renders them)."""
+    rendered (the payments stand: the next action or the first login of a day renders them)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from chalicelib.pages import pages_showing_billing

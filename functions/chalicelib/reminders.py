@@ -152,3 +152,39 @@ class NightlyReminders:
         if due:
             self.sent += send_reminders(self.storage, self.mailer, due, self.site_url, self.commune.commune.name,
                                         self.now)
+
+    def run(self, family_slice: tuple[int, int]) -> tuple[int, list[str]]:
+        """The nightly run of one slice of the families: (families read, those that
+        failed). Nothing is read on a night no reminder can be due (`reminder_night`):
+        most nights of a month."""
+        if not reminder_night(self.commune, self.calendar, self.now):
+            return 0, []
+        from chalicelib.pages import in_slice
+
+        read, failed = 0, []
+        for number in self.storage.family_numbers():
+            if not in_slice(number, *family_slice):
+                continue
+            try:
+                self.visit(self.storage.family_state(number))
+                read += 1
+            except Exception:  # noqa: BLE001 - one family must not stop the others' reminders
+                log.exception("family %s: reminders not decided", number)
+                failed.append(str(number))
+        return read, failed
+
+
+def reminder_night(commune, calendar, now: datetime) -> bool:
+    """Whether a reminder may be due at `now` for anybody: a service's next period has its
+    deadline's day at most REMINDER_DAYS_BEFORE days away and not past (the window of
+    `due_reminders`; a child's period is the earliest of its services', so a child due
+    has a service due here). Pure: the nightly run reads the families only then."""
+    today = now.astimezone(commune.tz).date()
+    for service in commune.services:
+        period = next_period([service], commune, calendar, today)
+        if period is None:
+            continue
+        deadline = period[1]
+        if deadline.astimezone(commune.tz).date() - timedelta(days=REMINDER_DAYS_BEFORE) <= today and now < deadline:
+            return True
+    return False

@@ -419,7 +419,7 @@ class Storage(Transactions):
     def billing_states(self, month: str, first_day: date, last_day: date,
                        since: str | None = None) -> dict[str, FamilyState]:
         """What an invoicing run of `month` (« 2017-06 ») needs of every family, from one
-        Scan (paginated) rather than a Query per family, as the nightly export does: the
+        Scan (paginated) rather than a Query per family, as a login's refresh of the pages does: the
         profile, responsables, children, certificates, the brackets set from a month, the markers, invoices and credit
         notes of the months from `since` (the earliest month its regularisations look at;
         `month` alone by default) with what credit notes took off them, the payments and

@@ -10,7 +10,7 @@
 - `render`: the view models through the templates, into {path: HTML};
 - `export`: the I/O: the state read, the pages written to S3 (`FamilyPages.export`,
   `export_all` with its ETag comparison and upload threads);
-- `nightly`: which families each nightly invocation exports.
+- `nightly`: which families each nightly invocation reads (the reminder mails).
 """
 
 from chalicelib.pages.account import NOTICES_PK, NOTICES_SK, current_notices

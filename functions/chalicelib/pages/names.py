@@ -5,6 +5,7 @@ Pages and the names `only` knows them by (docs/family-pages.md):
   `demandes`, `documents` (« Mes documents »): one file each;
 - `releve`: `releve/` (the current school year) and `releve/<AAAA-AAAA>/` per school
   year of the account; `messages`: the inbox `messages/` and `messages/<id>/` per message;
+  `message:<id>`: the inbox and that message's page;
 - `agenda`: each subscribed responsable's calendar feed, `agenda/<feed key>.ics` at the
   bucket's root, outside the family's folder (chalicelib/calendar_feed.py);
 - `mois:<child>:<AAAA-MM>`: each child enrolled in a service has one month page per
@@ -101,9 +102,18 @@ def pages_showing_days(child_id: str, days) -> list[str]:
     return [*(month_page_name(child_id, month) for month in sorted(months)), "demandes", FEED]
 
 
-def pages_showing_messages() -> list[str]:
+def message_page_name(message: str) -> str:
+    """`message:<id>`, the name `only` knows one message's page by (the inbox comes with it)."""
+    return f"message:{message}"
+
+
+def pages_showing_messages(*message_ids: str) -> list[str]:
     """The pages a message sent or read makes stale: the dashboard (its count of unread
-    messages) and the inbox with every message's page."""
+    messages), the inbox and the pages of the messages `message_ids` (a message's page
+    shows that message only: the others are not written again, each PUT being paid);
+    without ids, every message's page."""
+    if message_ids:
+        return ["accueil", *(message_page_name(m) for m in message_ids)]
     return ["accueil", "messages"]
 
 

@@ -1,7 +1,6 @@
-"""The nightly export's slices: every family's pages are exported each night (the
-dashboard's date, the months whose deadlines passed), split in slices of families, one
-per scheduled invocation, so that each slice ends well within Lambda's 15 minutes
-however many families there are."""
+"""The nightly run's slices of families (the reminder mails, chalicelib/reminders.py;
+`export_all(family_slice=…)` can export one slice too), one per scheduled invocation, so
+that each slice ends well within Lambda's 15 minutes however many families there are."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ NIGHTLY_SLICE_MINUTES = 5
 
 def nightly_slice(scheduled_at: datetime) -> int:
     """Which slice of the families a nightly invocation exports: the runs are scheduled
-    every NIGHTLY_SLICE_MINUTES within one hour (app.NIGHTLY_EXPORT), the minute says which."""
+    every NIGHTLY_SLICE_MINUTES within one hour (app.NIGHTLY_REMINDERS), the minute says which."""
     return (scheduled_at.minute // NIGHTLY_SLICE_MINUTES) % NIGHTLY_SLICES
 
 

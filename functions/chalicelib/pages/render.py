@@ -33,6 +33,7 @@ from chalicelib.pages.names import (
     MONTHS_SHOWN,
     PAGES,
     STATEMENT_TEMPLATE,
+    message_page_name,
     month_page_name,
     month_page_path,
     shown_months,
@@ -148,11 +149,13 @@ class PageRenderer:
                 pages[f"releve/{year}/index.html"] = html
                 if year == account.current_year:
                     pages["releve/index.html"] = html
-        if wanted("messages"):
+        if wanted("messages") or any(name.startswith("message:") for name in only or ()):
             messages = messages_view(state, home, commune.tz)
             pages["messages/index.html"] = page(INBOX_TEMPLATE, "messages", messages=messages)
             for message in messages:
-                pages[f"messages/{message['id']}/index.html"] = page(MESSAGE_TEMPLATE, "message", message=message)
+                if wanted("messages") or wanted(message_page_name(message["id"])):
+                    pages[f"messages/{message['id']}/index.html"] = page(MESSAGE_TEMPLATE, "message",
+                                                                         message=message)
         for child in state.children:
             if not child.get("services"):
                 continue

@@ -6,7 +6,14 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib import family_actions, sessions
-from chalicelib.dependencies import accounts, family_pages, password_reset, secret, site_url
+from chalicelib.dependencies import (
+    accounts,
+    family_pages,
+    password_reset,
+    secret,
+    site_url,
+    storage,
+)
 from chalicelib.routes.calls import BODY_TYPES, Call, Routes, cleared_cookies, signed_cookies
 from chalicelib.web import cookie_value, error_response, redirect
 
@@ -27,6 +34,7 @@ def account_page(call: Call) -> str:
 @routes.public_call(form_errors=LOGIN_PAGE)
 def login(call: Call):
     token, session = accounts().login(call.field("login"), call.field("password"), call.source, call.now)
+    pages_up_to_the_day(session, call.now, login=True)
     call.sets_page_cookies()
     cookies = [sessions.cookie_header(token), sessions.csrf_cookie_header(secret(), session.token_hash),
                *signed_cookies(session, call.now)]
@@ -41,6 +49,20 @@ def logout(call: Call):
         accounts().logout(session, call.source, call.now)
     call.sets_page_cookies()
     return call.answer(LOGIN_PAGE + "#deconnexion", cookies=cleared_cookies(session.page_key if session else None))
+
+
+def pages_up_to_the_day(session, now, *, login: bool = False) -> None:
+    """The family's pages brought up to the day before a page opens with the cookies
+    given (chalicelib/page_freshness.py): at a login, and at a renewal of a session begun
+    on an earlier day (one left open past midnight); other renewals read nothing."""
+    from chalicelib.dependencies import commune
+
+    tz = commune().tz
+    if not login and session.created_at.astimezone(tz).date() == now.astimezone(tz).date():
+        return
+    from chalicelib.page_freshness import refresh_if_stale
+
+    refresh_if_stale(storage(), family_pages, session.family_number, now, tz)
 
 
 # --- the family pages' cookies ------------------------------------------------------------
@@ -59,6 +81,7 @@ def renew_page_cookies(call: Call):
         return error_response(401, "not_authenticated",
                               "Votre session a pris fin : connectez-vous pour retrouver votre espace famille.",
                               {"Set-Cookie": [sessions.clear_espace_hint_header()]})
+    pages_up_to_the_day(call.session, call.now)
     call.sets_page_cookies()
     return Response(body={"home": call.session.home}, status_code=200,
                     headers={"Set-Cookie": signed_cookies(call.session, call.now)})
@@ -81,6 +104,7 @@ def renew_page_cookies_and_return(call: Call):
     query = request.query_params or {}
     if session is None:
         return redirect(LOGIN_PAGE + "#session-expiree", [sessions.clear_espace_hint_header()])
+    pages_up_to_the_day(session, call.now)
     call.sets_page_cookies()
     from_login_page = query.get("depuis") == FROM_LOGIN_PAGE
     target = (None if from_login_page else cf.return_path(query.get("back"), session.page_key)

@@ -190,7 +190,7 @@ def _confirm(call: StaffCall):
 
 def _export_pages(applied, now) -> list[str]:
     """Each family's pages that show its new days; returns the families whose pages could
-    not be rendered (their bookings stand: the next action or the nightly export renders them)."""
+    not be rendered (their bookings stand: the next action or the first login of a day renders them)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from chalicelib.dependencies import family_pages, storage

@@ -279,7 +279,7 @@ class MessageDesk:
         if pages is None:
             stale = families
         else:
-            only = pages_showing_messages()
+            only = pages_showing_messages(sending_id)  # the new message's page, not every one
             shown_notices = pages.notices(self.storage, now)  # read once for the chunk, not per family
             for number in families:
                 try:
@@ -316,7 +316,7 @@ class MessageDesk:
 class Delivery:
     """What a chunk's delivery did: how many families, how many notices left, the
     addresses SES refused (with why), the families whose pages could not be rendered (the
-    next action or the nightly export renders them)."""
+    next action or the first login of a day renders them)."""
 
     families: int = 0
     notices: int = 0

@@ -182,11 +182,11 @@ def decide(storage, commune, messages, pages, items: list[RequestItem], accept: 
     for family, decided in told.items():
         lines = [(commune.service(i.service).label, french_day(i.day), name) for i, name in decided]
         subject, body = family_notice(lines, accept, reason)
-        messages.send(family, subject, body, now)  # a notice mail that cannot leave is logged, not fatal
+        sent = messages.send(family, subject, body, now)  # a notice mail that cannot leave is logged, not fatal
         if pages is not None:
             stale = [name for child in dict.fromkeys(i.child for i, _ in decided)
                      for name in pages_showing_days(child, [i.day for i, _ in decided if i.child == child])]
-            _render(pages, storage, family, now, [*dict.fromkeys(stale), *pages_showing_messages()])
+            _render(pages, storage, family, now, [*dict.fromkeys(stale), *pages_showing_messages(sent["message_id"])])
     return outcomes
 
 
