@@ -7,6 +7,7 @@ it in tests/test_demo.py (test_the_shipped_configuration_is_valid_and_fits_the_d
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, time
 from decimal import Decimal
 
@@ -39,7 +40,7 @@ def test_a_commune_with_another_capacity_changes_only_that(commune):
     roomier = commune_with(capacity=10)
     assert roomier.service("GARDERIE_MIDI").capacity == 10
     assert roomier.service("RESTAURATION").capacity == commune.service("RESTAURATION").capacity
-    assert roomier.model_copy(update={"services": commune.services}) == commune
+    assert dataclasses.replace(roomier, services=commune.services) == commune
 
 
 def test_school_year_of_a_day(commune):
@@ -69,16 +70,20 @@ def _tariff_renamed(data: dict) -> None:
 MISTAKES = {
     "unknown weekday": (_service(2, weekdays=["lundi", "mardy"]),
                         "commune.toml : services[2].weekdays : jour inconnu « mardy »"),
-    "unknown zone": (_set("commune", school_zone="D"), "commune.toml : commune.school_zone : "),
+    "unknown zone": (_set("commune", school_zone="D"), "commune.toml : commune.school_zone : valeur inattendue « D » (attendu : A, B ou C)"),
     "missing régie": (lambda data: data["commune"].pop("regie"),
                       "commune.toml : commune.regie : clé obligatoire absente"),
     "unquoted tariff": (lambda data: data["services"][3]["tariffs"].update(A=1.5),
                         "services[3].tariffs : le tarif A doit être écrit entre guillemets"),
     "missing tariff": (_tariff_renamed, "services.RESTAURATION.tariffs : il manque le tarif de la tranche A"),
-    "zero capacity": (_service(1, capacity=0), "commune.toml : services[1].capacity : "),
-    "impossible time": (_set("booking", deadline_time="25:00"), "commune.toml : booking.deadline_time : "),
+    "zero capacity": (_service(1, capacity=0), "commune.toml : services[1].capacity : doit être au moins 1"),
+    "impossible time": (_set("booking", deadline_time="25:00"), "commune.toml : booking.deadline_time : heure invalide « 25:00 »"),
     "unknown key": (_set("invoicing", colour=1), "commune.toml : invoicing.colour : clé inconnue"),
     "unknown time zone": (_set("commune", timezone="Europe/Crégy"), "fuseau horaire inconnu « Europe/Crégy »"),
+    "holidays backwards": (_set("calendar", school_holidays=[{"start": "2014-12-20", "end": "2014-12-01"}]),
+                           "commune.toml : calendar.school_holidays[0] : la fin de la période précède son début"),
+    "impossible date": (_set("calendar", closed_days=["2014-11-31"]),
+                        "commune.toml : calendar.closed_days[0] : date invalide « 2014-11-31 »"),
 }
 
 
@@ -87,6 +92,21 @@ def test_errors_name_the_file_the_key_and_the_reason(edit, expected):
     with pytest.raises(ConfigError) as error:
         parse_commune(commune_toml(edit), "commune.toml")
     assert expected in str(error.value)
+
+
+def test_every_mistake_is_named_at_once():
+    def three_mistakes(data: dict) -> None:
+        data["commune"].pop("name")
+        data["invoicing"]["invoice_day"] = 31
+        data["retention"]["audit_months"] = "douze"
+
+    with pytest.raises(ConfigError) as error:
+        parse_commune(commune_toml(three_mistakes), "commune.toml")
+    assert str(error.value).splitlines() == [
+        "commune.toml : commune.name : clé obligatoire absente",
+        "commune.toml : invoicing.invoice_day : doit être compris entre 1 et 28 (lu : 31)",
+        "commune.toml : retention.audit_months : un nombre entier est attendu (lu : 'douze')",
+    ]
 
 
 def test_a_syntax_error_is_named():

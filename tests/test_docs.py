@@ -5,8 +5,10 @@ each environment variable, each route of the function."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 from chalicelib.config import Commune
@@ -77,11 +79,10 @@ def test_a_new_command_gets_a_section_to_explain():
 
 def _configuration_keys() -> list[tuple[str, str]]:
     keys = []
-    for section, field in Commune.model_fields.items():
-        model = field.annotation
+    for section, model in get_type_hints(Commune).items():
         if section in ARRAYS:
             model = model.__args__[0]  # list[Service] → Service
-        keys.extend((section, key) for key in model.model_fields)
+        keys.extend((section, field.name) for field in dataclasses.fields(model))
     return keys
 
 

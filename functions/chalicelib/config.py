@@ -6,22 +6,30 @@ who edit this file are the commune's staff.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
+from chalicelib.config_checks import (
+    INVALID,
+    boolean,
+    checked,
+    choice,
+    clock_time,
+    day,
+    integer,
+    items,
+    optional,
+    place,
+    section,
+    tariffs,
+    text,
+    weekdays,
 )
 
 # The words commune.toml's `weekdays` and the week pattern's form accept (0: Monday).
@@ -38,166 +46,151 @@ class ConfigError(Exception):
     """A commune.toml that cannot be used: the message says where and why."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Each section is a frozen dataclass; each key says how it is read (chalicelib/config_checks.py).
+# Keyword-only: the order of the keys in the file is the staff's.
+_section = dataclasses.dataclass(frozen=True, kw_only=True)
 
 
-class DeadlineRule(_Strict):
+@_section
+class DeadlineRule:
     """Bookings for day D close at `time` on the `weekdays`-th weekday before D."""
 
-    weekdays: int = Field(ge=1, le=30)
-    time: time
+    weekdays: int = checked(integer(ge=1, le=30))
+    time: time = checked(clock_time())
 
 
-class QuotientBracket(_Strict):
-    code: str = Field(min_length=1, max_length=8)
-    label: str = Field(min_length=1)
-    max_quotient: int | None = Field(default=None, ge=0)
+@_section
+class QuotientBracket:
+    code: str = checked(text(min_length=1, max_length=8))
+    label: str = checked(text(min_length=1))
+    max_quotient: int | None = checked(optional(integer(ge=0)), default=None)
 
 
-class Service(_Strict):
-    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
-    label: str = Field(min_length=1)
-    description: str = ""
-    weekdays: frozenset[int]
-    period: Literal["school", "holidays"]
-    capacity: int | None = Field(default=None, ge=1)
-    deadline: DeadlineRule | None = None
-    tariffs: dict[str, Decimal]
-
-    @field_validator("weekdays", mode="before")
-    @classmethod
-    def _weekday_names(cls, value):
-        if not isinstance(value, list) or not value:
-            raise ValueError("donnez une liste non vide de jours, par exemple [\"lundi\", \"mardi\"]")
-        days = set()
-        for name in value:
-            key = str(name).strip().lower()
-            if key not in WEEKDAY_NAMES:
-                raise ValueError(f"jour inconnu « {name} » (attendu : {', '.join(WEEKDAY_NAMES)})")
-            days.add(WEEKDAY_NAMES.index(key))
-        return frozenset(days)
-
-    @field_validator("tariffs", mode="before")
-    @classmethod
-    def _prices_are_strings(cls, value):
-        # Prices are written as strings so that no float ever rounds a euro.
-        if isinstance(value, dict):
-            for bracket, price in value.items():
-                if isinstance(price, float):
-                    raise ValueError(f"le tarif {bracket} doit être écrit entre guillemets, par exemple \"{price:.2f}\"")
-        return value
-
-    @field_validator("tariffs")
-    @classmethod
-    def _prices_positive(cls, value):
-        for bracket, price in value.items():
-            if price < 0 or price != price.quantize(Decimal("0.01")):
-                raise ValueError(f"le tarif {bracket} doit être un montant positif en euros et centimes")
-        return value
+@_section
+class Service:
+    code: str = checked(text(pattern=r"^[A-Z][A-Z0-9_]*$", example='des majuscules, chiffres ou _, par exemple "RESTAURATION"'))
+    label: str = checked(text(min_length=1))
+    description: str = checked(text(), default="")
+    weekdays: frozenset[int] = checked(weekdays(WEEKDAY_NAMES))
+    period: str = checked(choice("school", "holidays"))
+    capacity: int | None = checked(optional(integer(ge=1)), default=None)
+    deadline: DeadlineRule | None = checked(optional(section(DeadlineRule)), default=None)
+    tariffs: dict[str, Decimal] = checked(tariffs())
 
 
-class HolidayPeriod(_Strict):
-    name: str = "Vacances scolaires"
-    start: date
-    end: date
+@_section
+class HolidayPeriod:
+    name: str = checked(text(), default="Vacances scolaires")
+    start: date = checked(day())
+    end: date = checked(day())
 
-    @model_validator(mode="after")
-    def _ordered(self):
+    def check(self):
         if self.end < self.start:
             raise ValueError("la fin de la période précède son début")
-        return self
 
 
-class CalendarOverrides(_Strict):
-    closed_days: list[date] = []
-    extra_public_holidays: list[date] = []
-    school_holidays: list[HolidayPeriod] = []
-    school_days: list[date] = []
+@_section
+class CalendarOverrides:
+    closed_days: list[date] = checked(items(day()), default_factory=list)
+    extra_public_holidays: list[date] = checked(items(day()), default_factory=list)
+    school_holidays: list[HolidayPeriod] = checked(items(section(HolidayPeriod)), default_factory=list)
+    school_days: list[date] = checked(items(day()), default_factory=list)
 
 
-class Invoicing(_Strict):
-    number_prefix: str = Field(pattern=r"^[A-Z0-9-]{1,10}$")
-    invoice_day: int = Field(ge=1, le=28)
-    due_days: int = Field(ge=0, le=90)
+@_section
+class Invoicing:
+    number_prefix: str = checked(text(pattern=r"^[A-Z0-9-]{1,10}$", example='1 à 10 majuscules, chiffres ou -, par exemple "FAC"'))
+    invoice_day: int = checked(integer(ge=1, le=28))
+    due_days: int = checked(integer(ge=0, le=90))
 
 
-class Booking(_Strict):
-    deadline_weekdays: int = Field(ge=1, le=30)
-    deadline_time: time
+@_section
+class Booking:
+    deadline_weekdays: int = checked(integer(ge=1, le=30))
+    deadline_time: time = checked(clock_time())
 
 
-class CommuneInfo(_Strict):
-    name: str = Field(min_length=1)
-    regie: str = Field(min_length=1)
-    school_zone: Literal["A", "B", "C"]
-    school_year_start: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
-    timezone: str = "Europe/Paris"
-    site_url: str = Field(pattern=r"^https?://[^/\s]+$")
-    contact_email: str = ""
-    contact_phone: str = ""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value):
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"fuseau horaire inconnu « {value} »") from None
-        return value
+def _known_zone(value, where, problems):
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append((where, f"fuseau horaire inconnu « {value} »"))
+        return INVALID
+    return value
 
 
-class FamilyDocumentKind(_Strict):
+def _time_zone(value, where, problems):
+    value = text()(value, where, problems)
+    return value if value is INVALID else _known_zone(value, where, problems)
+
+
+@_section
+class CommuneInfo:
+    name: str = checked(text(min_length=1))
+    regie: str = checked(text(min_length=1))
+    school_zone: str = checked(choice("A", "B", "C"))
+    school_year_start: str = checked(text(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+                                          example='mois-jour, par exemple "09-01"'))
+    timezone: str = checked(_time_zone, default="Europe/Paris")
+    site_url: str = checked(text(pattern=r"^https?://[^/\s]+$", example='l\'adresse sans / final, par exemple "https://famille.macommune.fr"'))
+    contact_email: str = checked(text(), default="")
+    contact_phone: str = checked(text(), default="")
+
+
+@_section
+class FamilyDocumentKind:
     """A document the commune asks families to provide (« Mes documents »), how long an
     accepted one stays valid, and whether it sets the tariff bracket (docs/configuration.md)."""
 
-    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
-    label: str = Field(min_length=1, max_length=120)
+    code: str = checked(text(pattern=r"^[A-Z][A-Z0-9_]{0,19}$", example='1 à 20 majuscules, chiffres ou _, par exemple "QUOTIENT"'))
+    label: str = checked(text(min_length=1, max_length=120))
     # Months an accepted document stays valid, counted from the day staff accept it.
-    valid_months: int = Field(ge=1, le=60)
+    valid_months: int = checked(integer(ge=1, le=60))
     # Asked of every family (False: only some need it, a PAI for instance).
-    required: bool = True
+    required: bool = checked(boolean(), default=True)
     # An accepted one lets staff set the family's quotient bracket from a month they choose.
-    sets_bracket: bool = False
-    description: str = ""
+    sets_bracket: bool = checked(boolean(), default=False)
+    description: str = checked(text(), default="")
 
 
-class Retention(_Strict):
+@_section
+class Retention:
     """How long personal data is kept (`portail family purge`); the page
     content/pages/donnees-personnelles.md states the same durations (a test checks it)."""
 
     # Booked days, requests, waiting lists: the current school year and the previous ones.
-    bookings_school_years: int = Field(default=2, ge=1, le=10)
+    bookings_school_years: int = checked(integer(ge=1, le=10), default=2)
     # Invoices, statement operations, payments (and invoice PDFs): years after the end of
     # the civil year (the commune's budget year) they belong to.
-    accounting_years: int = Field(default=10, ge=1, le=30)
+    accounting_years: int = checked(integer(ge=1, le=30), default=10)
     # Messages: years after they were sent.
-    messages_years: int = Field(default=2, ge=1, le=10)
+    messages_years: int = checked(integer(ge=1, le=10), default=2)
     # Medical certificates (and their files): years after the end of the school year of
     # the last day they cover.
-    certificates_years: int = Field(default=1, ge=0, le=10)
+    certificates_years: int = checked(integer(ge=0, le=10), default=1)
     # Documents a family provided (« Mes documents ») and their files: years after the end
     # of their validity (a refused one: after the refusal).
-    family_documents_years: int = Field(default=1, ge=0, le=10)
+    family_documents_years: int = checked(integer(ge=0, le=10), default=1)
     # Audit trail (logins, actions): months.
-    audit_months: int = Field(default=12, ge=1, le=120)
+    audit_months: int = checked(integer(ge=1, le=120), default=12)
     # A family with no activity: its identity, children and logins, years after its last
     # activity (invoices stay for `accounting_years`).
-    inactive_family_years: int = Field(default=2, ge=1, le=10)
+    inactive_family_years: int = checked(integer(ge=1, le=10), default=2)
 
 
-class Commune(_Strict):
-    commune: CommuneInfo
-    quotient_brackets: list[QuotientBracket] = Field(min_length=1)
-    booking: Booking
-    services: list[Service] = Field(min_length=1)
-    invoicing: Invoicing
-    calendar: CalendarOverrides = CalendarOverrides()
-    retention: Retention = Retention()
-    family_documents: list[FamilyDocumentKind] = []
+@_section
+class Commune:
+    commune: CommuneInfo = checked(section(CommuneInfo))
+    quotient_brackets: list[QuotientBracket] = checked(items(section(QuotientBracket), min_length=1))
+    booking: Booking = checked(section(Booking))
+    services: list[Service] = checked(items(section(Service), min_length=1))
+    invoicing: Invoicing = checked(section(Invoicing))
+    calendar: CalendarOverrides = checked(section(CalendarOverrides), default_factory=CalendarOverrides)
+    retention: Retention = checked(section(Retention), default_factory=Retention)
+    family_documents: list[FamilyDocumentKind] = checked(items(section(FamilyDocumentKind)), default_factory=list)
 
-    @model_validator(mode="after")
-    def _consistent(self):
+    def check(self):
+        """What no single section can check: codes defined once, every bracket priced."""
         codes = [s.code for s in self.services]
         for code in codes:
             if codes.count(code) > 1:
@@ -214,7 +207,6 @@ class Commune(_Strict):
                 raise ValueError(f"services.{service.code}.tariffs : il manque le tarif de la tranche {', '.join(missing)}")
             if unknown:
                 raise ValueError(f"services.{service.code}.tariffs : tranche inconnue {', '.join(unknown)}")
-        return self
 
     @property
     def tz(self) -> ZoneInfo:
@@ -242,21 +234,7 @@ class Commune(_Strict):
         return month, day
 
 
-
-def _where(loc: tuple) -> str:
-    parts = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts) or "(racine)"
-
-
-_REASONS = {
-    "missing": "clé obligatoire absente",
-    "extra_forbidden": "clé inconnue",
-}
+_read_commune = section(Commune)
 
 
 def parse_commune(text: str, source: str = "commune.toml") -> Commune:
@@ -264,14 +242,11 @@ def parse_commune(text: str, source: str = "commune.toml") -> Commune:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source} : syntaxe TOML invalide ({error})") from None
-    try:
-        return Commune.model_validate(data)
-    except ValidationError as error:
-        lines = []
-        for problem in error.errors():
-            reason = _REASONS.get(problem["type"]) or problem["msg"].removeprefix("Value error, ")
-            lines.append(f"{source} : {_where(problem['loc'])} : {reason}")
-        raise ConfigError("\n".join(lines)) from None
+    problems: list = []
+    commune = _read_commune(data, (), problems)
+    if problems:
+        raise ConfigError("\n".join(f"{source} : {place(where)} : {reason}" for where, reason in problems))
+    return commune
 
 
 def load_commune(path: str | os.PathLike) -> Commune:
