@@ -49,7 +49,7 @@ from pathlib import Path
 from chalicelib import jobs, table
 from chalicelib.http_headers import content_security_policy, security_headers
 
-from portail import deploy_publishing
+from portail import deploy_publishing, package_bytecode
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = ROOT / "functions"
@@ -812,7 +812,9 @@ def _run_chalice(project: Path, stage: str, merge: Path, out: Path) -> None:
             "chalice package a échoué :\n  " + "\n  ".join(output[-15:] or ["(aucun message)"]))
 
 
-_EXTENSION = re.compile(r"\.cpython-(\d)(\d+)-[^/]*\.so$")
+# A compiled module's interpreter: a C extension's (x.cpython-311-x86_64-linux-gnu.so) or
+# bytecode's (__pycache__/x.cpython-311.pyc, portail/package_bytecode.py).
+_EXTENSION = re.compile(r"\.cpython-(\d)(\d+)(-[^/]*\.so|\.pyc)$")
 
 
 def check_package(package_template: dict, zip_path: Path, commune_path: Path) -> None:
@@ -858,6 +860,7 @@ def package(stage: str, out: Path) -> Package:
         merge_path = Path(temporary) / "portail-resources.json"
         merge_path.write_text(json.dumps(merge, indent=2, ensure_ascii=False), encoding="utf-8")
         _run_chalice(project, stage, merge_path, out)
+    package_bytecode.add_bytecode(out / "deployment.zip")
     result = json.loads((out / "sam.json").read_text(encoding="utf-8"))
     check_package(result, out / "deployment.zip", commune_path)
     deploy_publishing.build_zip(out, commune_path)

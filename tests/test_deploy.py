@@ -320,6 +320,22 @@ def test_the_runtime_is_the_one_the_compiled_modules_were_built_for(package):
     assert all(found and all("manylinux" in tag for tag in found) for found in tags.values()), tags
 
 
+def test_the_package_holds_the_bytecode_of_what_a_cold_start_imports(package):
+    """Lambda cannot write a __pycache__: without this, each cold start compiles every module."""
+    (runtime,) = {r["Properties"]["Runtime"] for r in package.template["Resources"].values()
+                  if r.get("Type") == "AWS::Serverless::Function"}
+    tag = "cpython-" + runtime.removeprefix("python").replace(".", "")
+    with zipfile.ZipFile(package.zip_path) as archive:
+        names = set(archive.namelist())
+        header = archive.read(f"__pycache__/app.{tag}.pyc")[:8]
+    sources = [n for n in names if n.endswith(".py") and n.startswith(("app.py", "chalicelib/", "chalice/", "jinja2/"))]
+    missing = [n for n in sources if f"{Path(n).parent}/__pycache__/{Path(n).stem}.{tag}.pyc".lstrip("./") not in names]
+    assert len(sources) > 100 and missing == []
+    # « unchecked-hash » (PEP 552: flags 0b01): used as is, whatever dates the unzipped files get.
+    assert int.from_bytes(header[4:8], "little") == 0b01
+    assert not any(n.startswith("reportlab/") and n.endswith(".pyc") for n in names)  # PDFs: rare, source only
+
+
 def test_a_package_whose_modules_do_not_fit_the_runtime_is_refused(package, tmp_path):
     archive_path = tmp_path / "deployment.zip"
     commune = SHIPPED_COMMUNE_FILE
