@@ -61,6 +61,8 @@ class DeadlineRule:
 
 @_section
 class QuotientBracket:
+    """A tariff bracket (`[[quotient_brackets]]`): families up to `max_quotient` € a month."""
+
     code: str = checked(text(min_length=1, max_length=8))
     label: str = checked(text(min_length=1))
     max_quotient: int | None = checked(optional(integer(ge=0)), default=None)
@@ -68,6 +70,8 @@ class QuotientBracket:
 
 @_section
 class Service:
+    """A service families book (`[[services]]`): its days, period, places, deadline and prices."""
+
     code: str = checked(text(pattern=r"^[A-Z][A-Z0-9_]*$", example='des majuscules, chiffres ou _, par exemple "RESTAURATION"'))
     label: str = checked(text(min_length=1))
     description: str = checked(text(), default="")
@@ -80,6 +84,8 @@ class Service:
 
 @_section
 class HolidayPeriod:
+    """School holidays the commune sets itself (`calendar.school_holidays`), both days included."""
+
     name: str = checked(text(), default="Vacances scolaires")
     start: date = checked(day())
     end: date = checked(day())
@@ -91,6 +97,8 @@ class HolidayPeriod:
 
 @_section
 class CalendarOverrides:
+    """`[calendar]`: what completes or overrides the official calendars."""
+
     closed_days: list[date] = checked(items(day()), default_factory=list)
     extra_public_holidays: list[date] = checked(items(day()), default_factory=list)
     school_holidays: list[HolidayPeriod] = checked(items(section(HolidayPeriod)), default_factory=list)
@@ -99,6 +107,8 @@ class CalendarOverrides:
 
 @_section
 class Invoicing:
+    """`[invoicing]`: the invoices' numbers, date and due date."""
+
     number_prefix: str = checked(text(pattern=r"^[A-Z0-9-]{1,10}$", example='1 à 10 majuscules, chiffres ou -, par exemple "FAC"'))
     invoice_day: int = checked(integer(ge=1, le=28))
     due_days: int = checked(integer(ge=0, le=90))
@@ -106,6 +116,8 @@ class Invoicing:
 
 @_section
 class Booking:
+    """`[booking]`: the default booking deadline (a service may have its own)."""
+
     deadline_weekdays: int = checked(integer(ge=1, le=30))
     deadline_time: time = checked(clock_time())
 
@@ -126,6 +138,8 @@ def _time_zone(value, where, problems):
 
 @_section
 class CommuneInfo:
+    """`[commune]`: who the commune is, its school zone and year, its address and contacts."""
+
     name: str = checked(text(min_length=1))
     regie: str = checked(text(min_length=1))
     school_zone: str = checked(choice("A", "B", "C"))
@@ -180,6 +194,8 @@ class Retention:
 
 @_section
 class Commune:
+    """The whole commune.toml."""
+
     commune: CommuneInfo = checked(section(CommuneInfo))
     quotient_brackets: list[QuotientBracket] = checked(items(section(QuotientBracket), min_length=1))
     booking: Booking = checked(section(Booking))

@@ -113,8 +113,10 @@ def family_pages():
         from chalicelib import table
         from chalicelib.pages import FamilyPages
 
-        _dependencies["pages"] = FamilyPages(boto3.client("s3"), table.bucket_name("pages"), commune(), secret(),
-                                             frozen=clock.is_frozen(), site_url=site_url())
+        # The S3 client (about 40 ms: S3's service model) is made by the first page written,
+        # not on the cold start: the session refreshes and most reads never write a page.
+        _dependencies["pages"] = FamilyPages(lambda: boto3.client("s3"), table.bucket_name("pages"), commune(),
+                                             secret(), frozen=clock.is_frozen(), site_url=site_url())
     return _dependencies["pages"]
 
 

@@ -68,17 +68,25 @@ class _LazyState:
 
 
 class FamilyPages:
-    """Exports families' pages to `bucket`. `frozen`: the portal's clock is frozen
+    """Exports families' pages to `bucket`. `s3_client`: an S3 client, or a function that
+    makes one when the first page is written (the function's cold start builds the
+    exporter without it: chalicelib/dependencies.py). `frozen`: the portal's clock is frozen
     (`portail serve --now`): the edge that builds the exporter says so (`clock.is_frozen()`)."""
 
     def __init__(self, s3_client, bucket: str, commune: Commune, secret: str, *, frozen: bool = False,
                  site_url: str | None = None):
-        self.s3 = s3_client
+        self._s3 = s3_client
         self.bucket = bucket
         self.commune = commune
         # The portal's address, which the calendar feeds link to (the stage's, else commune.toml's).
         self.site_url = (site_url or commune.commune.site_url).rstrip("/")
         self.renderer = PageRenderer(commune, secret, frozen=frozen, site_url=self.site_url)
+
+    @property
+    def s3(self):
+        if callable(self._s3):  # a boto3 client is not callable: a factory, called once
+            self._s3 = self._s3()
+        return self._s3
 
     def render(self, state: FamilyState, rank: int, now: datetime, only: list[str] | None = None,
                notices: list[dict] | None = None) -> dict[str, str]:
