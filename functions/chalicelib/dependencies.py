@@ -111,7 +111,7 @@ def family_pages():
         import boto3
 
         from chalicelib import table
-        from chalicelib.pages import FamilyPages
+        from chalicelib.pages.export import FamilyPages
 
         # The S3 client (about 40 ms: S3's service model) is made by the first page written,
         # not on the cold start: the session refreshes and most reads never write a page.

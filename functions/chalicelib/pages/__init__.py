@@ -13,26 +13,27 @@
 - `nightly`: which families each nightly invocation reads (the reminder mails).
 """
 
-from chalicelib.pages.account import NOTICES_PK, NOTICES_SK, current_notices
-from chalicelib.pages.export import ExportReport, FamilyPages, page_etag
-from chalicelib.pages.month import allowed_action
-from chalicelib.pages.names import (
-    MONTHS_SHOWN,
-    message_id,
-    month_page_name,
-    month_page_path,
-    pages_showing_billing,
-    pages_showing_days,
-    pages_showing_documents,
-    pages_showing_messages,
-    shown_months,
-)
-from chalicelib.pages.nightly import NIGHTLY_SLICES, in_slice, nightly_slice
-from chalicelib.pages.render import PageRenderer
+import importlib
 
-__all__ = [
-    "MONTHS_SHOWN", "NIGHTLY_SLICES", "NOTICES_PK", "NOTICES_SK", "ExportReport", "FamilyPages", "PageRenderer",
-    "allowed_action", "current_notices", "in_slice", "message_id", "month_page_name", "month_page_path",
-    "nightly_slice", "page_etag", "pages_showing_billing", "pages_showing_days", "pages_showing_documents",
-    "pages_showing_messages", "shown_months",
-]
+# Each name's module, imported when the name is first used (PEP 562): `import app`
+# builds the exporter (export) without the renderer and the view models, which the first
+# page rendered loads (docs/architecture.md, « Cold start »).
+_MODULE_OF = {
+    "NOTICES_PK": "account", "NOTICES_SK": "account", "current_notices": "account",
+    "ExportReport": "export", "FamilyPages": "export", "page_etag": "export",
+    "allowed_action": "month",
+    "MONTHS_SHOWN": "names", "message_id": "names", "month_page_name": "names", "month_page_path": "names",
+    "pages_showing_billing": "names", "pages_showing_days": "names", "pages_showing_documents": "names",
+    "pages_showing_messages": "names", "shown_months": "names",
+    "NIGHTLY_SLICES": "nightly", "in_slice": "nightly", "nightly_slice": "nightly",
+    "PageRenderer": "render",
+}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'chalicelib.pages' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"chalicelib.pages.{_MODULE_OF[name]}"), name)
+    globals()[name] = value  # found once
+    return value

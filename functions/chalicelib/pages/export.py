@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.config import Commune
-from chalicelib.pages.account import NOTICES_PK, NOTICES_SK, current_notices
 from chalicelib.pages.names import FEED
 from chalicelib.pages.nightly import in_slice
-from chalicelib.pages.render import PageRenderer
 from chalicelib.pages.responsables import PERSONAL_PAGES, account_views, retarget
 from chalicelib.storage import FamilyState, Storage
 
@@ -80,7 +78,19 @@ class FamilyPages:
         self.commune = commune
         # The portal's address, which the calendar feeds link to (the stage's, else commune.toml's).
         self.site_url = (site_url or commune.commune.site_url).rstrip("/")
-        self.renderer = PageRenderer(commune, secret, frozen=frozen, site_url=self.site_url)
+        self._renderer_options = (secret, frozen)
+        self._renderer = None
+
+    @property
+    def renderer(self):
+        """The pages' renderer (chalicelib.pages.render and the view models, about 15 ms of
+        imports), loaded by the first page rendered rather than on the function's cold start."""
+        if self._renderer is None:
+            from chalicelib.pages.render import PageRenderer
+
+            secret, frozen = self._renderer_options
+            self._renderer = PageRenderer(self.commune, secret, frozen=frozen, site_url=self.site_url)
+        return self._renderer
 
     @property
     def s3(self):
@@ -169,6 +179,8 @@ class FamilyPages:
 
     def notices(self, storage: Storage, now: datetime) -> list[dict]:
         """The notices for all parents current at `now`: one GetItem."""
+        from chalicelib.pages.account import NOTICES_PK, NOTICES_SK, current_notices
+
         return current_notices(storage.get(NOTICES_PK, NOTICES_SK), now)
 
     def export(self, storage: Storage, family_number: str, now: datetime, only: list[str] | None = None,
