@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 
@@ -37,15 +38,35 @@ def test_requirements_list_exactly_what_the_function_imports():
 
 
 def test_function_import_path_has_no_tooling():
+    """What a cold start loads (`import app` and the dependencies a booking needs first,
+    as bench/bench_cold_start.py measures it), then with the domain's modules imported."""
     code = (
-        "import json, sys, app, chalicelib.calendar_rules, chalicelib.config, chalicelib.storage, "
-        "chalicelib.families, chalicelib.layout, chalicelib.pages, chalicelib.agenda, chalicelib.reminders;"
-        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+        "import json, sys, app; from chalicelib import dependencies;"
+        "dependencies.storage(); dependencies.bookings(); pages = dependencies.family_pages();"
+        "cold = sorted(sys.modules); s3_made = not callable(pages._s3);"
+        "import chalicelib.calendar_rules, chalicelib.config, chalicelib.storage, chalicelib.families, "
+        "chalicelib.layout, chalicelib.pages, chalicelib.agenda, chalicelib.reminders;"
+        "from chalicelib.holiday_sources import public_holidays; public_holidays(2026);"
+        "print(json.dumps([cold, sorted(sys.modules), s3_made]))"
     )
-    loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code], cwd=FUNCTIONS)))
+    environment = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "cold",
+                   "AWS_SECRET_ACCESS_KEY": "cold", "PORTAIL_SECRET": "cold-start"}
+    cold, loaded, s3_made = json.loads(subprocess.check_output([sys.executable, "-c", code], cwd=FUNCTIONS,
+                                                              env=environment))
+    # A cold start loads no library of its own (pydantic, about a third of it, is gone:
+    # commune.toml is read by chalicelib/config_checks.py), no renderer (the first page
+    # rendered loads it), and makes no S3 client (the first page written does).
+    packages = {name.split(".")[0] for name in cold}
+    assert not packages & {"pydantic", "jinja2", "babel", "argon2", "holidays", "vacances_scolaires_france", "rsa",
+                           "pyotp", "segno", "markdown", "icalendar", "reportlab"}
+    assert not {"chalicelib.pages.render", "chalicelib.pages.account", "chalicelib.statement"} & set(cold)
+    assert not s3_made
+    # The first calendar read loads France's holidays, not the 250 other countries' modules.
+    assert [name for name in loaded if name.startswith("holidays.countries")] == ["holidays.countries",
+                                                                                 "holidays.countries.france"]
     # icalendar (about 70 ms) is the function's, imported by the first calendar feed made only.
-    assert not loaded & {"pelican", "moto", "werkzeug", "flask", "playwright", "markdown", "portail",
-                         "reportlab", "PIL", "icalendar"}
+    assert not {name.split(".")[0] for name in loaded} & {"pelican", "moto", "werkzeug", "flask", "playwright",
+                                                          "markdown", "portail", "reportlab", "PIL", "icalendar"}
 
 
 def test_babel_is_loaded_by_the_first_french_text_not_by_the_cold_start():

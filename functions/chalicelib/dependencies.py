@@ -40,7 +40,9 @@ def mailer():
 
         from chalicelib.mail import Mailer
 
-        _dependencies["mailer"] = Mailer(boto3.client("ses"), commune().commune.contact_email)
+        # The SES client (about 30 ms) is made by the first mail sent, not by the first
+        # request that reads a session.
+        _dependencies["mailer"] = Mailer(lambda: boto3.client("ses"), commune().commune.contact_email)
     return _dependencies["mailer"]
 
 

@@ -35,13 +35,35 @@ def clean_name(name: str) -> str:
     return text[:1].upper() + text[1:] if text else SCHOOL_HOLIDAY_LABEL
 
 
+@lru_cache(maxsize=1)
+def _france():
+    """`holidays.France`, without the package's other 250 countries.
+
+    `holidays.France` imports `holidays.countries.france`, whose package's __init__
+    imports every country (about 300 modules: 150 ms of CPU, far more where the bytecode
+    must be compiled first) on the first request that looks at a calendar. The package is
+    registered without running its __init__, so that only France's module is loaded; a
+    country asked by name (holidays.Germany) is still found, module by module."""
+    import importlib.util
+    import sys
+
+    import holidays  # the base classes and the lazy registry: no country
+
+    if "holidays.countries" not in sys.modules:
+        spec = importlib.util.find_spec("holidays.countries")
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["holidays.countries"] = package
+        holidays.countries = package
+    from holidays.countries.france import France
+
+    return France
+
+
 @lru_cache(maxsize=64)
 def public_holidays(year: int) -> dict[date, str]:
-    import holidays
-
     # language must be explicit: left out, names follow the process locale (English
     # under LANG=C.UTF-8 or en_US, as on Lambda).
-    return dict(holidays.France(years=year, language="fr"))
+    return dict(_france()(years=year, language="fr"))
 
 
 @lru_cache(maxsize=64)
@@ -49,10 +71,8 @@ def _holidays_package_school_days(zone: str, year: int) -> dict[date, str]:
     """Zone's school holiday days in `year` from `holidays`, within its trusted range."""
     if not HOLIDAYS_PACKAGE_FIRST_DAY.year <= year <= HOLIDAYS_PACKAGE_LAST_DAY.year:
         return {}
-    import holidays
-
     try:
-        found = holidays.France(
+        found = _france()(
             years=year, categories=("school",), subdiv=f"Zone {zone}", language="fr"
         )
     except (NotImplementedError, KeyError, ValueError):  # older releases lack the category
