@@ -6,7 +6,6 @@ who edit this file are the commune's staff.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from datetime import date, time
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.config_checks import (
     INVALID,
+    Section,
     boolean,
     checked,
     choice,
@@ -27,6 +27,7 @@ from chalicelib.config_checks import (
     optional,
     place,
     section,
+    section_class,
     tariffs,
     text,
     weekdays,
@@ -46,21 +47,20 @@ class ConfigError(Exception):
     """A commune.toml that cannot be used: the message says where and why."""
 
 
-# Each section is a frozen dataclass; each key says how it is read (chalicelib/config_checks.py).
-# Keyword-only: the order of the keys in the file is the staff's.
-_section = dataclasses.dataclass(frozen=True, kw_only=True)
+# Each section is a read-only dataclass, made with its keys named (config_checks.Section);
+# each key says how it is read (chalicelib/config_checks.py).
 
 
-@_section
-class DeadlineRule:
+@section_class
+class DeadlineRule(Section):
     """Bookings for day D close at `time` on the `weekdays`-th weekday before D."""
 
     weekdays: int = checked(integer(ge=1, le=30))
     time: time = checked(clock_time())
 
 
-@_section
-class QuotientBracket:
+@section_class
+class QuotientBracket(Section):
     """A tariff bracket (`[[quotient_brackets]]`): families up to `max_quotient` € a month."""
 
     code: str = checked(text(min_length=1, max_length=8))
@@ -68,8 +68,8 @@ class QuotientBracket:
     max_quotient: int | None = checked(optional(integer(ge=0)), default=None)
 
 
-@_section
-class Service:
+@section_class
+class Service(Section):
     """A service families book (`[[services]]`): its days, period, places, deadline and prices."""
 
     code: str = checked(text(pattern=r"^[A-Z][A-Z0-9_]*$", example='des majuscules, chiffres ou _, par exemple "RESTAURATION"'))
@@ -82,8 +82,8 @@ class Service:
     tariffs: dict[str, Decimal] = checked(tariffs())
 
 
-@_section
-class HolidayPeriod:
+@section_class
+class HolidayPeriod(Section):
     """School holidays the commune sets itself (`calendar.school_holidays`), both days included."""
 
     name: str = checked(text(), default="Vacances scolaires")
@@ -95,8 +95,8 @@ class HolidayPeriod:
             raise ValueError("la fin de la période précède son début")
 
 
-@_section
-class CalendarOverrides:
+@section_class
+class CalendarOverrides(Section):
     """`[calendar]`: what completes or overrides the official calendars."""
 
     closed_days: list[date] = checked(items(day()), default_factory=list)
@@ -105,8 +105,8 @@ class CalendarOverrides:
     school_days: list[date] = checked(items(day()), default_factory=list)
 
 
-@_section
-class Invoicing:
+@section_class
+class Invoicing(Section):
     """`[invoicing]`: the invoices' numbers, date and due date."""
 
     number_prefix: str = checked(text(pattern=r"^[A-Z0-9-]{1,10}$", example='1 à 10 majuscules, chiffres ou -, par exemple "FAC"'))
@@ -114,8 +114,8 @@ class Invoicing:
     due_days: int = checked(integer(ge=0, le=90))
 
 
-@_section
-class Booking:
+@section_class
+class Booking(Section):
     """`[booking]`: the default booking deadline (a service may have its own)."""
 
     deadline_weekdays: int = checked(integer(ge=1, le=30))
@@ -136,8 +136,8 @@ def _time_zone(value, where, problems):
     return value if value is INVALID else _known_zone(value, where, problems)
 
 
-@_section
-class CommuneInfo:
+@section_class
+class CommuneInfo(Section):
     """`[commune]`: who the commune is, its school zone and year, its address and contacts."""
 
     name: str = checked(text(min_length=1))
@@ -151,8 +151,8 @@ class CommuneInfo:
     contact_phone: str = checked(text(), default="")
 
 
-@_section
-class FamilyDocumentKind:
+@section_class
+class FamilyDocumentKind(Section):
     """A document the commune asks families to provide (« Mes documents »), how long an
     accepted one stays valid, and whether it sets the tariff bracket (docs/configuration.md)."""
 
@@ -167,8 +167,8 @@ class FamilyDocumentKind:
     description: str = checked(text(), default="")
 
 
-@_section
-class Retention:
+@section_class
+class Retention(Section):
     """How long personal data is kept (`portail family purge`); the page
     content/pages/donnees-personnelles.md states the same durations (a test checks it)."""
 
@@ -192,8 +192,8 @@ class Retention:
     inactive_family_years: int = checked(integer(ge=1, le=10), default=2)
 
 
-@_section
-class Commune:
+@section_class
+class Commune(Section):
     """The whole commune.toml."""
 
     commune: CommuneInfo = checked(section(CommuneInfo))

@@ -26,6 +26,53 @@ class Invalid(ValueError):
     """A value's reason, in French (raised inside a reader, recorded at its place)."""
 
 
+class Section:
+    """A section of commune.toml once read: read-only, equal to another when all its keys
+    are. Its subclasses are dataclasses for their fields (`dataclasses.fields`, `replace`)
+    whose methods are these, shared: a frozen dataclass generates and compiles six methods
+    per class, 5 ms of every cold start for commune.toml's eleven sections."""
+
+    __slots__ = ()
+
+    def __init__(self, **values):
+        for f in dataclasses.fields(self):
+            if f.name in values:
+                value = values.pop(f.name)
+            elif f.default_factory is not dataclasses.MISSING:
+                value = f.default_factory()
+            elif f.default is not dataclasses.MISSING:
+                value = f.default
+            else:
+                raise TypeError(f"{type(self).__name__}: missing {f.name!r}")
+            object.__setattr__(self, f.name, value)
+        if values:
+            raise TypeError(f"{type(self).__name__}: unexpected {', '.join(map(repr, values))}")
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))
+
+    def __eq__(self, other):
+        return self._values() == other._values() if other.__class__ is self.__class__ else NotImplemented
+
+    def __hash__(self):
+        return hash(self._values())
+
+    def __repr__(self):
+        values = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
+        return f"{type(self).__name__}({values})"
+
+    def __setattr__(self, name, value):
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def section_class(cls: type) -> type:
+    """Declares a section: `class Booking(Section)` with `checked` fields."""
+    return dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
+
+
 def checked(reader: Reader, **options) -> dataclasses.Field:
     """A dataclass field read by `reader` (options: `default=` or `default_factory=`)."""
     return dataclasses.field(metadata={"read": reader}, **options)
