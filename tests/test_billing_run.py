@@ -4,12 +4,11 @@ nothing, a dry run that writes nothing, one announcement per invoice."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
-
-import threading
-from collections import Counter
 
 import boto3
 import pytest
