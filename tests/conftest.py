@@ -20,7 +20,7 @@ COMMUNE_FILE = ROOT / "tests" / "commune.toml"
 # it by design (`make run` shows them): the demo (tests/test_demo*.py, test_billing_demo.py,
 # which also checks the file fits the demo), the public site and its content pages
 # (test_site.py, test_notices.py, test_family_data.py's page), `portail serve --demo`
-# (test_serve_command.py, tests/browser/) and the deployment package (test_deploy.py).
+# (tests/browser/, whose test_demo_portal.py checks what it prints) and the deployment package (test_deploy.py).
 SHIPPED_COMMUNE_FILE = ROOT / "content" / "commune.toml"
 SMALL_ROOM = "GARDERIE_MIDI"  # the one service whose capacity the tests fill
 
@@ -189,7 +189,7 @@ SLOW_GROUPS = (
     "tests/test_demo_dates.py",
     "tests/test_bookings_state_machine.py",
     "tests/test_routes_fuzz.py",
-    "tests/test_serve_command.py",
+    "tests/test_serve_durability.py",
     "tests/browser/test_page_cookies_browser.py",
 )
 
