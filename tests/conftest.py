@@ -157,6 +157,33 @@ def pytest_configure(config):
     moto_transactions.install()
     moto_speedups.install()
     moto_scan.install()
+    _verify_each_pair_once()
+
+
+def _verify_each_pair_once() -> None:
+    """argon2 costs ~50 ms a verification by design, and the tests log the same fixture
+    passwords in hundreds of times (a tenth of the suite's time): the outcome of each
+    (hash, password) pair, a match or the refusal raised, is kept for the run. It is the
+    same outcome argon2 gives (verification is deterministic); the first time is real."""
+    from argon2 import PasswordHasher
+
+    real = PasswordHasher.verify
+    outcomes: dict[tuple, object] = {}
+
+    def verify(self, hash, password):  # noqa: A002 - argon2's own parameter names
+        key = (self.time_cost, self.memory_cost, self.parallelism, hash, password)
+        if key not in outcomes:
+            try:
+                outcomes[key] = real(self, hash, password)
+            except Exception as refusal:  # argon2's VerifyMismatchError, InvalidHashError, …
+                outcomes[key] = refusal
+        outcome = outcomes[key]
+        if isinstance(outcome, Exception):
+            raise type(outcome)(*outcome.args)
+        return outcome
+
+    verify.__wrapped__ = real  # for the tests that time argon2 itself (tests/test_passwords.py)
+    PasswordHasher.verify = verify
 
 
 def xdist_group(path: Path) -> str:
