@@ -20,7 +20,7 @@ COMMUNE_FILE = ROOT / "tests" / "commune.toml"
 # it by design (`make run` shows them): the demo (tests/test_demo*.py, test_billing_demo.py,
 # which also checks the file fits the demo), the public site and its content pages
 # (test_site.py, test_notices.py, test_family_data.py's page), `portail serve --demo`
-# (test_serve_command.py, tests/browser/) and the deployment package (test_deploy.py).
+# (tests/browser/, whose test_demo_portal.py checks what it prints) and the deployment package (test_deploy.py).
 SHIPPED_COMMUNE_FILE = ROOT / "content" / "commune.toml"
 SMALL_ROOM = "GARDERIE_MIDI"  # the one service whose capacity the tests fill
 
@@ -157,6 +157,33 @@ def pytest_configure(config):
     moto_transactions.install()
     moto_speedups.install()
     moto_scan.install()
+    _verify_each_pair_once()
+
+
+def _verify_each_pair_once() -> None:
+    """argon2 costs ~50 ms a verification by design, and the tests log the same fixture
+    passwords in hundreds of times (a tenth of the suite's time): the outcome of each
+    (hash, password) pair, a match or the refusal raised, is kept for the run. It is the
+    same outcome argon2 gives (verification is deterministic); the first time is real."""
+    from argon2 import PasswordHasher
+
+    real = PasswordHasher.verify
+    outcomes: dict[tuple, object] = {}
+
+    def verify(self, hash, password):  # noqa: A002 - argon2's own parameter names
+        key = (self.time_cost, self.memory_cost, self.parallelism, hash, password)
+        if key not in outcomes:
+            try:
+                outcomes[key] = real(self, hash, password)
+            except Exception as refusal:  # argon2's VerifyMismatchError, InvalidHashError, …
+                outcomes[key] = refusal
+        outcome = outcomes[key]
+        if isinstance(outcome, Exception):
+            raise type(outcome)(*outcome.args)
+        return outcome
+
+    verify.__wrapped__ = real  # for the tests that time argon2 itself (tests/test_passwords.py)
+    PasswordHasher.verify = verify
 
 
 def xdist_group(path: Path) -> str:
@@ -189,7 +216,7 @@ SLOW_GROUPS = (
     "tests/test_demo_dates.py",
     "tests/test_bookings_state_machine.py",
     "tests/test_routes_fuzz.py",
-    "tests/test_serve_command.py",
+    "tests/test_serve_durability.py",
     "tests/browser/test_page_cookies_browser.py",
 )
 

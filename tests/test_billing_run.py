@@ -4,6 +4,8 @@ nothing, a dry run that writes nothing, one announcement per invoice."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -189,11 +191,13 @@ def test_a_crash_after_the_write_is_finished_by_the_next_run_without_a_second_ma
     seven_families(storage)
     real_send = tools.mailer.send
     sent = []
+    lock = threading.Lock()  # a chunk's mails are sent from a few threads
 
     def crashing(to, subject, text):
-        if len(sent) == 2:
-            raise RuntimeError("arrêt brutal pendant les envois")
-        sent.append(to)
+        with lock:
+            if len(sent) == 2:
+                raise RuntimeError("arrêt brutal pendant les envois")
+            sent.append(to)
         real_send(to, subject, text)
 
     monkeypatch.setattr(tools.mailer, "send", crashing)
@@ -208,6 +212,31 @@ def test_a_crash_after_the_write_is_finished_by_the_next_run_without_a_second_ma
     assert len(recipients) == 8 == len(set(recipients))  # every invoice announced once
     assert len(pdf_keys(tools.s3)) == 8
     assert "Reprise d'une facturation interrompue : 3 facture(s)" in "\n".join(summary(report))
+
+
+def test_a_crash_before_a_chunks_markers_sends_its_mails_again_once_and_loses_none(storage, commune, tools, mails,
+                                                                                     monkeypatch):
+    """The markers of a chunk are written once its mails are sent: a crash in between sends
+    that chunk's mails once more on the next run (twice at most), and no invoice unannounced."""
+    seven_families(storage)  # 8 invoices
+    real_batch_write = storage.batch_write
+
+    def crashing(puts, deletes=()):
+        raise RuntimeError("arrêt brutal avant l'écriture des marqueurs")
+
+    monkeypatch.setattr(storage, "batch_write", crashing)
+    with pytest.raises(RuntimeError, match="marqueurs"):
+        invoicing(storage, commune, tools, chunk_size=5).run(OCTOBER)
+    assert len(invoices(storage)) == 5 and len(mails()) == 5
+
+    monkeypatch.setattr(storage, "batch_write", real_batch_write)
+    report = invoicing(storage, commune, tools, chunk_size=5).run(OCTOBER)
+    assert report.resumed == 5 and len(report.invoices) == 3
+    times = Counter(m["To"] for m in mails())
+    assert len(times) == 8 and sorted(times.values()) == [1, 1, 1, 2, 2, 2, 2, 2]
+    before = snapshot(storage, tools.s3, mails)
+    assert invoicing(storage, commune, tools).run(OCTOBER).resumed == 0
+    assert snapshot(storage, tools.s3, mails) == before
 
 
 def test_running_the_same_month_again_changes_nothing(storage, commune, tools, mails):

@@ -239,8 +239,9 @@ def test_no_route_answers_5xx_and_a_refusal_writes_nothing(client, enrolled, sto
         headers = {**ORIGIN, "Cookie": logged_in()}
         token = sessions.csrf_token("secret-de-test", key)
         if staff_route:  # the family's cookies and a staff session's: only the staff's opens these
-            headers["Cookie"] += "; " + staff_logged_in().cookie
-            token = staff_logged_in().csrf_token
+            staff_client = staff_logged_in()
+            headers["Cookie"] += "; " + staff_client.cookie
+            token = staff_client.csrf_token
         content_type = data.draw(strats.sampled_from(content_types), label="content type")
         if data.draw(strats.integers(0, 9), label="raw bytes") == 0:
             payload = data.draw(strats.binary(max_size=40), label="body")

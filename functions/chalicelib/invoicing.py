@@ -16,8 +16,8 @@ on the condition that they still hold the values read. So:
   a responsable twice (the marker's).
 
 After its transaction, each invoice's PDF goes to the documents bucket and a mail
-announces it; the marker records both (`pdf_written_at`, `announced_at`), so nothing is
-sent twice by a re-run.
+announces it; the chunk's markers then record both (`pdf_written_at`, `announced_at`),
+so nothing is sent twice by a re-run (chalicelib.invoice_delivery).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ ACTIONS_PER_INVOICE = 3  # invoice, operation, marker (plus one per credit taken
 FIXED_ACTIONS = 4  # the two counters, the audit entry and the run's progress (chunk_action)
 DEFAULT_CHUNK = 25  # invoices per transaction: 3 actions each, 100 actions at most
 MAX_ATTEMPTS = 8
+IO_THREADS = 4  # a chunk's S3 writes and mails under way at once (chalicelib.invoice_delivery)
 
 
 class InvoicingError(Exception):
@@ -94,7 +95,8 @@ class Invoicing:
     def __init__(self, storage: st.Storage, commune: Commune, now: datetime, *, documents=None, mailer=None,
                  site_url: str = "", chunk_size: int = DEFAULT_CHUNK, calendar=None,
                  progress: Callable[[int, int], None] | None = None, render: Callable | None = None,
-                 chunk_action: Callable[[list[dict]], dict] | None = None, actor: str = ACTOR):
+                 chunk_action: Callable[[list[dict]], dict] | None = None, actor: str = ACTOR,
+                 io_threads: int | None = None):
         from chalicelib.calendar_rules import CommuneCalendar
 
         self.storage = storage
@@ -112,6 +114,7 @@ class Invoicing:
         self.chunk_action = chunk_action
         self.actor = actor  # the journal's actor of each chunk's entry: `staff` (the command) or a login
         self.numbers = numbering.Counters(storage, numbering.INVOICE, numbering.OPERATION)
+        self.io_threads = io_threads if io_threads is not None else IO_THREADS
 
     # --- the run --------------------------------------------------------------------
 
@@ -334,36 +337,12 @@ class Invoicing:
         return self._render(invoice, self.commune, self.site_url)
 
     def _finish(self, pairs: list[tuple[dict, dict]], report: Report) -> None:
-        """Writes each invoice's PDF and sends its mail when not done yet, and records both
-        on its marker at once (one put per invoice, right after its mail: a crash can at
-        worst send one mail twice, never skip one). A failure is reported; a re-run
-        retries it."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        """Each invoice's PDF, then its mail, then the chunk's markers recording both
+        (chalicelib.invoice_delivery: a crash can at worst send one chunk's mails twice,
+        never skip one)."""
+        from chalicelib.invoice_delivery import deliver
 
-        stamp = self.now.astimezone(UTC).isoformat()
-        for before, invoice in pairs:
-            marker = dict(before)
-            if self.documents is not None and not marker.get("pdf_written_at"):
-                try:
-                    self.documents.put_invoice_pdf(invoice["pdf_key"], self.render(invoice))
-                    marker["pdf_written_at"] = stamp
-                except (BotoCoreError, ClientError) as error:
-                    report.failures.append(f"{invoice['number']} : PDF non enregistré ({error})")
-            if self.mailer is not None and marker.get("pdf_written_at") and not marker.get("announced_at"):
-                address = invoice.get("email")
-                if not address:
-                    marker.update(announced_at=stamp, mailed=False)
-                    report.without_address += 1
-                else:
-                    try:
-                        subject, body = mail_text(invoice, self.site_url, self.commune.commune.name)
-                        self.mailer.send(address, subject, body)
-                        marker.update(announced_at=stamp, mailed=True)
-                        report.mailed += 1
-                    except (BotoCoreError, ClientError) as error:
-                        report.failures.append(f"{invoice['number']} : courriel non envoyé ({error})")
-            if marker != before:
-                self.storage.put(marker)
+        deliver(self, pairs, report)
 
 
 # --- the command's text -------------------------------------------------------------------

@@ -17,8 +17,36 @@ import re
 
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.fonts import ps2tt, tt2ps
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.lib.rl_accel import escapePDF, fp_str
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth, unicode2T1
 from reportlab.platypus.flowables import Flowable
+
+
+def _differences_once_per_process() -> None:
+    """reportlab compares each font's encoding with its base encoding, 256 code points, for
+    every font of every PDF (`Encoding.getDifferences`); the encodings in use are frozen
+    (immutable), so the answer is kept per pair for the process. A copy is handed out."""
+    from reportlab.pdfbase.pdfmetrics import Encoding
+
+    original = Encoding.getDifferences
+    if getattr(original, "kept", False):
+        return
+    kept: dict[tuple, list] = {}
+
+    def getDifferences(self, otherEnc):  # noqa: N802 - reportlab's name
+        if not (getattr(self, "frozen", 0) and getattr(otherEnc, "frozen", 0)):
+            return original(self, otherEnc)
+        key = (self.name, self.vector, otherEnc.name, otherEnc.vector)
+        ranges = kept.get(key)
+        if ranges is None:
+            ranges = kept[key] = original(self, otherEnc)
+        return [list(r) for r in ranges]
+
+    getDifferences.kept = True
+    Encoding.getDifferences = getDifferences
+
+
+_differences_once_per_process()
 
 _MARK = re.compile(r"(<br\s*/>|</?b>)")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
@@ -147,19 +175,30 @@ class TextBlock(Flowable):
         return self.style.spaceAfter
 
     def draw(self):
+        canvas = self.canv
+        style = self.style
+        canvas.setFillColor(style.textColor)
+        key = (self.markup, style.fontName, style.fontSize, style.leading, style.alignment, self.width, self.height)
+        parts = _DRAWN.get(key) if canvas.bottomup else False
+        if parts is None:
+            if len(_DRAWN) >= _BROKEN_KEPT:
+                _DRAWN.clear()
+            parts = _DRAWN[key] = _code_parts(self._printed, style, self.width, self.height) or False
+        if parts is False:  # a character from another font, or a top-down canvas: reportlab's text object
+            self._draw_with_text_object()
+            return
+        # The text object's very operators (see _code_parts), with this document's font names.
+        doc = canvas._doc
+        canvas._code.append("".join(p if p.__class__ is str else doc.getInternalFontName(p[0]) for p in parts))
+
+    def _draw_with_text_object(self):
         style = self.style
         canvas = self.canv
-        canvas.setFillColor(style.textColor)
         y = self.height - style.fontSize
         text = canvas.beginText()
         font_set = None
         for used, pieces in self._printed:
-            x = 0.0
-            if style.alignment == TA_RIGHT:
-                x = self.width - used
-            elif style.alignment == TA_CENTER:
-                x = (self.width - used) / 2
-            text.setTextOrigin(x, y)
+            text.setTextOrigin(_x(style, self.width, used), y)
             for font, run in pieces:
                 if font != font_set:
                     text.setFont(font, style.fontSize, style.leading)
@@ -167,6 +206,54 @@ class TextBlock(Flowable):
                 text.textOut(run)
             y -= style.leading
         canvas.drawText(text)
+
+
+# A block's PDF operators, kept per text, style and size: the texts every invoice shares
+# are formatted once per process; only the document's font names (`/F1`…, given in the
+# order of first use) are looked up at each draw.
+_DRAWN: dict[tuple, list | bool] = {}  # False: drawn by the text object
+
+
+def _x(style, width: float, used: float) -> float:
+    if style.alignment == TA_RIGHT:
+        return width - used
+    if style.alignment == TA_CENTER:
+        return (width - used) / 2
+    return 0.0
+
+
+def _shown(font_name: str, text: str) -> str | None:
+    """`(…) Tj` as reportlab's text object writes a run in a standard Type 1 font, or
+    None when a character would need another font (the text object then does it)."""
+    font = getFont(font_name)
+    if font._dynamicFont or font._multiByte:
+        return None
+    segments = unicode2T1(text, [font, *font.substitutionFonts])
+    if any(f is not font for f, _ in segments):
+        return None
+    return " ".join(f"({escapePDF(t)}) Tj" for _, t in segments)
+
+
+def _code_parts(printed, style, width: float, height: float) -> list | None:
+    """What `canvas.beginText()`, `setTextOrigin`, `setFont`, `textOut` and `drawText`
+    write for the block, as strings and (font,) places for the document's font name."""
+    size, leading = fp_str(style.fontSize), fp_str(style.leading)
+    parts: list = ["BT 1 0 0 1 0 0 Tm"]
+    y = height - style.fontSize
+    font_set = None
+    for used, pieces in printed:
+        parts.append(f" 1 0 0 1 {fp_str(_x(style, width, used), y)} Tm")
+        for font, run in pieces:
+            if font != font_set:
+                parts += [" ", (font,), f" {size} Tf {leading} TL"]
+                font_set = font
+            shown = _shown(font, run)
+            if shown is None:
+                return None
+            parts.append(" " + shown)
+        y -= style.leading
+    parts.append(" ET")
+    return parts
 
 
 class Stack(Flowable):

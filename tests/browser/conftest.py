@@ -40,6 +40,8 @@ BILLING_NOW = "2014-12-02T10:00:00+01:00"
 MONEY_MODULES = "test_gestion_money_"
 # Each running demo portal's embedded AWS (its address, printed at start): {portal URL: endpoint}.
 EMBEDDED_AWS: dict[str, str] = {}
+# Each running demo portal's output so far (its log file): {portal URL: path}.
+PORTAL_LOGS: dict[str, Path] = {}
 STAFF_PASSWORD = "une phrase de passe pour la gestion"
 # A demo portal starts on ~20 s of CPU (~30 s of wall on a quiet machine); a machine
 # shared with other runs takes minutes. Only a hang should reach this bound.
@@ -129,8 +131,15 @@ def _demo_portal(tmp_path_factory, now: str = GUIDE_NOW):
     assert f"Portail Famille : http://127.0.0.1:{port}/" in log_path.read_text()
     url = f"http://127.0.0.1:{port}"
     EMBEDDED_AWS[url] = re.search(r"AWS embarqué \(DynamoDB, S3, SES\) : (\S+)", log_path.read_text()).group(1)
+    PORTAL_LOGS[url] = log_path
     yield url
     stop_portal(process)
+
+
+@pytest.fixture
+def portal_output(portal) -> str:
+    """What the module's demo portal has printed so far, as an operator reads it."""
+    return PORTAL_LOGS[portal].read_text()
 
 
 @pytest.fixture(scope="module")
