@@ -44,12 +44,12 @@ def _serve(args) -> int:
             from portail.demo_staff import seed_staff
             from portail.family_export import export_report, family_states
 
-            # The demo's own requests to its embedded AWS: unchecked by botocore (portail.aws.client).
-            storage, commune, instant = aws.storage(checked=False), get_commune(), now()
+            # The demo's own requests to its embedded AWS: direct (portail.aws.client).
+            storage, commune, instant = aws.storage(direct=True), get_commune(), now()
             seed_demo(storage, commune, instant, files_later=True)
             seed_staff(storage, instant, os.environ["PORTAIL_SITE_URL"])
             states = family_states(storage)  # one Scan for both
-            report = export_report(storage, aws.client("s3", checked=False), commune, instant, states=states)
+            report = export_report(storage, aws.client("s3", direct=True), commune, instant, states=states)
             files = finish_demo_files(storage, commune, instant, states.values())
             return f"Pages des familles de démonstration exportées : {report.pages} page(s). {files}"
     serve(port=args.port, aws_port=args.aws_port, now=args.now, seed=seed, output_dir=Path(args.output),

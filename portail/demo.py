@@ -276,10 +276,10 @@ def _embedded_documents_and_mailer(commune: Commune):
     from chalicelib.mail import Mailer
     from chalicelib.table import bucket_name
 
-    # The demo's own requests to its own embedded AWS: botocore's check of each request
-    # against the API's model is skipped (portail.aws.client, `checked`).
-    return (Documents(aws.client("s3", checked=False), bucket_name("documents")),
-            Mailer(aws.client("ses", checked=False), commune.commune.contact_email))
+    # The demo's own requests to its own embedded AWS: unchecked by botocore, without a
+    # socket when it runs in this process (portail.aws.client, `direct`).
+    return (Documents(aws.client("s3", direct=True), bucket_name("documents")),
+            Mailer(aws.client("ses", direct=True), commune.commune.contact_email))
 
 
 def _states(records: ParsedFiles, items: list[dict]) -> dict[str, st.FamilyState]:
