@@ -26,27 +26,30 @@ def _serve(args) -> int:
     seed = warm_up = None
     if args.demo:
         def seed() -> str:
-            from chalicelib.clock import now
+            # What the operator reads at once: how to log in. The demo itself is written
+            # by the warm-up, once the portal answers (its public site needs none of it).
+            from portail.demo import demo_banner
+            from portail.demo_staff import staff_banner
 
-            from portail.demo import seed_demo
-            from portail.demo_staff import seed_staff
-
-            storage, commune, instant = aws.storage(), get_commune(), now()
-            text = seed_demo(storage, commune, instant, files_later=True)
-            return text + "\n" + seed_staff(storage, instant, os.environ["PORTAIL_SITE_URL"])
+            return demo_banner() + "\n" + staff_banner(os.environ["PORTAIL_SITE_URL"])
 
         def warm_up() -> str:
             # Once the portal answers, so that the first page does not wait for them: the
-            # families' pages (a family page asked before it is written waits for them,
-            # portail/serve.py), then the invoices' PDFs and mails.
+            # demo's families and staff accounts, the families' pages (a login, any write
+            # of the API and a family page asked before they are written wait for them,
+            # portail/devserver.py), then the invoices' PDFs and mails.
             from chalicelib.clock import now
 
-            from portail.demo import finish_demo_files
+            from portail.demo import finish_demo_files, seed_demo
+            from portail.demo_staff import seed_staff
             from portail.family_export import export_report, family_states
 
-            storage, commune, instant = aws.storage(), get_commune(), now()
+            # The demo's own requests to its embedded AWS: direct (portail.aws.client).
+            storage, commune, instant = aws.storage(direct=True), get_commune(), now()
+            seed_demo(storage, commune, instant, files_later=True)
+            seed_staff(storage, instant, os.environ["PORTAIL_SITE_URL"])
             states = family_states(storage)  # one Scan for both
-            report = export_report(storage, aws.client("s3"), commune, instant, states=states)
+            report = export_report(storage, aws.client("s3", direct=True), commune, instant, states=states)
             files = finish_demo_files(storage, commune, instant, states.values())
             return f"Pages des familles de démonstration exportées : {report.pages} page(s). {files}"
     serve(port=args.port, aws_port=args.aws_port, now=args.now, seed=seed, output_dir=Path(args.output),

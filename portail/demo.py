@@ -235,6 +235,11 @@ def seed_demo(storage: st.Storage, commune: Commune, now: datetime, *, documents
     if files_later:
         documents = mailer = None
     _bill(storage, commune, now, invoiced_months, documents, mailer, _states(imported[0], writer.items))
+    return demo_banner()
+
+
+def demo_banner() -> str:
+    """How to log in to the demo (French, printed by `portail serve --demo`)."""
     return (
         "Démonstration : famille du guide (Madame PAYS ZTEST, N° famille 381623867924), "
         f"identifiant « ztest », mot de passe « {DEMO_PASSWORD} » ; "
@@ -271,8 +276,10 @@ def _embedded_documents_and_mailer(commune: Commune):
     from chalicelib.mail import Mailer
     from chalicelib.table import bucket_name
 
-    return (Documents(aws.client("s3"), bucket_name("documents")),
-            Mailer(aws.client("ses"), commune.commune.contact_email))
+    # The demo's own requests to its own embedded AWS: unchecked by botocore, without a
+    # socket when it runs in this process (portail.aws.client, `direct`).
+    return (Documents(aws.client("s3", direct=True), bucket_name("documents")),
+            Mailer(aws.client("ses", direct=True), commune.commune.contact_email))
 
 
 def _states(records: ParsedFiles, items: list[dict]) -> dict[str, st.FamilyState]:

@@ -22,6 +22,11 @@ def seed_staff(storage: st.Storage, now: datetime, site_url: str) -> str:
     password_hash = hash_password(DEMO_PASSWORD)
     storage.batch_write([account_item(login, login, DEMO_TOTP_SECRET, now, password_hash=password_hash,
                                       demo_only=True) for login in DEMO_STAFF])
+    return staff_banner(site_url)
+
+
+def staff_banner(site_url: str) -> str:
+    """The banner's French lines about the demo's staff accounts."""
     return (f"Gestion (agents) : {site_url.rstrip('/')}/gestion/ ; comptes « agent », « regie », « admin », "
             f"mot de passe « {DEMO_PASSWORD} », code à 6 chiffres d'une application d'authentification "
             f"(TOTP) réglée sur le secret {DEMO_TOTP_SECRET}.")

@@ -305,6 +305,10 @@ class EmbeddedAWS:
         )
         self._thread.start()
         self.reset()
+        # This process's own clients may skip the socket (portail/inprocess_aws.py).
+        from portail import inprocess_aws
+
+        inprocess_aws.register(self.endpoint_url, self.guard)
         if self.durable is not None:
             with self._serial.lock:  # nothing is answered before the state is back
                 self.durable.restore(self._serial.app)
@@ -313,9 +317,12 @@ class EmbeddedAWS:
 
     def stop(self) -> None:
         server, thread = self._server, self._thread
-        self._server = self._thread = None
         if server is None:
             return
+        from portail import inprocess_aws
+
+        inprocess_aws.unregister(self.endpoint_url)
+        self._server = self._thread = None
         server.shutdown()
         if thread is not None:
             thread.join(timeout=10)

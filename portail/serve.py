@@ -154,11 +154,11 @@ def serve(
       `seed` is not called again. A folder another portal uses stops here (SystemExit).
     on_ready: for tests, receives the werkzeug server once it listens
       (`server.shutdown()` from another thread stops serve()).
-    warm_up: what follows `seed` but need not delay the first page (the demo's family
-      pages and PDFs), run on a thread once the portal listens, after a seed only (a
-      state taken up from `data_dir` has them); returns the French text printed at its end.
-      Until then a family page not written yet, and every write of the API, wait for it
-      (portail/devserver.py).
+    warm_up: what follows `seed` but need not delay the first page (the demo's data,
+      family pages and PDFs: the public site needs none of it), run on a thread once the
+      portal listens, after a seed only (a state taken up from `data_dir` has them);
+      returns the French text printed at its end. Until then a family page not written
+      yet, and every write of the API (a login too), wait for it (portail/devserver.py).
     A busy port or a bad `now` raises SystemExit with a French message (status 1),
     before anything starts.
     """

@@ -1,4 +1,5 @@
-"""The embedded AWS (moto's server behind one lock): the race of docs/architecture.md §6, and the resources."""
+"""The embedded AWS (moto's server behind one lock): the race of docs/architecture.md §6, the resources, and
+the direct clients of its own process (portail/inprocess_aws.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import threading
 
 import boto3
 import pytest
+import urllib3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from chalicelib import table
 
+from portail import aws
 from portail.embedded_aws import REGION, EmbeddedAWS, SerialWSGI
 from portail.ports import PortInUse
 
@@ -174,3 +178,96 @@ def test_the_lock_holds_until_the_body_is_produced():
     assert serial({}, lambda status, headers: None) == [b"ok"]
     assert inside == [True]
     assert not serial.lock.locked()
+
+
+# --- direct clients: the embedded AWS answering its own process without a socket
+# (portail/inprocess_aws.py): the same answers as over HTTP, errors included.
+
+KEY = "famille/clé é+ %/index.html"  # quoted in the URL: the path must come back the same
+
+
+def _plain(answer):
+    """An answer without what differs from one request to the next."""
+    if isinstance(answer, dict):
+        return {k: _plain(v) for k, v in answer.items()
+                if k not in ("ResponseMetadata", "LastModified", "MessageId", "Body")}
+    if isinstance(answer, list):
+        return [_plain(v) for v in answer]
+    return answer
+
+
+def _error(call) -> tuple:
+    with pytest.raises(ClientError) as raised:
+        call()
+    error = raised.value.response
+    return error["Error"], error["ResponseMetadata"]["HTTPStatusCode"], error.get("CancellationReasons")
+
+
+def _session(direct: bool) -> list:
+    """The same requests, each answer kept: writes, reads, refusals of DynamoDB, S3 and SES."""
+    dynamodb, s3, ses = (aws.client(name, direct=direct) for name in ("dynamodb", "s3", "ses"))
+    name, pages = table.table_name(), table.bucket_name("pages")
+    item = {"pk": {"S": "FAMILY#1"}, "sk": {"S": "DAY#1"}, "n": {"N": "1.50"}, "m": {"M": {"l": {"L": [{"NULL": True}]}}},
+            "b": {"B": b"\x00\xff"}, "ss": {"SS": ["a", "é"]}}
+    answers = [
+        dynamodb.put_item(TableName=name, Item=item, ReturnValues="ALL_OLD"),
+        dynamodb.put_item(TableName=name, Item=item, ReturnValues="ALL_OLD"),
+        dynamodb.get_item(TableName=name, Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True),
+        dynamodb.get_item(TableName=name, Key={"pk": {"S": "none"}, "sk": {"S": "none"}}),
+        dynamodb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": {"pk": {"S": "FAMILY#1"}, "sk": {"S": f"DAY#{n}"}}}}
+                                                       for n in range(2, 30)][:25]}),
+        dynamodb.query(TableName=name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": item["pk"]},
+                       Limit=10),
+        _error(lambda: dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": name, "Item": {"pk": {"S": "X"}, "sk": {"S": "Y"}}}}])),
+        _error(lambda: dynamodb.get_item(TableName="absent", Key={"pk": {"S": "a"}, "sk": {"S": "b"}})),
+        dynamodb.scan(TableName=name, Limit=5),
+        s3.put_object(Bucket=pages, Key=KEY, Body="<p>é</p>".encode(), ContentType="text/html; charset=utf-8",
+                      CacheControl="private, no-cache"),
+        s3.head_object(Bucket=pages, Key=KEY),
+        s3.get_object(Bucket=pages, Key=KEY),
+        s3.get_object(Bucket=pages, Key=KEY)["Body"].read(),
+        s3.list_objects_v2(Bucket=pages, Prefix="famille/"),
+        _error(lambda: s3.get_object(Bucket=pages, Key="famille/absent")),
+        _error(lambda: s3.head_object(Bucket=pages, Key="famille/absent")),
+        s3.delete_object(Bucket=pages, Key=KEY),
+        s3.list_objects_v2(Bucket=pages, Prefix="famille/"),
+        ses.send_email(Source=ses.list_identities()["Identities"][0], Destination={"ToAddresses": ["a@example.org"]},
+                       Message={"Subject": {"Data": "Objet é"}, "Body": {"Text": {"Data": "Texte"}}}),
+    ]
+    return [_plain(answer) for answer in answers]
+
+
+def test_direct_clients_get_the_answers_of_http_without_a_socket(embedded_aws, embedded_resources, monkeypatch):
+    over_http = _session(direct=False)
+    embedded_aws.reset()
+    embedded_aws.create_resources()
+
+    def no_socket(*args, **kwargs):
+        raise AssertionError("a direct client opened a connection")
+
+    monkeypatch.setattr(urllib3.connectionpool.HTTPConnectionPool, "urlopen", no_socket)
+    assert _session(direct=True) == over_http
+    # The refusals above are moto's own, not botocore's: a direct client skips its model check.
+    assert over_http[6][0]["Code"] == "TransactionCanceledException"
+    assert over_http[14][0]["Code"] == "NoSuchKey" and over_http[15][1] == 404
+
+
+def test_only_clients_of_the_embedded_aws_of_this_process_are_direct(embedded_aws, embedded_resources, monkeypatch):
+    from botocore.exceptions import ParamValidationError
+
+    sent = []
+
+    def network(pool, method, url, *args, **kwargs):
+        sent.append((pool.port, url))
+        raise urllib3.exceptions.NewConnectionError(None, "refusée")
+
+    monkeypatch.setattr(urllib3.connectionpool.HTTPConnectionPool, "urlopen", network)
+    # Another address: over the network as before.
+    with pytest.raises(Exception, match="127.0.0.1:9"):
+        aws.client("dynamodb", "http://127.0.0.1:9", direct=True).list_tables()
+    assert sent and sent[0] == (9, "/")
+    # AWS itself: botocore still checks every request.
+    with pytest.raises(ParamValidationError):
+        aws.client("dynamodb", "https://dynamodb.eu-west-3.amazonaws.com", direct=True).get_item(TableName="t", Key={"pk": 1})
