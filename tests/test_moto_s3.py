@@ -74,8 +74,7 @@ def test_every_listing_answered_as_moto_answers_it(both):
                 both(v2, Bucket=bucket, Prefix="famille/", StartAfter="famille/k1/", MaxKeys=2, Delimiter="/"),
                 both(v2, Bucket=bucket, Prefix="famille/k1/", MaxKeys=0),
                 both(v2, Bucket=bucket, Prefix="famille/k1/", EncodingType="url", Delimiter="/"),
-                both(v2, Bucket=bucket, Prefix="famille/k3/"),
-                both(v2, Bucket=bucket, Prefix="zzz"),
+                both(v2, Bucket=bucket, Prefix="famille/k3/"),  # none, between two folders
                 both(v2, Bucket=bucket),  # no prefix: moto's own walk
                 both(s3.list_objects, "Marker", "NextMarker", Bucket=bucket, Prefix="famille/k1/", MaxKeys=2),
                 both(s3.list_objects, "Marker", "NextMarker", Bucket=bucket, Prefix="famille/", Delimiter="/",
@@ -97,14 +96,16 @@ def test_every_listing_answered_as_moto_answers_it(both):
                 s3.delete_object(Bucket=bucket, Key="famille/k1/index.html", VersionId=versions[-1]["VersionId"])
                 marker = s3.list_object_versions(Bucket=bucket, Prefix="famille/k1/~z")["DeleteMarkers"][0]
                 s3.delete_object(Bucket=bucket, Key="famille/k1/~z", VersionId=marker["VersionId"])
-            then = listings(bucket)
+            # Every kind of listing once, on the bucket with delete markers and versions.
+            then = listings(bucket, every=bucket == "versioned-pages")
             # The scenario says something: the writes changed what the prefix lists.
             assert "famille/k1/enfants/1/2014-11/index.html" in _names(first[0])
             assert "famille/k1/enfants/1/2014-11/index.html" not in _names(then[0])
             assert "famille/k1/new.html" in _names(then[0]) and "famille/k1/copy.html" in _names(then[0])
             assert ("famille/k1/~z" in _names(then[0])) == (bucket == "versioned-pages")
             assert "famille/k10/index.html" in _names(first[1]) and "famille/k2/index.html" not in _names(first[1])
-            assert len(then[3]) >= 2 and then[3][0]["IsTruncated"]
+            if bucket == "versioned-pages":  # pages by MaxKeys with a delimiter
+                assert len(then[3]) >= 2 and then[3][0]["IsTruncated"]
             assert [p["Prefix"] for page in first[2] for p in page["CommonPrefixes"]] == [
                 "famille/k1/", "famille/k10/", "famille/k2/"]
 
