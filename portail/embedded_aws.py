@@ -274,7 +274,7 @@ class EmbeddedAWS:
         try:
             from moto.server import DomainDispatcherApplication, create_backend_app
 
-            from portail import moto_scan, moto_speedups, moto_transactions
+            from portail import moto_s3, moto_scan, moto_speedups, moto_transactions
 
             # Without it, every action of a transaction copies the whole table (see there).
             moto_transactions.install()
@@ -283,6 +283,8 @@ class EmbeddedAWS:
             moto_speedups.install()
             # moto's Scan walks the table from its first item at every page (see there).
             moto_scan.install()
+            # moto's S3 walks the whole bucket for every prefixed listing (see there).
+            moto_s3.install()
 
             self._serial = SerialWSGI(DomainDispatcherApplication(create_backend_app))
             app = self.guard = LocalGuard(self._serial,

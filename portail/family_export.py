@@ -36,7 +36,9 @@ def export_report(storage: Storage, s3_client, commune: Commune, now: datetime, 
         store_notices(storage, commune, now)
     pages = FamilyPages(s3_client, table.bucket_name("pages"), commune, secret or os.environ["PORTAIL_SECRET"],
                         frozen=clock.is_frozen())
-    return pages.export_all(storage, now, (family_states(storage) if states is None else states).values())
+    states = family_states(storage) if states is None else states
+    # Every family: their folders' stored pages listed at once, not one listing each.
+    return pages.export_all(storage, now, states.values(), stored_etags=pages.all_stored_etags())
 
 
 def export_all(storage: Storage, s3_client, commune: Commune, now: datetime, secret: str | None = None) -> int:

@@ -151,12 +151,14 @@ def pytest_configure(config):
     """moto as the embedded AWS runs it: no whole-table copy per transaction action
     (portail/moto_transactions.py), a Query that reads its partition only and cheaper
     answers (portail/moto_speedups.py), a Scan that reads each page from its start key
-    (portail/moto_scan.py), in every test process."""
-    from portail import moto_scan, moto_speedups, moto_transactions
+    (portail/moto_scan.py), an S3 listing that reads the prefix's keys only
+    (portail/moto_s3.py), in every test process."""
+    from portail import moto_s3, moto_scan, moto_speedups, moto_transactions
 
     moto_transactions.install()
     moto_speedups.install()
     moto_scan.install()
+    moto_s3.install()
     _verify_each_pair_once()
 
 

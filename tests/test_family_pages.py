@@ -427,3 +427,21 @@ def test_export_all_goes_on_when_one_family_fails(storage, billed, pages):
     assert report.failed == ["300"] and report.families == 2
     assert "index.html" in listed(pages, billed["A"]["page_key"]) and "index.html" in listed(pages, billed["B"]["page_key"])
     assert report.pages == len(FAMILY_A_PAGES) + len(listed(pages, billed["B"]["page_key"]))
+
+
+def test_an_export_of_every_family_lists_the_stored_pages_once(storage, billed, pages):
+    """`portail build --families`: every folder's stored pages are listed at once (one
+    listing, not one per family); what did not change since is not written again, and a
+    new message writes the 3 pages that show it, in its family's folder only."""
+    listings: list[str] = []
+    pages.s3.meta.events.register("before-send.s3.ListObjectsV2", lambda request, **_: listings.append(request.url))
+    first = pages.export_all(storage, GUIDE_NOW, stored_etags=pages.all_stored_etags())
+    assert first.families == 2 and first.pages > 2 * 10 and first.unchanged == 0 and len(listings) == 1
+    before = listed(pages, billed["A"]["page_key"]), listed(pages, billed["B"]["page_key"])
+    add_message(storage, "100", "new1", "2014-11-28T08:00:00+00:00", "Nouvelle sortie", "Texte.")
+    listings.clear()
+    again = pages.export_all(storage, GUIDE_NOW, stored_etags=pages.all_stored_etags())
+    assert len(listings) == 1 and again.pages == 3 and again.unchanged == first.pages - 2
+    assert listed(pages, billed["A"]["page_key"]) == before[0] | {"messages/new1/index.html"}
+    assert listed(pages, billed["B"]["page_key"]) == before[1]
+    assert "Nouvelle sortie" in read(pages, billed["A"]["page_key"], "messages/index.html")

@@ -177,6 +177,17 @@ class FamilyPages:
                 etags[entry["Key"][len(prefix):]] = entry["ETag"]
         return etags
 
+    def all_stored_etags(self) -> dict[str, dict[str, str]]:
+        """{page key: {path: ETag}} of every family folder's stored pages: one paginated
+        ListObjectsV2 of `famille/` (1,000 keys a request), for an export of every family
+        (`export_all(stored_etags=…)`): 57 requests for 3,000 families instead of 3,000."""
+        etags: dict[str, dict[str, str]] = {}
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="famille/"):
+            for entry in page.get("Contents", []):
+                page_key, _, path = entry["Key"].removeprefix("famille/").partition("/")
+                etags.setdefault(page_key, {})[path] = entry["ETag"]
+        return etags
+
     def notices(self, storage: Storage, now: datetime) -> list[dict]:
         """The notices for all parents current at `now`: one GetItem."""
         from chalicelib.pages.account import NOTICES_PK, NOTICES_SK, current_notices
@@ -209,7 +220,8 @@ class FamilyPages:
         return written + len(feeds)
 
     def export_all(self, storage: Storage, now: datetime, states: Iterable[FamilyState] | None = None,
-                   family_slice: tuple[int, int] | None = None, visit=None) -> ExportReport:
+                   family_slice: tuple[int, int] | None = None, visit=None,
+                   stored_etags: dict[str, dict[str, str]] | None = None) -> ExportReport:
         """Every family's pages (the nightly run, `portail build --families`): the notices
         are read once; the families one Query each (`storage.family_numbers()`), unless
         `states` are given (the command line reads them all from one Scan). A family that
@@ -224,7 +236,9 @@ class FamilyPages:
         only the families of that slice (the nightly run's invocations, `in_slice`).
         `visit(state)` is called with each family's state once read (the nightly run's
         reminders, chalicelib/reminders.py: no second Query); its failure is logged, and
-        the pages are exported all the same."""
+        the pages are exported all the same. `stored_etags`: every folder's stored pages
+        (`all_stored_etags()`, read once by a caller exporting every family: `portail build
+        --families`) instead of one ListObjectsV2 per family; a folder absent has none."""
         from concurrent.futures import ThreadPoolExecutor
 
         report = ExportReport()
@@ -266,7 +280,8 @@ class FamilyPages:
                     except Exception:  # noqa: BLE001 - the pages are exported all the same
                         log.exception("family %s: nightly visit failed", number)
                 try:
-                    stored = {key: self._stored_etags(key) for key in folders}
+                    stored = {key: self._stored_etags(key) if stored_etags is None else stored_etags.get(key, {})
+                              for key in folders}
                     feeds = self.feeds(state, now)
                     # A feed lies outside the family's folders: its own HEAD (subscribers only).
                     feeds = {name: body for name, body in feeds.items()

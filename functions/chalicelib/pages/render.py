@@ -79,6 +79,11 @@ class PageRenderer:
                 autoescape=select_autoescape(default=True),
                 trim_blocks=True,
                 lstrip_blocks=True,
+                # The templates do not change while the function runs (a Lambda's package, a
+                # CLI run): without this, each get_template (~70 per family: pages, bases,
+                # includes) stats its file, and each stat lets the export's upload threads
+                # take the GIL from the rendering for up to 5 ms (docs/family-pages.md).
+                auto_reload=False,
             )
             self._environment.globals["portail"] = layout_globals(self.commune)
         return self._environment
