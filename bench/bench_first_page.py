@@ -66,11 +66,16 @@ def time_to_first_page(clone: Path) -> float:
             time.sleep(0.2)
         raise SystemExit("no first page within the time limit")
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        _stop(process)
+
+
+def _stop(process) -> None:
+    """Ctrl-C to `make run`'s process group, as an operator stops it; killed if it hangs."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 WARM_TARGET = 8.0  # seconds: `make run` again, the venv made
@@ -128,11 +133,7 @@ def until_warm() -> tuple[float, float, float, float]:
             time.sleep(0.05 if first is None else 0)
         raise SystemExit("no warm-up line within the time limit")
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        _stop(process)
 
 
 def main() -> None:

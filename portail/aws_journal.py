@@ -31,6 +31,18 @@ _DROPPED_HEADERS = ("HTTP_TRANSFER_ENCODING", "HTTP_EXPECT", "HTTP_CONTENT_LENGT
 _PRESERVED_NAMES = "moto.preserved_header_names"  # moto.core.request's key: header names as sent
 
 
+def wsgi_body(app, environ: dict, start_response) -> bytes:
+    """The whole body a WSGI app answers, its iterable closed as WSGI asks (moto's app,
+    called by the embedded AWS's server, its journal and its in-process clients)."""
+    result = app(environ, start_response)
+    try:
+        return b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+
+
 def is_write(environ: dict, body: bytes | None = None) -> bool:
     """Whether a request to moto may change its state (a read is never journaled).
 
@@ -147,13 +159,7 @@ def answer(app, durable, environ, start_response):
         statuses.append(status)
         return start_response(status, headers, exc_info)
 
-    result = app(environ, keep_status)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    body = wsgi_body(app, environ, keep_status)
     if request is not None and statuses and statuses[-1].startswith("2"):
         durable.record(environ, request)
     return [body]

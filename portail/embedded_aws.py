@@ -78,14 +78,9 @@ class SerialWSGI:
                 from portail.aws_journal import answer
 
                 return answer(self.app, durable, environ, start_response)
-            result = self.app(environ, start_response)
-            try:
-                body = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-        return [body]
+            from portail.aws_journal import wsgi_body
+
+            return [wsgi_body(self.app, environ, start_response)]
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")

@@ -70,13 +70,9 @@ class _Sender:
             answer["status"], answer["headers"] = status, headers
             return lambda data: None
 
-        result = self.app(environ, start_response)
-        try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+        from portail.aws_journal import wsgi_body
+
+        body = wsgi_body(self.app, environ, start_response)
         headers = HeadersDict()
         for name, value in answer["headers"]:
             headers[name] = value
