@@ -25,7 +25,7 @@ from chalicelib.holiday_sources import (
     public_holidays,
 )
 
-if TYPE_CHECKING:  # pragma: no cover - typing only, keeps pydantic off this import
+if TYPE_CHECKING:  # pragma: no cover - typing only, keeps the configuration off this import
     from chalicelib.config import Commune, DeadlineRule, Service
 
 _ONE_DAY = timedelta(days=1)
