@@ -173,7 +173,11 @@ def main() -> None:
 
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--families", type=int, default=3000)
-    count = arguments.parse_args().families
+    arguments.add_argument("--direct", action="store_true",
+                           help="the export's S3 requests through the in-process direct client (portail/aws.py), "
+                                "as `portail serve --demo` writes the demo's pages")
+    options = arguments.parse_args()
+    count = options.families
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     os.environ["PORTAIL_NOW"] = NOW.isoformat()
@@ -247,9 +251,19 @@ def main() -> None:
         states = list(family_states(storage).values())
         scanned, scanned_cpu = time.perf_counter() - start, time.process_time() - cpu
         puts.clear()
+        exporter = pages
+        if options.direct:
+            from chalicelib.pages.export import FamilyPages
+            from chalicelib.table import bucket_name
+
+            from portail.aws import client as aws_client
+
+            exporter = FamilyPages(aws_client("s3", direct=True), bucket_name("pages"), commune,
+                                   os.environ["PORTAIL_SECRET"], frozen=True, site_url="http://127.0.0.1:8000")
+            exporter.s3.meta.events.register("before-call.s3.PutObject", lambda **_: puts.append("direct"))
         start, cpu = time.perf_counter(), time.process_time()
         # As `portail build --families` (portail/family_export.py): the stored pages listed once.
-        report = pages.export_all(storage, NOW, states, stored_etags=pages.all_stored_etags())
+        report = exporter.export_all(storage, NOW, states, stored_etags=exporter.all_stored_etags())
         exported, exported_cpu = time.perf_counter() - start, time.process_time() - cpu
         assert not report.failed, report.failed
         notices = pages.notices(storage, NOW)
@@ -269,7 +283,7 @@ def main() -> None:
     print(f"one message read: {reading[0]} pages re-rendered; DynamoDB round trips "
           f"{sum(reading[1].values())} {reading[1]}")
     print(f"{count} families written in {written:.1f} s; read back by one Scan in {scanned:.1f} s")
-    print(f"export through the embedded AWS: {report.pages} pages of {report.families} families rendered and "
+    print(f"export through the embedded AWS{' (direct client)' if options.direct else ''}: {report.pages} pages of {report.families} families rendered and "
           f"written in {exported:.1f} s ({exported / report.families * 1000:.1f} ms per family, {len(puts)} S3 PUTs)")
     print(f"pure Jinja2 rendering of the same pages in memory: {rendered_pages} pages in {rendered:.1f} s "
           f"({rendered / count * 1000:.1f} ms per family)")
