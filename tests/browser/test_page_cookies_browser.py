@@ -163,7 +163,9 @@ def test_a_parent_reading_pages_keeps_access_with_javascript(contexts, clock_por
         expect(_heading(page, entry)).to_be_visible()
         assert renewal.value.status == 200, f"{entry} à {now:%H:%M}"
         assert now < _policy_end(context) <= now + timedelta(minutes=5)
-    assert all(status == 200 for _, status in views), views  # never the « Accès réservé » page
+    # Never the « Accès réservé » page (403): each page shown, or Chromium's copy of a page
+    # seen before confirmed unchanged (304: pages are `no-cache` with an ETag).
+    assert all(status in (200, 304) for _, status in views), views
 
 
 def test_an_open_page_renews_while_the_parent_is_there_not_when_left_alone(contexts, clock_portal):
