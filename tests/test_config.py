@@ -84,6 +84,10 @@ MISTAKES = {
                            "commune.toml : calendar.school_holidays[0] : la fin de la période précède son début"),
     "impossible date": (_set("calendar", closed_days=["2014-11-31"]),
                         "commune.toml : calendar.closed_days[0] : date invalide « 2014-11-31 »"),
+    "a number for a time": (_set("booking", deadline_time=12),
+                            "commune.toml : booking.deadline_time : heure invalide « 12 »"),
+    "a number for a date": (_set("calendar", closed_days=[20141110]),
+                            "commune.toml : calendar.closed_days[0] : date invalide « 20141110 »"),
 }
 
 

@@ -148,30 +148,31 @@ def choice(*allowed: str) -> Reader:
     return _simple(check)
 
 
+def _iso(kind, already, message: str) -> Reader:
+    """A value TOML may give typed (`already`), or as ISO text parsed by `kind`; anything
+    else, a number included, is refused with `message`."""
+    def check(value):
+        if already(value):
+            return value
+        if isinstance(value, str):
+            try:
+                return kind.fromisoformat(value)
+            except ValueError:
+                pass
+        raise Invalid(message.format(value=value))
+    return _simple(check)
+
+
 def clock_time() -> Reader:
     """A time of day: "23:59" (or a TOML time)."""
-    def check(value):
-        if isinstance(value, time):
-            return value
-        try:
-            return time.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            pass
-        raise Invalid(f"heure invalide « {value} » (attendu : heures:minutes, par exemple \"23:59\")")
-    return _simple(check)
+    return _iso(time, lambda v: isinstance(v, time),
+                "heure invalide « {value} » (attendu : heures:minutes, par exemple \"23:59\")")
 
 
 def day() -> Reader:
     """A date: "2014-11-10" (or a TOML date)."""
-    def check(value):
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return value
-        try:
-            return date.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            pass
-        raise Invalid(f"date invalide « {value} » (attendu : année-mois-jour, par exemple \"2014-11-10\")")
-    return _simple(check)
+    return _iso(date, lambda v: isinstance(v, date) and not isinstance(v, datetime),
+                "date invalide « {value} » (attendu : année-mois-jour, par exemple \"2014-11-10\")")
 
 
 def optional(reader: Reader) -> Reader:
